@@ -1,0 +1,129 @@
+package dev.governor;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The root supervisor (strategy {@link Strategy#ONE_FOR_ONE}, name {@code ""}) and the process
+ * around it: signals, ordered shutdown, readiness.
+ *
+ * <pre>{@code
+ * Governor gov = Governor.create();
+ * gov.restart(Duration.ofSeconds(1));
+ * gov.add("http", new HttpFrontend(8080));
+ * System.exit(gov.catchSignals().start().waitForShutdown().exitCode());
+ * }</pre>
+ *
+ * <h2>Lifecycle</h2>
+ * <ol>
+ *   <li><b>Configuring</b>: {@code add}, policies, listeners, {@code catchSignals}.
+ *   <li><b>Running</b>, from {@link #start()}: every child added so far starts in order; children
+ *       added later start at {@link ServiceConfig#start()}. {@link #isReady()} turns true once every
+ *       started service is ready (a {@code Ready} event for {@code ""}).
+ *   <li><b>Shutting down</b>, from the first of: {@link #shutdown()}, INT/TERM (after
+ *       {@code catchSignals}), an escalation at the root, a fatal error, or the natural end (every
+ *       service has ended for good). Readiness drops at once, {@link #globalContext()} is cancelled,
+ *       a {@code ShutdownRequested} event is published; after the drain delay, services stop in the
+ *       reverse of start order, each within its timeout, the whole within {@link #shutdownTimeout}.
+ *       {@code add} now throws {@link IllegalStateException}.
+ *   <li><b>Stopped</b>: every event delivered, {@link #waitForShutdown()} returns the
+ *       {@link ShutdownReport}, no governor thread keeps the JVM alive. Terminal.
+ * </ol>
+ *
+ * <p>The governor never exits the JVM by itself except on a second INT/TERM during shutdown
+ * (exit 130/143 at once); {@code main} decides, typically with the report's exit code.
+ *
+ * <p>All methods are thread-safe. Listener calls come from a governor thread, after every lock
+ * is released, in order per listener.
+ */
+public interface Governor extends Supervisor, AutoCloseable {
+
+    /** A governor with {@link GovernorOptions#defaults()}, from the runtime on the class path. */
+    static Governor create() {
+        return create(GovernorOptions.defaults());
+    }
+
+    /** A governor with these options: clock, scheduler, timeouts, exit codes. */
+    static Governor create(GovernorOptions options) {
+        if (options == null) {
+            throw new IllegalArgumentException("options must not be null; use GovernorOptions.defaults()");
+        }
+        return Runtimes.provider().createGovernor(options);
+    }
+
+    /**
+     * Handles POSIX signals: INT and TERM begin an ordered shutdown (a second one during shutdown
+     * exits at once with 130 / 143); HUP runs the reload handler when one is set, else shuts down.
+     * QUIT and USR2 stay the JVM's (thread dump, HotSpot). Idempotent.
+     */
+    Governor catchSignals();
+
+    /** Same as {@code restartPolicy(RestartPolicy.always(after))}. */
+    Governor restart(Duration after);
+
+    /** Default policy of every service that sets none, whenever it was added. */
+    @Override
+    Governor restartPolicy(RestartPolicy policy);
+
+    /** Bound on the whole ordered shutdown; default 30 s. */
+    Governor shutdownTimeout(Duration timeout);
+
+    /** What SIGHUP (or {@link #reload()}) does. */
+    Governor onReload(ReloadHandler handler);
+
+    /** Adds a listener of every event of the tree. */
+    Governor onEvent(GovernorListener listener);
+
+    /** Starts every added, not yet started child; idempotent. */
+    Governor start();
+
+    /**
+     * Begins an ordered shutdown and blocks until the tree has stopped. Idempotent; concurrent
+     * callers all wait. Called from inside a service of this governor, it requests the shutdown
+     * and returns at once (the calling run then sees {@code ctx.stopping()}).
+     */
+    void shutdown();
+
+    /** Begins an ordered shutdown for {@code reason} and returns at once. Idempotent. */
+    void requestShutdown(String reason);
+
+    /** Blocks until the tree has stopped (after a shutdown or the natural end) and returns the report. */
+    ShutdownReport waitForShutdown();
+
+    /** Waits up to {@code timeout} for readiness; false if it did not come (or shutdown began). */
+    boolean awaitReady(Duration timeout) throws InterruptedException;
+
+    /** True while every started service is ready and shutdown has not begun. */
+    boolean isReady();
+
+    /**
+     * Runs the reload handler now, on the calling thread.
+     *
+     * @return true if it completed; false if it threw (logged; the running services are kept)
+     * @throws IllegalStateException if no reload handler is set
+     */
+    boolean reload();
+
+    /** A context cancelled when shutdown begins. */
+    ServiceCtx globalContext();
+
+    /** Sleeps on the governor's clock; true if cancelled by shutdown. */
+    boolean sleep(Duration duration);
+
+    /** True once shutdown has begun. */
+    boolean stopping();
+
+    /** Snapshot of the whole tree, depth first, siblings in start order; the root is not listed. */
+    List<ServiceInfo> services();
+
+    /** The node at {@code path} (as in {@link ServiceCtx#name()}, e.g. {@code "db/pool"}). */
+    Optional<ServiceInfo> service(String path);
+
+    /** The options this governor was created with. */
+    GovernorOptions options();
+
+    /** Same as {@link #shutdown()}. */
+    @Override
+    void close();
+}

@@ -1,0 +1,52 @@
+package dev.governor;
+
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * Something that happened to a node of the tree. {@link #service()} is the node's path; events
+ * about the governor as a whole (its readiness, a shutdown request) use the root's path {@code ""}.
+ *
+ * <p>Per service, a run produces {@code Started}, perhaps {@code Ready}, then exactly one of
+ * {@code Completed}, {@code StoppedOnPurpose}, {@code Failed} or {@code Stopped} (a run that ends
+ * after its stop was requested is {@code Stopped}, however it ended), or {@code StopTimedOut} when
+ * it would not end in time. {@code Restarting} precedes the next {@code Started};
+ * {@code Escalated} means a restart limit was exceeded and the node's supervisor gave up.
+ */
+public sealed interface GovernorEvent {
+    /** Path of the node concerned; {@code ""} for the governor itself. */
+    String service();
+
+    /** When it happened, on the governor's clock. */
+    Instant at();
+
+    /** A run began; {@code attempt} as in {@link ServiceCtx#attempt()}. */
+    record Started(String service, Instant at, int attempt) implements GovernorEvent {}
+
+    /** The node became ready; for {@code ""}, the whole tree is ready. */
+    record Ready(String service, Instant at) implements GovernorEvent {}
+
+    /** A run returned normally without being asked to stop. */
+    record Completed(String service, Instant at) implements GovernorEvent {}
+
+    /** A run threw {@link StopService}; it will not be restarted. */
+    record StoppedOnPurpose(String service, Instant at, String reason) implements GovernorEvent {}
+
+    /** A run failed with {@code cause} (fatal when it is a {@link VirtualMachineError}). */
+    record Failed(String service, Instant at, Throwable cause) implements GovernorEvent {}
+
+    /** The node will be started again after {@code delay}. */
+    record Restarting(String service, Instant at, Duration delay) implements GovernorEvent {}
+
+    /** More than the allowed {@code restarts} within {@code window}: the node's supervisor gives up on it. */
+    record Escalated(String service, Instant at, int restarts, Duration window) implements GovernorEvent {}
+
+    /** A run ended after its stop was requested, {@code stopTime} after the request. */
+    record Stopped(String service, Instant at, Duration stopTime) implements GovernorEvent {}
+
+    /** A run was still going {@code timeout} after its stop was requested: reported unstopped. */
+    record StopTimedOut(String service, Instant at, Duration timeout) implements GovernorEvent {}
+
+    /** Shutdown of the governor was requested, for {@code reason} (a signal, a call, a fatal error). */
+    record ShutdownRequested(String service, Instant at, String reason) implements GovernorEvent {}
+}

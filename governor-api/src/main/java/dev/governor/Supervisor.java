@@ -1,0 +1,74 @@
+package dev.governor;
+
+import java.time.Duration;
+
+/**
+ * A node of the tree that supervises children. A Supervisor is itself a {@link Service}: nest one
+ * by adding it to another ({@code parent.add("db", Supervisor.create(Strategy.REST_FOR_ONE))}),
+ * which also gives it its own restart policy, timeout and dependencies within its parent.
+ *
+ * <p>Its {@code run()} is the loop that alone owns its children: every change to them (start,
+ * exit, restart, stop, add, remove) is a message handled by that loop, one at a time. It returns
+ * after stopping its children, in reverse start order, when its context is cancelled, and throws
+ * when its intensity is exceeded (escalation to its parent). A restarted supervisor starts all
+ * its children anew, their attempts back at 0. An instance can be added only once.
+ *
+ * <p>Children start in the order added, adjusted so that each starts after its
+ * {@link ServiceConfig#dependsOn} targets are ready; they stop in the reverse of that order. A
+ * supervisor is ready when all its running children are ready.
+ *
+ * <p>Methods may be called from any thread, before or while the supervisor runs. The blocking
+ * ones ({@code stopChild}, {@code restartChild}, {@code removeChild}) wait for the loop to finish
+ * the work; called before the supervisor runs they act at once.
+ */
+public interface Supervisor extends Service {
+
+    /** A new supervisor with {@code strategy}, from the runtime on the class path. */
+    static Supervisor create(Strategy strategy) {
+        if (strategy == null) {
+            throw new IllegalArgumentException("strategy must not be null; one of ONE_FOR_ONE, ONE_FOR_ALL, REST_FOR_ONE");
+        }
+        return Runtimes.provider().createSupervisor(strategy);
+    }
+
+    /** Path from the root, e.g. {@code "db/pool"}; the root's is {@code ""}. */
+    String name();
+
+    /** This supervisor's strategy. */
+    Strategy strategy();
+
+    /**
+     * Adds a child. The name must be non-blank, without {@code '/'}, and unique among the
+     * siblings. When the supervisor already runs, the child starts at {@link ServiceConfig#start()}.
+     *
+     * @throws IllegalArgumentException for a bad or duplicate name, a null service, a supervisor
+     *     instance already added elsewhere, or a {@link Governor}
+     * @throws IllegalStateException once shutdown has begun
+     */
+    ServiceConfig add(String name, Service service);
+
+    /** Default policy for the children that set none, whenever they were added. */
+    Supervisor restartPolicy(RestartPolicy policy);
+
+    /**
+     * OTP intensity: more than {@code maxRestarts} restarts of its children within {@code window}
+     * and this supervisor stops its children and fails, escalating to its parent. Unlimited by default.
+     */
+    Supervisor intensity(int maxRestarts, Duration window);
+
+    /** Stop children concurrently instead of one by one (pools of like workers). */
+    Supervisor parallelStop();
+
+    /**
+     * Stops one child for good (no restart); blocks until it stopped or its timeout ran out.
+     *
+     * @throws IllegalArgumentException if no child has that name
+     */
+    void stopChild(String name);
+
+    /** Stops then starts one child now; its attempt grows by one. */
+    void restartChild(String name);
+
+    /** Stops one child and forgets it; its name may be added again. */
+    void removeChild(String name);
+}

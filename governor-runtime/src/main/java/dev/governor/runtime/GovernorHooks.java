@@ -1,0 +1,29 @@
+package dev.governor.runtime;
+
+import dev.governor.Governor;
+
+/**
+ * What the runtime exposes beyond the public {@link Governor} API, for extensions and for the
+ * runtime's own public packages (metrics, HTTP probes, systemd, control socket). Obtain it with
+ * {@link GovernorRuntime#hooks(Governor)}.
+ */
+public interface GovernorHooks {
+    /** The governor these hooks belong to. */
+    Governor governor();
+
+    /**
+     * Adds a listener of the governor's lifecycle. Calls come on a governor thread in the order the
+     * moments happen; a listener that throws is logged and kept. Added after a moment passed, it
+     * is not told of it (check {@link Governor#isReady()} and {@link Governor#stopping()}).
+     */
+    void addLifecycleListener(LifecycleListener listener);
+
+    /**
+     * True while the tree is healthy: no node FAILED, no escalation under way, and every running
+     * supervisor loop answered a ping recently. Drives the systemd watchdog and {@code /healthz}.
+     */
+    boolean healthy();
+
+    /** A one-line summary of the tree's counts per state, e.g. {@code "5 running, 1 restarting"}. */
+    String statusLine();
+}
