@@ -1,0 +1,549 @@
+package dev.governor.runtime.metrics;
+
+import dev.governor.Governor;
+import dev.governor.GovernorEvent;
+import dev.governor.ServiceInfo;
+import dev.governor.ServiceState;
+import dev.governor.ShutdownReport;
+import dev.governor.runtime.GovernorHooks;
+import dev.governor.runtime.GovernorRuntime;
+import dev.governor.runtime.LifecycleListener;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.TimeGauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.ToDoubleFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The meters of one governor, for any Micrometer registry (after Micrometer's
+ * {@code JvmThreadMetrics}: one binder, a description and a base unit on every meter, counters
+ * over the governor's own counts, {@link #bindTo} never throws).
+ *
+ * <pre>{@code
+ * GovernorMetrics.builder(gov).aggregateChildrenOf("workers").build().bindTo(registry);
+ * }</pre>
+ *
+ * <h2>Meters</h2>
+ * Per node of the tree, tag {@code service} = its path:
+ * <ul>
+ *   <li>{@code governor.service.up} — 1 while RUNNING, else 0;
+ *   <li>{@code governor.service.ready} — 1 while its current run is ready;
+ *   <li>{@code governor.service.restarts} — restarts, the governor's own count ({@link ServiceInfo#restarts()});
+ *   <li>{@code governor.service.failures} — failed runs, tag {@code exception} = class name of the cause;
+ *   <li>{@code governor.service.uptime} — seconds since the current run began (0 when not running);
+ *   <li>{@code governor.service.run.duration} — timer of finished runs, tag {@code outcome} =
+ *       {@code completed}, {@code stopped} (on purpose or by a stop request), {@code failed}, {@code fatal}.
+ * </ul>
+ * Per governor: {@code governor.services} (nodes per {@code state}, every state listed),
+ * {@code governor.ready}, {@code governor.healthy}, {@code governor.shutdown.duration} (time spent
+ * in the shutdown so far, then its final duration; 0 before shutdown).
+ *
+ * <p>The 0/1 gauges ({@code up}, {@code ready}, {@code healthy}) have no base unit on purpose: a
+ * boolean has none, and a unit would be appended to the Prometheus name ({@code governor_service_up}).
+ *
+ * <h2>Pools</h2>
+ * A node with a million children cannot have a million series per meter. A supervisor marked
+ * with {@link Builder#aggregateChildrenOf} keeps its own per-node series, while all its
+ * descendants are counted instead: {@code governor.supervisor.children} (tags
+ * {@code supervisor}, {@code state}), {@code governor.supervisor.children.restarts} and
+ * {@code governor.supervisor.children.failures} (tag {@code exception}). The number of series
+ * then no longer depends on the size of the pool.
+ *
+ * <h2>Cost</h2>
+ * A scrape reads the tree once: the first meter read builds a {@link TreeSnapshot} in one pass
+ * over {@link Governor#services()}, and every other meter of that scrape reads the same snapshot
+ * (kept {@value #SNAPSHOT_TTL_MILLIS} ms), so one scrape sees one consistent tree.
+ *
+ * <p>Series of a node appear when it first shows up (an event or a scrape) and are removed once it
+ * is no longer in the tree ({@code removeChild}), at the next scrape or change of state counts.
+ * Events that happen before the first {@code bindTo} are not counted: bind before {@code start()}.
+ */
+public final class GovernorMetrics implements MeterBinder {
+    private static final Logger LOG = LoggerFactory.getLogger(GovernorMetrics.class);
+    static final long SNAPSHOT_TTL_MILLIS = 100;
+    private static final String SERVICE = "service";
+
+    private final Governor governor;
+    private final Optional<GovernorHooks> hooks;
+    private final Set<String> pools;
+    private final Tags tags;
+    private final List<MeterRegistry> registries = new CopyOnWriteArrayList<>();
+    private final Map<String, ServiceMeters> services = new ConcurrentHashMap<>();
+    private final Map<String, PoolMeters> poolMeters = new ConcurrentHashMap<>();
+    private final AtomicBoolean listening = new AtomicBoolean();
+    private final AtomicBoolean reconcileQueued = new AtomicBoolean();
+    private volatile TreeSnapshot snapshot;
+    private long lastReconciled = Long.MIN_VALUE; // takenNanos of the last snapshot reconciled; under this
+    private volatile Instant shutdownBegan;
+    private volatile Duration shutdownTook;
+
+    private GovernorMetrics(Governor governor, Optional<GovernorHooks> hooks, Set<String> pools, Tags tags) {
+        this.governor = governor;
+        this.hooks = hooks;
+        this.pools = Set.copyOf(pools);
+        this.tags = tags;
+        for (String pool : this.pools) {
+            poolMeters.put(pool, new PoolMeters(pool));
+        }
+    }
+
+    /** The meters of {@code governor}, no pools, no extra tags. */
+    public static GovernorMetrics of(Governor governor) {
+        return builder(governor).build();
+    }
+
+    public static Builder builder(Governor governor) {
+        Objects.requireNonNull(governor, "governor");
+        Optional<GovernorHooks> hooks;
+        try {
+            hooks = Optional.of(GovernorRuntime.hooks(governor));
+        } catch (IllegalArgumentException notOurs) {
+            hooks = Optional.empty(); // another runtime: everything but healthy and the end of shutdown
+        }
+        return new Builder(governor, hooks);
+    }
+
+    /** For tests: hooks given rather than looked up. */
+    static Builder builder(Governor governor, GovernorHooks hooks) {
+        return new Builder(Objects.requireNonNull(governor, "governor"), Optional.of(hooks));
+    }
+
+    /** The governor these meters observe. */
+    public Governor governor() {
+        return governor;
+    }
+
+    /** Paths of the supervisors whose descendants are counted rather than given series. */
+    public Set<String> pools() {
+        return pools;
+    }
+
+    /** The tree as the meters see it now (read at most {@value #SNAPSHOT_TTL_MILLIS} ms ago). */
+    TreeSnapshot snapshot() {
+        TreeSnapshot s = snapshot;
+        if (s != null && System.nanoTime() - s.takenNanos() < TimeUnit.MILLISECONDS.toNanos(SNAPSHOT_TTL_MILLIS)) {
+            return s;
+        }
+        return refresh();
+    }
+
+    /** Reads the tree now. */
+    TreeSnapshot refresh() {
+        TreeSnapshot s = TreeSnapshot.of(governor.services(), pools, governor.options().clock().instant());
+        snapshot = s;
+        if (!registries.isEmpty() && differsFromMeters(s)) {
+            queueReconcile();
+        }
+        return s;
+    }
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        try {
+            Objects.requireNonNull(registry, "registry");
+            if (registries.contains(registry)) {
+                return;
+            }
+            listen();
+            registries.add(registry);
+            bindGovernorMeters(registry);
+            for (PoolMeters pool : poolMeters.values()) {
+                pool.bind(registry);
+            }
+            synchronized (this) {
+                for (ServiceMeters s : services.values()) {
+                    s.bind(registry);
+                }
+            }
+            reconcile(refresh());
+        } catch (RuntimeException e) {
+            LOG.warn("cannot bind the meters of {} to {}; carrying on without them", governor, registry, e);
+        }
+    }
+
+    private void listen() {
+        if (listening.compareAndSet(false, true)) {
+            governor.onEvent(this::onEvent);
+            hooks.ifPresent(h -> h.addLifecycleListener(new LifecycleListener() {
+                @Override
+                public void statusChanged(String statusLine) {
+                    queueReconcile();
+                }
+
+                @Override
+                public void shutdownBegan(String reason) {
+                    if (shutdownBegan == null) {
+                        shutdownBegan = governor.options().clock().instant();
+                    }
+                }
+
+                @Override
+                public void stopped(ShutdownReport report) {
+                    shutdownTook = report.duration();
+                }
+            }));
+        }
+    }
+
+    private void bindGovernorMeters(MeterRegistry registry) {
+        for (ServiceState state : TreeSnapshot.STATES) {
+            Gauge.builder("governor.services", this, m -> m.snapshot().count(state))
+                    .description("Nodes of the tree (services and supervisors) in this state")
+                    .baseUnit("services")
+                    .tags(tags).tag("state", stateTag(state))
+                    .register(registry);
+        }
+        Gauge.builder("governor.ready", this, m -> m.governor.isReady() ? 1 : 0)
+                .description("1 while every started service is ready and shutdown has not begun, else 0")
+                .tags(tags)
+                .register(registry);
+        hooks.ifPresent(h -> Gauge.builder("governor.healthy", h, x -> x.healthy() ? 1 : 0)
+                .description("1 while no node is FAILED and no escalation is under way, else 0")
+                .tags(tags)
+                .register(registry));
+        TimeGauge.builder("governor.shutdown.duration", this, TimeUnit.SECONDS, GovernorMetrics::shutdownSeconds)
+                .description("Time spent shutting down: growing during the shutdown, then its total; 0 before")
+                .tags(tags)
+                .register(registry);
+    }
+
+    private double shutdownSeconds() {
+        Duration took = shutdownTook;
+        if (took != null) {
+            return seconds(took);
+        }
+        Instant began = shutdownBegan;
+        return began == null ? 0 : seconds(Duration.between(began, governor.options().clock().instant()));
+    }
+
+    // ---- events ---------------------------------------------------------------------------
+
+    private void onEvent(GovernorEvent event) {
+        try {
+            String path = event.service();
+            if (path.isEmpty()) {
+                if (event instanceof GovernorEvent.ShutdownRequested && shutdownBegan == null) {
+                    shutdownBegan = event.at();
+                }
+                return;
+            }
+            String pool = TreeSnapshot.poolOf(path, pools);
+            if (pool != null) {
+                poolMeters.get(pool).on(event);
+                return;
+            }
+            ServiceMeters s = services.get(path);
+            if (s == null) {
+                s = register(path);
+            }
+            s.on(event);
+        } catch (RuntimeException e) {
+            LOG.warn("metrics of {} could not count {}", governor, event, e);
+        }
+    }
+
+    // ---- per service meters: appear and go with the nodes ------------------------------------
+
+    private synchronized ServiceMeters register(String path) {
+        ServiceMeters s = services.get(path);
+        if (s == null) {
+            s = new ServiceMeters(path);
+            services.put(path, s);
+            for (MeterRegistry registry : registries) {
+                s.bind(registry);
+            }
+        }
+        return s;
+    }
+
+    private boolean differsFromMeters(TreeSnapshot s) {
+        if (s.nodes().size() != services.size()) {
+            return true;
+        }
+        for (String path : s.nodes().keySet()) {
+            if (!services.containsKey(path)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void queueReconcile() {
+        if (registries.isEmpty() || !reconcileQueued.compareAndSet(false, true)) {
+            return;
+        }
+        // off the scrape and event threads: registering or removing meters while a scrape reads them is allowed, but slow for big trees
+        Thread.ofVirtual().name("governor-metrics-reconcile").start(() -> {
+            reconcileQueued.set(false);
+            try {
+                reconcile(refresh());
+            } catch (RuntimeException e) {
+                LOG.warn("metrics of {} could not follow the tree", governor, e);
+            }
+        });
+    }
+
+    /** Adds the series of new nodes and removes those of nodes no longer in the tree. */
+    synchronized void reconcile(TreeSnapshot s) {
+        if (s.takenNanos() - lastReconciled < 0 && lastReconciled != Long.MIN_VALUE) {
+            return; // an older read than one already applied
+        }
+        lastReconciled = s.takenNanos();
+        for (String path : s.nodes().keySet()) {
+            if (!services.containsKey(path)) {
+                register(path);
+            }
+        }
+        for (ServiceMeters m : List.copyOf(services.values())) {
+            // a node registered by an event after this read is kept: the read may predate it
+            if (!s.nodes().containsKey(m.path) && m.registeredNanos - s.takenNanos() < 0) {
+                services.remove(m.path);
+                m.unbind();
+            }
+        }
+    }
+
+    private static String stateTag(ServiceState state) {
+        return state.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private static double seconds(Duration d) {
+        return d.getSeconds() + d.getNano() / 1e9;
+    }
+
+    private static String outcome(GovernorEvent end) {
+        return switch (end) {
+            case GovernorEvent.Completed c -> "completed";
+            case GovernorEvent.StoppedOnPurpose s -> "stopped";
+            case GovernorEvent.Stopped s -> "stopped";
+            case GovernorEvent.Failed f -> f.cause() instanceof VirtualMachineError ? "fatal" : "failed";
+            default -> null;
+        };
+    }
+
+    /** The meters of one node outside pools, in every bound registry. */
+    private final class ServiceMeters {
+        final String path;
+        final long registeredNanos = System.nanoTime();
+        final Tags serviceTags;
+        final List<Bound> meters = new CopyOnWriteArrayList<>();
+        final Map<String, Boolean> lazyKeys = new ConcurrentHashMap<>();
+        volatile Instant runBegan;
+
+        ServiceMeters(String path) {
+            this.path = path;
+            this.serviceTags = tags.and(SERVICE, path);
+        }
+
+        ServiceInfo info() {
+            return snapshot().nodes().get(path);
+        }
+
+        double read(ToDoubleFunction<ServiceInfo> f) {
+            ServiceInfo info = info();
+            return info == null ? Double.NaN : f.applyAsDouble(info);
+        }
+
+        void bind(MeterRegistry registry) {
+            add(registry, Gauge.builder("governor.service.up", this, m -> m.read(i -> i.state() == ServiceState.RUNNING ? 1 : 0))
+                    .description("1 while the service runs (state RUNNING), else 0")
+                    .tags(serviceTags).register(registry));
+            add(registry, Gauge.builder("governor.service.ready", this, m -> m.read(i -> i.ready() ? 1 : 0))
+                    .description("1 while the current run of the service is ready, else 0")
+                    .tags(serviceTags).register(registry));
+            add(registry, FunctionCounter.builder("governor.service.restarts", this, m -> m.read(ServiceInfo::restarts))
+                    .description("Times the service was restarted")
+                    .baseUnit("restarts")
+                    .tags(serviceTags).register(registry));
+            add(registry, TimeGauge.builder("governor.service.uptime", this, TimeUnit.SECONDS, m -> m.read(m::uptimeSeconds))
+                    .description("Time since the current run of the service began; 0 when it does not run")
+                    .tags(serviceTags).register(registry));
+            for (String key : lazyKeys.keySet()) {
+                lazy(registry, key);
+            }
+        }
+
+        double uptimeSeconds(ServiceInfo info) {
+            if (info.state() != ServiceState.RUNNING && info.state() != ServiceState.STOPPING) {
+                return 0;
+            }
+            return info.startedAt().map(t -> Math.max(0, seconds(Duration.between(t, snapshot().at())))).orElse(0.0);
+        }
+
+        void on(GovernorEvent event) {
+            switch (event) {
+                case GovernorEvent.Started s -> runBegan = s.at();
+                case GovernorEvent.Failed f -> {
+                    String exception = f.cause().getClass().getName();
+                    for (MeterRegistry registry : registries) {
+                        ((Counter) lazy(registry, "failures:" + exception)).increment();
+                    }
+                    ended(event);
+                }
+                case GovernorEvent.Completed c -> ended(event);
+                case GovernorEvent.StoppedOnPurpose s -> ended(event);
+                case GovernorEvent.Stopped s -> ended(event);
+                default -> { }
+            }
+        }
+
+        private void ended(GovernorEvent end) {
+            Instant began = runBegan;
+            runBegan = null;
+            if (began == null) {
+                return; // the run began before the meters were bound
+            }
+            Duration took = Duration.between(began, end.at());
+            for (MeterRegistry registry : registries) {
+                ((Timer) lazy(registry, "run:" + outcome(end))).record(took.isNegative() ? Duration.ZERO : took);
+            }
+        }
+
+        /** A meter made on first use (one per exception class, per outcome), kept for removal. */
+        private Meter lazy(MeterRegistry registry, String key) {
+            lazyKeys.putIfAbsent(key, Boolean.TRUE);
+            int colon = key.indexOf(':');
+            String value = key.substring(colon + 1);
+            Meter meter = key.startsWith("failures:")
+                    ? Counter.builder("governor.service.failures")
+                            .description("Runs of the service that failed, by exception class")
+                            .baseUnit("failures")
+                            .tags(serviceTags).tag("exception", value).register(registry)
+                    : Timer.builder("governor.service.run.duration")
+                            .description("Duration of finished runs of the service, by outcome")
+                            .tags(serviceTags).tag("outcome", value).register(registry);
+            add(registry, meter);
+            return meter;
+        }
+
+        private void add(MeterRegistry registry, Meter meter) {
+            Bound b = new Bound(registry, meter);
+            if (!meters.contains(b)) {
+                meters.add(b);
+            }
+        }
+
+        void unbind() {
+            for (Bound b : meters) {
+                b.registry.remove(b.meter);
+            }
+            meters.clear();
+        }
+
+        @Override
+        public String toString() {
+            return "ServiceMeters[" + path + ", meters=" + meters.size() + "]";
+        }
+    }
+
+    private record Bound(MeterRegistry registry, Meter meter) {}
+
+    /** The meters of the descendants of one pool supervisor, counted together. */
+    private final class PoolMeters {
+        final String pool;
+        final Tags poolTags;
+        final LongAdder restarts = new LongAdder();
+
+        PoolMeters(String pool) {
+            this.pool = pool;
+            this.poolTags = tags.and("supervisor", pool);
+        }
+
+        void bind(MeterRegistry registry) {
+            for (ServiceState state : TreeSnapshot.STATES) {
+                Gauge.builder("governor.supervisor.children", GovernorMetrics.this, m -> m.snapshot().poolCount(pool, state))
+                        .description("Descendants of a pool supervisor in this state (pools are counted, not listed)")
+                        .baseUnit("children")
+                        .tags(poolTags).tag("state", stateTag(state))
+                        .register(registry);
+            }
+            FunctionCounter.builder("governor.supervisor.children.restarts", restarts, LongAdder::doubleValue)
+                    .description("Restarts of the descendants of a pool supervisor")
+                    .baseUnit("restarts")
+                    .tags(poolTags)
+                    .register(registry);
+        }
+
+        void on(GovernorEvent event) {
+            switch (event) {
+                case GovernorEvent.Restarting r -> restarts.increment();
+                case GovernorEvent.Failed f -> {
+                    for (MeterRegistry registry : registries) {
+                        Counter.builder("governor.supervisor.children.failures")
+                                .description("Failed runs of the descendants of a pool supervisor, by exception class")
+                                .baseUnit("failures")
+                                .tags(poolTags).tag("exception", f.cause().getClass().getName())
+                                .register(registry).increment();
+                    }
+                }
+                default -> { }
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        TreeSnapshot s = snapshot;
+        return "GovernorMetrics[services=" + services.size() + ", pools=" + pools + ", registries=" + registries.size()
+                + ", tree=" + (s == null ? "not read" : s.total() + " nodes") + "]";
+    }
+
+    /** Options of {@link GovernorMetrics}. */
+    public static final class Builder {
+        private final Governor governor;
+        private final Optional<GovernorHooks> hooks;
+        private final Set<String> pools = new LinkedHashSet<>();
+        private Tags tags = Tags.empty();
+
+        private Builder(Governor governor, Optional<GovernorHooks> hooks) {
+            this.governor = governor;
+            this.hooks = hooks;
+        }
+
+        /**
+         * Marks the supervisor at {@code supervisorPath} (e.g. {@code "workers"}) as a pool: its
+         * descendants are counted in {@code governor.supervisor.children} rather than each having
+         * series of their own. The supervisor itself keeps its own series.
+         */
+        public Builder aggregateChildrenOf(String supervisorPath) {
+            if (supervisorPath == null || supervisorPath.isBlank() || supervisorPath.startsWith("/") || supervisorPath.endsWith("/")) {
+                throw new IllegalArgumentException("supervisorPath must be a path from the root such as \"workers\" or \"db/pool\", was "
+                        + (supervisorPath == null ? "null" : "\"" + supervisorPath + "\""));
+            }
+            pools.add(supervisorPath);
+            return this;
+        }
+
+        /** Tags added to every meter, e.g. {@code Tags.of("governor", "ingest")}. */
+        public Builder tags(Iterable<Tag> more) {
+            this.tags = this.tags.and(Objects.requireNonNull(more, "tags"));
+            return this;
+        }
+
+        public GovernorMetrics build() {
+            return new GovernorMetrics(governor, hooks, pools, tags);
+        }
+    }
+}

@@ -1,0 +1,227 @@
+package dev.governor.runtime.metrics;
+
+import dev.governor.Governor;
+import dev.governor.ServiceInfo;
+import dev.governor.ServiceState;
+import dev.governor.runtime.GovernorHooks;
+import java.time.Duration;
+import java.util.Locale;
+
+/**
+ * {@code /status.json} (the live tree as JSON) and {@code /status} (an HTML page that renders it
+ * and refreshes it in place). Pools are shown as one row with counts per state; past
+ * {@link #MAX_NODES} listed nodes the rest is cut (and said so), so the page stays small.
+ */
+final class StatusPage {
+    static final int MAX_NODES = 5_000;
+
+    private StatusPage() {}
+
+    static String json(Governor governor, GovernorHooks hooks, TreeSnapshot tree) {
+        StringBuilder out = new StringBuilder(256 + tree.nodes().size() * 160);
+        out.append("{\"ready\":").append(governor.isReady() && !governor.stopping())
+                .append(",\"stopping\":").append(governor.stopping())
+                .append(",\"healthy\":").append(hooks.healthy())
+                .append(",\"status\":");
+        string(out, hooks.statusLine());
+        out.append(",\"at\":");
+        string(out, tree.at().toString());
+        out.append(",\"total\":").append(tree.total());
+        out.append(",\"nodes\":[");
+        int listed = 0;
+        for (ServiceInfo info : tree.nodes().values()) {
+            if (listed == MAX_NODES) {
+                break;
+            }
+            if (listed++ > 0) {
+                out.append(',');
+            }
+            node(out, info, tree);
+        }
+        out.append("],\"truncated\":").append(tree.nodes().size() - listed).append('}');
+        return out.toString();
+    }
+
+    private static void node(StringBuilder out, ServiceInfo info, TreeSnapshot tree) {
+        String name = info.name();
+        out.append("{\"name\":");
+        string(out, name);
+        out.append(",\"depth\":").append(name.chars().filter(c -> c == '/').count())
+                .append(",\"state\":\"").append(info.state()).append('"')
+                .append(",\"ready\":").append(info.ready())
+                .append(",\"restarts\":").append(info.restarts())
+                .append(",\"supervisor\":").append(info.supervisor())
+                .append(",\"uptimeSeconds\":").append(uptimeSeconds(info, tree))
+                .append(",\"lastFailure\":");
+        if (info.lastFailure().isPresent()) {
+            Throwable t = info.lastFailure().get();
+            string(out, t.getMessage() == null ? t.getClass().getName() : t.getClass().getName() + ": " + t.getMessage());
+        } else {
+            out.append("null");
+        }
+        if (tree.pools().containsKey(name)) {
+            out.append(",\"pool\":{");
+            boolean first = true;
+            for (ServiceState state : TreeSnapshot.STATES) {
+                long n = tree.poolCount(name, state);
+                if (n > 0) {
+                    out.append(first ? "" : ",").append('"').append(state).append("\":").append(n);
+                    first = false;
+                }
+            }
+            out.append('}');
+        }
+        out.append('}');
+    }
+
+    static long uptimeSeconds(ServiceInfo info, TreeSnapshot tree) {
+        if (info.state() != ServiceState.RUNNING && info.state() != ServiceState.STOPPING) {
+            return 0;
+        }
+        return info.startedAt().map(t -> Math.max(0, Duration.between(t, tree.at()).toSeconds())).orElse(0L);
+    }
+
+    /** Appends {@code s} as a JSON string. */
+    static void string(StringBuilder out, String s) {
+        out.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                case '\t' -> out.append("\\t");
+                default -> {
+                    if (c < 0x20 || c == '<' || c == '>' || c == '&' || c == '\u2028' || c == '\u2029') {
+                        out.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        out.append('"');
+    }
+
+    /** The page: static markup, rendered from {@code status.json} by the script, refreshed every second. */
+    static String html(String title) {
+        StringBuilder t = new StringBuilder();
+        for (char c : title.toCharArray()) {
+            switch (c) {
+                case '<' -> t.append("&lt;");
+                case '>' -> t.append("&gt;");
+                case '&' -> t.append("&amp;");
+                case '"' -> t.append("&quot;");
+                default -> t.append(c);
+            }
+        }
+        return PAGE.replace("@TITLE@", t);
+    }
+
+    private static final String PAGE = """
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>@TITLE@</title>
+            <style>
+            body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #1b1f24; }
+            h1 { font-size: 1.3em; margin: 0 0 .3em; }
+            #summary { margin-bottom: 1em; }
+            .badge { display: inline-block; padding: .1em .6em; border-radius: .8em; color: #fff; font-weight: 600; margin-right: .4em; }
+            .ok { background: #1a7f37; } .bad { background: #cf222e; } .warn { background: #bf8700; } .off { background: #6e7781; }
+            table { border-collapse: collapse; min-width: 60em; }
+            th, td { text-align: left; padding: .3em .8em; border-bottom: 1px solid #d0d7de; vertical-align: top; }
+            th { background: #f6f8fa; }
+            td.name { font-family: ui-monospace, monospace; white-space: pre; }
+            td.num { text-align: right; font-variant-numeric: tabular-nums; }
+            td.failure { font-family: ui-monospace, monospace; color: #cf222e; max-width: 40em; overflow-wrap: anywhere; }
+            .state-RUNNING { color: #1a7f37; font-weight: 600; } .state-FAILED { color: #cf222e; font-weight: 600; }
+            .state-RESTARTING, .state-STARTING, .state-STOPPING { color: #bf8700; font-weight: 600; }
+            .state-STOPPED, .state-NEW { color: #6e7781; }
+            #updated { color: #6e7781; font-size: .9em; }
+            </style>
+            </head>
+            <body>
+            <h1>@TITLE@</h1>
+            <div id="summary">loading…</div>
+            <table id="tree">
+            <thead><tr><th>service</th><th>state</th><th>ready</th><th>restarts</th><th>uptime</th><th>last failure</th></tr></thead>
+            <tbody></tbody>
+            </table>
+            <p id="updated"></p>
+            <script>
+            "use strict";
+            const body = document.querySelector("#tree tbody");
+            let refreshes = 0;
+            function cell(row, text, cls) {
+              const td = row.insertCell();
+              td.textContent = text;
+              if (cls) td.className = cls;
+              return td;
+            }
+            function badge(parent, text, cls) {
+              const b = document.createElement("span");
+              b.className = "badge " + cls;
+              b.textContent = text;
+              parent.appendChild(b);
+            }
+            function duration(s) {
+              if (s < 60) return s + "s";
+              if (s < 3600) return Math.floor(s / 60) + "m " + (s % 60) + "s";
+              if (s < 86400) return Math.floor(s / 3600) + "h " + Math.floor(s % 3600 / 60) + "m";
+              return Math.floor(s / 86400) + "d " + Math.floor(s % 86400 / 3600) + "h";
+            }
+            function render(tree) {
+              const summary = document.getElementById("summary");
+              summary.replaceChildren();
+              badge(summary, tree.healthy ? "healthy" : "unhealthy", tree.healthy ? "ok" : "bad");
+              badge(summary, tree.stopping ? "shutting down" : tree.ready ? "ready" : "not ready",
+                    tree.stopping ? "warn" : tree.ready ? "ok" : "warn");
+              summary.appendChild(document.createTextNode(tree.total + " nodes: " + tree.status));
+              const rows = document.createDocumentFragment();
+              for (const n of tree.nodes) {
+                const row = document.createElement("tr");
+                row.dataset.service = n.name;
+                row.dataset.state = n.state;
+                const leaf = n.name.substring(n.name.lastIndexOf("/") + 1);
+                cell(row, "  ".repeat(n.depth) + (n.supervisor ? "▾ " : "• ") + leaf, "name").title = n.name;
+                let state = n.state;
+                if (n.pool) {
+                  state += " — pool: " + Object.entries(n.pool).map(([s, c]) => c.toLocaleString("en") + " " + s.toLowerCase()).join(", ");
+                }
+                cell(row, state, "state-" + n.state);
+                cell(row, n.ready ? "yes" : "no");
+                cell(row, String(n.restarts), "num");
+                cell(row, n.state === "RUNNING" || n.state === "STOPPING" ? duration(n.uptimeSeconds) : "—", "num");
+                cell(row, n.lastFailure || "", "failure");
+                rows.appendChild(row);
+              }
+              if (tree.truncated > 0) {
+                const row = document.createElement("tr");
+                cell(row, "… " + tree.truncated + " more not listed").colSpan = 6;
+                rows.appendChild(row);
+              }
+              body.replaceChildren(rows);
+              refreshes++;
+              document.body.dataset.refreshes = String(refreshes);
+              document.getElementById("updated").textContent = "updated " + tree.at + " (refresh " + refreshes + ")";
+            }
+            async function refresh() {
+              try {
+                const response = await fetch("status.json", { cache: "no-store" });
+                render(await response.json());
+              } catch (e) {
+                document.getElementById("updated").textContent = "cannot reach the governor: " + e;
+              } finally {
+                setTimeout(refresh, 1000);
+              }
+            }
+            refresh();
+            </script>
+            </body>
+            </html>
+            """;
+}
