@@ -217,7 +217,7 @@ public final class GovernorEndpoint implements Service {
 
     private void statusJson(HttpExchange exchange) throws IOException {
         exchange.getResponseHeaders().set("Cache-Control", "no-store");
-        send(exchange, 200, "application/json; charset=utf-8", bytes(StatusPage.json(governor, hooks, metrics.snapshot())));
+        send(exchange, 200, "application/json; charset=utf-8", bytes(StatusPage.json(governor, hooks, metrics.refresh())));
     }
 
     private void statusPage(HttpExchange exchange) throws IOException {
