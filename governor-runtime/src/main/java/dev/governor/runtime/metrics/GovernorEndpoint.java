@@ -10,16 +10,6 @@ import dev.governor.ServiceCtx;
 import dev.governor.Supervisor;
 import dev.governor.runtime.GovernorHooks;
 import dev.governor.runtime.GovernorRuntime;
-import io.micrometer.core.instrument.binder.MeterBinder;
-import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmInfoMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.core.instrument.binder.system.UptimeMetrics;
-import io.micrometer.java21.instrument.binder.jdk.VirtualThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.ByteArrayOutputStream;
@@ -354,23 +344,11 @@ public final class GovernorEndpoint implements Service {
                 throw new IllegalStateException("pools " + pools + " set on the endpoint and metrics given: set the pools on the GovernorMetrics");
             }
             GovernorEndpoint endpoint = new GovernorEndpoint(this, m, r); // binds first: a busy port fails before any meter is made
-            m.bindTo(r);
             if (jvmMetrics) {
-                for (MeterBinder binder : jvmBinders()) {
-                    try {
-                        binder.bindTo(r);
-                    } catch (RuntimeException | LinkageError e) {
-                        LOG.warn("JVM meters {} unavailable; serving without them", binder.getClass().getSimpleName(), e);
-                    }
-                }
+                JvmMeters.bindTo(r);
             }
+            m.bindTo(r);
             return endpoint;
-        }
-
-        private static List<MeterBinder> jvmBinders() {
-            return List.of(new JvmMemoryMetrics(), new JvmGcMetrics(), new JvmThreadMetrics(), new ClassLoaderMetrics(),
-                    new JvmInfoMetrics(), new ProcessorMetrics(), new UptimeMetrics(), new FileDescriptorMetrics(),
-                    new VirtualThreadMetrics(), new VirtualThreadSchedulerMetrics());
         }
     }
 }

@@ -171,6 +171,24 @@ class GovernorEndpointTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("port must be within [0, 65535], was 70000");
     }
 
+    /** Regression: micrometer-java21's JFR stream ran on a non-daemon thread and kept the JVM alive after shutdown. */
+    @Test
+    void shouldLeaveNoThreadThatKeepsTheJvmAliveOnceStopped() throws Exception {
+        java.util.Set<Thread> before = nonDaemonThreads();
+        GovernorEndpoint endpoint = startWithEndpoint(Governor.create());
+        assertThat(get(endpoint, "/metrics").statusCode()).isEqualTo(200);
+        assertThat(get(endpoint, "/status").statusCode()).isEqualTo(200);
+
+        gov.shutdown();
+
+        await().atMost(PATIENCE).pollInSameThread().untilAsserted(() -> assertThat(nonDaemonThreads()).isSubsetOf(before));
+    }
+
+    private static java.util.Set<Thread> nonDaemonThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> !t.isDaemon() && t.isAlive())
+                .collect(java.util.stream.Collectors.toSet());
+    }
+
     @Test
     void shouldReleaseThePortWhenTheGovernorStops() throws Exception {
         GovernorEndpoint endpoint = startWithEndpoint(Governor.create());
