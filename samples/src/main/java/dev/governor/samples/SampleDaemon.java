@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   --port=N         echo port on loopback (default 7007; 0 picks a free one)
  *   --flaky-fails=N  the worker fails this many times before it settles (default 3)
  *   --tick=MS        period of the job in milliseconds (default 5000)
- *   --metrics-port=N port of /metrics, /healthz, /readyz, /status on loopback (default 9090, or
+ *   --metrics-port=N port of /metrics, /healthz, /readyz, /status on loopback (default 9464, or
  *                    $GOVERNOR_METRICS_PORT; 0 picks a free one)
  *   --metrics-host=H address of that endpoint (default 127.0.0.1; 0.0.0.0 in a container)
  *   --drain=MS       at shutdown, /readyz answers 503 this long before services stop (default 0)
@@ -37,7 +37,7 @@ public final class SampleDaemon {
         int fails = intArg(args, "--flaky-fails=", 3);
         long tickMillis = intArg(args, "--tick=", 5000);
         String envPort = System.getenv("GOVERNOR_METRICS_PORT");
-        int metricsPort = intArg(args, "--metrics-port=", envPort == null || envPort.isBlank() ? 9090 : parse("GOVERNOR_METRICS_PORT=", envPort));
+        int metricsPort = intArg(args, "--metrics-port=", envPort == null || envPort.isBlank() ? 9464 : parse("GOVERNOR_METRICS_PORT=", envPort));
         String metricsHost = stringArg(args, "--metrics-host=", "127.0.0.1");
         int drainMillis = intArg(args, "--drain=", 0);
 

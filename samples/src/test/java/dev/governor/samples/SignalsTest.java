@@ -13,15 +13,17 @@ class SignalsTest {
 
     @Test
     void shouldStopTheSampleInReverseOrderOnSigtermAndExitZero() throws Exception {
-        try (ChildJvm child = ChildJvm.builder(SampleDaemon.class).arg("--port=0", "--tick=60000", "--flaky-fails=0").start()) {
+        try (ChildJvm child = ChildJvm.builder(SampleDaemon.class)
+                .arg("--port=0", "--metrics-port=0", "--tick=60000", "--flaky-fails=0").start()) {
             child.awaitOutput(l -> l.contains("governor ready"), BOUND);
             child.signal("TERM");
             assertThat(child.awaitExit(BOUND)).isZero();
             List<String> stops = child.lines().stream().filter(l -> l.contains("INFO dev.governor - stopped ")).toList();
-            assertThat(stops).hasSize(3);
+            assertThat(stops).hasSize(4);
             assertThat(stops.get(0)).contains("stopped flaky");
             assertThat(stops.get(1)).contains("stopped ticker");
             assertThat(stops.get(2)).contains("stopped echo");
+            assertThat(stops.get(3)).as("the HTTP endpoint, added first, stops last").contains("stopped http");
             assertThat(child.output()).contains("received SIGTERM").contains("exit code 0");
         }
     }

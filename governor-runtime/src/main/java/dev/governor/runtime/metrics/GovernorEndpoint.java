@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * requests each run on a virtual thread, on loopback by default.
  *
  * <pre>{@code
- * GovernorEndpoint.builder(gov).port(9090).aggregateChildrenOf("workers").build().addTo(gov, "http-metrics");
+ * GovernorEndpoint.builder(gov).port(9464).aggregateChildrenOf("workers").build().addTo(gov, "http-metrics");
  * }</pre>
  *
  * <table>
@@ -103,7 +103,7 @@ public final class GovernorEndpoint implements Service {
         return port;
     }
 
-    /** Base URI, e.g. {@code http://127.0.0.1:9090/}. */
+    /** Base URI, e.g. {@code http://127.0.0.1:9464/}. */
     public URI uri() {
         String host = address.getAddress().getHostAddress();
         return URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port + "/");
@@ -266,7 +266,7 @@ public final class GovernorEndpoint implements Service {
         private final Governor governor;
         private final GovernorHooks hooks;
         private InetAddress host = InetAddress.getLoopbackAddress();
-        private int port = 9090;
+        private int port = 9464;
         private PrometheusMeterRegistry registry;
         private GovernorMetrics metrics;
         private final List<String> pools = new ArrayList<>();
@@ -289,7 +289,7 @@ public final class GovernorEndpoint implements Service {
             return this;
         }
 
-        /** Default 9090; 0 picks a free port (see {@link GovernorEndpoint#port()}). */
+        /** Default 9464 (not 9090, the Prometheus server's own); 0 picks a free port (see {@link GovernorEndpoint#port()}). */
         public Builder port(int port) {
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("port must be within [0, 65535], was " + port);
