@@ -146,6 +146,30 @@ class GovernorEndpointTest {
     }
 
     @Test
+    void shouldFoldAnAggregatedPoolIntoOneRowOfTheStatus() throws Exception {
+        gov = Governor.create();
+        dev.governor.Supervisor pool = dev.governor.Supervisor.create(dev.governor.Strategy.ONE_FOR_ONE).parallelStop();
+        for (int i = 0; i < 300; i++) {
+            pool.add("w" + i, ctx -> ctx.awaitStop());
+        }
+        GovernorEndpoint endpoint = GovernorEndpoint.builder(gov).port(0).aggregateChildrenOf("pool").build();
+        endpoint.addTo(gov, "http");
+        gov.add("pool", pool);
+        gov.start();
+        assertThat(gov.awaitReady(PATIENCE)).isTrue();
+
+        String json = get(endpoint, "/status.json").body();
+
+        assertThat(json).contains("\"total\":302")
+                .contains("{\"name\":\"pool\",\"depth\":0,\"state\":\"RUNNING\"")
+                .contains("\"pool\":{\"RUNNING\":300}")
+                .doesNotContain("\"name\":\"pool/w");
+        assertThat(get(endpoint, "/metrics").body())
+                .contains("governor_supervisor_children{state=\"running\",supervisor=\"pool\"} 300")
+                .doesNotContain("service=\"pool/w");
+    }
+
+    @Test
     void shouldRefuseOtherMethodsAndUnknownPaths() throws Exception {
         GovernorEndpoint endpoint = startWithEndpoint(Governor.create());
 
