@@ -32,6 +32,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.ToDoubleFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,15 +75,19 @@ import org.slf4j.LoggerFactory;
  * <h2>Cost</h2>
  * A scrape reads the tree once: the first meter read builds a {@link TreeSnapshot} in one pass
  * over {@link Governor#services()}, and every other meter of that scrape reads the same snapshot
- * (kept {@value #SNAPSHOT_TTL_MILLIS} ms), so one scrape sees one consistent tree.
+ * (kept {@value #SNAPSHOT_TTL_MILLIS} ms, or until an event of a node outside pools), so one scrape
+ * sees one consistent tree. The counts of a pool may thus lag its members by up to
+ * {@value #SNAPSHOT_TTL_MILLIS} ms.
  *
  * <p>Series of a node appear when it first shows up (an event or a scrape) and are removed once it
- * is no longer in the tree ({@code removeChild}), at the next scrape or change of state counts.
+ * is no longer in the tree ({@code removeChild}): within a second of the change of state counts,
+ * or after the first scrape that no longer finds it (which shows it as NaN).
  * Events that happen before the first {@code bindTo} are not counted: bind before {@code start()}.
  */
 public final class GovernorMetrics implements MeterBinder {
     private static final Logger LOG = LoggerFactory.getLogger(GovernorMetrics.class);
     static final long SNAPSHOT_TTL_MILLIS = 100;
+    private static final long RECONCILE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final String SERVICE = "service";
 
     private final Governor governor;
@@ -94,8 +99,11 @@ public final class GovernorMetrics implements MeterBinder {
     private final Map<String, PoolMeters> poolMeters = new ConcurrentHashMap<>();
     private final AtomicBoolean listening = new AtomicBoolean();
     private final AtomicBoolean reconcileQueued = new AtomicBoolean();
-    private volatile TreeSnapshot snapshot;
+    private volatile Cached cached;
+    /** Grows with every event of a node outside pools: a snapshot read before it is stale at once. */
+    private final java.util.concurrent.atomic.AtomicLong changes = new java.util.concurrent.atomic.AtomicLong();
     private long lastReconciled = Long.MIN_VALUE; // takenNanos of the last snapshot reconciled; under this
+    private volatile long lastReconcileNanos = System.nanoTime() - RECONCILE_INTERVAL_NANOS;
     private volatile Instant shutdownBegan;
     private volatile Duration shutdownTook;
 
@@ -142,22 +150,31 @@ public final class GovernorMetrics implements MeterBinder {
 
     /** The tree as the meters see it now (read at most {@value #SNAPSHOT_TTL_MILLIS} ms ago). */
     TreeSnapshot snapshot() {
-        TreeSnapshot s = snapshot;
-        if (s != null && System.nanoTime() - s.takenNanos() < TimeUnit.MILLISECONDS.toNanos(SNAPSHOT_TTL_MILLIS)) {
-            return s;
+        Cached c = cached;
+        if (c != null && c.changes == changes.get()
+                && System.nanoTime() - c.snapshot.takenNanos() < TimeUnit.MILLISECONDS.toNanos(SNAPSHOT_TTL_MILLIS)) {
+            return c.snapshot;
         }
         return refresh();
     }
 
-    /** Reads the tree now. */
+    /** Reads the tree now; if nodes came or went, the meters follow them (off this thread). */
     TreeSnapshot refresh() {
-        TreeSnapshot s = TreeSnapshot.of(governor.services(), pools, governor.options().clock().instant());
-        snapshot = s;
+        TreeSnapshot s = read();
         if (!registries.isEmpty() && differsFromMeters(s)) {
             queueReconcile();
         }
         return s;
     }
+
+    private TreeSnapshot read() {
+        long seen = changes.get(); // before reading: a change during the read makes it stale
+        TreeSnapshot s = TreeSnapshot.of(governor.services(), pools, governor.options().clock().instant());
+        cached = new Cached(s, seen);
+        return s;
+    }
+
+    private record Cached(TreeSnapshot snapshot, long changes) {}
 
     @Override
     public void bindTo(MeterRegistry registry) {
@@ -243,13 +260,16 @@ public final class GovernorMetrics implements MeterBinder {
     private void onEvent(GovernorEvent event) {
         try {
             String path = event.service();
+            String pool = TreeSnapshot.poolOf(path, pools);
+            if (pool == null) {
+                changes.incrementAndGet(); // members of pools do not: their counts may lag one snapshot lifetime
+            }
             if (path.isEmpty()) {
                 if (event instanceof GovernorEvent.ShutdownRequested && shutdownBegan == null) {
                     shutdownBegan = event.at();
                 }
                 return;
             }
-            String pool = TreeSnapshot.poolOf(path, pools);
             if (pool != null) {
                 poolMeters.get(pool).on(event);
                 return;
@@ -294,11 +314,16 @@ public final class GovernorMetrics implements MeterBinder {
         if (registries.isEmpty() || !reconcileQueued.compareAndSet(false, true)) {
             return;
         }
-        // off the scrape and event threads: registering or removing meters while a scrape reads them is allowed, but slow for big trees
+        // off the scrape and event threads, and at most once per RECONCILE_INTERVAL: each costs one
+        // pass over the tree, and a big pool changes state counts many times a second while it starts
         Thread.ofVirtual().name("governor-metrics-reconcile").start(() -> {
+            long wait = lastReconcileNanos + RECONCILE_INTERVAL_NANOS - System.nanoTime();
+            if (wait > 0) {
+                LockSupport.parkNanos(wait);
+            }
             reconcileQueued.set(false);
             try {
-                reconcile(refresh());
+                reconcile(read());
             } catch (RuntimeException e) {
                 LOG.warn("metrics of {} could not follow the tree", governor, e);
             }
@@ -311,6 +336,7 @@ public final class GovernorMetrics implements MeterBinder {
             return; // an older read than one already applied
         }
         lastReconciled = s.takenNanos();
+        lastReconcileNanos = System.nanoTime();
         for (String path : s.nodes().keySet()) {
             if (!services.containsKey(path)) {
                 register(path);
@@ -505,7 +531,8 @@ public final class GovernorMetrics implements MeterBinder {
 
     @Override
     public String toString() {
-        TreeSnapshot s = snapshot;
+        Cached c = cached;
+        TreeSnapshot s = c == null ? null : c.snapshot;
         return "GovernorMetrics[services=" + services.size() + ", pools=" + pools + ", registries=" + registries.size()
                 + ", tree=" + (s == null ? "not read" : s.total() + " nodes") + "]";
     }

@@ -68,6 +68,20 @@ class GovernorMetricsTest {
         });
     }
 
+    /** Regression: a scrape right after start read the tree cached at bindTo, and showed a new service as NaN. */
+    @Test
+    void aServiceShouldReadAsUpAsSoonAsItsSeriesExist() {
+        gov = Governor.create();
+        GovernorMetrics.of(gov).bindTo(registry);
+        gov.add("fresh", GovernorMetricsTest::runUntilStopped);
+        gov.start();
+
+        Gauge up = await().atMost(PATIENCE).pollInterval(Duration.ofMillis(1))
+                .until(() -> registry.find("governor.service.up").tag("service", "fresh").gauge(), g -> g != null);
+
+        assertThat(up.value()).as("read at once, no second chance").isEqualTo(1);
+    }
+
     @Test
     void shouldCountRestartsAndFailuresByExceptionOfAFlakyService() {
         gov = Governor.create();
