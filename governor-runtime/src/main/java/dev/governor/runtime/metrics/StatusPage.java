@@ -18,7 +18,7 @@ final class StatusPage {
     private StatusPage() {}
 
     static String json(Governor governor, GovernorHooks hooks, TreeSnapshot tree) {
-        StringBuilder out = new StringBuilder(256 + tree.nodes().size() * 160);
+        StringBuilder out = new StringBuilder(256 + Math.min(tree.nodes().size(), MAX_NODES) * 160);
         out.append("{\"ready\":").append(governor.isReady() && !governor.stopping())
                 .append(",\"stopping\":").append(governor.stopping())
                 .append(",\"healthy\":").append(hooks.healthy())
