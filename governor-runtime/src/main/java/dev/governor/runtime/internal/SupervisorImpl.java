@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -64,6 +65,9 @@ public final class SupervisorImpl implements Supervisor {
     private boolean cancelled;
     private RuntimeException escalation;
     private final ArrayDeque<Instant> intensityTimes = new ArrayDeque<>();
+    private final java.util.concurrent.atomic.AtomicInteger liveRuns = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile Thread allEndedWaiter;
+    private final Thread.Builder.OfVirtual threads = Thread.ofVirtual(); // the loop's alone
 
     SupervisorImpl(Strategy strategy, Tree rootTree) {
         this.strategy = strategy;
@@ -369,6 +373,28 @@ public final class SupervisorImpl implements Supervisor {
         }
     }
 
+    /** Called by each run of a child as it ends (on the run's thread). */
+    void runEnded() {
+        if (liveRuns.decrementAndGet() == 0) {
+            Thread w = allEndedWaiter;
+            if (w != null) {
+                java.util.concurrent.locks.LockSupport.unpark(w);
+            }
+        }
+    }
+
+    /** Waits until no run of a child is alive or {@code d} passed. */
+    private void awaitNoLiveRuns(Deadline d) {
+        allEndedWaiter = Thread.currentThread();
+        try {
+            while (liveRuns.get() > 0 && !d.passed()) {
+                java.util.concurrent.locks.LockSupport.park(this);
+            }
+        } finally {
+            allEndedWaiter = null;
+        }
+    }
+
     long busyFor(long nowNanos) {
         long since = busySince;
         return since == 0 ? 0 : nowNanos - since;
@@ -571,9 +597,13 @@ public final class SupervisorImpl implements Supervisor {
         if (pending == 0) {
             return;
         }
+        Optional<Instant> now = null; // one timestamp for the children started by one message
         for (Child c : childrenView()) {
             if (c.pendingStart && !cancelled && depsReady(c)) {
-                startChild(c);
+                if (now == null) {
+                    now = Optional.of(tree.now());
+                }
+                startChild(c, now);
             }
         }
     }
@@ -598,6 +628,10 @@ public final class SupervisorImpl implements Supervisor {
     }
 
     private void startChild(Child c) {
+        startChild(c, Optional.of(tree.now()));
+    }
+
+    private void startChild(Child c, Optional<Instant> now) {
         Tree t = tree;
         setPending(c, false);
         c.freeze();
@@ -605,17 +639,21 @@ public final class SupervisorImpl implements Supervisor {
         Run r = new Run(t, c, this, c.path(), attempt);
         c.run = r;
         c.ready = false;
-        c.startedAt = t.now();
-        r.startedAt = c.startedAt;
-        c.publish(ServiceState.STARTING);
-        Thread th = Thread.ofVirtual().name(c.path()).unstarted(() -> r.execute(c.service, () -> post(new Msg.Exited(c, r))));
+        c.startedAt = now;
+        r.startedAt = now.get();
+        Thread th = threads.name(c.path()).unstarted(r);
         r.thread = th;
+        liveRuns.incrementAndGet();
+        boolean readyNow = c.readyOnStart();
+        c.ready = readyNow;
+        c.publish(ServiceState.RUNNING); // STARTING is not published: nobody could act on it
         th.start();
-        c.publish(ServiceState.RUNNING);
         logInfo("started {} (attempt {})", c.path(), attempt);
-        t.publish(new GovernorEvent.Started(c.path(), c.startedAt, attempt));
-        if (c.readyOnStart()) {
-            markReady(c);
+        if (t.bus.hasListeners()) {
+            t.publish(new GovernorEvent.Started(c.path(), r.startedAt, attempt));
+            if (readyNow) {
+                t.publish(new GovernorEvent.Ready(c.path(), r.startedAt));
+            }
         }
         refresh(c);
     }
@@ -864,13 +902,17 @@ public final class SupervisorImpl implements Supervisor {
 
     /** Cancels, calls Stoppable.stop() on its own thread, interrupts: the first half of a stop. */
     private void requestStop(Child c) {
+        requestStop(c, tree.now());
+    }
+
+    private void requestStop(Child c, Instant now) {
         cancelRestart(c);
         Run r = c.run;
         if (r == null || r.stopRequested) {
             return;
         }
         r.stopRequested = true;
-        r.stopRequestedAt = tree.now();
+        r.stopRequestedAt = now;
         c.ready = false;
         c.publish(ServiceState.STOPPING);
         refresh(c);
@@ -885,7 +927,7 @@ public final class SupervisorImpl implements Supervisor {
                 }
             });
         }
-        if (!c.isSupervisor()) {
+        if (!c.isSupervisor() && !r.waitingOnCtx()) {  // a thread parked on its ctx was woken by cancel()
             Thread th = r.thread;
             if (th != null) {
                 th.interrupt();
@@ -918,22 +960,31 @@ public final class SupervisorImpl implements Supervisor {
     }
 
     private void finishStop(Child c, boolean ended) {
+        finishStop(c, ended, tree.now());
+    }
+
+    private void finishStop(Child c, boolean ended, Instant now) {
         Run r = c.run;
         if (r == null) {
             return;
         }
         Tree t = tree;
-        Instant now = t.now();
         if (ended) {
             Duration took = Duration.between(r.stopRequestedAt, now);
             c.run = null;
             c.publish(ServiceState.STOPPED);
             logInfo("stopped {} in {} ms", c.path(), took.toMillis());
             t.recordStopTime(c.path(), took);
-            t.publish(new GovernorEvent.Stopped(c.path(), now, took));
+            if (t.bus.hasListeners()) {
+                t.publish(new GovernorEvent.Stopped(c.path(), now, took));
+            }
         } else {
             Duration waited = Duration.between(r.stopRequestedAt, now);
             r.unstopped = true;
+            if (r.exited()) {  // it ended as the deadline passed: stopped after all
+                finishStop(c, true, now);
+                return;
+            }
             Tree.LOG.warn("{} did not stop within {} ms: reported unstopped, going on", c.path(), waited.toMillis());
             t.recordUnstopped(c.path());
             t.publish(new GovernorEvent.StopTimedOut(c.path(), now, waited));
@@ -970,8 +1021,9 @@ public final class SupervisorImpl implements Supervisor {
             return;
         }
         if (parallelStop) {
+            Instant requested = tree.now();
             for (int i = all.size() - 1; i >= 0; i--) {
-                requestStop(all.get(i));
+                requestStop(all.get(i), requested);
             }
             Duration timeout = null;
             for (Child c : all) {
@@ -982,10 +1034,13 @@ public final class SupervisorImpl implements Supervisor {
             }
             Deadline d = Deadline.after(tree.scheduler, timeout);
             try {
+                awaitNoLiveRuns(d); // one wait for the whole pool, woken by the last run to end
+                Instant now = tree.now();
                 for (int i = all.size() - 1; i >= 0; i--) {
                     Child c = all.get(i);
                     if (c.run != null) {
-                        finishStop(c, c.run.awaitExit(d));
+                        boolean ended = c.run.exited() || c.run.awaitExit(d);
+                        finishStop(c, ended, ended ? now : tree.now());
                     }
                 }
             } finally {
