@@ -7,7 +7,6 @@ import dev.governor.ServiceInfo;
 import dev.governor.ServiceState;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -32,7 +31,7 @@ final class Child implements ServiceConfig {
     Run run;
     int nextAttempt;
     int consecutiveRestarts;
-    ArrayDeque<Instant> restartTimes;
+    RestartWindow restartTimes;
     Throwable lastFailure;
     Optional<Instant> startedAt = Optional.empty();  // shared by the children started in one batch
     ServiceState state = ServiceState.NEW;

@@ -13,7 +13,6 @@ import dev.governor.Strategy;
 import dev.governor.Supervisor;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -64,7 +63,7 @@ public final class SupervisorImpl implements Supervisor {
     private boolean lastReady;
     private boolean cancelled;
     private RuntimeException escalation;
-    private final ArrayDeque<Instant> intensityTimes = new ArrayDeque<>();
+    private final RestartWindow intensityTimes = new RestartWindow();
     private final java.util.concurrent.atomic.AtomicInteger liveRuns = new java.util.concurrent.atomic.AtomicInteger();
     private volatile Thread allEndedWaiter;
     private final Thread.Builder.OfVirtual threads = Thread.ofVirtual(); // the loop's alone
@@ -305,63 +304,12 @@ public final class SupervisorImpl implements Supervisor {
 
     /** Checks dependencies of this subtree: unknown names and cycles, naming them. */
     void validate() {
-        plan(childrenView());
+        StartOrder.of(name(), childrenView());
         for (Child c : childrenView()) {
             if (c.service instanceof SupervisorImpl s) {
                 s.validate();
             }
         }
-    }
-
-    /**
-     * Start order: add order, each child moved after its dependencies (a stable topological sort).
-     *
-     * @throws IllegalArgumentException naming an unknown dependency or the whole cycle
-     */
-    private List<Child> plan(List<Child> in) {
-        boolean any = false;
-        Map<String, Child> names = new HashMap<>();
-        for (Child c : in) {
-            names.put(c.name, c);
-            any |= !c.dependencies().isEmpty();
-        }
-        if (!any) {
-            return in;
-        }
-        for (Child c : in) {
-            for (String d : c.dependencies()) {
-                if (!names.containsKey(d)) {
-                    throw new IllegalArgumentException("\"" + c.path() + "\" depends on unknown sibling \"" + d
-                            + "\"; siblings: " + names.keySet().stream().sorted().toList());
-                }
-            }
-        }
-        List<Child> out = new ArrayList<>(in.size());
-        Map<Child, Integer> mark = new HashMap<>();  // 1 visiting, 2 done
-        for (Child c : in) {
-            visit(c, names, mark, out, new ArrayList<>());
-        }
-        return out;
-    }
-
-    private void visit(Child c, Map<String, Child> names, Map<Child, Integer> mark, List<Child> out, List<String> stack) {
-        Integer m = mark.get(c);
-        if (m != null && m == 2) {
-            return;
-        }
-        if (m != null) {
-            List<String> cycle = new ArrayList<>(stack.subList(stack.indexOf(c.name), stack.size()));
-            cycle.add(c.name);
-            throw new IllegalArgumentException("dependency cycle in supervisor \"" + name() + "\": " + String.join(" -> ", cycle));
-        }
-        mark.put(c, 1);
-        stack.add(c.name);
-        for (String d : c.dependencies()) {
-            visit(names.get(d), names, mark, out, stack);
-        }
-        stack.removeLast();
-        mark.put(c, 2);
-        out.add(c);
     }
 
     // ---- the loop ----
@@ -413,7 +361,7 @@ public final class SupervisorImpl implements Supervisor {
             if (running) {
                 throw new IllegalStateException("supervisor \"" + name() + "\" is already running");
             }
-            order = plan(List.copyOf(children));
+            order = StartOrder.of(name(), List.copyOf(children));
             children.clear();
             children.addAll(order);
             viewStale = true;
@@ -787,28 +735,26 @@ public final class SupervisorImpl implements Supervisor {
         Instant now = t.now();
         if (policy.maxRestarts() > 0) {
             if (c.restartTimes == null) {
-                c.restartTimes = new ArrayDeque<>();
+                c.restartTimes = new RestartWindow();
             }
-            prune(c.restartTimes, now, policy.limitWindow());
-            if (c.restartTimes.size() >= policy.maxRestarts()) {
+            int made = c.restartTimes.count(now, policy.limitWindow());
+            if (made >= policy.maxRestarts()) {
                 c.publish(ServiceState.FAILED);
-                escalate(c.path(), c.restartTimes.size(), policy.limitWindow(),
-                        c.path() + " would restart more than " + policy.maxRestarts() + " times within "
-                                + policy.limitWindow() + " (its limit)");
+                escalate(c.path(), made, policy.limitWindow(), c.path() + " would restart more than "
+                        + policy.maxRestarts() + " times within " + policy.limitWindow() + " (its limit)");
                 return;
             }
-            c.restartTimes.addLast(now);
+            c.restartTimes.record(now);
         }
         if (intensityMax > 0) {
-            prune(intensityTimes, now, intensityWindow);
-            if (intensityTimes.size() >= intensityMax) {
+            int made = intensityTimes.count(now, intensityWindow);
+            if (made >= intensityMax) {
                 c.publish(ServiceState.FAILED);
-                escalate(name(), intensityTimes.size(), intensityWindow,
-                        "supervisor \"" + name() + "\" would restart its children more than " + intensityMax
-                                + " times within " + intensityWindow + " (its intensity); last: " + c.path());
+                escalate(name(), made, intensityWindow, "supervisor \"" + name() + "\" would restart its children more than "
+                        + intensityMax + " times within " + intensityWindow + " (its intensity); last: " + c.path());
                 return;
             }
-            intensityTimes.addLast(now);
+            intensityTimes.record(now);
         }
         Duration delay = policy.delayFor(c.consecutiveRestarts++, jitterRandom(policy));
         List<Child> group = restartGroup(c).stream()
@@ -850,13 +796,6 @@ public final class SupervisorImpl implements Supervisor {
 
     private static double jitterRandom(RestartPolicy policy) {
         return ThreadLocalRandom.current().nextDouble(-1.0, Math.nextUp(1.0));
-    }
-
-    private static void prune(ArrayDeque<Instant> times, Instant now, Duration window) {
-        Instant oldest = now.minus(window);
-        while (!times.isEmpty() && !times.peekFirst().isAfter(oldest)) {
-            times.removeFirst();
-        }
     }
 
     private List<Child> restartGroup(Child c) {
