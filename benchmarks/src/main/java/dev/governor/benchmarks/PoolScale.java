@@ -27,6 +27,10 @@ public final class PoolScale {
     record Figures(long n, Duration start, Duration stop, double heapPerUnit, Duration add) {}
 
     public static void main(String[] args) throws Exception {
+        if (args.length == 2 && args[0].equals("--one")) {
+            System.out.println(row(Integer.parseInt(args[1])));
+            return;
+        }
         List<Integer> sizes = new ArrayList<>();
         for (String a : args) {
             sizes.add(Integer.parseInt(a.replace("_", "")));
@@ -34,21 +38,38 @@ public final class PoolScale {
         if (sizes.isEmpty()) {
             sizes = List.of(10_000, 100_000, 1_000_000);
         }
-        System.out.printf(Locale.ROOT, "JDK %s, %d cores, max heap %d MiB%n", Runtime.version(),
-                Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20);
-        // warm both paths once so the JIT is not measured
-        bare(20_000);
-        governor(20_000);
+        System.out.printf(Locale.ROOT, "JDK %s, %d cores, max heap %d MiB; each N in a fresh JVM, after a warm-up of 20,000%n",
+                Runtime.version(), Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20);
         System.out.println("| N | governor start | bare start | ratio | governor stop | bare stop | ratio | governor heap/service | bare heap/thread | ratio | add() of N |");
         System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
         for (int n : sizes) {
-            Figures b = bare(n);
-            Figures g = governor(n);
-            System.out.printf(Locale.ROOT, "| %,d | %d ms | %d ms | %.2f× | %d ms | %d ms | %.2f× | %.0f B | %.0f B | %.2f× | %d ms |%n",
-                    n, g.start.toMillis(), b.start.toMillis(), ratio(g.start, b.start),
-                    g.stop.toMillis(), b.stop.toMillis(), ratio(g.stop, b.stop),
-                    g.heapPerUnit, b.heapPerUnit, g.heapPerUnit / b.heapPerUnit, g.add.toMillis());
+            System.out.println(inFreshJvm(n));
         }
+    }
+
+    /** Runs one size in a child JVM with this JVM's flags and class path, so sizes do not disturb each other. */
+    private static String inFreshJvm(int n) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElseThrow());
+        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), PoolScale.class.getName(), "--one", Integer.toString(n)));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("size " + n + " failed:\n" + out);
+        }
+        return out.lines().reduce((a, b) -> b).orElseThrow();
+    }
+
+    private static String row(int n) throws InterruptedException {
+        bare(20_000);
+        governor(20_000);
+        Figures b = bare(n);
+        Figures g = governor(n);
+        return String.format(Locale.ROOT, "| %,d | %d ms | %d ms | %.2f× | %d ms | %d ms | %.2f× | %.0f B | %.0f B | %.2f× | %d ms |",
+                n, g.start.toMillis(), b.start.toMillis(), ratio(g.start, b.start),
+                g.stop.toMillis(), b.stop.toMillis(), ratio(g.stop, b.stop),
+                g.heapPerUnit, b.heapPerUnit, g.heapPerUnit / b.heapPerUnit, g.add.toMillis());
     }
 
     private static double ratio(Duration a, Duration b) {
