@@ -28,6 +28,8 @@ public final class SdNotify {
     private static final int EAGAIN_RETRIES = 50;
     private static final long EAGAIN_PAUSE_NANOS = 2_000_000;
 
+    private static volatile SdNotify fromEnvironment;
+
     private final UnixAddress address;
     private final String disabledBecause;
     private final AtomicLong sent = new AtomicLong();
@@ -40,9 +42,22 @@ public final class SdNotify {
         this.disabledBecause = disabledBecause;
     }
 
-    /** The client for this process's {@code NOTIFY_SOCKET}; disabled when it is unset or malformed. */
+    /**
+     * The process-wide client for this process's {@code NOTIFY_SOCKET} (read once); disabled when it
+     * is unset or malformed.
+     */
     public static SdNotify fromEnvironment() {
-        return to(System.getenv("NOTIFY_SOCKET"));
+        SdNotify n = fromEnvironment;
+        if (n == null) {
+            synchronized (SdNotify.class) {
+                n = fromEnvironment;
+                if (n == null) {
+                    n = to(System.getenv("NOTIFY_SOCKET"));
+                    fromEnvironment = n;
+                }
+            }
+        }
+        return n;
     }
 
     /**
