@@ -200,12 +200,25 @@ class SampleUnderSystemdTest {
                 .env("LISTEN_FDS", "abc").env("LISTEN_PID", "1").env("NOTIFY_SOCKET", dir.resolve("missing").toString())
                 .arg("--port=0", "--flaky-fails=0", "--tick=100000")
                 .start());
-        // LISTEN_PID of another process, LISTEN_FDNAMES with the wrong count, a NOTIFY_SOCKET too long
+        // LISTEN_PID of another process, a NOTIFY_SOCKET too long
         ChildJvm second = closeLater(ChildJvm.builder(SampleDaemon.class)
-                .env("LISTEN_FDS", "1").env("LISTEN_PID", "1").env("LISTEN_FDNAMES", "echo:extra")
+                .env("LISTEN_FDS", "1").env("LISTEN_PID", "1").env("LISTEN_FDNAMES", "echo")
                 .env("NOTIFY_SOCKET", "/tmp/" + "n".repeat(200))
                 .arg("--port=0", "--flaky-fails=0", "--tick=100000")
                 .start());
+        // LISTEN_FDNAMES with the wrong count, as systemd-socket-activate passes it on (with a warning)
+        int port = freePort();
+        ChildJvm third = closeLater(ChildJvm.builder(SampleDaemon.class)
+                .commandPrefix(SOCKET_ACTIVATE, "-l", "127.0.0.1:" + port, "--fdname=echo:extra")
+                .arg("--port=0", "--flaky-fails=0", "--tick=100000")
+                .start());
+        third.awaitOutput(l -> l.contains("Listening on 127.0.0.1:" + port), START);
+        try (Socket wake = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            // the first connection starts the program; it is answered once the JVM is up
+            wake.setSoTimeout((int) START.toMillis());
+            wake.getOutputStream().write('!');
+            assertThat(wake.getInputStream().read()).isEqualTo('!');
+        }
 
         first.awaitOutput(l -> l.contains("LISTEN_FDS=abc is not a number"), START);
         first.awaitOutput(l -> l.contains("cannot notify systemd at NOTIFY_SOCKET=" + dir.resolve("missing")), START);
@@ -215,7 +228,11 @@ class SampleUnderSystemdTest {
         second.awaitOutput(l -> l.contains("more than the 107 a unix socket address can hold"), START);
         assertThat(echo(listeningPort(second), "me too")).isEqualTo("me too");
 
-        for (ChildJvm c : List.of(first, second)) {
+        third.awaitOutput(l -> l.contains("LISTEN_FDNAMES=echo:extra has 2 name(s) for LISTEN_FDS=1"), START);
+        assertThat(listeningPort(third)).as("the one inherited tcp socket, names or not").isEqualTo(port);
+        assertThat(echo(port, "unnamed")).isEqualTo("unnamed");
+
+        for (ChildJvm c : List.of(first, second, third)) {
             c.signal("TERM");
             assertThat(c.awaitExit(WAIT)).isZero();
         }
