@@ -5,6 +5,7 @@ import dev.governor.RestartPolicy;
 import dev.governor.ShutdownReport;
 import java.time.Duration;
 import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -19,6 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * </pre>
  */
 public final class SampleDaemon {
+    private static final DateTimeFormatter HH_MM_SS = DateTimeFormatter.ofPattern("HH:mm:ss");
+
     private SampleDaemon() {}
 
     public static void main(String[] args) {
@@ -31,7 +34,7 @@ public final class SampleDaemon {
         gov.add("echo", new EchoServer(port)).readyOnStart(false);
         gov.add("ticker", ctx -> {
             while (!ctx.sleep(Duration.ofMillis(tickMillis))) {
-                ctx.log().info("tick at {}", LocalTime.now().withNano(0));
+                ctx.log().info("tick at {}", LocalTime.now().format(HH_MM_SS));
             }
         });
         AtomicInteger runs = new AtomicInteger();
