@@ -88,6 +88,9 @@ final class SystemdNotifier implements LifecycleListener {
 
     @Override
     public void statusChanged(String statusLine) {
+        if (stopped) {
+            return; // a count change delivered after the end must not overwrite the final status
+        }
         notify.status(stopping ? "stopping: " + statusLine : statusLine);
     }
 
