@@ -54,10 +54,6 @@ final class Posix {
         return p;
     }
 
-    static int pid() {
-        return posix().getpid();
-    }
-
     /** {@code strerror(errno)} with the errno, e.g. {@code "No such file or directory (errno 2)"}. */
     static String lastError() {
         int errno = posix().errno();

@@ -74,9 +74,10 @@ public final class SocketActivation {
     private final SdNotify notify;
     private final List<Inherited> inherited;
     private final Map<Integer, SocketKind> kinds;
-    /** Settled sockets by name: a descriptor this object keeps open, and the kind it is. */
-    private final Map<String, Integer> settled = new LinkedHashMap<>();
-    private final Map<String, Kind> settledKind = new LinkedHashMap<>();
+    /** A name's socket for the life of the process: a descriptor this object keeps open, and its kind. */
+    private record Settled(int fd, Kind kind) {}
+
+    private final Map<String, Settled> settled = new LinkedHashMap<>();
     private final List<String> problems;
 
     private SocketActivation(SdNotify notify, List<Inherited> inherited, Map<Integer, SocketKind> kinds, List<String> problems) {
@@ -93,7 +94,7 @@ public final class SocketActivation {
             synchronized (SocketActivation.class) {
                 sa = fromEnvironment;
                 if (sa == null) {
-                    sa = parse(System.getenv(), Posix.pid(), FIRST_FD, Posix::unsetenv, SdNotify.fromEnvironment());
+                    sa = parse(System.getenv(), ProcessHandle.current().pid(), FIRST_FD, Posix::unsetenv, SdNotify.fromEnvironment());
                     fromEnvironment = sa;
                 }
             }
@@ -248,17 +249,16 @@ public final class SocketActivation {
 
     private synchronized NetworkChannel channel(String name, Kind kind, SocketAddress fallback) throws IOException {
         SdNotify.checkFdName(name);
-        Integer fd = settled.get(name);
-        if (fd != null) {
-            if (settledKind.get(name) != kind) {
-                throw new IOException("listener \"" + name + "\" is " + settledKind.get(name).name().toLowerCase(java.util.Locale.ROOT)
-                        + ", asked for as " + kind.name().toLowerCase(java.util.Locale.ROOT));
+        Settled known = settled.get(name);
+        if (known != null) {
+            if (known.kind() != kind) {
+                throw new IOException("listener \"" + name + "\" is " + lower(known.kind()) + ", asked for as " + lower(kind));
             }
-            return wrap(Posix.dup(fd), kind);
+            return wrap(Posix.dup(known.fd()), kind);
         }
         Inherited match = match(name, kind);
         if (match != null) {
-            settle(name, kind, match.fd());
+            settled.put(name, new Settled(match.fd(), kind));
             log.info("listener \"{}\": inherited fd {} ({})", name, match.fd(), match.kind());
             return wrap(Posix.dup(match.fd()), kind);
         }
@@ -274,7 +274,7 @@ public final class SocketActivation {
         }
         int own = Posix.dup(FdChannels.fd(fresh));
         Posix.setCloseOnExec(own);
-        settle(name, kind, own);
+        settled.put(name, new Settled(own, kind));
         log.info("listener \"{}\": nothing inherited, bound {}", name, fresh.getLocalAddress());
         if (notify.enabled()) {
             notify.fdStore(name, own);
@@ -282,23 +282,26 @@ public final class SocketActivation {
         return fresh;
     }
 
-    private void settle(String name, Kind kind, int fd) {
-        settled.put(name, fd);
-        settledKind.put(name, kind);
+    private boolean taken(int fd) {
+        return settled.values().stream().anyMatch(s -> s.fd() == fd);
+    }
+
+    private static String lower(Kind kind) {
+        return kind.name().toLowerCase(java.util.Locale.ROOT);
     }
 
     private Inherited match(String name, Kind kind) throws IOException {
         for (Inherited in : inherited) {
-            if (in.name().equals(name) && !settled.containsValue(in.fd())) {
+            if (in.name().equals(name) && !taken(in.fd())) {
                 if (!fits(kinds.get(in.fd()), kind)) {
                     throw new IOException("inherited fd " + in.fd() + " named \"" + name + "\" is " + in.kind()
-                            + ", not the " + kind.name().toLowerCase(java.util.Locale.ROOT) + " listener asked for");
+                            + ", not the " + lower(kind) + " listener asked for");
                 }
                 return in;
             }
         }
         List<Inherited> unnamed = inherited.stream()
-                .filter(in -> in.name().equals(UNNAMED) && !settled.containsValue(in.fd()) && fits(kinds.get(in.fd()), kind))
+                .filter(in -> in.name().equals(UNNAMED) && !taken(in.fd()) && fits(kinds.get(in.fd()), kind))
                 .toList();
         if (unnamed.size() == 1) {
             return unnamed.getFirst();

@@ -71,7 +71,7 @@ public final class SystemdExtension implements GovernorExtension {
         if (!client.enabled()) {
             return;
         }
-        long pid = Posix.pid();
+        long pid = ProcessHandle.current().pid();
         Optional<Duration> watchdog = watchdogInterval(env, pid);
         boolean sendMainPid = Optional.ofNullable(env.get("SYSTEMD_EXEC_PID"))
                 .map(p -> !p.trim().equals(Long.toString(pid))).orElse(false);

@@ -81,7 +81,7 @@ class SocketActivationTest {
     }
 
     private SocketActivation parse(Map<String, String> env) {
-        return SocketActivation.parse(env, Posix.pid(), firstFd < 0 ? freeRun(8) : firstFd, unset::add, SdNotify.disabled());
+        return SocketActivation.parse(env, ProcessHandle.current().pid(), firstFd < 0 ? freeRun(8) : firstFd, unset::add, SdNotify.disabled());
     }
 
     private static Map<String, String> env(String fds, String pid, String names) {
@@ -99,7 +99,7 @@ class SocketActivationTest {
     }
 
     private static String ourPid() {
-        return Long.toString(Posix.pid());
+        return Long.toString(ProcessHandle.current().pid());
     }
 
     private ServerSocketChannel tcpListener() throws IOException {
@@ -220,7 +220,7 @@ class SocketActivationTest {
     @Test
     void aFreshlyBoundListenerIsPushedToTheFdStoreUnderItsName() throws Exception {
         try (NotifyReceiver systemd = NotifyReceiver.bind(SdNotifyTest.abstractName("sa-fdstore"))) {
-            SocketActivation sa = SocketActivation.parse(Map.of(), Posix.pid(), SocketActivation.FIRST_FD, unset::add,
+            SocketActivation sa = SocketActivation.parse(Map.of(), ProcessHandle.current().pid(), SocketActivation.FIRST_FD, unset::add,
                     SdNotify.to(systemd.address()));
             try (ServerSocketChannel echo = sa.tcp("echo", LOOPBACK_ANY)) {
                 NotifyReceiver.Message m = systemd.await(x -> x.has("FDSTORE", "1"), Duration.ofSeconds(30));
@@ -253,7 +253,7 @@ class SocketActivationTest {
         SocketActivation sa = parse(env("1", Long.toString(other), "echo"));
         assertThat(sa.inherited()).isEmpty();
         assertThat(sa.problems()).containsExactly("LISTEN_PID=" + other + " names another process (this is pid "
-                + Posix.pid() + "): the descriptors are not ours, nothing inherited, listeners bind afresh");
+                + ProcessHandle.current().pid() + "): the descriptors are not ours, nothing inherited, listeners bind afresh");
         assertThat(Posix.closeOnExec(fd)).as("a descriptor that is not ours is not touched").isFalse();
         try (ServerSocketChannel echo = sa.tcp("echo", LOOPBACK_ANY)) {
             assertThat(echo.getLocalAddress()).as("bound afresh").isNotEqualTo(theirs.getLocalAddress());
