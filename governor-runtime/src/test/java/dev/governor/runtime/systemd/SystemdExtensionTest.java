@@ -140,6 +140,45 @@ class SystemdExtensionTest {
     }
 
     @Test
+    void aLongShutdownThatKeepsMakingProgressExtendsTheStopTimeout() throws Exception {
+        NotifyReceiver systemd = receiver("extend");
+        GovernorOptions options = GovernorOptions.builder()
+                .drainDelay(Duration.ofMillis(100)).shutdownTimeout(Duration.ofSeconds(20)).build();
+        Governor gov = governor(options, systemd, Map.of());
+        gov.add("quick", ctx -> ctx.awaitStop());
+        gov.add("slow", ctx -> {
+            ctx.awaitStop();
+            // a service that needs a while to wind down (a flush, a drain of in-flight work), deaf to interrupts
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
+            for (long left; (left = until - System.nanoTime()) > 0; ) {
+                Thread.interrupted();
+                java.util.concurrent.locks.LockSupport.parkNanos(left);
+            }
+        }).shutdownTimeout(Duration.ofSeconds(10));
+        gov.start();
+        systemd.await(m -> m.has("READY", "1"), WAIT);
+
+        gov.shutdown();
+        NotifyReceiver.Message stopping = systemd.await(m -> m.has("STOPPING", "1"), WAIT);
+        assertThat(stopping.fields()).containsEntry("EXTEND_TIMEOUT_USEC", "25100000");
+        NotifyReceiver.Message progress = systemd.awaitAfter(systemd.indexOf(stopping),
+                m -> m.text().equals("EXTEND_TIMEOUT_USEC=25000000"), WAIT);
+        assertThat(progress.receivedNanos() - stopping.receivedNanos())
+                .as("renewed once a service stopped, a second or more after the last").isGreaterThanOrEqualTo(
+                        TimeUnit.MILLISECONDS.toNanos(1000));
+    }
+
+    @Test
+    void readyNamesTheMainPidWhenThisIsNotTheProcessSystemdStarted() throws Exception {
+        NotifyReceiver systemd = receiver("mainpid");
+        Governor gov = governor(GovernorOptions.defaults(), systemd, Map.of("SYSTEMD_EXEC_PID", "1"));
+        gov.add("svc", ctx -> ctx.awaitStop());
+        gov.start();
+        NotifyReceiver.Message ready = systemd.await(m -> m.has("READY", "1"), WAIT);
+        assertThat(ready.fields()).containsEntry("MAINPID", Long.toString(ProcessHandle.current().pid()));
+    }
+
+    @Test
     void theSystemdOptionOffSendsNothing() throws Exception {
         NotifyReceiver systemd = receiver("off");
         Governor gov = governor(GovernorOptions.builder().systemd(false).build(), systemd,
