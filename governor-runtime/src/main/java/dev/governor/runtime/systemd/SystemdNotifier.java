@@ -30,6 +30,7 @@ final class SystemdNotifier implements LifecycleListener {
     private volatile boolean withholding;
     private volatile Instant lastExtend = Instant.MIN;
     private volatile Scheduler.Cancellable nextTick;
+    private Instant nextDue; // the scheduler's thread only, after startWatchdog
 
     /**
      * @param watchdogEvery the ping period, null for no watchdog
@@ -46,8 +47,19 @@ final class SystemdNotifier implements LifecycleListener {
 
     void startWatchdog() {
         if (watchdogEvery != null) {
-            nextTick = scheduler.schedule(watchdogEvery, this::tick);
+            nextDue = options.clock().instant();
+            scheduleNext();
         }
+    }
+
+    /** At a fixed rate from the first tick, so a late tick does not push every later one back. */
+    private void scheduleNext() {
+        Instant now = options.clock().instant();
+        nextDue = nextDue.plus(watchdogEvery);
+        if (nextDue.isBefore(now)) {
+            nextDue = now; // fell more than a period behind (a pause): ping now, and count from here
+        }
+        nextTick = scheduler.schedule(Duration.between(now, nextDue), this::tick);
     }
 
     /** One watchdog period: ping if healthy, withhold if not, and schedule the next. */
@@ -73,7 +85,7 @@ final class SystemdNotifier implements LifecycleListener {
             }
         } finally {
             if (!stopped) {
-                nextTick = scheduler.schedule(watchdogEvery, this::tick);
+                scheduleNext();
             }
         }
     }
