@@ -218,6 +218,20 @@ class SocketActivationTest {
     }
 
     @Test
+    void aUnixListenerBindsAfreshOverTheSocketFileAPreviousRunLeft() throws Exception {
+        Path path = dir.resolve("ctl.sock");
+        ServerSocketChannel previous = ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(UnixDomainSocketAddress.of(path));
+        previous.close(); // the JDK leaves the socket file behind, as a crashed process would
+        assertThat(path).exists();
+        try (ServerSocketChannel ctl = parse(Map.of()).unix("ctl", path);
+             SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(path));
+             SocketChannel accepted = ctl.accept()) {
+            client.write(ByteBuffer.wrap(new byte[] {3}));
+            assertThat(accepted.read(ByteBuffer.allocate(4))).isEqualTo(1);
+        }
+    }
+
+    @Test
     void aFreshlyBoundListenerIsPushedToTheFdStoreUnderItsName() throws Exception {
         try (NotifyReceiver systemd = NotifyReceiver.bind(SdNotifyTest.abstractName("sa-fdstore"))) {
             SocketActivation sa = SocketActivation.parse(Map.of(), ProcessHandle.current().pid(), SocketActivation.FIRST_FD, unset::add,
