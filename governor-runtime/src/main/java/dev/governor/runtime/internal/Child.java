@@ -41,6 +41,7 @@ final class Child implements ServiceConfig {
     Object restartToken;
     dev.governor.Scheduler.Cancellable restartTimer;
     boolean countedNotReady;
+    boolean countedActive;
     boolean removed;
 
     private volatile String path;

@@ -57,7 +57,9 @@ public final class SupervisorImpl implements Supervisor {
     private volatile Thread loopThread;
     private volatile long busySince;                           // System.nanoTime() when a message began, 0 when idle
     private Consumer<Boolean> readySink = b -> {};
-    private int notReady;
+    private int notReady;      // children that keep this supervisor from being ready
+    private int active;        // children running, waiting to start or to restart, or not yet started
+    private int pending;       // children waiting to start
     private boolean lastReady;
     private boolean cancelled;
     private RuntimeException escalation;
@@ -416,6 +418,13 @@ public final class SupervisorImpl implements Supervisor {
         }
         try {
             for (Child c : order) {
+                c.countedNotReady = false;
+                c.countedActive = false;
+                c.pendingStart = false;
+            }
+            active = 0;
+            pending = 0;
+            for (Child c : order) {
                 if (c.removed) {
                     continue;
                 }
@@ -425,9 +434,10 @@ public final class SupervisorImpl implements Supervisor {
                 c.ready = false;
                 c.lastFailure = null;
                 if (root && c.state != ServiceState.NEW) {
+                    refresh(c);
                     continue; // the root runs once; a child stopped before start stays stopped
                 }
-                c.pendingStart = true;
+                setPending(c, true);
                 refresh(c);
             }
             startPending();
@@ -550,7 +560,17 @@ public final class SupervisorImpl implements Supervisor {
 
     // ---- starting ----
 
+    private void setPending(Child c, boolean value) {
+        if (c.pendingStart != value) {
+            c.pendingStart = value;
+            pending += value ? 1 : -1;
+        }
+    }
+
     private void startPending() {
+        if (pending == 0) {
+            return;
+        }
         for (Child c : childrenView()) {
             if (c.pendingStart && !cancelled && depsReady(c)) {
                 startChild(c);
@@ -579,7 +599,7 @@ public final class SupervisorImpl implements Supervisor {
 
     private void startChild(Child c) {
         Tree t = tree;
-        c.pendingStart = false;
+        setPending(c, false);
         c.freeze();
         int attempt = c.nextAttempt++;
         Run r = new Run(t, c, this, c.path(), attempt);
@@ -630,6 +650,11 @@ public final class SupervisorImpl implements Supervisor {
         if (blocking != c.countedNotReady) {
             c.countedNotReady = blocking;
             notReady += blocking ? 1 : -1;
+        }
+        boolean isActive = !c.removed && (c.run != null || c.pendingStart || !c.state.isTerminal());
+        if (isActive != c.countedActive) {
+            c.countedActive = isActive;
+            active += isActive ? 1 : -1;
         }
         publishReadiness();
     }
@@ -712,16 +737,7 @@ public final class SupervisorImpl implements Supervisor {
 
     /** True when there is at least one child and none runs, waits to start or waits to restart. */
     private boolean allEnded() {
-        List<Child> all = childrenView();
-        if (all.isEmpty()) {
-            return false;
-        }
-        for (Child c : all) {
-            if (!c.removed && (c.run != null || c.pendingStart || !(c.state.isTerminal()))) {
-                return false;
-            }
-        }
-        return true;
+        return active == 0 && !childrenView().isEmpty();
     }
 
     private void restart(Child c, RestartPolicy policy) {
@@ -824,7 +840,7 @@ public final class SupervisorImpl implements Supervisor {
             if (c.restartToken == token && c.state == ServiceState.RESTARTING) {
                 c.restartToken = null;
                 c.restartTimer = null;
-                c.pendingStart = true;
+                setPending(c, true);
                 refresh(c);
             }
         }
@@ -932,7 +948,7 @@ public final class SupervisorImpl implements Supervisor {
         }
         c.restartToken = null;
         boolean wasWaiting = c.pendingStart || c.state == ServiceState.RESTARTING;
-        c.pendingStart = false;
+        setPending(c, false);
         if (wasWaiting && c.run == null) {
             c.publish(ServiceState.STOPPED);
         }
@@ -943,6 +959,13 @@ public final class SupervisorImpl implements Supervisor {
     private void stopAll() {
         cancelled = true;
         List<Child> all = childrenView();
+        for (Child c : all) {
+            if (c.state == ServiceState.NEW && c.run == null) {
+                setPending(c, false);
+                c.publish(ServiceState.STOPPED); // never started, and now never will in this incarnation
+                refresh(c);
+            }
+        }
         if (all.isEmpty()) {
             return;
         }
@@ -983,6 +1006,9 @@ public final class SupervisorImpl implements Supervisor {
     public void stopChild(String name) {
         Child c = requireChild(name, "stopChild");
         call("stopChild(\"" + name + "\")", () -> {
+            if (c.removed) {
+                return; // removed meanwhile: it is stopped already
+            }
             if (running) {
                 requestStop(c);
                 finishStop(c, awaitStop(c));
@@ -1006,6 +1032,9 @@ public final class SupervisorImpl implements Supervisor {
             if (cancelled || tree.shuttingDown()) {
                 throw new IllegalStateException("restartChild(\"" + name + "\"): shutdown has begun");
             }
+            if (c.removed) {
+                throw new IllegalArgumentException("restartChild(\"" + name + "\"): the child was removed meanwhile");
+            }
             requestStop(c);
             finishStop(c, awaitStop(c));
             if (c.run == null) {
@@ -1019,6 +1048,9 @@ public final class SupervisorImpl implements Supervisor {
     public void removeChild(String name) {
         Child c = requireChild(name, "removeChild");
         call("removeChild(\"" + name + "\")", () -> {
+            if (c.removed) {
+                return;
+            }
             if (running) {
                 requestStop(c);
                 finishStop(c, awaitStop(c));
@@ -1065,7 +1097,7 @@ public final class SupervisorImpl implements Supervisor {
             if (!missing.isEmpty()) {
                 throw new IllegalArgumentException("\"" + c.path() + "\" depends on unknown sibling(s) " + missing);
             }
-            c.pendingStart = true;
+            setPending(c, true);
             refresh(c);
             startPending();
         }, true);
@@ -1079,7 +1111,7 @@ public final class SupervisorImpl implements Supervisor {
             }
             for (Child c : childrenView()) {
                 if (c.state == ServiceState.NEW && c.run == null && !c.pendingStart) {
-                    c.pendingStart = true;
+                    setPending(c, true);
                     refresh(c);
                 }
             }
