@@ -35,23 +35,16 @@ final class Posix {
     /** {@code sizeof(sockaddr_un.sun_path)} on Linux. */
     static final int SUN_PATH_MAX = 108;
 
-    private static volatile POSIX posix;
-
     private Posix() {}
 
-    /** The native POSIX binding, loaded on first use. */
+    /** Loads the native binding on first use only. */
+    private static final class Holder {
+        static final POSIX POSIX = POSIXFactory.getNativePOSIX();
+    }
+
+    /** The native POSIX binding. */
     static POSIX posix() {
-        POSIX p = posix;
-        if (p == null) {
-            synchronized (Posix.class) {
-                p = posix;
-                if (p == null) {
-                    p = POSIXFactory.getNativePOSIX();
-                    posix = p;
-                }
-            }
-        }
-        return p;
+        return Holder.POSIX;
     }
 
     /** {@code strerror(errno)} with the errno, e.g. {@code "No such file or directory (errno 2)"}. */

@@ -28,8 +28,6 @@ public final class SdNotify {
     private static final int EAGAIN_RETRIES = 50;
     private static final long EAGAIN_PAUSE_NANOS = 2_000_000;
 
-    private static volatile SdNotify fromEnvironment;
-
     private final UnixAddress address;
     private final String disabledBecause;
     private final AtomicLong sent = new AtomicLong();
@@ -47,17 +45,12 @@ public final class SdNotify {
      * is unset or malformed.
      */
     public static SdNotify fromEnvironment() {
-        SdNotify n = fromEnvironment;
-        if (n == null) {
-            synchronized (SdNotify.class) {
-                n = fromEnvironment;
-                if (n == null) {
-                    n = to(System.getenv("NOTIFY_SOCKET"));
-                    fromEnvironment = n;
-                }
-            }
-        }
-        return n;
+        return FromEnvironment.INSTANCE;
+    }
+
+    /** Reads the environment on first use only. */
+    private static final class FromEnvironment {
+        static final SdNotify INSTANCE = to(System.getenv("NOTIFY_SOCKET"));
     }
 
     /**

@@ -69,8 +69,6 @@ public final class SocketActivation {
      */
     public record Inherited(int fd, String name, String kind) {}
 
-    private static volatile SocketActivation fromEnvironment;
-
     private final SdNotify notify;
     private final List<Inherited> inherited;
     private final Map<Integer, SocketKind> kinds;
@@ -89,17 +87,13 @@ public final class SocketActivation {
 
     /** The process-wide view of what systemd passed, read (and removed from the environment) on first use. */
     public static SocketActivation fromEnvironment() {
-        SocketActivation sa = fromEnvironment;
-        if (sa == null) {
-            synchronized (SocketActivation.class) {
-                sa = fromEnvironment;
-                if (sa == null) {
-                    sa = parse(System.getenv(), ProcessHandle.current().pid(), FIRST_FD, Posix::unsetenv, SdNotify.fromEnvironment());
-                    fromEnvironment = sa;
-                }
-            }
-        }
-        return sa;
+        return FromEnvironment.INSTANCE;
+    }
+
+    /** Reads the environment on first use only. */
+    private static final class FromEnvironment {
+        static final SocketActivation INSTANCE = parse(System.getenv(), ProcessHandle.current().pid(), FIRST_FD,
+                Posix::unsetenv, SdNotify.fromEnvironment());
     }
 
     /**

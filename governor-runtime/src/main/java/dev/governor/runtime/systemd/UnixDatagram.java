@@ -32,7 +32,10 @@ final class UnixDatagram implements AutoCloseable {
         int bind(int fd, @In byte[] address, int length);
     }
 
-    private static volatile Calls calls;
+    /** Binds the calls on first use only. */
+    private static final class Holder {
+        static final Calls CALLS = LibraryLoader.create(Calls.class).load(POSIXFactory.STANDARD_C_LIBRARY_NAME);
+    }
 
     private final int fd;
 
@@ -41,17 +44,7 @@ final class UnixDatagram implements AutoCloseable {
     }
 
     private static Calls calls() {
-        Calls c = calls;
-        if (c == null) {
-            synchronized (UnixDatagram.class) {
-                c = calls;
-                if (c == null) {
-                    c = LibraryLoader.create(Calls.class).load(POSIXFactory.STANDARD_C_LIBRARY_NAME);
-                    calls = c;
-                }
-            }
-        }
-        return c;
+        return Holder.CALLS;
     }
 
     /** A new unix datagram socket, close-on-exec. */
