@@ -52,12 +52,15 @@ final class SystemdNotifier implements LifecycleListener {
         }
     }
 
-    /** At a fixed rate from the first tick, so a late tick does not push every later one back. */
+    /**
+     * At a fixed rate from the first tick, so a late tick does not push every later one back; after a
+     * pause longer than a period the missed ticks are skipped, not sent in a burst.
+     */
     private void scheduleNext() {
         Instant now = options.clock().instant();
         nextDue = nextDue.plus(watchdogEvery);
-        if (nextDue.isBefore(now)) {
-            nextDue = now; // fell more than a period behind (a pause): ping now, and count from here
+        if (!nextDue.isAfter(now)) {
+            nextDue = now.plus(watchdogEvery);
         }
         nextTick = scheduler.schedule(Duration.between(now, nextDue), this::tick);
     }
