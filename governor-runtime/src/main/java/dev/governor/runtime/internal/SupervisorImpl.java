@@ -13,11 +13,11 @@ import dev.governor.Strategy;
 import dev.governor.Supervisor;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -63,7 +63,10 @@ public final class SupervisorImpl implements Supervisor {
     private boolean lastReady;
     private boolean cancelled;
     private RuntimeException escalation;
-    private final ArrayDeque<Instant> intensityTimes = new ArrayDeque<>();
+    private final RestartWindow intensityTimes = new RestartWindow();
+    private final java.util.concurrent.atomic.AtomicInteger liveRuns = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile Thread allEndedWaiter;
+    private final Thread.Builder.OfVirtual threads = Thread.ofVirtual(); // the loop's alone
 
     SupervisorImpl(Strategy strategy, Tree rootTree) {
         this.strategy = strategy;
@@ -301,63 +304,12 @@ public final class SupervisorImpl implements Supervisor {
 
     /** Checks dependencies of this subtree: unknown names and cycles, naming them. */
     void validate() {
-        plan(childrenView());
+        StartOrder.of(name(), childrenView());
         for (Child c : childrenView()) {
             if (c.service instanceof SupervisorImpl s) {
                 s.validate();
             }
         }
-    }
-
-    /**
-     * Start order: add order, each child moved after its dependencies (a stable topological sort).
-     *
-     * @throws IllegalArgumentException naming an unknown dependency or the whole cycle
-     */
-    private List<Child> plan(List<Child> in) {
-        boolean any = false;
-        Map<String, Child> names = new HashMap<>();
-        for (Child c : in) {
-            names.put(c.name, c);
-            any |= !c.dependencies().isEmpty();
-        }
-        if (!any) {
-            return in;
-        }
-        for (Child c : in) {
-            for (String d : c.dependencies()) {
-                if (!names.containsKey(d)) {
-                    throw new IllegalArgumentException("\"" + c.path() + "\" depends on unknown sibling \"" + d
-                            + "\"; siblings: " + names.keySet().stream().sorted().toList());
-                }
-            }
-        }
-        List<Child> out = new ArrayList<>(in.size());
-        Map<Child, Integer> mark = new HashMap<>();  // 1 visiting, 2 done
-        for (Child c : in) {
-            visit(c, names, mark, out, new ArrayList<>());
-        }
-        return out;
-    }
-
-    private void visit(Child c, Map<String, Child> names, Map<Child, Integer> mark, List<Child> out, List<String> stack) {
-        Integer m = mark.get(c);
-        if (m != null && m == 2) {
-            return;
-        }
-        if (m != null) {
-            List<String> cycle = new ArrayList<>(stack.subList(stack.indexOf(c.name), stack.size()));
-            cycle.add(c.name);
-            throw new IllegalArgumentException("dependency cycle in supervisor \"" + name() + "\": " + String.join(" -> ", cycle));
-        }
-        mark.put(c, 1);
-        stack.add(c.name);
-        for (String d : c.dependencies()) {
-            visit(names.get(d), names, mark, out, stack);
-        }
-        stack.removeLast();
-        mark.put(c, 2);
-        out.add(c);
     }
 
     // ---- the loop ----
@@ -366,6 +318,28 @@ public final class SupervisorImpl implements Supervisor {
         LinkedBlockingQueue<Msg> box = mailbox;
         if (box != null) {
             box.add(m);
+        }
+    }
+
+    /** Called by each run of a child as it ends (on the run's thread). */
+    void runEnded() {
+        if (liveRuns.decrementAndGet() == 0) {
+            Thread w = allEndedWaiter;
+            if (w != null) {
+                java.util.concurrent.locks.LockSupport.unpark(w);
+            }
+        }
+    }
+
+    /** Waits until no run of a child is alive or {@code d} passed. */
+    private void awaitNoLiveRuns(Deadline d) {
+        allEndedWaiter = Thread.currentThread();
+        try {
+            while (liveRuns.get() > 0 && !d.passed()) {
+                java.util.concurrent.locks.LockSupport.park(this);
+            }
+        } finally {
+            allEndedWaiter = null;
         }
     }
 
@@ -387,7 +361,7 @@ public final class SupervisorImpl implements Supervisor {
             if (running) {
                 throw new IllegalStateException("supervisor \"" + name() + "\" is already running");
             }
-            order = plan(List.copyOf(children));
+            order = StartOrder.of(name(), List.copyOf(children));
             children.clear();
             children.addAll(order);
             viewStale = true;
@@ -571,9 +545,13 @@ public final class SupervisorImpl implements Supervisor {
         if (pending == 0) {
             return;
         }
+        Optional<Instant> now = null; // one timestamp for the children started by one message
         for (Child c : childrenView()) {
             if (c.pendingStart && !cancelled && depsReady(c)) {
-                startChild(c);
+                if (now == null) {
+                    now = Optional.of(tree.now());
+                }
+                startChild(c, now);
             }
         }
     }
@@ -598,6 +576,10 @@ public final class SupervisorImpl implements Supervisor {
     }
 
     private void startChild(Child c) {
+        startChild(c, Optional.of(tree.now()));
+    }
+
+    private void startChild(Child c, Optional<Instant> now) {
         Tree t = tree;
         setPending(c, false);
         c.freeze();
@@ -605,17 +587,21 @@ public final class SupervisorImpl implements Supervisor {
         Run r = new Run(t, c, this, c.path(), attempt);
         c.run = r;
         c.ready = false;
-        c.startedAt = t.now();
-        r.startedAt = c.startedAt;
-        c.publish(ServiceState.STARTING);
-        Thread th = Thread.ofVirtual().name(c.path()).unstarted(() -> r.execute(c.service, () -> post(new Msg.Exited(c, r))));
+        c.startedAt = now;
+        r.startedAt = now.get();
+        Thread th = threads.name(c.path()).unstarted(r);
         r.thread = th;
+        liveRuns.incrementAndGet();
+        boolean readyNow = c.readyOnStart();
+        c.ready = readyNow;
+        c.publish(ServiceState.RUNNING); // STARTING is not published: nobody could act on it
         th.start();
-        c.publish(ServiceState.RUNNING);
         logInfo("started {} (attempt {})", c.path(), attempt);
-        t.publish(new GovernorEvent.Started(c.path(), c.startedAt, attempt));
-        if (c.readyOnStart()) {
-            markReady(c);
+        if (t.bus.hasListeners()) {
+            t.publish(new GovernorEvent.Started(c.path(), r.startedAt, attempt));
+            if (readyNow) {
+                t.publish(new GovernorEvent.Ready(c.path(), r.startedAt));
+            }
         }
         refresh(c);
     }
@@ -749,28 +735,26 @@ public final class SupervisorImpl implements Supervisor {
         Instant now = t.now();
         if (policy.maxRestarts() > 0) {
             if (c.restartTimes == null) {
-                c.restartTimes = new ArrayDeque<>();
+                c.restartTimes = new RestartWindow();
             }
-            prune(c.restartTimes, now, policy.limitWindow());
-            if (c.restartTimes.size() >= policy.maxRestarts()) {
+            int made = c.restartTimes.count(now, policy.limitWindow());
+            if (made >= policy.maxRestarts()) {
                 c.publish(ServiceState.FAILED);
-                escalate(c.path(), c.restartTimes.size(), policy.limitWindow(),
-                        c.path() + " would restart more than " + policy.maxRestarts() + " times within "
-                                + policy.limitWindow() + " (its limit)");
+                escalate(c.path(), made, policy.limitWindow(), c.path() + " would restart more than "
+                        + policy.maxRestarts() + " times within " + policy.limitWindow() + " (its limit)");
                 return;
             }
-            c.restartTimes.addLast(now);
+            c.restartTimes.record(now);
         }
         if (intensityMax > 0) {
-            prune(intensityTimes, now, intensityWindow);
-            if (intensityTimes.size() >= intensityMax) {
+            int made = intensityTimes.count(now, intensityWindow);
+            if (made >= intensityMax) {
                 c.publish(ServiceState.FAILED);
-                escalate(name(), intensityTimes.size(), intensityWindow,
-                        "supervisor \"" + name() + "\" would restart its children more than " + intensityMax
-                                + " times within " + intensityWindow + " (its intensity); last: " + c.path());
+                escalate(name(), made, intensityWindow, "supervisor \"" + name() + "\" would restart its children more than "
+                        + intensityMax + " times within " + intensityWindow + " (its intensity); last: " + c.path());
                 return;
             }
-            intensityTimes.addLast(now);
+            intensityTimes.record(now);
         }
         Duration delay = policy.delayFor(c.consecutiveRestarts++, jitterRandom(policy));
         List<Child> group = restartGroup(c).stream()
@@ -812,13 +796,6 @@ public final class SupervisorImpl implements Supervisor {
 
     private static double jitterRandom(RestartPolicy policy) {
         return ThreadLocalRandom.current().nextDouble(-1.0, Math.nextUp(1.0));
-    }
-
-    private static void prune(ArrayDeque<Instant> times, Instant now, Duration window) {
-        Instant oldest = now.minus(window);
-        while (!times.isEmpty() && !times.peekFirst().isAfter(oldest)) {
-            times.removeFirst();
-        }
     }
 
     private List<Child> restartGroup(Child c) {
@@ -864,13 +841,17 @@ public final class SupervisorImpl implements Supervisor {
 
     /** Cancels, calls Stoppable.stop() on its own thread, interrupts: the first half of a stop. */
     private void requestStop(Child c) {
+        requestStop(c, tree.now());
+    }
+
+    private void requestStop(Child c, Instant now) {
         cancelRestart(c);
         Run r = c.run;
         if (r == null || r.stopRequested) {
             return;
         }
         r.stopRequested = true;
-        r.stopRequestedAt = tree.now();
+        r.stopRequestedAt = now;
         c.ready = false;
         c.publish(ServiceState.STOPPING);
         refresh(c);
@@ -885,7 +866,7 @@ public final class SupervisorImpl implements Supervisor {
                 }
             });
         }
-        if (!c.isSupervisor()) {
+        if (!c.isSupervisor() && !r.waitingOnCtx()) {  // a thread parked on its ctx was woken by cancel()
             Thread th = r.thread;
             if (th != null) {
                 th.interrupt();
@@ -918,22 +899,31 @@ public final class SupervisorImpl implements Supervisor {
     }
 
     private void finishStop(Child c, boolean ended) {
+        finishStop(c, ended, tree.now());
+    }
+
+    private void finishStop(Child c, boolean ended, Instant now) {
         Run r = c.run;
         if (r == null) {
             return;
         }
         Tree t = tree;
-        Instant now = t.now();
         if (ended) {
             Duration took = Duration.between(r.stopRequestedAt, now);
             c.run = null;
             c.publish(ServiceState.STOPPED);
             logInfo("stopped {} in {} ms", c.path(), took.toMillis());
             t.recordStopTime(c.path(), took);
-            t.publish(new GovernorEvent.Stopped(c.path(), now, took));
+            if (t.bus.hasListeners()) {
+                t.publish(new GovernorEvent.Stopped(c.path(), now, took));
+            }
         } else {
             Duration waited = Duration.between(r.stopRequestedAt, now);
             r.unstopped = true;
+            if (r.exited()) {  // it ended as the deadline passed: stopped after all
+                finishStop(c, true, now);
+                return;
+            }
             Tree.LOG.warn("{} did not stop within {} ms: reported unstopped, going on", c.path(), waited.toMillis());
             t.recordUnstopped(c.path());
             t.publish(new GovernorEvent.StopTimedOut(c.path(), now, waited));
@@ -970,8 +960,9 @@ public final class SupervisorImpl implements Supervisor {
             return;
         }
         if (parallelStop) {
+            Instant requested = tree.now();
             for (int i = all.size() - 1; i >= 0; i--) {
-                requestStop(all.get(i));
+                requestStop(all.get(i), requested);
             }
             Duration timeout = null;
             for (Child c : all) {
@@ -982,10 +973,13 @@ public final class SupervisorImpl implements Supervisor {
             }
             Deadline d = Deadline.after(tree.scheduler, timeout);
             try {
+                awaitNoLiveRuns(d); // one wait for the whole pool, woken by the last run to end
+                Instant now = tree.now();
                 for (int i = all.size() - 1; i >= 0; i--) {
                     Child c = all.get(i);
                     if (c.run != null) {
-                        finishStop(c, c.run.awaitExit(d));
+                        boolean ended = c.run.exited() || c.run.awaitExit(d);
+                        finishStop(c, ended, ended ? now : tree.now());
                     }
                 }
             } finally {
