@@ -337,6 +337,7 @@ public final class GovernorImpl implements Governor {
             return;
         }
         Thread.ofVirtual().name("governor-shutdown").start(() -> {
+            tree.bus.flush(); // listeners (systemd STOPPING=1, /readyz) hear of it before anything stops
             Duration drain = options.drainDelay();
             if (!drain.isZero()) {
                 Tree.LOG.info("draining for {} ms before stopping services", drain.toMillis());
