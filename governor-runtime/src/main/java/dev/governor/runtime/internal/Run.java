@@ -1,7 +1,6 @@
 package dev.governor.runtime.internal;
 
 import dev.governor.Scheduler;
-import dev.governor.Service;
 import dev.governor.ServiceCtx;
 import java.time.Duration;
 import java.time.Instant;
@@ -17,9 +16,6 @@ import org.slf4j.LoggerFactory;
  * null).
  */
 final class Run implements ServiceCtx, Runnable {
-    /** The run whose thread this is, for calls that must not wait on themselves. */
-    static final ScopedValue<Run> CURRENT = ScopedValue.newInstance();
-
     final Tree tree;
     final Child child;
     final SupervisorImpl owner;
@@ -183,10 +179,21 @@ final class Run implements ServiceCtx, Runnable {
         return l;
     }
 
-    /** The body of the run's thread: the child's service, then the report of its end to the owner. */
+    /**
+     * The body of the run's thread: the child's service, then the report of its end. Kept flat
+     * (no wrapper frames, no captured lambdas): its frames are what a parked service keeps on
+     * the heap, a million times over in a large pool.
+     */
     @Override
     public void run() {
-        execute(child.service, () -> owner.post(new Msg.Exited(child, this)));
+        tree.liveRuns.increment();
+        try {
+            child.service.run(this);
+        } catch (Throwable t) {
+            failure = t;
+        } finally {
+            ended();
+        }
     }
 
     /** True while the run's own thread is parked in {@link #awaitStop()} or {@link #sleep}: cancel wakes it. */
@@ -194,31 +201,22 @@ final class Run implements ServiceCtx, Runnable {
         return ownWait;
     }
 
-    /** Runs {@code service} on the current thread, records the outcome, then calls {@code onExit}. */
-    void execute(Service service, Runnable onExit) {
-        tree.liveRuns.increment();
-        try {
-            ScopedValue.where(CURRENT, this).run(() -> {
-                try {
-                    service.run(this);
-                } catch (Throwable t) {
-                    failure = t;
-                }
-            });
-        } finally {
-            endedAt = tree.now();
-            tree.liveRuns.decrement();
-            exited = true;
-            Thread w = exitWaiter;
-            if (w != null) {
-                LockSupport.unpark(w);
-            }
-            if (owner != null) {
-                owner.runEnded();
-            }
-            if (!stopRequested || unstopped) {
-                onExit.run(); // a requested stop is finished by the stopper, which saw 'exited'
-            }
+    /** True when the calling thread is this run's own thread. */
+    boolean isCurrentThread() {
+        return thread == Thread.currentThread();
+    }
+
+    private void ended() {
+        endedAt = tree.now();
+        tree.liveRuns.decrement();
+        exited = true;
+        Thread w = exitWaiter;
+        if (w != null) {
+            LockSupport.unpark(w);
+        }
+        owner.runEnded();
+        if (!stopRequested || unstopped) {
+            owner.post(new Msg.Exited(child, this)); // a requested stop is finished by the stopper, which saw 'exited'
         }
     }
 

@@ -584,7 +584,8 @@ public final class SupervisorImpl implements Supervisor {
     }
 
     private static boolean isOwnRun(Child c) {
-        return Run.CURRENT.isBound() && Run.CURRENT.get().child == c;
+        Run r = c.run; // set before the run's thread started, so its own thread sees it
+        return r != null && r.isCurrentThread();
     }
 
     boolean isRunning() {
