@@ -1,8 +1,541 @@
 package dev.governor.runtime.internal;
 
+import dev.governor.Governor;
+import dev.governor.GovernorEvent;
+import dev.governor.GovernorListener;
+import dev.governor.GovernorOptions;
+import dev.governor.ReloadHandler;
+import dev.governor.RestartPolicy;
+import dev.governor.Service;
+import dev.governor.ServiceConfig;
+import dev.governor.ServiceCtx;
+import dev.governor.ServiceInfo;
+import dev.governor.ShutdownReport;
+import dev.governor.Strategy;
+import dev.governor.Supervisor;
+import dev.governor.runtime.GovernorExtension;
 import dev.governor.runtime.GovernorHooks;
+import dev.governor.runtime.LifecycleListener;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.ServiceLoader;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.locks.LockSupport;
 
-/** Placeholder until the core lands (same commit series). */
-public abstract class GovernorImpl implements dev.governor.Governor {
-    public abstract GovernorHooks hooks();
+/**
+ * The governor: the root supervisor, running on the thread {@code governor}, plus the process
+ * around it: readiness, the shutdown sequence, signals, extensions and the final report.
+ */
+public final class GovernorImpl implements Governor {
+    private final GovernorOptions options;
+    private final Tree tree;
+    private final SupervisorImpl root;
+    private final Run rootRun;
+    private final Run globalRun;
+    private final Hooks hooks = new Hooks();
+    private final CompletableFuture<ShutdownReport> terminated = new CompletableFuture<>();
+    private final List<Thread> readyWaiters = new ArrayList<>();   // guarded by this
+
+    private volatile Duration shutdownTimeout;
+    private volatile ReloadHandler reloadHandler;
+    // guarded by this
+    private boolean started;
+    private boolean signalsCaught;
+    private volatile boolean shutdownBegun;
+    private boolean signalledShutdown;
+    private volatile boolean rootReady;
+    private Instant shutdownStartedAt;
+    private int exitCode;
+    private Throwable fatalCause;
+    private String shutdownReason;
+
+    GovernorImpl(GovernorOptions options) {
+        this.options = options;
+        this.tree = new Tree(this, options);
+        this.root = new SupervisorImpl(Strategy.ONE_FOR_ONE, tree);
+        this.rootRun = new Run(tree, null, null, "", 0);
+        this.globalRun = new Run(tree, null, null, "", 0);
+        this.shutdownTimeout = options.shutdownTimeout();
+    }
+
+    public GovernorHooks hooks() {
+        return hooks;
+    }
+
+    // ---- configuration ----
+
+    @Override
+    public String name() {
+        return "";
+    }
+
+    @Override
+    public Strategy strategy() {
+        return Strategy.ONE_FOR_ONE;
+    }
+
+    @Override
+    public ServiceConfig add(String name, Service service) {
+        return root.add(name, service);
+    }
+
+    @Override
+    public Governor catchSignals() {
+        synchronized (this) {
+            if (signalsCaught) {
+                return this;
+            }
+            signalsCaught = true;
+        }
+        Signals.register(this);
+        return this;
+    }
+
+    @Override
+    public Governor restart(Duration after) {
+        return restartPolicy(RestartPolicy.always(after));
+    }
+
+    @Override
+    public Governor restartPolicy(RestartPolicy policy) {
+        root.restartPolicy(policy);
+        return this;
+    }
+
+    @Override
+    public Supervisor intensity(int maxRestarts, Duration window) {
+        root.intensity(maxRestarts, window);
+        return this;
+    }
+
+    @Override
+    public Supervisor parallelStop() {
+        root.parallelStop();
+        return this;
+    }
+
+    @Override
+    public Governor shutdownTimeout(Duration timeout) {
+        this.shutdownTimeout = Checks.positive(timeout, "shutdownTimeout");
+        return this;
+    }
+
+    @Override
+    public Governor onReload(ReloadHandler handler) {
+        if (handler == null) {
+            throw new IllegalArgumentException("reload handler must not be null");
+        }
+        this.reloadHandler = handler;
+        return this;
+    }
+
+    @Override
+    public Governor onEvent(GovernorListener listener) {
+        if (listener == null) {
+            throw new IllegalArgumentException("listener must not be null");
+        }
+        tree.bus.addListener(listener);
+        return this;
+    }
+
+    @Override
+    public GovernorOptions options() {
+        return options;
+    }
+
+    // ---- running ----
+
+    @Override
+    public Governor start() {
+        synchronized (this) {
+            if (shutdownBegun) {
+                throw new IllegalStateException("start() after shutdown began: a governor runs once");
+            }
+            if (started) {
+                root.startNewChildren();
+                return this;
+            }
+            root.validate();
+            started = true;
+        }
+        installExtensions();
+        Tree.LOG.info("governor starting {} service(s)", root.childrenView().size());
+        Thread.ofVirtual().name("governor").start(this::runRoot);
+        return this;
+    }
+
+    private void installExtensions() {
+        for (ServiceLoader.Provider<GovernorExtension> p : ServiceLoader.load(GovernorExtension.class,
+                GovernorImpl.class.getClassLoader()).stream().toList()) {
+            try {
+                p.get().install(hooks);
+            } catch (VirtualMachineError e) {
+                throw e;
+            } catch (Throwable e) {
+                Tree.LOG.error("extension {} failed to install; the governor runs without it", p.type().getName(), e);
+            }
+        }
+    }
+
+    private void runRoot() {
+        Throwable unexpected = null;
+        try {
+            root.run(rootRun);
+        } catch (Throwable t) {
+            unexpected = t;
+            Tree.LOG.error("the root supervisor failed", t);
+        }
+        finish(unexpected);
+    }
+
+    void rootReady(boolean ready) {
+        boolean changed;
+        synchronized (this) {
+            changed = rootReady != ready && !shutdownBegun;
+            rootReady = ready;
+            if (changed && ready) {
+                readyWaiters.forEach(LockSupport::unpark);
+            }
+        }
+        if (changed && ready) {
+            Tree.LOG.info("governor ready: {}", tree.statusLine());
+            tree.publish(new GovernorEvent.Ready("", tree.now()));
+            tree.bus.lifecycle(LifecycleListener::ready);
+        }
+    }
+
+    @Override
+    public boolean isReady() {
+        return rootReady && !shutdownBegun;
+    }
+
+    @Override
+    public boolean awaitReady(Duration timeout) throws InterruptedException {
+        Checks.notNegative(timeout, "awaitReady timeout");
+        if (isReady()) {
+            return true;
+        }
+        Thread me = Thread.currentThread();
+        synchronized (this) {
+            readyWaiters.add(me);
+        }
+        Deadline d = Deadline.after(tree.scheduler, timeout);
+        try {
+            while (!isReady() && !shutdownBegun && !d.passed()) {
+                LockSupport.park(this);
+                if (Thread.interrupted()) {
+                    throw new InterruptedException("interrupted while awaiting readiness");
+                }
+            }
+            return isReady();
+        } finally {
+            d.cancel();
+            synchronized (this) {
+                readyWaiters.remove(me);
+            }
+        }
+    }
+
+    // ---- shutdown ----
+
+    @Override
+    public boolean stopping() {
+        return shutdownBegun;
+    }
+
+    @Override
+    public ServiceCtx globalContext() {
+        return globalRun;
+    }
+
+    @Override
+    public boolean sleep(Duration duration) {
+        return globalRun.sleep(duration);
+    }
+
+    @Override
+    public void requestShutdown(String reason) {
+        beginShutdown(reason == null ? "requested" : reason, 0, null);
+    }
+
+    @Override
+    public void shutdown() {
+        beginShutdown("shutdown() called", 0, null);
+        if (calledFromInside()) {
+            return;
+        }
+        awaitTermination();
+    }
+
+    @Override
+    public void close() {
+        shutdown();
+    }
+
+    @Override
+    public ShutdownReport waitForShutdown() {
+        synchronized (this) {
+            if (!started && !shutdownBegun) {
+                throw new IllegalStateException("waitForShutdown() before start(): nothing would ever stop");
+            }
+        }
+        if (calledFromInside()) {
+            throw new IllegalStateException("waitForShutdown() from inside a service or listener of this governor would wait for itself");
+        }
+        return awaitTermination();
+    }
+
+    private boolean calledFromInside() {
+        return (Run.CURRENT.isBound() && Run.CURRENT.get().tree == tree) || EventBus.delivering();
+    }
+
+    private ShutdownReport awaitTermination() {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return terminated.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    throw new IllegalStateException("governor ended abnormally", e.getCause());
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    void beginShutdown(String reason, int code, Throwable cause) {
+        boolean wasStarted;
+        synchronized (this) {
+            if (shutdownBegun) {
+                return;
+            }
+            shutdownBegun = true;
+            shutdownStartedAt = tree.now();
+            exitCode = code;
+            fatalCause = cause;
+            shutdownReason = reason;
+            wasStarted = started;
+            readyWaiters.forEach(LockSupport::unpark);
+        }
+        Tree.LOG.info("shutting down: {}", reason);
+        tree.publish(new GovernorEvent.ShutdownRequested("", shutdownStartedAt, reason));
+        tree.bus.lifecycle(l -> l.shutdownBegan(reason));
+        globalRun.cancel();
+        if (!wasStarted) {
+            finish(null);
+            return;
+        }
+        Thread.ofVirtual().name("governor-shutdown").start(() -> {
+            Duration drain = options.drainDelay();
+            if (!drain.isZero()) {
+                Tree.LOG.info("draining for {} ms before stopping services", drain.toMillis());
+                new Run(tree, null, null, "", 0).sleep(drain);
+            }
+            tree.setShutdownDeadline(tree.now().plus(shutdownTimeout));
+            rootRun.cancel();
+        });
+    }
+
+    private void finish(Throwable unexpected) {
+        ShutdownReport report;
+        synchronized (this) {
+            if (terminated.isDone()) {
+                return;
+            }
+            if (!shutdownBegun) {  // the root ended without a shutdown: only by a bug
+                shutdownBegun = true;
+                shutdownStartedAt = tree.now();
+                exitCode = options.fatalExitCode();
+                fatalCause = unexpected;
+            }
+            Map<String, Duration> stops = new LinkedHashMap<>();
+            tree.stopTimes().forEach(e -> stops.put(e.getKey(), e.getValue()));
+            report = new ShutdownReport(exitCode, Duration.between(shutdownStartedAt, tree.now()), stops,
+                    tree.unstopped(), Optional.ofNullable(fatalCause));
+        }
+        Tree.LOG.info("governor stopped in {} ms, exit code {}{}", report.duration().toMillis(), report.exitCode(),
+                report.unstopped().isEmpty() ? "" : ", unstopped: " + report.unstopped());
+        tree.bus.lifecycle(l -> l.stopped(report));
+        tree.bus.flush();
+        Signals.unregister(this);
+        terminated.complete(report);
+    }
+
+    /** Called by the signal handler: a second INT/TERM during shutdown ends the process at once. */
+    void onSignal(String signal, int number) {
+        switch (signal) {
+            case "HUP" -> {
+                if (reloadHandler != null && !shutdownBegun) {
+                    Thread.ofVirtual().name("governor-reload").start(this::reload);
+                } else {
+                    beginShutdown("SIGHUP (no reload handler)", 0, null);
+                }
+            }
+            default -> {
+                boolean second;
+                synchronized (this) {
+                    second = signalledShutdown;
+                    signalledShutdown = true;
+                }
+                if (second && !terminated.isDone()) {
+                    Tree.LOG.error("second SIG{} during shutdown: exiting now with {}", signal, 128 + number);
+                    Runtime.getRuntime().halt(128 + number);
+                }
+                beginShutdown("SIG" + signal, 0, null);
+            }
+        }
+    }
+
+    boolean terminatedAlready() {
+        return terminated.isDone();
+    }
+
+    @Override
+    public boolean reload() {
+        ReloadHandler handler = reloadHandler;
+        if (handler == null) {
+            throw new IllegalStateException("reload() with no reload handler: set one with onReload(...)");
+        }
+        if (shutdownBegun) {
+            throw new IllegalStateException("reload() after shutdown began");
+        }
+        Tree.LOG.info("reloading");
+        tree.bus.lifecycle(LifecycleListener::reloadBegan);
+        boolean ok;
+        try {
+            handler.reload(this);
+            ok = true;
+            Tree.LOG.info("reload done");
+        } catch (VirtualMachineError e) {
+            throw e;
+        } catch (Throwable e) {
+            ok = false;
+            Tree.LOG.error("reload failed; the running services are kept", e);
+        }
+        boolean result = ok;
+        tree.bus.lifecycle(l -> l.reloadEnded(result));
+        return ok;
+    }
+
+    // ---- the tree ----
+
+    @Override
+    public List<ServiceInfo> services() {
+        List<ServiceInfo> out = new ArrayList<>();
+        root.collect(out);
+        return out;
+    }
+
+    @Override
+    public Optional<ServiceInfo> service(String path) {
+        if (path == null) {
+            throw new IllegalArgumentException("path must not be null");
+        }
+        Child c = find(path);
+        return c == null ? Optional.empty() : Optional.of(c.info());
+    }
+
+    /** The node at {@code path}, or null. */
+    private Child find(String path) {
+        SupervisorImpl at = root;
+        Child c = null;
+        for (String part : path.split("/", -1)) {
+            if (at == null || part.isEmpty()) {
+                return null;
+            }
+            c = at.child(part);
+            if (c == null) {
+                return null;
+            }
+            at = c.service instanceof SupervisorImpl s ? s : null;
+        }
+        return c;
+    }
+
+    /** The supervisor that owns {@code path} and the child's name within it. */
+    private Map.Entry<SupervisorImpl, String> owner(String path, String op) {
+        if (path == null) {
+            throw new IllegalArgumentException(op + ": name must not be null");
+        }
+        int slash = path.lastIndexOf('/');
+        if (slash < 0) {
+            return Map.entry(root, path);
+        }
+        Child parent = find(path.substring(0, slash));
+        if (parent == null || !(parent.service instanceof SupervisorImpl s)) {
+            throw new IllegalArgumentException(op + "(\"" + path + "\"): no supervisor at \"" + path.substring(0, slash) + "\"");
+        }
+        return Map.entry(s, path.substring(slash + 1));
+    }
+
+    @Override
+    public void stopChild(String name) {
+        var o = owner(name, "stopChild");
+        o.getKey().stopChild(o.getValue());
+    }
+
+    @Override
+    public void restartChild(String name) {
+        var o = owner(name, "restartChild");
+        o.getKey().restartChild(o.getValue());
+    }
+
+    @Override
+    public void removeChild(String name) {
+        var o = owner(name, "removeChild");
+        o.getKey().removeChild(o.getValue());
+    }
+
+    @Override
+    public void run(ServiceCtx ctx) {
+        throw new UnsupportedOperationException("a Governor is the root of its tree: start() it, do not run it as a service");
+    }
+
+    @Override
+    public String toString() {
+        return "Governor[" + (shutdownBegun ? (terminated.isDone() ? "stopped" : "stopping: " + shutdownReason)
+                : started ? (isReady() ? "ready" : "starting") : "new") + ", " + tree.statusLine() + "]";
+    }
+
+    /** The runtime's view for extensions and the runtime's public packages. */
+    private final class Hooks implements GovernorHooks {
+        @Override
+        public Governor governor() {
+            return GovernorImpl.this;
+        }
+
+        @Override
+        public void addLifecycleListener(LifecycleListener listener) {
+            if (listener == null) {
+                throw new IllegalArgumentException("lifecycle listener must not be null");
+            }
+            tree.bus.addLifecycle(listener);
+        }
+
+        @Override
+        public boolean healthy() {
+            return tree.healthy();
+        }
+
+        @Override
+        public String statusLine() {
+            return tree.statusLine();
+        }
+
+        @Override
+        public String toString() {
+            return "GovernorHooks[" + GovernorImpl.this + "]";
+        }
+    }
 }

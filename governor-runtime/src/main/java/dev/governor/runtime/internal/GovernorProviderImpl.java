@@ -1,0 +1,20 @@
+package dev.governor.runtime.internal;
+
+import dev.governor.Governor;
+import dev.governor.GovernorOptions;
+import dev.governor.Strategy;
+import dev.governor.Supervisor;
+import dev.governor.spi.GovernorProvider;
+
+/** The runtime's entry for {@link java.util.ServiceLoader}. */
+public final class GovernorProviderImpl implements GovernorProvider {
+    @Override
+    public Governor createGovernor(GovernorOptions options) {
+        return new GovernorImpl(options);
+    }
+
+    @Override
+    public Supervisor createSupervisor(Strategy strategy) {
+        return new SupervisorImpl(strategy, null);
+    }
+}

@@ -1,0 +1,267 @@
+package dev.governor.runtime.internal;
+
+import dev.governor.Scheduler;
+import dev.governor.Service;
+import dev.governor.ServiceCtx;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One run of a service: its context (cancellation token, readiness, logger) and its outcome. A
+ * fresh Run is made for every run; the root supervisor's loop also runs under one ({@code child}
+ * null).
+ */
+final class Run implements ServiceCtx {
+    /** The run whose thread this is, for calls that must not wait on themselves. */
+    static final ScopedValue<Run> CURRENT = ScopedValue.newInstance();
+
+    final Tree tree;
+    final Child child;
+    final SupervisorImpl owner;
+    private final String path;
+    private final int attempt;
+
+    private volatile boolean cancelled;
+    private Object waiters;          // guarded by this: null, a Thread, or a List<Thread>
+    private Runnable onCancel;       // guarded by this
+    private boolean readyMarked;     // guarded by this
+
+    volatile Thread thread;
+    volatile Thread exitWaiter;
+    private volatile boolean exited;
+    Throwable failure;               // written before exited is set
+    Instant startedAt;
+    Instant endedAt;
+    // written and read by the owning loop only
+    boolean stopRequested;
+    Instant stopRequestedAt;
+    boolean unstopped;
+    private Logger log;
+
+    Run(Tree tree, Child child, SupervisorImpl owner, String path, int attempt) {
+        this.tree = tree;
+        this.child = child;
+        this.owner = owner;
+        this.path = path;
+        this.attempt = attempt;
+    }
+
+    @Override
+    public String name() {
+        return path;
+    }
+
+    @Override
+    public int attempt() {
+        return attempt;
+    }
+
+    @Override
+    public boolean stopping() {
+        return cancelled;
+    }
+
+    /** Cancels the run; returns false if it already was. Wakes every sleeper and waiter. */
+    boolean cancel() {
+        Object toWake;
+        Runnable callback;
+        synchronized (this) {
+            if (cancelled) {
+                return false;
+            }
+            cancelled = true;
+            toWake = waiters;
+            waiters = null;
+            callback = onCancel;
+            onCancel = null;
+        }
+        if (toWake instanceof Thread t) {
+            LockSupport.unpark(t);
+        } else if (toWake instanceof List<?> list) {
+            list.forEach(t -> LockSupport.unpark((Thread) t));
+        }
+        if (callback != null) {
+            callback.run();
+        }
+        return true;
+    }
+
+    /** Runs {@code callback} once when the run is cancelled (at once if it already is). */
+    void onCancel(Runnable callback) {
+        synchronized (this) {
+            if (!cancelled) {
+                onCancel = callback;
+                return;
+            }
+        }
+        callback.run();
+    }
+
+    @Override
+    public boolean sleep(Duration duration) {
+        Checks.notNegative(duration, "sleep duration");
+        if (cancelled) {
+            return true;
+        }
+        if (duration.isZero()) {
+            return false;
+        }
+        Thread me = Thread.currentThread();
+        Wake wake = new Wake(me);
+        addWaiter(me);
+        Scheduler.Cancellable timer = tree.scheduler.schedule(duration, wake);
+        boolean interrupted = false;
+        try {
+            while (!cancelled && !wake.fired) {
+                LockSupport.park(this);
+                if (Thread.interrupted()) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            timer.cancel();
+            removeWaiter(me);
+            if (interrupted) {
+                me.interrupt();
+            }
+        }
+        return cancelled;
+    }
+
+    @Override
+    public void awaitStop() throws InterruptedException {
+        if (cancelled) {
+            return;
+        }
+        Thread me = Thread.currentThread();
+        addWaiter(me);
+        try {
+            while (!cancelled) {
+                LockSupport.park(this);
+                if (!cancelled && Thread.interrupted()) {
+                    throw new InterruptedException(path + ": interrupted while awaiting stop");
+                }
+            }
+        } finally {
+            removeWaiter(me);
+        }
+    }
+
+    @Override
+    public void markReady() {
+        setReady(true);
+    }
+
+    /** Reports readiness to the owning supervisor (a nested supervisor's readiness may also drop). */
+    void setReady(boolean ready) {
+        if (child == null) {
+            tree.rootReady(ready);
+            return;
+        }
+        synchronized (this) {
+            if (ready == readyMarked || cancelled) {
+                return;
+            }
+            readyMarked = ready;
+        }
+        owner.post(new Msg.ReadyChanged(child, this, ready));
+    }
+
+    @Override
+    public Logger log() {
+        Logger l = log;
+        if (l == null) {
+            l = LoggerFactory.getLogger(path.isEmpty() ? "governor" : path);
+            log = l;
+        }
+        return l;
+    }
+
+    /** Runs {@code service} on the current thread, records the outcome, then calls {@code onExit}. */
+    void execute(Service service, Runnable onExit) {
+        try {
+            ScopedValue.where(CURRENT, this).run(() -> {
+                try {
+                    service.run(this);
+                } catch (Throwable t) {
+                    failure = t;
+                }
+            });
+        } finally {
+            endedAt = tree.now();
+            exited = true;
+            Thread w = exitWaiter;
+            if (w != null) {
+                LockSupport.unpark(w);
+            }
+            onExit.run();
+        }
+    }
+
+    boolean exited() {
+        return exited;
+    }
+
+    /** Waits until the run has ended or {@code deadline} passed; true if it ended. */
+    boolean awaitExit(Deadline deadline) {
+        exitWaiter = Thread.currentThread();
+        try {
+            while (!exited && !deadline.passed()) {
+                LockSupport.park(this);
+            }
+            return exited;
+        } finally {
+            exitWaiter = null;
+        }
+    }
+
+    private synchronized void addWaiter(Thread t) {
+        if (waiters == null) {
+            waiters = t;
+        } else if (waiters instanceof Thread other) {
+            List<Thread> list = new ArrayList<>(2);
+            list.add(other);
+            list.add(t);
+            waiters = list;
+        } else {
+            @SuppressWarnings("unchecked")
+            List<Thread> list = (List<Thread>) waiters;
+            list.add(t);
+        }
+    }
+
+    private synchronized void removeWaiter(Thread t) {
+        if (waiters == t) {
+            waiters = null;
+        } else if (waiters instanceof List<?> list) {
+            list.remove(t);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ServiceCtx[" + path + ", attempt=" + attempt + (cancelled ? ", stopping" : "")
+                + (exited ? ", ended" : "") + "]";
+    }
+
+    /** A timer's wake-up of one sleeper. */
+    private static final class Wake implements Runnable {
+        private final Thread sleeper;
+        volatile boolean fired;
+
+        Wake(Thread sleeper) {
+            this.sleeper = sleeper;
+        }
+
+        @Override
+        public void run() {
+            fired = true;
+            LockSupport.unpark(sleeper);
+        }
+    }
+}

@@ -1,0 +1,19 @@
+package dev.governor.runtime.internal;
+
+import dev.governor.StopService;
+
+/** Finds a {@link StopService} in a failure's cause chain (a service may wrap it). */
+final class StopServiceFinder {
+    record Found(String reason) {}
+
+    private StopServiceFinder() {}
+
+    static Found find(Throwable t) {
+        for (int depth = 0; t != null && depth < 16; depth++, t = t.getCause()) {
+            if (t instanceof StopService s) {
+                return new Found(s.reason());
+            }
+        }
+        return null;
+    }
+}

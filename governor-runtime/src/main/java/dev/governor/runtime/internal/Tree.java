@@ -1,0 +1,156 @@
+package dev.governor.runtime.internal;
+
+import dev.governor.GovernorEvent;
+import dev.governor.GovernorOptions;
+import dev.governor.Scheduler;
+import dev.governor.ServiceState;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLongArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** What every node of one governor's tree shares: time, events, counts, and the shutdown in progress. */
+final class Tree {
+    static final Logger LOG = LoggerFactory.getLogger("dev.governor");
+    /** A supervisor loop busy on one message longer than this is reported unhealthy. */
+    static final Duration LOOP_STALL = Duration.ofSeconds(30);
+
+    final GovernorImpl governor;
+    final GovernorOptions options;
+    final InstantSource clock;
+    final Scheduler scheduler;
+    final EventBus bus = new EventBus();
+    final Set<SupervisorImpl> runningLoops = ConcurrentHashMap.newKeySet();
+
+    private final AtomicLongArray counts = new AtomicLongArray(ServiceState.values().length);
+    private final AtomicBoolean statusPending = new AtomicBoolean();
+    private String lastStatus = "";  // delivery thread only
+    private final ConcurrentLinkedQueue<Map.Entry<String, Duration>> stopTimes = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<String> unstopped = new ConcurrentLinkedQueue<>();
+    volatile boolean escalating;
+    private volatile Instant shutdownDeadline;
+
+    Tree(GovernorImpl governor, GovernorOptions options) {
+        this.governor = governor;
+        this.options = options;
+        this.clock = options.clock();
+        this.scheduler = options.scheduler();
+    }
+
+    Instant now() {
+        return clock.instant();
+    }
+
+    void publish(GovernorEvent event) {
+        bus.publish(event);
+    }
+
+    // ---- counts per state ----
+
+    void countTransition(ServiceState from, ServiceState to) {
+        if (from != null) {
+            counts.decrementAndGet(from.ordinal());
+        }
+        if (to != null) {
+            counts.incrementAndGet(to.ordinal());
+        }
+        if (bus.hasLifecycleListeners() && statusPending.compareAndSet(false, true)) {
+            bus.inOrder(() -> {
+                statusPending.set(false);
+                String line = statusLine();
+                if (!line.equals(lastStatus)) {
+                    lastStatus = line;
+                    bus.lifecycle(l -> l.statusChanged(line));
+                }
+            });
+        }
+    }
+
+    long count(ServiceState state) {
+        return counts.get(state.ordinal());
+    }
+
+    /** "5 running, 1 restarting": the non-zero counts in lifecycle order. */
+    String statusLine() {
+        List<String> parts = new ArrayList<>();
+        for (ServiceState s : ServiceState.values()) {
+            long n = counts.get(s.ordinal());
+            if (n > 0) {
+                parts.add(n + " " + s.name().toLowerCase(java.util.Locale.ROOT));
+            }
+        }
+        return parts.isEmpty() ? "no services" : String.join(", ", parts);
+    }
+
+    boolean healthy() {
+        if (counts.get(ServiceState.FAILED.ordinal()) > 0 || escalating) {
+            return false;
+        }
+        long stallNanos = LOOP_STALL.toNanos();
+        long nowNanos = System.nanoTime();
+        for (SupervisorImpl loop : runningLoops) {
+            if (loop.busyFor(nowNanos) > stallNanos) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // ---- shutdown ----
+
+    boolean shuttingDown() {
+        return governor.stopping();
+    }
+
+    void beginShutdown(String reason, int exitCode, Throwable cause) {
+        governor.beginShutdown(reason, exitCode, cause);
+    }
+
+    void setShutdownDeadline(Instant deadline) {
+        shutdownDeadline = deadline;
+    }
+
+    /** Time left of the whole-shutdown bound, or null when no shutdown is under way. */
+    Duration shutdownTimeLeft() {
+        Instant d = shutdownDeadline;
+        if (d == null) {
+            return null;
+        }
+        Duration left = Duration.between(now(), d);
+        return left.isNegative() ? Duration.ZERO : left;
+    }
+
+    void rootReady(boolean ready) {
+        governor.rootReady(ready);
+    }
+
+    void recordStopTime(String path, Duration time) {
+        if (shutdownDeadline != null) {
+            stopTimes.add(Map.entry(path, time));
+            bus.lifecycle(l -> l.shutdownProgress(path));
+        }
+    }
+
+    void recordUnstopped(String path) {
+        if (shutdownDeadline != null) {
+            unstopped.add(path);
+        }
+    }
+
+    List<Map.Entry<String, Duration>> stopTimes() {
+        return List.copyOf(stopTimes);
+    }
+
+    List<String> unstopped() {
+        return List.copyOf(unstopped);
+    }
+}
