@@ -3,6 +3,11 @@ package dev.governor.samples;
 import dev.governor.Governor;
 import dev.governor.RestartPolicy;
 import dev.governor.ShutdownReport;
+import dev.governor.runtime.daemon.ControlSocket;
+import dev.governor.runtime.daemon.Daemon;
+import dev.governor.runtime.daemon.DaemonCommands;
+import dev.governor.runtime.daemon.PidFile;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalTime;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -17,11 +22,46 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   --flaky-fails=N the worker fails this many times before it settles (default 3)
  *   --tick=MS       period of the job in milliseconds (default 5000)
  * </pre>
+ *
+ * As a classic Unix daemon (all optional; without them it runs in the foreground as before):
+ * <pre>
+ *   --daemonize             re-execute in the background; this command exits 0 once the daemon is ready
+ *   --pidfile=PATH          lock a pid file (also in the foreground)
+ *   --log-file=PATH         the daemon's stdout and stderr (default /dev/null)
+ *   --workdir=DIR           the daemon's working directory (default /)
+ *   --umask=OOO             the daemon's umask, octal (default 027)
+ *   --control-socket=PATH   serve the control socket (governorctl --socket PATH status)
+ *   stop|reload|status --pidfile=PATH   signal the running daemon found through its pid file
+ * </pre>
+ * With any of {@code --daemonize}, {@code --pidfile}, {@code --control-socket}, SIGHUP (and the
+ * control socket's {@code reload}) reloads: the ticker starts again on a new generation.
  */
 public final class SampleDaemon {
     private SampleDaemon() {}
 
     public static void main(String[] args) {
+        if (args.length > 0 && (args[0].equals("stop") || args[0].equals("reload") || args[0].equals("status"))) {
+            System.exit(command(args[0], args));
+        }
+        Path pidFile = pathArg(args, "--pidfile=");
+        Path logFile = pathArg(args, "--log-file=");
+        Path controlSocket = pathArg(args, "--control-socket=");
+        boolean daemonize = java.util.Arrays.asList(args).contains("--daemonize");
+        Daemon daemon = null;
+        if (daemonize || pidFile != null) {
+            Daemon.Builder options = Daemon.builder().pidFile(pidFile).logFile(logFile)
+                    .umask(Integer.parseInt(stringArg(args, "--umask=", "027"), 8));
+            Path workdir = pathArg(args, "--workdir=");
+            if (workdir != null) {
+                options.workingDirectory(workdir);
+            }
+            try {
+                daemon = daemonize ? options.daemonize() : options.foreground();
+            } catch (PidFile.AlreadyRunningException e) {
+                System.err.println(e.getMessage());
+                System.exit(1);
+            }
+        }
         int port = intArg(args, "--port=", 7007);
         int fails = intArg(args, "--flaky-fails=", 3);
         long tickMillis = intArg(args, "--tick=", 5000);
@@ -29,9 +69,10 @@ public final class SampleDaemon {
         Governor gov = Governor.create();
         gov.restart(Duration.ofSeconds(1));
         gov.add("echo", new EchoServer(port)).readyOnStart(false);
+        AtomicInteger generation = new AtomicInteger();
         gov.add("ticker", ctx -> {
             while (!ctx.sleep(Duration.ofMillis(tickMillis))) {
-                ctx.log().info("tick at {}", LocalTime.now().withNano(0));
+                ctx.log().info("tick at {} (generation {})", LocalTime.now().withNano(0), generation.get());
             }
         });
         AtomicInteger runs = new AtomicInteger();
@@ -47,8 +88,52 @@ public final class SampleDaemon {
                 .withBackoff(Duration.ofSeconds(5), 2.0, 0.1)
                 .withLimit(10, Duration.ofMinutes(1)));
 
+        if (daemon != null || controlSocket != null) {
+            gov.onReload(g -> {
+                int gen = generation.incrementAndGet();
+                g.restartChild("ticker");
+                g.globalContext().log().info("reloaded: generation {}", gen);
+            });
+        }
+        if (controlSocket != null) {
+            ControlSocket.at(Daemon.resolve(controlSocket)).install(gov);
+        }
+        if (daemon != null) {
+            daemon.readyWhen(gov);
+        }
         ShutdownReport report = gov.catchSignals().start().waitForShutdown();
         System.exit(report.exitCode());
+    }
+
+    /** {@code stop}, {@code reload} or {@code status} of the daemon whose pid file is {@code --pidfile}. */
+    private static int command(String command, String[] args) {
+        Path pidFile = pathArg(args, "--pidfile=");
+        if (pidFile == null) {
+            System.err.println(command + " needs --pidfile=PATH to find the daemon");
+            return 2;
+        }
+        pidFile = Daemon.resolve(pidFile);
+        DaemonCommands.Result result = switch (command) {
+            case "stop" -> DaemonCommands.stop(pidFile, Duration.ofSeconds(60));
+            case "reload" -> DaemonCommands.reload(pidFile);
+            default -> DaemonCommands.status(pidFile);
+        };
+        System.out.println(result.message());
+        return result.exitCode();
+    }
+
+    static Path pathArg(String[] args, String prefix) {
+        String v = stringArg(args, prefix, null);
+        return v == null ? null : Path.of(v);
+    }
+
+    static String stringArg(String[] args, String prefix, String fallback) {
+        for (String a : args) {
+            if (a.startsWith(prefix)) {
+                return a.substring(prefix.length());
+            }
+        }
+        return fallback;
     }
 
     static int intArg(String[] args, String prefix, int fallback) {
