@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -74,7 +75,8 @@ final class Launcher {
             long outputStart = Files.size(output);
             try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
                 server.bind(UnixDomainSocketAddress.of(readySocket));
-                ProcessBuilder pb = new ProcessBuilder(command(ProcessHandle.current().info(), Path.of("").toAbsolutePath()))
+                ProcessBuilder pb = new ProcessBuilder(command(ProcessHandle.current().info().command(), currentArguments(),
+                        Path.of("").toAbsolutePath()))
                         .directory(workingDirectory.toFile())
                         .redirectInput(new File("/dev/null"))
                         .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()))
@@ -200,11 +202,11 @@ final class Launcher {
      * or jar and arguments; paths of the class path, module path, jar, agents and argument files
      * made absolute, since the daemon starts in another working directory.
      */
-    static List<String> command(ProcessHandle.Info info, Path cwd) {
-        String java = info.command().orElseThrow(() -> new IllegalStateException(
+    static List<String> command(Optional<String> executable, Optional<String[]> arguments, Path cwd) {
+        String java = executable.orElseThrow(() -> new IllegalStateException(
                 "cannot read this JVM's executable from ProcessHandle.current().info(); daemonize needs it to re-execute"));
-        String[] args = info.arguments().orElseThrow(() -> new IllegalStateException(
-                "cannot read this JVM's arguments from ProcessHandle.current().info(); daemonize needs them to re-execute"));
+        String[] args = arguments.orElseThrow(() -> new IllegalStateException(
+                "cannot read this JVM's arguments (/proc/self/cmdline nor ProcessHandle.current().info()); daemonize needs them to re-execute"));
         List<String> cmd = new ArrayList<>(args.length + 1);
         cmd.add(java);
         boolean launcherOptions = true;
@@ -247,6 +249,31 @@ final class Launcher {
             }
         }
         return cmd;
+    }
+
+    /**
+     * This JVM's arguments (without argv[0]): from {@code /proc/self/cmdline}, which holds them all;
+     * {@link ProcessHandle.Info#arguments()} gives up on a command line longer than a page (a long
+     * class path), so it is only the fallback.
+     */
+    static Optional<String[]> currentArguments() {
+        try {
+            byte[] raw = Files.readAllBytes(Path.of("/proc/self/cmdline"));
+            List<String> words = new ArrayList<>();
+            int start = 0;
+            for (int i = 0; i < raw.length; i++) {
+                if (raw[i] == 0) {
+                    words.add(new String(raw, start, i - start, java.nio.charset.Charset.defaultCharset()));
+                    start = i + 1;
+                }
+            }
+            if (!words.isEmpty()) {
+                return Optional.of(words.subList(1, words.size()).toArray(String[]::new));
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux: ask the JDK
+        }
+        return ProcessHandle.current().info().arguments();
     }
 
     private static String absolutePaths(String list, Path cwd) {
