@@ -41,24 +41,33 @@ final class ControlCommands {
         this.self = self;
     }
 
-    /** The JSON answer to one line. */
-    String execute(String line) {
+    /** An answer, and what to do once it has been sent (the shutdown, which closes the connection). */
+    record Answer(String json, Runnable afterSent) {
+        Answer(String json) {
+            this(json, () -> {});
+        }
+    }
+
+    /** The answer to one line; the shutdown it asks for begins only once the answer has been sent. */
+    Answer answer(String line) {
         String trimmed = line.strip();
         int space = indexOfWhitespace(trimmed);
         String verb = (space < 0 ? trimmed : trimmed.substring(0, space)).toLowerCase(Locale.ROOT);
         String arg = space < 0 ? "" : trimmed.substring(space + 1).strip();
+        if (verb.equals("shutdown")) {
+            return shutdown(arg);
+        }
         try {
-            return switch (verb) {
+            return new Answer(switch (verb) {
                 case "status" -> noArgument(verb, arg).orElseGet(this::status);
-                case "help" -> noArgument(verb, arg).orElseGet(() -> answer(Map.of("ok", true, "commands", HELP)));
+                case "help" -> noArgument(verb, arg).orElseGet(() -> ok(Map.of("ok", true, "commands", HELP)));
                 case "reload" -> noArgument(verb, arg).orElseGet(this::reload);
                 case "restart", "stop", "start" -> onService(verb, arg);
-                case "shutdown" -> shutdown(arg);
                 case "" -> error("empty command; try help");
                 default -> error("unknown command " + quote(verb) + "; try help");
-            };
+            });
         } catch (RuntimeException e) {
-            return error(verb + " failed: " + e.getMessage());
+            return new Answer(error(verb + " failed: " + e.getMessage()));
         }
     }
 
@@ -94,7 +103,7 @@ final class ControlCommands {
 
     private String reload() {
         boolean ok = gov.reload(); // IllegalStateException (no handler) becomes an error answer
-        return ok ? answer(Map.of("ok", true, "command", "reload"))
+        return ok ? ok(Map.of("ok", true, "command", "reload"))
                 : error("reload handler failed; the running services are kept (see the daemon's log)");
     }
 
@@ -132,22 +141,28 @@ final class ControlCommands {
         return Json.write(out);
     }
 
-    private String shutdown(String arg) {
+    private Answer shutdown(String arg) {
         Duration timeout = null;
         if (!arg.isEmpty()) {
             timeout = parseDuration(arg);
             if (timeout == null) {
-                return error("timeout " + quote(arg) + " is not a duration; use e.g. 30s, 500ms, 2m or PT1M");
+                return new Answer(error("timeout " + quote(arg) + " is not a duration; use e.g. 30s, 500ms, 2m or PT1M"));
             }
-            gov.shutdownTimeout(timeout);
+        }
+        if (gov.stopping()) {
+            return new Answer(error("shutdown has already begun"));
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("ok", true);
         out.put("command", "shutdown");
         out.put("timeout", timeout == null ? null : timeout.toString());
-        String answer = Json.write(out);
-        gov.requestShutdown("control socket: shutdown" + (timeout == null ? "" : " " + timeout));
-        return answer;
+        Duration bound = timeout;
+        return new Answer(Json.write(out), () -> {
+            if (bound != null) {
+                gov.shutdownTimeout(bound);
+            }
+            gov.requestShutdown("control socket: shutdown" + (bound == null ? "" : " " + bound));
+        });
     }
 
     /** {@code 30s}, {@code 500ms}, {@code 2m}, {@code 1h}, a bare number of seconds, or ISO-8601 ({@code PT1M}). */
@@ -189,7 +204,7 @@ final class ControlCommands {
         return Json.write(out);
     }
 
-    private static String answer(Map<String, Object> fields) {
+    private static String ok(Map<String, Object> fields) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("ok", fields.get("ok"));
         fields.forEach((k, v) -> {

@@ -61,6 +61,7 @@ public final class ControlSocket implements Service, Stoppable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlSocket.class);
     private static final int S_IFMT = 0170000;
     private static final int S_IFSOCK = 0140000;
+    private static final java.time.Duration REFUSAL_DRAIN = java.time.Duration.ofSeconds(2);
 
     private final Path path;
     private final Set<Long> allowedUids = new TreeSet<>();
@@ -204,20 +205,23 @@ public final class ControlSocket implements Service, Stoppable {
             if (!allowed.contains(uid)) {
                 refused.incrementAndGet();
                 LOG.warn("control socket {}: refused a connection from uid {}", path, Posix.describeUid(uid));
-                send(conn, ControlCommands.error("permission denied: uid " + Posix.describeUid(uid) + " may not use this control socket"
+                refuse(conn, ControlCommands.error("permission denied: uid " + Posix.describeUid(uid) + " may not use this control socket"
                         + " (allowed uids " + allowed + ")"));
                 return;
             }
             if (connections.size() > MAX_CONNECTIONS) {
-                send(conn, ControlCommands.error("too many connections (more than " + MAX_CONNECTIONS + "); try again later"));
+                refuse(conn, ControlCommands.error("too many connections (more than " + MAX_CONNECTIONS + "); try again later"));
                 return;
             }
             served.incrementAndGet();
             LineReader lines = new LineReader(conn, maxLineBytes);
             for (LineReader.Line line; (line = lines.next()) != null; ) {
-                send(conn, line.overlong()
-                        ? ControlCommands.error("line of " + line.bytes() + " bytes is longer than the limit of " + maxLineBytes + " bytes")
-                        : commands.execute(line.text()));
+                ControlCommands.Answer answer = line.overlong()
+                        ? new ControlCommands.Answer(ControlCommands.error("line of " + line.bytes() + " bytes is longer than the limit of "
+                                + maxLineBytes + " bytes"))
+                        : commands.answer(line.text());
+                send(conn, answer.json());
+                answer.afterSent().run();
             }
         } catch (IOException e) {
             // the client went away, or we are stopping
@@ -237,6 +241,35 @@ public final class ControlSocket implements Service, Stoppable {
         }
         var pw = Posix.get().getpwnam(name);
         return pw == null ? -1 : pw.getUID();
+    }
+
+    /**
+     * Answers once and ends the connection so that the client reads the answer: a unix socket closed
+     * with unread input resets the connection, and the client would see ECONNRESET instead of the
+     * reason. So: answer, half-close, drain the client's input (at most 64 KiB, at most 2 s), close.
+     */
+    private static void refuse(SocketChannel conn, String answer) throws IOException {
+        send(conn, answer);
+        conn.shutdownOutput();
+        Thread closer = Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(REFUSAL_DRAIN);
+            } catch (InterruptedException drained) {
+                return;
+            }
+            closeQuietly(conn);
+        });
+        ByteBuffer sink = ByteBuffer.allocate(8192);
+        long drained = 0;
+        try {
+            for (int n; drained < 65536 && (n = conn.read(sink)) >= 0; drained += n) {
+                sink.clear();
+            }
+        } catch (IOException closed) {
+            // the closer ran out of patience, or the client reset
+        } finally {
+            closer.interrupt();
+        }
     }
 
     private static void send(SocketChannel conn, String answer) throws IOException {

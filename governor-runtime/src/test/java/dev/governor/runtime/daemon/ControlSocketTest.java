@@ -21,6 +21,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -171,6 +173,30 @@ class ControlSocketTest {
         try (Client one = new Client(sock); Client two = new Client(sock)) {
             assertThat(two.ask("help")).contains("\"ok\":true");
             assertThat(one.ask("status")).contains("\"ok\":true");
+        }
+    }
+
+    @Test
+    void shouldTellAClientOverTheConnectionLimitWhyAndKeepServingTheOthers() throws Exception {
+        Path sock = startGovernor(false);
+        List<Client> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < ControlSocket.MAX_CONNECTIONS; i++) {
+                Client c = new Client(sock);
+                clients.add(c);
+                assertThat(c.ask("help")).contains("\"ok\":true");
+            }
+            // regression: the refusal was closed with the client's line unread, which reset the
+            // connection, and the client saw ECONNRESET instead of the reason
+            try (Client extra = new Client(sock)) {
+                assertThat(extra.ask("status")).isEqualTo("{\"ok\":false,\"error\":\"too many connections (more than 32); try again later\"}");
+                assertThatThrownBy(extra::readLine).hasMessageStartingWith("closed by the daemon");
+            }
+            assertThat(clients.getFirst().ask("status")).startsWith("{\"ok\":true");
+        } finally {
+            for (Client c : clients) {
+                c.close();
+            }
         }
     }
 
