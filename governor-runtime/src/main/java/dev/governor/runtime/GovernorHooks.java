@@ -24,6 +24,13 @@ public interface GovernorHooks {
      */
     boolean healthy();
 
+    /**
+     * Names of the governor's threads still alive: runs that have not returned (including ones
+     * reported unstopped), supervisor loops, event delivery. Empty once the tree has stopped
+     * cleanly; the test kit fails a test that leaves any.
+     */
+    java.util.List<String> liveThreads();
+
     /** A one-line summary of the tree's counts per state, e.g. {@code "5 running, 1 restarting"}. */
     String statusLine();
 }

@@ -10,6 +10,7 @@ import dev.governor.runtime.daemon.PidFile;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -37,6 +38,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * control socket's {@code reload}) reloads: the ticker starts again on a new generation.
  */
 public final class SampleDaemon {
+    private static final DateTimeFormatter HH_MM_SS = DateTimeFormatter.ofPattern("HH:mm:ss");
+
     private SampleDaemon() {}
 
     public static void main(String[] args) {
@@ -72,7 +75,7 @@ public final class SampleDaemon {
         AtomicInteger generation = new AtomicInteger();
         gov.add("ticker", ctx -> {
             while (!ctx.sleep(Duration.ofMillis(tickMillis))) {
-                ctx.log().info("tick at {} (generation {})", LocalTime.now().withNano(0), generation.get());
+                ctx.log().info("tick at {} (generation {})", LocalTime.now().format(HH_MM_SS), generation.get());
             }
         });
         AtomicInteger runs = new AtomicInteger();

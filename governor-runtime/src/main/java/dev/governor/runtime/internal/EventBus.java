@@ -126,6 +126,10 @@ final class EventBus {
         }
     }
 
+    boolean busy() {
+        return wip.get() != 0;
+    }
+
     /** True on the delivery thread (a listener calling back into the governor). */
     static boolean delivering() {
         return DELIVERING.isBound();

@@ -534,6 +534,11 @@ public final class GovernorImpl implements Governor {
         }
 
         @Override
+        public List<String> liveThreads() {
+            return tree.liveThreads(root);
+        }
+
+        @Override
         public String toString() {
             return "GovernorHooks[" + GovernorImpl.this + "]";
         }

@@ -184,6 +184,7 @@ final class Run implements ServiceCtx {
 
     /** Runs {@code service} on the current thread, records the outcome, then calls {@code onExit}. */
     void execute(Service service, Runnable onExit) {
+        tree.liveRuns.increment();
         try {
             ScopedValue.where(CURRENT, this).run(() -> {
                 try {
@@ -194,6 +195,7 @@ final class Run implements ServiceCtx {
             });
         } finally {
             endedAt = tree.now();
+            tree.liveRuns.decrement();
             exited = true;
             Thread w = exitWaiter;
             if (w != null) {

@@ -265,6 +265,19 @@ public final class SupervisorImpl implements Supervisor {
         }
     }
 
+    /** Paths of runs that have not returned, depth first (racy by design: diagnostics only). */
+    void collectLiveRuns(List<String> out) {
+        for (Child c : childrenView()) {
+            Run r = c.run;
+            if (r != null && !r.exited()) {
+                out.add(c.path() + (r.unstopped ? " (unstopped)" : ""));
+            }
+            if (c.service instanceof SupervisorImpl s) {
+                s.collectLiveRuns(out);
+            }
+        }
+    }
+
     Child child(String name) {
         lock.lock();
         try {
@@ -520,6 +533,10 @@ public final class SupervisorImpl implements Supervisor {
         }
         try {
             done.get();
+            Tree t = treeOrNull();
+            if (t != null) {
+                t.bus.flush(); // the events of the work reach listeners before the caller goes on
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(what + " interrupted while waiting for supervisor \"" + name() + "\"", e);

@@ -105,6 +105,28 @@ final class Tree {
         return true;
     }
 
+    // ---- threads ----
+
+    final java.util.concurrent.atomic.LongAdder liveRuns = new java.util.concurrent.atomic.LongAdder();
+
+    /** Names of threads of this tree still alive; see GovernorHooks.liveThreads(). */
+    List<String> liveThreads(SupervisorImpl root) {
+        List<String> out = new ArrayList<>();
+        if (liveRuns.sum() > 0) {
+            root.collectLiveRuns(out);
+            if (out.isEmpty()) {
+                out.add(liveRuns.sum() + " run(s) of removed services");
+            }
+        }
+        for (SupervisorImpl loop : runningLoops) {
+            out.add("supervisor loop \"" + loop.name() + "\"");
+        }
+        if (bus.busy()) {
+            out.add("governor-events");
+        }
+        return out;
+    }
+
     // ---- shutdown ----
 
     boolean shuttingDown() {

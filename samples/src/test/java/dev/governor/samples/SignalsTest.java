@@ -1,0 +1,85 @@
+package dev.governor.samples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.governor.test.ChildJvm;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Real signals sent with kill(1) to a child JVM running a governor. */
+class SignalsTest {
+    private static final Duration BOUND = Duration.ofSeconds(60);
+
+    @Test
+    void shouldStopTheSampleInReverseOrderOnSigtermAndExitZero() throws Exception {
+        try (ChildJvm child = ChildJvm.builder(SampleDaemon.class).arg("--port=0", "--tick=60000", "--flaky-fails=0").start()) {
+            child.awaitOutput(l -> l.contains("governor ready"), BOUND);
+            child.signal("TERM");
+            assertThat(child.awaitExit(BOUND)).isZero();
+            List<String> stops = child.lines().stream().filter(l -> l.contains("INFO dev.governor - stopped ")).toList();
+            assertThat(stops).hasSize(3);
+            assertThat(stops.get(0)).contains("stopped flaky");
+            assertThat(stops.get(1)).contains("stopped ticker");
+            assertThat(stops.get(2)).contains("stopped echo");
+            assertThat(child.output()).contains("received SIGTERM").contains("exit code 0");
+        }
+    }
+
+    @Test
+    void shouldStopOnSigintAndExitZero() throws Exception {
+        try (ChildJvm child = ChildJvm.builder(StubbornDaemon.class).start()) {
+            child.awaitOutput(l -> l.contains("governor ready"), BOUND);
+            child.signal("INT");
+            assertThat(child.awaitExit(BOUND)).isZero();
+            assertThat(child.output()).contains("stopped stubborn").contains("stopped polite");
+        }
+    }
+
+    @Test
+    void shouldExitAtOnceWith143OnASecondSigtermDuringAStuckShutdown() throws Exception {
+        try (ChildJvm child = ChildJvm.builder(StubbornDaemon.class).arg("--stubborn").start()) {
+            child.awaitOutput(l -> l.contains("governor ready"), BOUND);
+            child.signal("TERM");
+            child.awaitOutput(l -> l.contains("shutting down: SIGTERM"), BOUND);
+            assertThat(child.process().isAlive()).as("the stubborn service holds the shutdown").isTrue();
+            child.signal("TERM");
+            assertThat(child.awaitExit(BOUND)).isEqualTo(143);
+            assertThat(child.output()).contains("second SIGTERM during shutdown: exiting now with 143");
+        }
+    }
+
+    @Test
+    void shouldExitWith130OnASecondSigint() throws Exception {
+        try (ChildJvm child = ChildJvm.builder(StubbornDaemon.class).arg("--stubborn").start()) {
+            child.awaitOutput(l -> l.contains("governor ready"), BOUND);
+            child.signal("INT");
+            child.awaitOutput(l -> l.contains("shutting down: SIGINT"), BOUND);
+            child.signal("INT");
+            assertThat(child.awaitExit(BOUND)).isEqualTo(130);
+        }
+    }
+
+    @Test
+    void shouldReloadOnSighupWhenAHandlerIsSetAndKeepRunning() throws Exception {
+        try (ChildJvm child = ChildJvm.builder(StubbornDaemon.class).arg("--reload").start()) {
+            child.awaitOutput(l -> l.contains("governor ready"), BOUND);
+            child.signal("HUP");
+            child.awaitOutput(l -> l.contains("reload done"), BOUND);
+            assertThat(child.output()).contains("reloaded with polite").contains("reloaded with stubborn");
+            assertThat(child.process().isAlive()).isTrue();
+            child.signal("TERM");
+            assertThat(child.awaitExit(BOUND)).isZero();
+        }
+    }
+
+    @Test
+    void shouldShutDownOnSighupWithoutAReloadHandler() throws Exception {
+        try (ChildJvm child = ChildJvm.builder(StubbornDaemon.class).start()) {
+            child.awaitOutput(l -> l.contains("governor ready"), BOUND);
+            child.signal("HUP");
+            assertThat(child.awaitExit(BOUND)).isZero();
+            assertThat(child.output()).contains("SIGHUP (no reload handler)");
+        }
+    }
+}
