@@ -61,7 +61,8 @@ public final class DaemonTestMain {
             if (ctx.sleep(Duration.ofMillis(delay))) {
                 return;
             }
-            try (ServerSocket server = new ServerSocket()) {
+            ServerSocket server = new ServerSocket();
+            try {
                 server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
                 if (portFile != null) {
                     Path resolved = Daemon.resolve(portFile);
@@ -89,6 +90,8 @@ public final class DaemonTestMain {
                     }
                     Thread.ofVirtual().start(() -> echo(s));
                 }
+            } finally {
+                server.close();
             }
         }).readyOnStart(false);
         daemon.readyWhen(gov);

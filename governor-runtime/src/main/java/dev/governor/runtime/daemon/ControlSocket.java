@@ -177,10 +177,14 @@ public final class ControlSocket implements Service, Stoppable {
             if ((mode & S_IFMT) != S_IFSOCK) {
                 throw new IllegalStateException("control socket path " + path + " exists and is not a socket; refusing to replace it");
             }
+            boolean answers;
             try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
-                throw new IllegalStateException("control socket " + path + " answers: another process is using it");
+                answers = probe.isConnected();
             } catch (IOException refused) {
-                // nobody listens: stale, replace it
+                answers = false; // nobody listens: stale, replace it
+            }
+            if (answers) {
+                throw new IllegalStateException("control socket " + path + " answers: another process is using it");
             }
         }
         Path tmp = path.resolveSibling("." + path.getFileName() + "." + ProcessHandle.current().pid());

@@ -269,10 +269,6 @@ public final class Daemon {
             return new Daemon(Optional.ofNullable(pidFile).map(PidFile::acquire), Optional.empty(), null);
         }
 
-        Duration startupTimeout() {
-            return startupTimeout;
-        }
-
         @Override
         public String toString() {
             return "Daemon.Builder[pidFile=" + pidFile + ", logFile=" + logFile + ", workingDirectory=" + workingDirectory

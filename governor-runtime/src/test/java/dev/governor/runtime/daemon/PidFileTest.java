@@ -64,6 +64,7 @@ class PidFileTest {
         Files.writeString(path, "not a pid at all, and much longer than any pid\nsecond line\n");
         try (PidFile pf = PidFile.acquire(path)) {
             assertThat(Files.readString(path)).isEqualTo(ME + "\n");
+            assertThat(pf.held()).isTrue();
         }
     }
 
