@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.governor.ctl.GovernorCtl;
+import dev.governor.runtime.daemon.DaemonCommands;
 import dev.governor.test.ChildJvm;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
@@ -109,7 +110,7 @@ class ControlSocketProcessTest {
         assertThat(governorctl("commands").out()).contains("shutdown [TIMEOUT]");
         assertThat(governorctl("shutdown", "20s")).isEqualTo(new Ctl(0, "shutdown requested (within PT20S)\n", ""));
 
-        await().atMost(DaemonizeProcessTest.EXIT).until(() -> ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true));
+        await().atMost(DaemonizeProcessTest.EXIT).until(() -> !DaemonCommands.running(pid));
         assertThat(Files.readString(log)).contains("shutting down: control socket: shutdown PT20S").contains("exit code 0");
         assertThat(socket).as("socket removed at stop").doesNotExist();
         assertThat(pidFile).as("pid file removed at exit").doesNotExist();
@@ -132,7 +133,7 @@ class ControlSocketProcessTest {
             assertThat(readLine(ch)).startsWith("{\"ok\":true,\"pid\":" + pid + ",")
                     .contains("{\"name\":\"control\",\"state\":\"RUNNING\",\"ready\":true,\"restarts\":0,");
         }
-        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).contains(true);
+        assertThat(DaemonCommands.running(pid)).isTrue();
         assertThat(governorctl("status").code()).isZero();
     }
 

@@ -93,15 +93,31 @@ public final class DaemonCommands {
         }
         // ProcessHandle.onExit() of a process that is not our child polls with growing pauses (seconds):
         // look every 20 ms instead, so "stop" returns as soon as the daemon is gone
-        ProcessHandle handle = ProcessHandle.of(sent.pid()).orElse(null);
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (handle != null && handle.isAlive()) {
+        while (running(sent.pid())) {
             if (System.nanoTime() - deadline >= 0 || Thread.currentThread().isInterrupted()) {
                 return new Result(Outcome.STILL_RUNNING, sent.pid(), pidFile);
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
         }
         return new Result(Outcome.STOPPED, sent.pid(), pidFile);
+    }
+
+    /**
+     * True while {@code pid} runs. A zombie has exited: it only waits for its parent to reap it,
+     * and a daemon's parent is init, which may take its time (seconds, in some containers).
+     */
+    public static boolean running(long pid) {
+        if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+            return false;
+        }
+        try {
+            String stat = java.nio.file.Files.readString(Path.of("/proc/" + pid + "/stat"));
+            int close = stat.lastIndexOf(')'); // the command name may contain spaces and parentheses
+            return close < 0 || close + 2 >= stat.length() || stat.charAt(close + 2) != 'Z';
+        } catch (java.io.IOException | RuntimeException e) {
+            return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false); // gone meanwhile, or no /proc
+        }
     }
 
     private static Result signal(Path pidFile, int signal) {

@@ -36,6 +36,14 @@ class DaemonTest {
     }
 
     @Test
+    void shouldTellARunningProcessFromAnEndedOne() throws Exception {
+        assertThat(DaemonCommands.running(ProcessHandle.current().pid())).isTrue();
+        Process ended = new ProcessBuilder("true").start();
+        assertThat(ended.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(DaemonCommands.running(ended.pid())).isFalse();
+    }
+
+    @Test
     void shouldRejectBadOptionsNamingTheValue() {
         assertThatThrownBy(() -> Daemon.builder().umask(01000)).hasMessage("umask must be within 0 and 0777 (octal), was 01000");
         assertThatThrownBy(() -> Daemon.builder().umask(-1)).isInstanceOf(IllegalArgumentException.class);
