@@ -34,13 +34,14 @@ final class Child implements ServiceConfig {
     int consecutiveRestarts;
     ArrayDeque<Instant> restartTimes;
     Throwable lastFailure;
-    Instant startedAt;
+    Optional<Instant> startedAt = Optional.empty();  // shared by the children started in one batch
     ServiceState state = ServiceState.NEW;
     boolean ready;
     boolean pendingStart;
     Object restartToken;
     dev.governor.Scheduler.Cancellable restartTimer;
     boolean countedNotReady;
+    boolean countedActive;
     boolean removed;
 
     private volatile String path;
@@ -109,7 +110,7 @@ final class Child implements ServiceConfig {
             tree.countTransition(old, newState);
         }
         info = new ServiceInfo(path(), newState, ready, Math.max(0, nextAttempt - 1),
-                Optional.ofNullable(lastFailure), Optional.ofNullable(startedAt), isSupervisor());
+                lastFailure == null ? Optional.empty() : Optional.of(lastFailure), startedAt, isSupervisor());
     }
 
     void publish() {

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * fresh Run is made for every run; the root supervisor's loop also runs under one ({@code child}
  * null).
  */
-final class Run implements ServiceCtx {
+final class Run implements ServiceCtx, Runnable {
     /** The run whose thread this is, for calls that must not wait on themselves. */
     static final ScopedValue<Run> CURRENT = ScopedValue.newInstance();
 
@@ -28,6 +28,7 @@ final class Run implements ServiceCtx {
 
     private volatile boolean cancelled;
     private Object waiters;          // guarded by this: null, a Thread, or a List<Thread>
+    private volatile boolean ownWait; // the run's own thread waits on this ctx (awaitStop, sleep)
     private Runnable onCancel;       // guarded by this
     private boolean readyMarked;     // guarded by this
 
@@ -37,10 +38,10 @@ final class Run implements ServiceCtx {
     Throwable failure;               // written before exited is set
     Instant startedAt;
     Instant endedAt;
-    // written and read by the owning loop only
-    boolean stopRequested;
+    // written by the owning loop; read by the run's thread as it ends
+    volatile boolean stopRequested;
     Instant stopRequestedAt;
-    boolean unstopped;
+    volatile boolean unstopped;
     private Logger log;
 
     Run(Tree tree, Child child, SupervisorImpl owner, String path, int attempt) {
@@ -182,6 +183,17 @@ final class Run implements ServiceCtx {
         return l;
     }
 
+    /** The body of the run's thread: the child's service, then the report of its end to the owner. */
+    @Override
+    public void run() {
+        execute(child.service, () -> owner.post(new Msg.Exited(child, this)));
+    }
+
+    /** True while the run's own thread is parked in {@link #awaitStop()} or {@link #sleep}: cancel wakes it. */
+    boolean waitingOnCtx() {
+        return ownWait;
+    }
+
     /** Runs {@code service} on the current thread, records the outcome, then calls {@code onExit}. */
     void execute(Service service, Runnable onExit) {
         tree.liveRuns.increment();
@@ -201,7 +213,12 @@ final class Run implements ServiceCtx {
             if (w != null) {
                 LockSupport.unpark(w);
             }
-            onExit.run();
+            if (owner != null) {
+                owner.runEnded();
+            }
+            if (!stopRequested || unstopped) {
+                onExit.run(); // a requested stop is finished by the stopper, which saw 'exited'
+            }
         }
     }
 
@@ -223,6 +240,9 @@ final class Run implements ServiceCtx {
     }
 
     private synchronized void addWaiter(Thread t) {
+        if (t == thread) {
+            ownWait = true;
+        }
         if (waiters == null) {
             waiters = t;
         } else if (waiters instanceof Thread other) {
@@ -238,6 +258,9 @@ final class Run implements ServiceCtx {
     }
 
     private synchronized void removeWaiter(Thread t) {
+        if (t == thread) {
+            ownWait = false;
+        }
         if (waiters == t) {
             waiters = null;
         } else if (waiters instanceof List<?> list) {

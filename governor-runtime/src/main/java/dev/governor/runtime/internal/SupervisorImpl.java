@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -57,11 +58,16 @@ public final class SupervisorImpl implements Supervisor {
     private volatile Thread loopThread;
     private volatile long busySince;                           // System.nanoTime() when a message began, 0 when idle
     private Consumer<Boolean> readySink = b -> {};
-    private int notReady;
+    private int notReady;      // children that keep this supervisor from being ready
+    private int active;        // children running, waiting to start or to restart, or not yet started
+    private int pending;       // children waiting to start
     private boolean lastReady;
     private boolean cancelled;
     private RuntimeException escalation;
     private final ArrayDeque<Instant> intensityTimes = new ArrayDeque<>();
+    private final java.util.concurrent.atomic.AtomicInteger liveRuns = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile Thread allEndedWaiter;
+    private final Thread.Builder.OfVirtual threads = Thread.ofVirtual(); // the loop's alone
 
     SupervisorImpl(Strategy strategy, Tree rootTree) {
         this.strategy = strategy;
@@ -367,6 +373,28 @@ public final class SupervisorImpl implements Supervisor {
         }
     }
 
+    /** Called by each run of a child as it ends (on the run's thread). */
+    void runEnded() {
+        if (liveRuns.decrementAndGet() == 0) {
+            Thread w = allEndedWaiter;
+            if (w != null) {
+                java.util.concurrent.locks.LockSupport.unpark(w);
+            }
+        }
+    }
+
+    /** Waits until no run of a child is alive or {@code d} passed. */
+    private void awaitNoLiveRuns(Deadline d) {
+        allEndedWaiter = Thread.currentThread();
+        try {
+            while (liveRuns.get() > 0 && !d.passed()) {
+                java.util.concurrent.locks.LockSupport.park(this);
+            }
+        } finally {
+            allEndedWaiter = null;
+        }
+    }
+
     long busyFor(long nowNanos) {
         long since = busySince;
         return since == 0 ? 0 : nowNanos - since;
@@ -416,6 +444,13 @@ public final class SupervisorImpl implements Supervisor {
         }
         try {
             for (Child c : order) {
+                c.countedNotReady = false;
+                c.countedActive = false;
+                c.pendingStart = false;
+            }
+            active = 0;
+            pending = 0;
+            for (Child c : order) {
                 if (c.removed) {
                     continue;
                 }
@@ -425,9 +460,10 @@ public final class SupervisorImpl implements Supervisor {
                 c.ready = false;
                 c.lastFailure = null;
                 if (root && c.state != ServiceState.NEW) {
+                    refresh(c);
                     continue; // the root runs once; a child stopped before start stays stopped
                 }
-                c.pendingStart = true;
+                setPending(c, true);
                 refresh(c);
             }
             startPending();
@@ -550,10 +586,24 @@ public final class SupervisorImpl implements Supervisor {
 
     // ---- starting ----
 
+    private void setPending(Child c, boolean value) {
+        if (c.pendingStart != value) {
+            c.pendingStart = value;
+            pending += value ? 1 : -1;
+        }
+    }
+
     private void startPending() {
+        if (pending == 0) {
+            return;
+        }
+        Optional<Instant> now = null; // one timestamp for the children started by one message
         for (Child c : childrenView()) {
             if (c.pendingStart && !cancelled && depsReady(c)) {
-                startChild(c);
+                if (now == null) {
+                    now = Optional.of(tree.now());
+                }
+                startChild(c, now);
             }
         }
     }
@@ -578,24 +628,32 @@ public final class SupervisorImpl implements Supervisor {
     }
 
     private void startChild(Child c) {
+        startChild(c, Optional.of(tree.now()));
+    }
+
+    private void startChild(Child c, Optional<Instant> now) {
         Tree t = tree;
-        c.pendingStart = false;
+        setPending(c, false);
         c.freeze();
         int attempt = c.nextAttempt++;
         Run r = new Run(t, c, this, c.path(), attempt);
         c.run = r;
         c.ready = false;
-        c.startedAt = t.now();
-        r.startedAt = c.startedAt;
-        c.publish(ServiceState.STARTING);
-        Thread th = Thread.ofVirtual().name(c.path()).unstarted(() -> r.execute(c.service, () -> post(new Msg.Exited(c, r))));
+        c.startedAt = now;
+        r.startedAt = now.get();
+        Thread th = threads.name(c.path()).unstarted(r);
         r.thread = th;
+        liveRuns.incrementAndGet();
+        boolean readyNow = c.readyOnStart();
+        c.ready = readyNow;
+        c.publish(ServiceState.RUNNING); // STARTING is not published: nobody could act on it
         th.start();
-        c.publish(ServiceState.RUNNING);
         logInfo("started {} (attempt {})", c.path(), attempt);
-        t.publish(new GovernorEvent.Started(c.path(), c.startedAt, attempt));
-        if (c.readyOnStart()) {
-            markReady(c);
+        if (t.bus.hasListeners()) {
+            t.publish(new GovernorEvent.Started(c.path(), r.startedAt, attempt));
+            if (readyNow) {
+                t.publish(new GovernorEvent.Ready(c.path(), r.startedAt));
+            }
         }
         refresh(c);
     }
@@ -630,6 +688,11 @@ public final class SupervisorImpl implements Supervisor {
         if (blocking != c.countedNotReady) {
             c.countedNotReady = blocking;
             notReady += blocking ? 1 : -1;
+        }
+        boolean isActive = !c.removed && (c.run != null || c.pendingStart || !c.state.isTerminal());
+        if (isActive != c.countedActive) {
+            c.countedActive = isActive;
+            active += isActive ? 1 : -1;
         }
         publishReadiness();
     }
@@ -712,16 +775,7 @@ public final class SupervisorImpl implements Supervisor {
 
     /** True when there is at least one child and none runs, waits to start or waits to restart. */
     private boolean allEnded() {
-        List<Child> all = childrenView();
-        if (all.isEmpty()) {
-            return false;
-        }
-        for (Child c : all) {
-            if (!c.removed && (c.run != null || c.pendingStart || !(c.state.isTerminal()))) {
-                return false;
-            }
-        }
-        return true;
+        return active == 0 && !childrenView().isEmpty();
     }
 
     private void restart(Child c, RestartPolicy policy) {
@@ -824,7 +878,7 @@ public final class SupervisorImpl implements Supervisor {
             if (c.restartToken == token && c.state == ServiceState.RESTARTING) {
                 c.restartToken = null;
                 c.restartTimer = null;
-                c.pendingStart = true;
+                setPending(c, true);
                 refresh(c);
             }
         }
@@ -848,13 +902,17 @@ public final class SupervisorImpl implements Supervisor {
 
     /** Cancels, calls Stoppable.stop() on its own thread, interrupts: the first half of a stop. */
     private void requestStop(Child c) {
+        requestStop(c, tree.now());
+    }
+
+    private void requestStop(Child c, Instant now) {
         cancelRestart(c);
         Run r = c.run;
         if (r == null || r.stopRequested) {
             return;
         }
         r.stopRequested = true;
-        r.stopRequestedAt = tree.now();
+        r.stopRequestedAt = now;
         c.ready = false;
         c.publish(ServiceState.STOPPING);
         refresh(c);
@@ -869,7 +927,7 @@ public final class SupervisorImpl implements Supervisor {
                 }
             });
         }
-        if (!c.isSupervisor()) {
+        if (!c.isSupervisor() && !r.waitingOnCtx()) {  // a thread parked on its ctx was woken by cancel()
             Thread th = r.thread;
             if (th != null) {
                 th.interrupt();
@@ -902,22 +960,31 @@ public final class SupervisorImpl implements Supervisor {
     }
 
     private void finishStop(Child c, boolean ended) {
+        finishStop(c, ended, tree.now());
+    }
+
+    private void finishStop(Child c, boolean ended, Instant now) {
         Run r = c.run;
         if (r == null) {
             return;
         }
         Tree t = tree;
-        Instant now = t.now();
         if (ended) {
             Duration took = Duration.between(r.stopRequestedAt, now);
             c.run = null;
             c.publish(ServiceState.STOPPED);
             logInfo("stopped {} in {} ms", c.path(), took.toMillis());
             t.recordStopTime(c.path(), took);
-            t.publish(new GovernorEvent.Stopped(c.path(), now, took));
+            if (t.bus.hasListeners()) {
+                t.publish(new GovernorEvent.Stopped(c.path(), now, took));
+            }
         } else {
             Duration waited = Duration.between(r.stopRequestedAt, now);
             r.unstopped = true;
+            if (r.exited()) {  // it ended as the deadline passed: stopped after all
+                finishStop(c, true, now);
+                return;
+            }
             Tree.LOG.warn("{} did not stop within {} ms: reported unstopped, going on", c.path(), waited.toMillis());
             t.recordUnstopped(c.path());
             t.publish(new GovernorEvent.StopTimedOut(c.path(), now, waited));
@@ -932,7 +999,7 @@ public final class SupervisorImpl implements Supervisor {
         }
         c.restartToken = null;
         boolean wasWaiting = c.pendingStart || c.state == ServiceState.RESTARTING;
-        c.pendingStart = false;
+        setPending(c, false);
         if (wasWaiting && c.run == null) {
             c.publish(ServiceState.STOPPED);
         }
@@ -943,12 +1010,20 @@ public final class SupervisorImpl implements Supervisor {
     private void stopAll() {
         cancelled = true;
         List<Child> all = childrenView();
+        for (Child c : all) {
+            if (c.state == ServiceState.NEW && c.run == null) {
+                setPending(c, false);
+                c.publish(ServiceState.STOPPED); // never started, and now never will in this incarnation
+                refresh(c);
+            }
+        }
         if (all.isEmpty()) {
             return;
         }
         if (parallelStop) {
+            Instant requested = tree.now();
             for (int i = all.size() - 1; i >= 0; i--) {
-                requestStop(all.get(i));
+                requestStop(all.get(i), requested);
             }
             Duration timeout = null;
             for (Child c : all) {
@@ -959,10 +1034,13 @@ public final class SupervisorImpl implements Supervisor {
             }
             Deadline d = Deadline.after(tree.scheduler, timeout);
             try {
+                awaitNoLiveRuns(d); // one wait for the whole pool, woken by the last run to end
+                Instant now = tree.now();
                 for (int i = all.size() - 1; i >= 0; i--) {
                     Child c = all.get(i);
                     if (c.run != null) {
-                        finishStop(c, c.run.awaitExit(d));
+                        boolean ended = c.run.exited() || c.run.awaitExit(d);
+                        finishStop(c, ended, ended ? now : tree.now());
                     }
                 }
             } finally {
@@ -983,6 +1061,9 @@ public final class SupervisorImpl implements Supervisor {
     public void stopChild(String name) {
         Child c = requireChild(name, "stopChild");
         call("stopChild(\"" + name + "\")", () -> {
+            if (c.removed) {
+                return; // removed meanwhile: it is stopped already
+            }
             if (running) {
                 requestStop(c);
                 finishStop(c, awaitStop(c));
@@ -1006,6 +1087,9 @@ public final class SupervisorImpl implements Supervisor {
             if (cancelled || tree.shuttingDown()) {
                 throw new IllegalStateException("restartChild(\"" + name + "\"): shutdown has begun");
             }
+            if (c.removed) {
+                throw new IllegalArgumentException("restartChild(\"" + name + "\"): the child was removed meanwhile");
+            }
             requestStop(c);
             finishStop(c, awaitStop(c));
             if (c.run == null) {
@@ -1019,6 +1103,9 @@ public final class SupervisorImpl implements Supervisor {
     public void removeChild(String name) {
         Child c = requireChild(name, "removeChild");
         call("removeChild(\"" + name + "\")", () -> {
+            if (c.removed) {
+                return;
+            }
             if (running) {
                 requestStop(c);
                 finishStop(c, awaitStop(c));
@@ -1065,7 +1152,7 @@ public final class SupervisorImpl implements Supervisor {
             if (!missing.isEmpty()) {
                 throw new IllegalArgumentException("\"" + c.path() + "\" depends on unknown sibling(s) " + missing);
             }
-            c.pendingStart = true;
+            setPending(c, true);
             refresh(c);
             startPending();
         }, true);
@@ -1079,7 +1166,7 @@ public final class SupervisorImpl implements Supervisor {
             }
             for (Child c : childrenView()) {
                 if (c.state == ServiceState.NEW && c.run == null && !c.pendingStart) {
-                    c.pendingStart = true;
+                    setPending(c, true);
                     refresh(c);
                 }
             }
