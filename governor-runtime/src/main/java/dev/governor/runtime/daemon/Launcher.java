@@ -113,6 +113,7 @@ final class Launcher {
                 message.complete("");
             }
         });
+        long deadline = System.nanoTime() + startupTimeout.toNanos();
         try {
             CompletableFuture.anyOf(message, child.onExit()).get(startupTimeout.toNanos(), TimeUnit.NANOSECONDS);
             if (!message.isDone()) {
@@ -129,7 +130,7 @@ final class Launcher {
                 return 0;
             }
             // the daemon closed its end without "ready": it is on its way out; take its exit code
-            if (!child.waitFor(startupTimeout.toNanos(), TimeUnit.NANOSECONDS)) {
+            if (!child.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
                 throw new TimeoutException();
             }
             printOutput(output, outputStart);
