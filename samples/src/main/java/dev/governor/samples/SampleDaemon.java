@@ -35,7 +35,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   stop|reload|status --pidfile=PATH   signal the running daemon found through its pid file
  * </pre>
  * With any of {@code --daemonize}, {@code --pidfile}, {@code --control-socket}, SIGHUP (and the
- * control socket's {@code reload}) reloads: the ticker starts again on a new generation.
+ * control socket's {@code reload}) reloads: the ticker starts again, and the log counts the generation.
  */
 public final class SampleDaemon {
     private static final DateTimeFormatter HH_MM_SS = DateTimeFormatter.ofPattern("HH:mm:ss");
@@ -53,7 +53,7 @@ public final class SampleDaemon {
         Daemon daemon = null;
         if (daemonize || pidFile != null) {
             Daemon.Builder options = Daemon.builder().pidFile(pidFile).logFile(logFile)
-                    .umask(Integer.parseInt(stringArg(args, "--umask=", "027"), 8));
+                    .umask(octalArg(args, "--umask=", 0027));
             Path workdir = pathArg(args, "--workdir=");
             if (workdir != null) {
                 options.workingDirectory(workdir);
@@ -72,10 +72,9 @@ public final class SampleDaemon {
         Governor gov = Governor.create();
         gov.restart(Duration.ofSeconds(1));
         gov.add("echo", new EchoServer(port)).readyOnStart(false);
-        AtomicInteger generation = new AtomicInteger();
         gov.add("ticker", ctx -> {
             while (!ctx.sleep(Duration.ofMillis(tickMillis))) {
-                ctx.log().info("tick at {} (generation {})", LocalTime.now().format(HH_MM_SS), generation.get());
+                ctx.log().info("tick at {}", LocalTime.now().format(HH_MM_SS));
             }
         });
         AtomicInteger runs = new AtomicInteger();
@@ -92,6 +91,7 @@ public final class SampleDaemon {
                 .withLimit(10, Duration.ofMinutes(1)));
 
         if (daemon != null || controlSocket != null) {
+            AtomicInteger generation = new AtomicInteger();
             gov.onReload(g -> {
                 int gen = generation.incrementAndGet();
                 g.restartChild("ticker");
@@ -137,6 +137,15 @@ public final class SampleDaemon {
             }
         }
         return fallback;
+    }
+
+    static int octalArg(String[] args, String prefix, int fallback) {
+        String v = stringArg(args, prefix, null);
+        try {
+            return v == null ? fallback : Integer.parseInt(v, 8);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(prefix + v + ": not an octal number such as 027", e);
+        }
     }
 
     static int intArg(String[] args, String prefix, int fallback) {

@@ -30,7 +30,7 @@ public final class DaemonTestMain {
         Daemon.Builder options = Daemon.builder()
                 .pidFile(SampleDaemon.pathArg(args, "--pidfile="))
                 .logFile(SampleDaemon.pathArg(args, "--log-file="))
-                .umask(Integer.parseInt(SampleDaemon.stringArg(args, "--umask=", "027"), 8))
+                .umask(SampleDaemon.octalArg(args, "--umask=", 0027))
                 .startupTimeout(Duration.ofMillis(SampleDaemon.intArg(args, "--startup-timeout=", 60_000)));
         Path workdir = SampleDaemon.pathArg(args, "--workdir=");
         if (workdir != null) {
