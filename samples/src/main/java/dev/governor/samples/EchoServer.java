@@ -3,6 +3,7 @@ package dev.governor.samples;
 import dev.governor.Service;
 import dev.governor.ServiceCtx;
 import dev.governor.Stoppable;
+import dev.governor.runtime.systemd.SocketActivation;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -11,24 +12,32 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.nio.channels.ServerSocketChannel;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A TCP echo server on blocking sockets, one virtual thread per connection. It implements
+ * A TCP echo server on blocking sockets, one virtual thread per connection, listening on the socket
+ * systemd passed by name (see {@link SocketActivation}) or on a fresh bind. It implements
  * {@link Stoppable}: closing the listening socket and every connection makes {@code run} return
  * even where a blocking call would not notice the cancelled context.
  */
 public final class EchoServer implements Service, Stoppable {
+    private final String listenerName;
     private final InetSocketAddress address;
     private final Set<Socket> connections = ConcurrentHashMap.newKeySet();
     private volatile ServerSocket server;
 
     public EchoServer(int port) {
-        this(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+        this("echo", new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
     }
 
-    public EchoServer(InetSocketAddress address) {
+    /**
+     * An echo server on the listener systemd passes as {@code listenerName} ({@code LISTEN_FDNAMES},
+     * {@code --fdname=}, {@code FileDescriptorName=}), or on a fresh bind at {@code address} when none was.
+     */
+    public EchoServer(String listenerName, InetSocketAddress address) {
+        this.listenerName = listenerName;
         this.address = address;
     }
 
@@ -40,9 +49,10 @@ public final class EchoServer implements Service, Stoppable {
 
     @Override
     public void run(ServiceCtx ctx) throws IOException {
-        try (ServerSocket listener = new ServerSocket()) {
-            listener.setReuseAddress(true);
-            listener.bind(address);
+        // the socket systemd passed under this name (socket activation or the fd store), else a fresh bind;
+        // a restart of this service gets the same socket back
+        try (ServerSocketChannel channel = SocketActivation.fromEnvironment().tcp(listenerName, address);
+             ServerSocket listener = channel.socket()) {
             server = listener;
             ctx.log().info("echo listening on {}", listener.getLocalSocketAddress());
             ctx.markReady();
@@ -93,6 +103,6 @@ public final class EchoServer implements Service, Stoppable {
 
     @Override
     public String toString() {
-        return "EchoServer[" + address + ", connections=" + connections.size() + "]";
+        return "EchoServer[" + listenerName + ", " + address + ", connections=" + connections.size() + "]";
     }
 }

@@ -4,7 +4,12 @@ import dev.governor.Governor;
 import dev.governor.GovernorOptions;
 import dev.governor.RestartPolicy;
 import dev.governor.ShutdownReport;
+import dev.governor.runtime.daemon.ControlSocket;
+import dev.governor.runtime.daemon.Daemon;
+import dev.governor.runtime.daemon.DaemonCommands;
+import dev.governor.runtime.daemon.PidFile;
 import dev.governor.runtime.metrics.GovernorEndpoint;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
@@ -26,6 +31,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   --metrics-host=H address of that endpoint (default 127.0.0.1; 0.0.0.0 in a container)
  *   --drain=MS       at shutdown, /readyz answers 503 this long before services stop (default 0)
  * </pre>
+ *
+ * As a classic Unix daemon (all optional; without them it runs in the foreground as before):
+ * <pre>
+ *   --daemonize             re-execute in the background; this command exits 0 once the daemon is ready
+ *   --pidfile=PATH          lock a pid file (also in the foreground)
+ *   --log-file=PATH         the daemon's stdout and stderr (default /dev/null)
+ *   --workdir=DIR           the daemon's working directory (default /)
+ *   --umask=OOO             the daemon's umask, octal (default 027)
+ *   --control-socket=PATH   serve the control socket (governorctl --socket PATH status)
+ *   stop|reload|status --pidfile=PATH   signal the running daemon found through its pid file
+ * </pre>
+ * With any of {@code --daemonize}, {@code --pidfile}, {@code --control-socket}, SIGHUP (and the
+ * control socket's {@code reload}) reloads: the ticker starts again, and the log counts the generation.
  */
 public final class SampleDaemon {
     private static final DateTimeFormatter HH_MM_SS = DateTimeFormatter.ofPattern("HH:mm:ss");
@@ -33,6 +51,28 @@ public final class SampleDaemon {
     private SampleDaemon() {}
 
     public static void main(String[] args) {
+        if (args.length > 0 && (args[0].equals("stop") || args[0].equals("reload") || args[0].equals("status"))) {
+            System.exit(command(args[0], args));
+        }
+        Path pidFile = pathArg(args, "--pidfile=");
+        Path logFile = pathArg(args, "--log-file=");
+        Path controlSocket = pathArg(args, "--control-socket=");
+        boolean daemonize = java.util.Arrays.asList(args).contains("--daemonize");
+        Daemon daemon = null;
+        if (daemonize || pidFile != null) {
+            Daemon.Builder options = Daemon.builder().pidFile(pidFile).logFile(logFile)
+                    .umask(octalArg(args, "--umask=", 0027));
+            Path workdir = pathArg(args, "--workdir=");
+            if (workdir != null) {
+                options.workingDirectory(workdir);
+            }
+            try {
+                daemon = daemonize ? options.daemonize() : options.foreground();
+            } catch (PidFile.AlreadyRunningException e) {
+                System.err.println(e.getMessage());
+                System.exit(1);
+            }
+        }
         int port = intArg(args, "--port=", 7007);
         int fails = intArg(args, "--flaky-fails=", 3);
         long tickMillis = intArg(args, "--tick=", 5000);
@@ -72,8 +112,62 @@ public final class SampleDaemon {
                 .withBackoff(Duration.ofSeconds(5), 2.0, 0.1)
                 .withLimit(10, Duration.ofMinutes(1)));
 
+        if (daemon != null || controlSocket != null) {
+            AtomicInteger generation = new AtomicInteger();
+            gov.onReload(g -> {
+                int gen = generation.incrementAndGet();
+                g.restartChild("ticker");
+                g.globalContext().log().info("reloaded: generation {}", gen);
+            });
+        }
+        if (controlSocket != null) {
+            ControlSocket.at(Daemon.resolve(controlSocket)).install(gov);
+        }
+        if (daemon != null) {
+            daemon.readyWhen(gov);
+        }
         ShutdownReport report = gov.catchSignals().start().waitForShutdown();
         System.exit(report.exitCode());
+    }
+
+    /** {@code stop}, {@code reload} or {@code status} of the daemon whose pid file is {@code --pidfile}. */
+    private static int command(String command, String[] args) {
+        Path pidFile = pathArg(args, "--pidfile=");
+        if (pidFile == null) {
+            System.err.println(command + " needs --pidfile=PATH to find the daemon");
+            return 2;
+        }
+        pidFile = Daemon.resolve(pidFile);
+        DaemonCommands.Result result = switch (command) {
+            case "stop" -> DaemonCommands.stop(pidFile, Duration.ofSeconds(60));
+            case "reload" -> DaemonCommands.reload(pidFile);
+            default -> DaemonCommands.status(pidFile);
+        };
+        System.out.println(result.message());
+        return result.exitCode();
+    }
+
+    static Path pathArg(String[] args, String prefix) {
+        String v = stringArg(args, prefix, null);
+        return v == null ? null : Path.of(v);
+    }
+
+    static String stringArg(String[] args, String prefix, String fallback) {
+        for (String a : args) {
+            if (a.startsWith(prefix)) {
+                return a.substring(prefix.length());
+            }
+        }
+        return fallback;
+    }
+
+    static int octalArg(String[] args, String prefix, int fallback) {
+        String v = stringArg(args, prefix, null);
+        try {
+            return v == null ? fallback : Integer.parseInt(v, 8);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(prefix + v + ": not an octal number such as 027", e);
+        }
     }
 
     static int intArg(String[] args, String prefix, int fallback) {
@@ -93,12 +187,4 @@ public final class SampleDaemon {
         }
     }
 
-    static String stringArg(String[] args, String prefix, String fallback) {
-        for (String a : args) {
-            if (a.startsWith(prefix)) {
-                return a.substring(prefix.length());
-            }
-        }
-        return fallback;
-    }
 }

@@ -84,4 +84,14 @@ class SignalsTest {
             assertThat(child.output()).contains("SIGHUP (no reload handler)");
         }
     }
+
+    @Test
+    void shouldLeaveNothingThatKeepsTheJvmAliveOnceWaitForShutdownReturned() throws Exception {
+        try (ChildJvm child = ChildJvm.builder(ReturnsFromMain.class).start()) {
+            child.awaitOutput(l -> l.contains("governor ready"), BOUND);
+            child.signal("TERM");
+            child.awaitOutput(l -> l.contains("main returns; exit code would be 0"), BOUND);
+            assertThat(child.awaitExit(BOUND)).as("the JVM ended on its own after main returned").isZero();
+        }
+    }
 }

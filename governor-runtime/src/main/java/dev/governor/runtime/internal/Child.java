@@ -7,7 +7,6 @@ import dev.governor.ServiceInfo;
 import dev.governor.ServiceState;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -32,9 +31,9 @@ final class Child implements ServiceConfig {
     Run run;
     int nextAttempt;
     int consecutiveRestarts;
-    ArrayDeque<Instant> restartTimes;
+    RestartWindow restartTimes;
     Throwable lastFailure;
-    Instant startedAt;
+    Optional<Instant> startedAt = Optional.empty();  // shared by the children started in one batch
     ServiceState state = ServiceState.NEW;
     boolean ready;
     boolean pendingStart;
@@ -110,7 +109,7 @@ final class Child implements ServiceConfig {
             tree.countTransition(old, newState);
         }
         info = new ServiceInfo(path(), newState, ready, Math.max(0, nextAttempt - 1),
-                Optional.ofNullable(lastFailure), Optional.ofNullable(startedAt), isSupervisor());
+                lastFailure == null ? Optional.empty() : Optional.of(lastFailure), startedAt, isSupervisor());
     }
 
     void publish() {

@@ -292,7 +292,12 @@ public final class GovernorImpl implements Governor {
     }
 
     private boolean calledFromInside() {
-        return (Run.CURRENT.isBound() && Run.CURRENT.get().tree == tree) || EventBus.delivering();
+        if (EventBus.delivering()) {
+            return true;
+        }
+        Child c = find(Thread.currentThread().getName()); // a run's thread is named after its path
+        Run r = c == null ? null : c.run;
+        return r != null && r.isCurrentThread();
     }
 
     private ShutdownReport awaitTermination() {
@@ -337,6 +342,7 @@ public final class GovernorImpl implements Governor {
             return;
         }
         Thread.ofVirtual().name("governor-shutdown").start(() -> {
+            tree.bus.flush(); // listeners (systemd STOPPING=1, /readyz) hear of it before anything stops
             Duration drain = options.drainDelay();
             if (!drain.isZero()) {
                 Tree.LOG.info("draining for {} ms before stopping services", drain.toMillis());

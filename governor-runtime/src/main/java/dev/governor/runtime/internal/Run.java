@@ -1,7 +1,6 @@
 package dev.governor.runtime.internal;
 
 import dev.governor.Scheduler;
-import dev.governor.Service;
 import dev.governor.ServiceCtx;
 import java.time.Duration;
 import java.time.Instant;
@@ -16,10 +15,7 @@ import org.slf4j.LoggerFactory;
  * fresh Run is made for every run; the root supervisor's loop also runs under one ({@code child}
  * null).
  */
-final class Run implements ServiceCtx {
-    /** The run whose thread this is, for calls that must not wait on themselves. */
-    static final ScopedValue<Run> CURRENT = ScopedValue.newInstance();
-
+final class Run implements ServiceCtx, Runnable {
     final Tree tree;
     final Child child;
     final SupervisorImpl owner;
@@ -28,6 +24,7 @@ final class Run implements ServiceCtx {
 
     private volatile boolean cancelled;
     private Object waiters;          // guarded by this: null, a Thread, or a List<Thread>
+    private volatile boolean ownWait; // the run's own thread waits on this ctx (awaitStop, sleep)
     private Runnable onCancel;       // guarded by this
     private boolean readyMarked;     // guarded by this
 
@@ -37,10 +34,10 @@ final class Run implements ServiceCtx {
     Throwable failure;               // written before exited is set
     Instant startedAt;
     Instant endedAt;
-    // written and read by the owning loop only
-    boolean stopRequested;
+    // written by the owning loop; read by the run's thread as it ends
+    volatile boolean stopRequested;
     Instant stopRequestedAt;
-    boolean unstopped;
+    volatile boolean unstopped;
     private Logger log;
 
     Run(Tree tree, Child child, SupervisorImpl owner, String path, int attempt) {
@@ -182,26 +179,44 @@ final class Run implements ServiceCtx {
         return l;
     }
 
-    /** Runs {@code service} on the current thread, records the outcome, then calls {@code onExit}. */
-    void execute(Service service, Runnable onExit) {
+    /**
+     * The body of the run's thread: the child's service, then the report of its end. Kept flat
+     * (no wrapper frames, no captured lambdas): its frames are what a parked service keeps on
+     * the heap, a million times over in a large pool.
+     */
+    @Override
+    public void run() {
         tree.liveRuns.increment();
         try {
-            ScopedValue.where(CURRENT, this).run(() -> {
-                try {
-                    service.run(this);
-                } catch (Throwable t) {
-                    failure = t;
-                }
-            });
+            child.service.run(this);
+        } catch (Throwable t) {
+            failure = t;
         } finally {
-            endedAt = tree.now();
-            tree.liveRuns.decrement();
-            exited = true;
-            Thread w = exitWaiter;
-            if (w != null) {
-                LockSupport.unpark(w);
-            }
-            onExit.run();
+            ended();
+        }
+    }
+
+    /** True while the run's own thread is parked in {@link #awaitStop()} or {@link #sleep}: cancel wakes it. */
+    boolean waitingOnCtx() {
+        return ownWait;
+    }
+
+    /** True when the calling thread is this run's own thread. */
+    boolean isCurrentThread() {
+        return thread == Thread.currentThread();
+    }
+
+    private void ended() {
+        endedAt = tree.now();
+        tree.liveRuns.decrement();
+        exited = true;
+        Thread w = exitWaiter;
+        if (w != null) {
+            LockSupport.unpark(w);
+        }
+        owner.runEnded();
+        if (!stopRequested || unstopped) {
+            owner.post(new Msg.Exited(child, this)); // a requested stop is finished by the stopper, which saw 'exited'
         }
     }
 
@@ -223,6 +238,9 @@ final class Run implements ServiceCtx {
     }
 
     private synchronized void addWaiter(Thread t) {
+        if (t == thread) {
+            ownWait = true;
+        }
         if (waiters == null) {
             waiters = t;
         } else if (waiters instanceof Thread other) {
@@ -238,6 +256,9 @@ final class Run implements ServiceCtx {
     }
 
     private synchronized void removeWaiter(Thread t) {
+        if (t == thread) {
+            ownWait = false;
+        }
         if (waiters == t) {
             waiters = null;
         } else if (waiters instanceof List<?> list) {

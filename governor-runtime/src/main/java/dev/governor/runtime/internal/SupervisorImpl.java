@@ -1,29 +1,21 @@
 package dev.governor.runtime.internal;
 
 import dev.governor.Governor;
-import dev.governor.GovernorEvent;
 import dev.governor.RestartPolicy;
 import dev.governor.Service;
 import dev.governor.ServiceConfig;
 import dev.governor.ServiceCtx;
 import dev.governor.ServiceInfo;
 import dev.governor.ServiceState;
-import dev.governor.Stoppable;
 import dev.governor.Strategy;
 import dev.governor.Supervisor;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Consumer;
 
 /**
  * A supervisor: configuration and membership under {@link #lock}; while it runs, a loop on its own
@@ -51,19 +43,12 @@ public final class SupervisorImpl implements Supervisor {
     private Child asChild;
     private volatile Tree tree;
 
-    // the loop
+    // the loop: one SupervisorLoop per run, published under lock
     private boolean running;                                   // guarded by lock
-    private LinkedBlockingQueue<Msg> mailbox;                  // replaced per run, under lock
+    private volatile SupervisorLoop loop;                      // the current run's loop, or null
     private volatile Thread loopThread;
-    private volatile long busySince;                           // System.nanoTime() when a message began, 0 when idle
-    private Consumer<Boolean> readySink = b -> {};
-    private int notReady;      // children that keep this supervisor from being ready
-    private int active;        // children running, waiting to start or to restart, or not yet started
-    private int pending;       // children waiting to start
-    private boolean lastReady;
-    private boolean cancelled;
-    private RuntimeException escalation;
-    private final ArrayDeque<Instant> intensityTimes = new ArrayDeque<>();
+    final java.util.concurrent.atomic.AtomicInteger liveRuns = new java.util.concurrent.atomic.AtomicInteger();
+    volatile Thread allEndedWaiter;
 
     SupervisorImpl(Strategy strategy, Tree rootTree) {
         this.strategy = strategy;
@@ -113,6 +98,14 @@ public final class SupervisorImpl implements Supervisor {
 
     boolean isParallelStop() {
         return parallelStop;
+    }
+
+    int intensityMax() {
+        return intensityMax;
+    }
+
+    Duration intensityWindow() {
+        return intensityWindow;
     }
 
     // ---- configuration ----
@@ -301,7 +294,7 @@ public final class SupervisorImpl implements Supervisor {
 
     /** Checks dependencies of this subtree: unknown names and cycles, naming them. */
     void validate() {
-        plan(childrenView());
+        StartOrder.of(name(), childrenView());
         for (Child c : childrenView()) {
             if (c.service instanceof SupervisorImpl s) {
                 s.validate();
@@ -309,69 +302,28 @@ public final class SupervisorImpl implements Supervisor {
         }
     }
 
-    /**
-     * Start order: add order, each child moved after its dependencies (a stable topological sort).
-     *
-     * @throws IllegalArgumentException naming an unknown dependency or the whole cycle
-     */
-    private List<Child> plan(List<Child> in) {
-        boolean any = false;
-        Map<String, Child> names = new HashMap<>();
-        for (Child c : in) {
-            names.put(c.name, c);
-            any |= !c.dependencies().isEmpty();
-        }
-        if (!any) {
-            return in;
-        }
-        for (Child c : in) {
-            for (String d : c.dependencies()) {
-                if (!names.containsKey(d)) {
-                    throw new IllegalArgumentException("\"" + c.path() + "\" depends on unknown sibling \"" + d
-                            + "\"; siblings: " + names.keySet().stream().sorted().toList());
-                }
-            }
-        }
-        List<Child> out = new ArrayList<>(in.size());
-        Map<Child, Integer> mark = new HashMap<>();  // 1 visiting, 2 done
-        for (Child c : in) {
-            visit(c, names, mark, out, new ArrayList<>());
-        }
-        return out;
-    }
-
-    private void visit(Child c, Map<String, Child> names, Map<Child, Integer> mark, List<Child> out, List<String> stack) {
-        Integer m = mark.get(c);
-        if (m != null && m == 2) {
-            return;
-        }
-        if (m != null) {
-            List<String> cycle = new ArrayList<>(stack.subList(stack.indexOf(c.name), stack.size()));
-            cycle.add(c.name);
-            throw new IllegalArgumentException("dependency cycle in supervisor \"" + name() + "\": " + String.join(" -> ", cycle));
-        }
-        mark.put(c, 1);
-        stack.add(c.name);
-        for (String d : c.dependencies()) {
-            visit(names.get(d), names, mark, out, stack);
-        }
-        stack.removeLast();
-        mark.put(c, 2);
-        out.add(c);
-    }
-
     // ---- the loop ----
 
     void post(Msg m) {
-        LinkedBlockingQueue<Msg> box = mailbox;
-        if (box != null) {
-            box.add(m);
+        SupervisorLoop l = loop;
+        if (l != null) {
+            l.mailbox.add(m);
+        }
+    }
+
+    /** Called by each run of a child as it ends (on the run's thread). */
+    void runEnded() {
+        if (liveRuns.decrementAndGet() == 0) {
+            Thread w = allEndedWaiter;
+            if (w != null) {
+                java.util.concurrent.locks.LockSupport.unpark(w);
+            }
         }
     }
 
     long busyFor(long nowNanos) {
-        long since = busySince;
-        return since == 0 ? 0 : nowNanos - since;
+        SupervisorLoop l = loop;
+        return l == null ? 0 : l.busyFor(nowNanos);
     }
 
     @Override
@@ -381,29 +333,24 @@ public final class SupervisorImpl implements Supervisor {
             throw new IllegalStateException("supervisor " + this + " is not attached to a governor: add it to one before it runs");
         }
         Run self = ctx instanceof Run r ? r : null;
+        SupervisorLoop l = new SupervisorLoop(this, t, self != null ? self::setReady : b -> {});
         List<Child> order;
         lock.lock();
         try {
             if (running) {
                 throw new IllegalStateException("supervisor \"" + name() + "\" is already running");
             }
-            order = plan(List.copyOf(children));
+            order = StartOrder.of(name(), List.copyOf(children));
             children.clear();
             children.addAll(order);
             viewStale = true;
             running = true;
-            mailbox = new LinkedBlockingQueue<>();
+            loop = l;
             loopThread = Thread.currentThread();
         } finally {
             lock.unlock();
         }
         t.runningLoops.add(this);
-        cancelled = false;
-        escalation = null;
-        notReady = 0;
-        lastReady = false;
-        intensityTimes.clear();
-        readySink = self != null ? self::setReady : b -> {};
         if (self != null) {
             self.onCancel(() -> post(new Msg.Cancel()));
         } else {
@@ -417,91 +364,31 @@ public final class SupervisorImpl implements Supervisor {
             });
         }
         try {
-            for (Child c : order) {
-                c.countedNotReady = false;
-                c.countedActive = false;
-                c.pendingStart = false;
-            }
-            active = 0;
-            pending = 0;
-            for (Child c : order) {
-                if (c.removed) {
-                    continue;
-                }
-                c.nextAttempt = 0;
-                c.consecutiveRestarts = 0;
-                c.restartTimes = null;
-                c.ready = false;
-                c.lastFailure = null;
-                if (root && c.state != ServiceState.NEW) {
-                    refresh(c);
-                    continue; // the root runs once; a child stopped before start stays stopped
-                }
-                setPending(c, true);
-                refresh(c);
-            }
-            startPending();
-            publishReadiness();
-            loop();
+            l.run(order);
         } finally {
-            stopAll();
-            lock.lock();
             List<Msg> left = new ArrayList<>();
+            lock.lock();
             try {
                 running = false;
+                loop = null;
                 loopThread = null;
-                mailbox.drainTo(left);
-                mailbox = null;
+                l.mailbox.drainTo(left);
             } finally {
                 lock.unlock();
             }
             t.runningLoops.remove(this);
-            busySince = 0;
             for (Msg m : left) {
                 if (m instanceof Msg.Call call) {
                     runDirect(call);
                 }
             }
         }
-        if (escalation != null) {
-            throw escalation;
+        if (l.escalation() != null) {
+            throw l.escalation();
         }
     }
 
-    private void loop() {
-        LinkedBlockingQueue<Msg> box = mailbox;
-        while (true) {
-            Msg m;
-            try {
-                m = box.take();
-            } catch (InterruptedException e) {
-                return;
-            }
-            busySince = System.nanoTime() | 1;
-            try {
-                switch (m) {
-                    case Msg.Cancel c -> {
-                        cancelled = true;
-                        return;
-                    }
-                    case Msg.Exited e -> onExit(e.child(), e.run());
-                    case Msg.ReadyChanged r -> onReadyChanged(r.child(), r.run(), r.ready());
-                    case Msg.RestartDue r -> onRestartDue(r.group(), r.token());
-                    case Msg.Call call -> runCall(call);
-                }
-            } finally {
-                busySince = 0;
-            }
-            if (escalation != null) {
-                return;
-            }
-            if (!root && allEnded()) {
-                return; // every child ended for good: this supervisor completes
-            }
-        }
-    }
-
-    private void runCall(Msg.Call call) {
+    static void runCall(Msg.Call call) {
         try {
             call.op().run();
             call.done().complete(null);
@@ -533,7 +420,7 @@ public final class SupervisorImpl implements Supervisor {
             } else if (Thread.currentThread() == loopThread) {
                 runCall(call);
             } else {
-                mailbox.add(call);
+                loop.mailbox.add(call);
             }
         } finally {
             lock.unlock();
@@ -558,37 +445,7 @@ public final class SupervisorImpl implements Supervisor {
         }
     }
 
-    // ---- starting ----
-
-    private void setPending(Child c, boolean value) {
-        if (c.pendingStart != value) {
-            c.pendingStart = value;
-            pending += value ? 1 : -1;
-        }
-    }
-
-    private void startPending() {
-        if (pending == 0) {
-            return;
-        }
-        for (Child c : childrenView()) {
-            if (c.pendingStart && !cancelled && depsReady(c)) {
-                startChild(c);
-            }
-        }
-    }
-
-    private boolean depsReady(Child c) {
-        for (String d : c.dependencies()) {
-            Child dep = byNameUnlocked(d);
-            if (dep != null && !(dep.run != null && dep.ready)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private Child byNameUnlocked(String name) {
+    Child byNameUnlocked(String name) {
         lock.lock();
         try {
             return byName.get(name);
@@ -597,410 +454,7 @@ public final class SupervisorImpl implements Supervisor {
         }
     }
 
-    private void startChild(Child c) {
-        Tree t = tree;
-        setPending(c, false);
-        c.freeze();
-        int attempt = c.nextAttempt++;
-        Run r = new Run(t, c, this, c.path(), attempt);
-        c.run = r;
-        c.ready = false;
-        c.startedAt = t.now();
-        r.startedAt = c.startedAt;
-        c.publish(ServiceState.STARTING);
-        Thread th = Thread.ofVirtual().name(c.path()).unstarted(() -> r.execute(c.service, () -> post(new Msg.Exited(c, r))));
-        r.thread = th;
-        th.start();
-        c.publish(ServiceState.RUNNING);
-        logInfo("started {} (attempt {})", c.path(), attempt);
-        t.publish(new GovernorEvent.Started(c.path(), c.startedAt, attempt));
-        if (c.readyOnStart()) {
-            markReady(c);
-        }
-        refresh(c);
-    }
-
-    private void markReady(Child c) {
-        c.ready = true;
-        c.publish();
-        tree.publish(new GovernorEvent.Ready(c.path(), tree.now()));
-    }
-
-    private void onReadyChanged(Child c, Run r, boolean ready) {
-        if (c.run != r || r.stopRequested || c.ready == ready) {
-            return;
-        }
-        if (ready) {
-            logDebug("{} is ready", c.path());
-            markReady(c);
-        } else {
-            c.ready = false;
-            c.publish();
-        }
-        refresh(c);
-        startPending();
-    }
-
-    // ---- readiness ----
-
-    /** Recounts {@code c} in {@link #notReady} and tells the parent when this supervisor's readiness changes. */
-    private void refresh(Child c) {
-        boolean blocking = !c.removed && (c.pendingStart || c.state == ServiceState.RESTARTING
-                || (c.run != null && !c.run.stopRequested && !c.ready));
-        if (blocking != c.countedNotReady) {
-            c.countedNotReady = blocking;
-            notReady += blocking ? 1 : -1;
-        }
-        boolean isActive = !c.removed && (c.run != null || c.pendingStart || !c.state.isTerminal());
-        if (isActive != c.countedActive) {
-            c.countedActive = isActive;
-            active += isActive ? 1 : -1;
-        }
-        publishReadiness();
-    }
-
-    private void publishReadiness() {
-        boolean ready = notReady == 0 && !cancelled;
-        if (ready != lastReady) {
-            lastReady = ready;
-            readySink.accept(ready);
-        }
-    }
-
-    // ---- a run ended ----
-
-    private void onExit(Child c, Run r) {
-        if (c.run != r) {
-            return;
-        }
-        Tree t = tree;
-        if (r.stopRequested) {
-            if (r.unstopped) {  // a run reported unstopped ended late
-                c.run = null;
-                c.publish(ServiceState.STOPPED);
-                t.publish(new GovernorEvent.Stopped(c.path(), t.now(), Duration.between(r.stopRequestedAt, r.endedAt)));
-                refresh(c);
-            }
-            return;
-        }
-        c.run = null;
-        c.ready = false;
-        Throwable f = r.failure;
-        Duration ran = Duration.between(r.startedAt, r.endedAt);
-        RestartPolicy policy = c.effectivePolicy();
-        policy.resetAfter().ifPresent(stable -> {
-            if (ran.compareTo(stable) >= 0) {
-                c.consecutiveRestarts = 0;
-                if (c.restartTimes != null) {
-                    c.restartTimes.clear();
-                }
-            }
-        });
-        StopServiceFinder.Found stop = StopServiceFinder.find(f);
-        if (stop != null) {
-            logInfo("{} stopped on purpose: {}", c.path(), stop.reason());
-            c.publish(ServiceState.STOPPED);
-            t.publish(new GovernorEvent.StoppedOnPurpose(c.path(), r.endedAt, stop.reason()));
-        } else if (f instanceof VirtualMachineError fatal) {
-            c.lastFailure = fatal;
-            Tree.LOG.error("{} died of a fatal error; it is not restarted", c.path(), fatal);
-            c.publish(ServiceState.FAILED);
-            t.publish(new GovernorEvent.Failed(c.path(), r.endedAt, fatal));
-            if (t.options.fatalErrorsShutDown()) {
-                t.beginShutdown("fatal error in " + c.path() + ": " + fatal, t.options.fatalExitCode(), fatal);
-            }
-        } else if (f != null) {
-            c.lastFailure = f;
-            Tree.LOG.error("{} failed (attempt {})", c.path(), r.attempt(), f);
-            c.publish();
-            t.publish(new GovernorEvent.Failed(c.path(), r.endedAt, f));
-            if (policy.restarts(true)) {
-                restart(c, policy);
-            } else {
-                c.publish(ServiceState.FAILED);
-            }
-        } else {
-            logInfo("{} completed", c.path());
-            c.publish();
-            t.publish(new GovernorEvent.Completed(c.path(), r.endedAt));
-            if (policy.restarts(false)) {
-                restart(c, policy);
-            } else {
-                c.publish(ServiceState.STOPPED);
-            }
-        }
-        refresh(c);
-        if (root && allEnded() && !t.shuttingDown()) {
-            t.beginShutdown("every service has ended", 0, null);
-        }
-    }
-
-    /** True when there is at least one child and none runs, waits to start or waits to restart. */
-    private boolean allEnded() {
-        return active == 0 && !childrenView().isEmpty();
-    }
-
-    private void restart(Child c, RestartPolicy policy) {
-        Tree t = tree;
-        if (cancelled || t.shuttingDown()) {
-            c.publish(ServiceState.STOPPED);
-            return;
-        }
-        Instant now = t.now();
-        if (policy.maxRestarts() > 0) {
-            if (c.restartTimes == null) {
-                c.restartTimes = new ArrayDeque<>();
-            }
-            prune(c.restartTimes, now, policy.limitWindow());
-            if (c.restartTimes.size() >= policy.maxRestarts()) {
-                c.publish(ServiceState.FAILED);
-                escalate(c.path(), c.restartTimes.size(), policy.limitWindow(),
-                        c.path() + " would restart more than " + policy.maxRestarts() + " times within "
-                                + policy.limitWindow() + " (its limit)");
-                return;
-            }
-            c.restartTimes.addLast(now);
-        }
-        if (intensityMax > 0) {
-            prune(intensityTimes, now, intensityWindow);
-            if (intensityTimes.size() >= intensityMax) {
-                c.publish(ServiceState.FAILED);
-                escalate(name(), intensityTimes.size(), intensityWindow,
-                        "supervisor \"" + name() + "\" would restart its children more than " + intensityMax
-                                + " times within " + intensityWindow + " (its intensity); last: " + c.path());
-                return;
-            }
-            intensityTimes.addLast(now);
-        }
-        Duration delay = policy.delayFor(c.consecutiveRestarts++, jitterRandom(policy));
-        List<Child> group = restartGroup(c).stream()
-                .filter(s -> s == c || s.run != null || s.state == ServiceState.RESTARTING)
-                .toList();
-        for (int i = group.size() - 1; i >= 0; i--) {
-            Child sibling = group.get(i);
-            if (sibling != c && sibling.run != null) {
-                requestStop(sibling);
-                finishStop(sibling, awaitStop(sibling));
-            }
-        }
-        Object token = new Object();
-        List<Child> toRestart = new ArrayList<>(group.size());
-        for (Child sibling : group) {
-            if (sibling != c && sibling.effectivePolicy().mode() == RestartPolicy.Mode.NEVER) {
-                continue; // temporary: stopped with its siblings, never started again
-            }
-            if (sibling.run != null) {
-                continue; // would not stop in time: left alone
-            }
-            sibling.restartToken = token;
-            sibling.publish(ServiceState.RESTARTING);
-            refresh(sibling);
-            toRestart.add(sibling);
-            logInfo("restarting {} in {} ms", sibling.path(), delay.toMillis());
-            t.publish(new GovernorEvent.Restarting(sibling.path(), now, delay));
-        }
-        Msg due = new Msg.RestartDue(List.copyOf(toRestart), token);
-        if (delay.isZero()) {
-            post(due);
-        } else {
-            dev.governor.Scheduler.Cancellable timer = t.scheduler.schedule(delay, () -> post(due));
-            for (Child s : toRestart) {
-                s.restartTimer = timer;
-            }
-        }
-    }
-
-    private static double jitterRandom(RestartPolicy policy) {
-        return ThreadLocalRandom.current().nextDouble(-1.0, Math.nextUp(1.0));
-    }
-
-    private static void prune(ArrayDeque<Instant> times, Instant now, Duration window) {
-        Instant oldest = now.minus(window);
-        while (!times.isEmpty() && !times.peekFirst().isAfter(oldest)) {
-            times.removeFirst();
-        }
-    }
-
-    private List<Child> restartGroup(Child c) {
-        return switch (strategy) {
-            case ONE_FOR_ONE -> List.of(c);
-            case ONE_FOR_ALL -> childrenView().stream().filter(ch -> !ch.removed).toList();
-            case REST_FOR_ONE -> {
-                List<Child> all = childrenView();
-                yield all.subList(all.indexOf(c), all.size()).stream().filter(ch -> !ch.removed).toList();
-            }
-        };
-    }
-
-    private void onRestartDue(List<Child> group, Object token) {
-        if (cancelled || tree.shuttingDown()) {
-            return;
-        }
-        for (Child c : group) {
-            if (c.restartToken == token && c.state == ServiceState.RESTARTING) {
-                c.restartToken = null;
-                c.restartTimer = null;
-                setPending(c, true);
-                refresh(c);
-            }
-        }
-        startPending();
-    }
-
-    private void escalate(String node, int restarts, Duration window, String why) {
-        Tree t = tree;
-        Tree.LOG.error("escalating: {}", why);
-        t.publish(new GovernorEvent.Escalated(node, t.now(), restarts, window));
-        EscalationException e = new EscalationException(why);
-        if (root) {
-            t.escalating = true;
-            t.beginShutdown("escalation: " + why, t.options.escalationExitCode(), e);
-        } else {
-            escalation = e;
-        }
-    }
-
-    // ---- stopping ----
-
-    /** Cancels, calls Stoppable.stop() on its own thread, interrupts: the first half of a stop. */
-    private void requestStop(Child c) {
-        cancelRestart(c);
-        Run r = c.run;
-        if (r == null || r.stopRequested) {
-            return;
-        }
-        r.stopRequested = true;
-        r.stopRequestedAt = tree.now();
-        c.ready = false;
-        c.publish(ServiceState.STOPPING);
-        refresh(c);
-        logDebug("stopping {}", c.path());
-        r.cancel();
-        if (c.service instanceof Stoppable s && !r.exited()) {
-            Thread.ofVirtual().name(c.path() + "/stop").start(() -> {
-                try {
-                    s.stop();
-                } catch (Throwable e) {
-                    Tree.LOG.warn("{}: Stoppable.stop() threw; stopping goes on", c.path(), e);
-                }
-            });
-        }
-        if (!c.isSupervisor()) {
-            Thread th = r.thread;
-            if (th != null) {
-                th.interrupt();
-            }
-        }
-    }
-
-    /** The second half of a stop: waits for the run within its timeout (and the shutdown's); true if it ended. */
-    private boolean awaitStop(Child c) {
-        Run r = c.run;
-        if (r == null) {
-            return true;
-        }
-        Duration timeout = stopTimeout(c);
-        Deadline d = Deadline.after(tree.scheduler, timeout);
-        try {
-            return r.awaitExit(d);
-        } finally {
-            d.cancel();
-        }
-    }
-
-    private Duration stopTimeout(Child c) {
-        Duration own = c.stopTimeout(tree.options.serviceShutdownTimeout());
-        Duration left = tree.shutdownTimeLeft();
-        if (left == null) {
-            return own;
-        }
-        return own == null || left.compareTo(own) < 0 ? left : own;
-    }
-
-    private void finishStop(Child c, boolean ended) {
-        Run r = c.run;
-        if (r == null) {
-            return;
-        }
-        Tree t = tree;
-        Instant now = t.now();
-        if (ended) {
-            Duration took = Duration.between(r.stopRequestedAt, now);
-            c.run = null;
-            c.publish(ServiceState.STOPPED);
-            logInfo("stopped {} in {} ms", c.path(), took.toMillis());
-            t.recordStopTime(c.path(), took);
-            t.publish(new GovernorEvent.Stopped(c.path(), now, took));
-        } else {
-            Duration waited = Duration.between(r.stopRequestedAt, now);
-            r.unstopped = true;
-            Tree.LOG.warn("{} did not stop within {} ms: reported unstopped, going on", c.path(), waited.toMillis());
-            t.recordUnstopped(c.path());
-            t.publish(new GovernorEvent.StopTimedOut(c.path(), now, waited));
-        }
-        refresh(c);
-    }
-
-    private void cancelRestart(Child c) {
-        if (c.restartTimer != null) {
-            c.restartTimer.cancel();
-            c.restartTimer = null;
-        }
-        c.restartToken = null;
-        boolean wasWaiting = c.pendingStart || c.state == ServiceState.RESTARTING;
-        setPending(c, false);
-        if (wasWaiting && c.run == null) {
-            c.publish(ServiceState.STOPPED);
-        }
-        refresh(c);
-    }
-
-    /** Stops every child in reverse start order (concurrently for a parallel-stop supervisor). */
-    private void stopAll() {
-        cancelled = true;
-        List<Child> all = childrenView();
-        for (Child c : all) {
-            if (c.state == ServiceState.NEW && c.run == null) {
-                setPending(c, false);
-                c.publish(ServiceState.STOPPED); // never started, and now never will in this incarnation
-                refresh(c);
-            }
-        }
-        if (all.isEmpty()) {
-            return;
-        }
-        if (parallelStop) {
-            for (int i = all.size() - 1; i >= 0; i--) {
-                requestStop(all.get(i));
-            }
-            Duration timeout = null;
-            for (Child c : all) {
-                if (c.run != null) {
-                    Duration ct = stopTimeout(c);
-                    timeout = ct == null || (timeout != null && timeout.compareTo(ct) > 0) ? timeout : ct;
-                }
-            }
-            Deadline d = Deadline.after(tree.scheduler, timeout);
-            try {
-                for (int i = all.size() - 1; i >= 0; i--) {
-                    Child c = all.get(i);
-                    if (c.run != null) {
-                        finishStop(c, c.run.awaitExit(d));
-                    }
-                }
-            } finally {
-                d.cancel();
-            }
-        } else {
-            for (int i = all.size() - 1; i >= 0; i--) {
-                Child c = all.get(i);
-                requestStop(c);
-                finishStop(c, awaitStop(c));
-            }
-        }
-    }
-
-    // ---- operations on one child ----
+    // ---- operations on one child: run by the loop while it runs, else directly under the lock ----
 
     @Override
     public void stopChild(String name) {
@@ -1009,11 +463,11 @@ public final class SupervisorImpl implements Supervisor {
             if (c.removed) {
                 return; // removed meanwhile: it is stopped already
             }
-            if (running) {
-                requestStop(c);
-                finishStop(c, awaitStop(c));
+            SupervisorLoop l = loop;
+            if (running && l != null) {
+                l.stop(c);
             } else {
-                cancelRestart(c);
+                clearRestart(c);
                 if (c.state == ServiceState.NEW) {
                     c.publish(ServiceState.STOPPED);
                 }
@@ -1025,22 +479,18 @@ public final class SupervisorImpl implements Supervisor {
     public void restartChild(String name) {
         Child c = requireChild(name, "restartChild");
         call("restartChild(\"" + name + "\")", () -> {
-            if (!running) {
+            SupervisorLoop l = loop;
+            if (!running || l == null) {
                 throw new IllegalStateException("restartChild(\"" + name + "\"): supervisor \"" + name()
                         + "\" is not running");
             }
-            if (cancelled || tree.shuttingDown()) {
+            if (l.cancelled() || treeOrNull().shuttingDown()) {
                 throw new IllegalStateException("restartChild(\"" + name + "\"): shutdown has begun");
             }
             if (c.removed) {
                 throw new IllegalArgumentException("restartChild(\"" + name + "\"): the child was removed meanwhile");
             }
-            requestStop(c);
-            finishStop(c, awaitStop(c));
-            if (c.run == null) {
-                logInfo("restarting {} on request", c.path());
-                startChild(c);
-            }
+            l.restartNow(c);
         }, !isOwnRun(c));
     }
 
@@ -1051,11 +501,11 @@ public final class SupervisorImpl implements Supervisor {
             if (c.removed) {
                 return;
             }
-            if (running) {
-                requestStop(c);
-                finishStop(c, awaitStop(c));
+            SupervisorLoop l = loop;
+            if (running && l != null) {
+                l.stop(c);
             } else {
-                cancelRestart(c);
+                clearRestart(c);
             }
             lock.lock();
             try {
@@ -1068,10 +518,26 @@ public final class SupervisorImpl implements Supervisor {
                 lock.unlock();
             }
             c.removed = true;
-            refresh(c);
+            if (running && l != null) {
+                l.forget(c);
+            }
             uncountSubtree(c);
-            logInfo("removed {}", c.path());
+            Tree.LOG.info("removed {}", c.path());
         }, !isOwnRun(c));
+    }
+
+    /** A child's pending start or restart, cancelled while no loop runs. */
+    private static void clearRestart(Child c) {
+        if (c.restartTimer != null) {
+            c.restartTimer.cancel();
+            c.restartTimer = null;
+        }
+        c.restartToken = null;
+        boolean wasWaiting = c.pendingStart || c.state == ServiceState.RESTARTING;
+        c.pendingStart = false;
+        if (wasWaiting && c.run == null) {
+            c.publish(ServiceState.STOPPED);
+        }
     }
 
     private static void uncountSubtree(Child c) {
@@ -1090,37 +556,36 @@ public final class SupervisorImpl implements Supervisor {
             throw new IllegalStateException("start of \"" + c.path() + "\" after shutdown began");
         }
         call("start(\"" + c.name + "\")", () -> {
-            if (!running || c.removed || c.run != null || c.state != ServiceState.NEW) {
+            SupervisorLoop l = loop;
+            if (!running || l == null || c.removed || c.run != null || c.state != ServiceState.NEW) {
                 return;
             }
             List<String> missing = c.dependencies().stream().filter(d -> byNameUnlocked(d) == null).toList();
             if (!missing.isEmpty()) {
                 throw new IllegalArgumentException("\"" + c.path() + "\" depends on unknown sibling(s) " + missing);
             }
-            setPending(c, true);
-            refresh(c);
-            startPending();
+            l.startSoon(c);
         }, true);
     }
 
     /** Starts every child still NEW (Governor.start() called again). */
     void startNewChildren() {
         call("start()", () -> {
-            if (!running) {
+            SupervisorLoop l = loop;
+            if (!running || l == null) {
                 return;
             }
             for (Child c : childrenView()) {
                 if (c.state == ServiceState.NEW && c.run == null && !c.pendingStart) {
-                    setPending(c, true);
-                    refresh(c);
+                    l.startSoon(c);
                 }
             }
-            startPending();
         }, true);
     }
 
     private static boolean isOwnRun(Child c) {
-        return Run.CURRENT.isBound() && Run.CURRENT.get().child == c;
+        Run r = c.run; // set before the run's thread started, so its own thread sees it
+        return r != null && r.isCurrentThread();
     }
 
     boolean isRunning() {
@@ -1130,26 +595,6 @@ public final class SupervisorImpl implements Supervisor {
         } finally {
             lock.unlock();
         }
-    }
-
-    private void logInfo(String fmt, Object a, Object b) {
-        if (parallelStop) {
-            Tree.LOG.debug(fmt, a, b);
-        } else {
-            Tree.LOG.info(fmt, a, b);
-        }
-    }
-
-    private void logInfo(String fmt, Object a) {
-        if (parallelStop) {
-            Tree.LOG.debug(fmt, a);
-        } else {
-            Tree.LOG.info(fmt, a);
-        }
-    }
-
-    private void logDebug(String fmt, Object a) {
-        Tree.LOG.debug(fmt, a);
     }
 
     @Override

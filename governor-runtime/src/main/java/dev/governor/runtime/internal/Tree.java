@@ -57,11 +57,13 @@ final class Tree {
     // ---- counts per state ----
 
     void countTransition(ServiceState from, ServiceState to) {
-        if (from != null) {
-            counts.decrementAndGet(from.ordinal());
-        }
-        if (to != null) {
-            counts.incrementAndGet(to.ordinal());
+        synchronized (counts) {  // a transition moves one node at once: readers never see it twice
+            if (from != null) {
+                counts.decrementAndGet(from.ordinal());
+            }
+            if (to != null) {
+                counts.incrementAndGet(to.ordinal());
+            }
         }
         if (bus.hasLifecycleListeners() && statusPending.compareAndSet(false, true)) {
             bus.inOrder(() -> {
@@ -81,9 +83,15 @@ final class Tree {
 
     /** "5 running, 1 restarting": the non-zero counts in lifecycle order. */
     String statusLine() {
+        long[] snapshot = new long[counts.length()];
+        synchronized (counts) {
+            for (int i = 0; i < snapshot.length; i++) {
+                snapshot[i] = counts.get(i);
+            }
+        }
         List<String> parts = new ArrayList<>();
         for (ServiceState s : ServiceState.values()) {
-            long n = counts.get(s.ordinal());
+            long n = snapshot[s.ordinal()];
             if (n > 0) {
                 parts.add(n + " " + s.name().toLowerCase(java.util.Locale.ROOT));
             }

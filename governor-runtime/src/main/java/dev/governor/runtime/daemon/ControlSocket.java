@@ -1,0 +1,344 @@
+package dev.governor.runtime.daemon;
+
+import dev.governor.Governor;
+import dev.governor.Service;
+import dev.governor.ServiceConfig;
+import dev.governor.ServiceCtx;
+import dev.governor.Stoppable;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import jdk.net.ExtendedSocketOptions;
+import jdk.net.UnixDomainPrincipal;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A unix-domain control socket for a running governor, itself a governed {@link Service}: it
+ * starts in order, is ready once it listens, and stops in order with the tree.
+ *
+ * <pre>{@code
+ * ControlSocket.at(Path.of("/run/app/control.sock")).install(gov);   // adds the child "control"
+ * }</pre>
+ *
+ * <p><b>Who may connect.</b> The socket file has mode 0600, and the uid of every peer is checked
+ * with {@code SO_PEERCRED} (the kernel's word, not the client's): only the daemon's own uid, root,
+ * and uids given to {@link #allowUid(int)} are served; anyone else gets one error answer and the
+ * connection is closed.
+ *
+ * <p><b>Protocol.</b> One command per line (UTF-8, {@code \n}), one JSON object per answer line:
+ * {@code status}, {@code restart NAME}, {@code stop NAME}, {@code start NAME}, {@code reload},
+ * {@code shutdown [TIMEOUT]}, {@code help}. Every answer has {@code "ok"}; a failed one an
+ * {@code "error"} sentence. Unknown commands and names, garbage and lines longer than
+ * {@link #maxLineBytes(int)} (4096 bytes by default; the rest of such a line is read and dropped)
+ * get an error answer; the connection stays open and the tree is untouched.
+ *
+ * <p>A stale socket file left by a killed process is replaced; one that still answers belongs to
+ * a running process, and {@code run} fails with a message saying so.
+ */
+public final class ControlSocket implements Service, Stoppable {
+    /** Default cap of one command line, in bytes. */
+    public static final int DEFAULT_MAX_LINE = 4096;
+    /** Connections served at once; more are answered with an error and closed. */
+    public static final int MAX_CONNECTIONS = 32;
+    private static final Logger LOG = LoggerFactory.getLogger(ControlSocket.class);
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFSOCK = 0140000;
+    private static final java.time.Duration REFUSAL_DRAIN = java.time.Duration.ofSeconds(2);
+
+    private final Path path;
+    private final Set<Long> allowedUids = new TreeSet<>();
+    private int maxLineBytes = DEFAULT_MAX_LINE;
+    private volatile Governor gov;
+    private volatile ServerSocketChannel server;
+    private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
+    private final AtomicLong served = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
+
+    private ControlSocket(Path path) {
+        this.path = path;
+    }
+
+    /** A control socket that will listen at {@code path} (at most 107 bytes, the kernel's limit). */
+    public static ControlSocket at(Path path) {
+        Objects.requireNonNull(path, "path");
+        Path abs = path.toAbsolutePath().normalize();
+        int len = abs.toString().getBytes(StandardCharsets.UTF_8).length;
+        if (len > 107) {
+            throw new IllegalArgumentException("control socket path " + abs + " is " + len + " bytes; unix sockets allow at most 107");
+        }
+        return new ControlSocket(abs);
+    }
+
+    /** Also serve this uid (the daemon's own uid and root always are). */
+    public ControlSocket allowUid(int uid) {
+        if (uid < 0) {
+            throw new IllegalArgumentException("uid must be >= 0, was " + uid);
+        }
+        allowedUids.add((long) uid);
+        return this;
+    }
+
+    /** Cap of one command line in bytes, 64 to 1 MiB; 4096 by default. */
+    public ControlSocket maxLineBytes(int max) {
+        if (max < 64 || max > 1 << 20) {
+            throw new IllegalArgumentException("maxLineBytes must be within 64 and 1048576, was " + max);
+        }
+        this.maxLineBytes = max;
+        return this;
+    }
+
+    /** Adds this socket to {@code gov} as the child {@code "control"}, ready once it listens. */
+    public ServiceConfig install(Governor gov) {
+        return install(gov, "control");
+    }
+
+    /** Adds this socket to {@code gov} as the child {@code name}, ready once it listens. */
+    public ServiceConfig install(Governor gov, String name) {
+        Objects.requireNonNull(gov, "gov");
+        if (this.gov != null) {
+            throw new IllegalStateException(this + " is already installed in " + this.gov);
+        }
+        this.gov = gov;
+        return gov.add(name, this).readyOnStart(false);
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    @Override
+    public void run(ServiceCtx ctx) throws Exception {
+        Governor g = gov;
+        if (g == null) {
+            throw new IllegalStateException(this + " was added without install(gov): it needs the governor to command");
+        }
+        ControlCommands commands = new ControlCommands(g, ctx.name());
+        Set<Long> allowed = new TreeSet<>(allowedUids);
+        allowed.add((long) Posix.get().geteuid());
+        allowed.add(0L);
+        ServerSocketChannel ch = bind();
+        server = ch;
+        Object key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+        ctx.log().info("control socket listening at {} (mode 0600, uids {})", path, allowed);
+        ctx.markReady();
+        try {
+            while (!ctx.stopping()) {
+                SocketChannel conn = ch.accept();
+                Thread.ofVirtual().name(ctx.name() + "-conn").start(() -> serve(conn, commands, allowed));
+            }
+        } catch (ClosedChannelException e) {
+            if (!ctx.stopping()) {
+                throw e;
+            }
+        } finally {
+            ch.close();
+            connections.forEach(ControlSocket::closeQuietly);
+            try {
+                if (key.equals(Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey())) {
+                    Files.delete(path);
+                }
+            } catch (IOException gone) {
+                // already removed
+            }
+        }
+    }
+
+    @Override
+    public void stop() {
+        ServerSocketChannel ch = server;
+        if (ch != null) {
+            closeQuietly(ch);
+        }
+    }
+
+    /** Binds under a temporary name, sets mode 0600, then renames into place: never reachable at a looser mode. */
+    private ServerSocketChannel bind() throws IOException {
+        Files.createDirectories(path.getParent());
+        if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            int mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+            if ((mode & S_IFMT) != S_IFSOCK) {
+                throw new IllegalStateException("control socket path " + path + " exists and is not a socket; refusing to replace it");
+            }
+            boolean answers;
+            try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
+                answers = probe.isConnected();
+            } catch (IOException refused) {
+                answers = false; // nobody listens: stale, replace it
+            }
+            if (answers) {
+                throw new IllegalStateException("control socket " + path + " answers: another process is using it");
+            }
+        }
+        Path tmp = path.resolveSibling("." + path.getFileName() + "." + ProcessHandle.current().pid());
+        Files.deleteIfExists(tmp);
+        ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            ch.bind(UnixDomainSocketAddress.of(tmp), 16);
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+            Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            return ch;
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+    }
+
+    private void serve(SocketChannel conn, ControlCommands commands, Set<Long> allowed) {
+        connections.add(conn);
+        try (conn) {
+            long uid = peerUid(conn);
+            if (!allowed.contains(uid)) {
+                refused.incrementAndGet();
+                LOG.warn("control socket {}: refused a connection from uid {}", path, Posix.describeUid(uid));
+                refuse(conn, ControlCommands.error("permission denied: uid " + Posix.describeUid(uid) + " may not use this control socket"
+                        + " (allowed uids " + allowed + ")"));
+                return;
+            }
+            if (connections.size() > MAX_CONNECTIONS) {
+                refuse(conn, ControlCommands.error("too many connections (more than " + MAX_CONNECTIONS + "); try again later"));
+                return;
+            }
+            served.incrementAndGet();
+            LineReader lines = new LineReader(conn, maxLineBytes);
+            for (LineReader.Line line; (line = lines.next()) != null; ) {
+                ControlCommands.Answer answer = line.overlong()
+                        ? new ControlCommands.Answer(ControlCommands.error("line of " + line.bytes() + " bytes is longer than the limit of "
+                                + maxLineBytes + " bytes"))
+                        : commands.answer(line.text());
+                send(conn, answer.json());
+                answer.afterSent().run();
+            }
+        } catch (IOException e) {
+            // the client went away, or we are stopping
+        } catch (RuntimeException e) {
+            LOG.warn("control socket {}: connection ended by {}", path, e.toString(), e);
+        } finally {
+            connections.remove(conn);
+        }
+    }
+
+    /** The peer's uid from SO_PEERCRED; -1 (never allowed) if it cannot be told. */
+    private static long peerUid(SocketChannel conn) throws IOException {
+        UnixDomainPrincipal peer = conn.getOption(ExtendedSocketOptions.SO_PEERCRED);
+        String name = peer.user().getName();
+        if (name.chars().allMatch(Character::isDigit) && !name.isEmpty()) {
+            return Long.parseLong(name); // no passwd entry: the JDK names the user by its uid
+        }
+        var pw = Posix.get().getpwnam(name);
+        return pw == null ? -1 : pw.getUID();
+    }
+
+    /**
+     * Answers once and ends the connection so that the client reads the answer: a unix socket closed
+     * with unread input resets the connection, and the client would see ECONNRESET instead of the
+     * reason. So: answer, half-close, drain the client's input (at most 64 KiB, at most 2 s), close.
+     */
+    private static void refuse(SocketChannel conn, String answer) throws IOException {
+        send(conn, answer);
+        conn.shutdownOutput();
+        Thread closer = Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(REFUSAL_DRAIN);
+            } catch (InterruptedException drained) {
+                return;
+            }
+            closeQuietly(conn);
+        });
+        ByteBuffer sink = ByteBuffer.allocate(8192);
+        long drained = 0;
+        try {
+            for (int n; drained < 65536 && (n = conn.read(sink)) >= 0; drained += n) {
+                sink.clear();
+            }
+        } catch (IOException closed) {
+            // the closer ran out of patience, or the client reset
+        } finally {
+            closer.interrupt();
+        }
+    }
+
+    private static void send(SocketChannel conn, String answer) throws IOException {
+        ByteBuffer buf = ByteBuffer.wrap((answer + "\n").getBytes(StandardCharsets.UTF_8));
+        while (buf.hasRemaining()) {
+            conn.write(buf);
+        }
+    }
+
+    private static void closeQuietly(java.io.Closeable c) {
+        try {
+            c.close();
+        } catch (IOException ignored) {
+            // closing
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ControlSocket[" + path + (server != null && server.isOpen() ? ", listening" : "") + ", connections=" + connections.size()
+                + ", served=" + served.get() + ", refused=" + refused.get() + "]";
+    }
+
+    /** Lines of at most {@code max} bytes; a longer line is consumed up to its end and reported as overlong. */
+    static final class LineReader {
+        record Line(String text, boolean overlong, long bytes) {}
+
+        private final SocketChannel ch;
+        private final int max;
+        private final ByteBuffer buf = ByteBuffer.allocate(8192);
+        private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+
+        LineReader(SocketChannel ch, int max) {
+            this.ch = ch;
+            this.max = max;
+            buf.flip();
+        }
+
+        /** The next line, or null at the end of the stream (a last unterminated line is dropped). */
+        Line next() throws IOException {
+            line.reset();
+            long bytes = 0;
+            while (true) {
+                while (buf.hasRemaining()) {
+                    byte b = buf.get();
+                    if (b == '\n') {
+                        if (bytes > max) {
+                            return new Line("", true, bytes);
+                        }
+                        byte[] raw = line.toByteArray();
+                        int len = raw.length > 0 && raw[raw.length - 1] == '\r' ? raw.length - 1 : raw.length;
+                        return new Line(new String(raw, 0, len, StandardCharsets.UTF_8), false, bytes);
+                    }
+                    bytes++;
+                    if (bytes <= max) {
+                        line.write(b);
+                    }
+                }
+                buf.clear();
+                int n = ch.read(buf);
+                buf.flip();
+                if (n < 0) {
+                    return null;
+                }
+            }
+        }
+    }
+}
