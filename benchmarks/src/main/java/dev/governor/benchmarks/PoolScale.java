@@ -38,7 +38,7 @@ public final class PoolScale {
         if (sizes.isEmpty()) {
             sizes = List.of(10_000, 100_000, 1_000_000);
         }
-        System.out.printf(Locale.ROOT, "JDK %s, %d cores, max heap %d MiB; each N in a fresh JVM, after a warm-up of 20,000%n",
+        System.out.printf(Locale.ROOT, "JDK %s, %d cores, max heap %d MiB; each N in a fresh JVM, after three warm-up rounds of 20,000%n",
                 Runtime.version(), Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20);
         System.out.println("| N | governor start | bare start | ratio | governor stop | bare stop | ratio | governor heap/service | bare heap/thread | ratio | add() of N |");
         System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
@@ -62,8 +62,10 @@ public final class PoolScale {
     }
 
     private static String row(int n) throws InterruptedException {
-        bare(20_000);
-        governor(20_000);
+        for (int i = 0; i < 3; i++) { // both paths JIT-compiled before measuring
+            bare(20_000);
+            governor(20_000);
+        }
         Figures b = bare(n);
         Figures g = governor(n);
         return String.format(Locale.ROOT, "| %,d | %d ms | %d ms | %.2f× | %d ms | %d ms | %.2f× | %.0f B | %.0f B | %.2f× | %d ms |",

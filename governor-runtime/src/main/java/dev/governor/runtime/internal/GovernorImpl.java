@@ -50,6 +50,7 @@ public final class GovernorImpl implements Governor {
     private volatile boolean shutdownBegun;
     private boolean signalledShutdown;
     private volatile boolean rootReady;
+    private boolean everReady;   // logging only: the governor thread's
     private Instant shutdownStartedAt;
     private int exitCode;
     private Throwable fatalCause;
@@ -204,7 +205,8 @@ public final class GovernorImpl implements Governor {
             }
         }
         if (changed && ready) {
-            Tree.LOG.info("governor ready: {}", tree.statusLine());
+            Tree.LOG.info(everReady ? "governor ready again: {}" : "governor ready: {}", tree.statusLine());
+            everReady = true;
             tree.publish(new GovernorEvent.Ready("", tree.now()));
             tree.bus.lifecycle(LifecycleListener::ready);
         }

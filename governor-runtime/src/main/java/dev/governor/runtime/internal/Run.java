@@ -207,16 +207,16 @@ final class Run implements ServiceCtx, Runnable {
     }
 
     private void ended() {
-        endedAt = tree.now();
         tree.liveRuns.decrement();
-        exited = true;
-        Thread w = exitWaiter;
-        if (w != null) {
+        exited = true;                         // written before stopRequested/unstopped are read: with the
+        Thread w = exitWaiter;                 // stopper's write-then-read of the same fields, one of the
+        if (w != null) {                       // two always sees the other
             LockSupport.unpark(w);
         }
         owner.runEnded();
-        if (!stopRequested || unstopped) {
-            owner.post(new Msg.Exited(child, this)); // a requested stop is finished by the stopper, which saw 'exited'
+        if (!stopRequested || unstopped) {     // ended on its own, or late after being reported unstopped
+            endedAt = tree.now();              // (a requested stop is timed and finished by the stopper)
+            owner.post(new Msg.Exited(child, this));
         }
     }
 
