@@ -2,7 +2,6 @@ package dev.governor.benchmarks;
 
 import dev.governor.Governor;
 import dev.governor.GovernorOptions;
-import dev.governor.ServiceCtx;
 import dev.governor.Strategy;
 import dev.governor.Supervisor;
 import java.lang.management.ManagementFactory;
@@ -14,7 +13,8 @@ import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * N services that block in {@code ctx.awaitStop()} under one parallel-stop supervisor, against N
+ * N services that count down a latch and block in {@code ctx.awaitStop()} under one parallel-stop
+ * supervisor, against N
  * bare virtual threads parked on a latch, in the same JVM: time from {@code start()} until all
  * run (ready), time from {@code shutdown()} until all have stopped, and heap bytes per service
  * (or thread) after a full GC. The time to {@code add} the N services is shown apart.
@@ -110,9 +110,13 @@ public final class PoolScale {
         long before = usedAfterGc();
         Governor gov = Governor.create(GovernorOptions.builder().systemd(false).build());
         Supervisor pool = Supervisor.create(Strategy.ONE_FOR_ONE).parallelStop();
+        CountDownLatch running = new CountDownLatch(n);   // as the bare threads do: counted once really running
         long tAdd = System.nanoTime();
         for (int i = 0; i < n; i++) {
-            pool.add("w" + i, ServiceCtx::awaitStop);
+            pool.add("w" + i, ctx -> {
+                running.countDown();
+                ctx.awaitStop();
+            });
         }
         gov.add("pool", pool);
         Duration add = Duration.ofNanos(System.nanoTime() - tAdd);
@@ -121,6 +125,7 @@ public final class PoolScale {
         if (!gov.awaitReady(Duration.ofMinutes(10))) {
             throw new IllegalStateException("pool of " + n + " not ready: " + gov);
         }
+        running.await();
         Duration start = Duration.ofNanos(System.nanoTime() - t0);
         double heap = (double) (usedAfterGc() - before) / n;
         long t1 = System.nanoTime();

@@ -165,6 +165,7 @@ public final class GovernorImpl implements Governor {
             root.validate();
             started = true;
         }
+        Run.trainWaitPaths();
         installExtensions();
         Tree.LOG.info("governor starting {} service(s)", root.childrenView().size());
         Thread.ofVirtual().name("governor").start(this::runRoot);
