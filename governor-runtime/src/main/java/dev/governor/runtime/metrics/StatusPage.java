@@ -81,27 +81,9 @@ final class StatusPage {
         return info.startedAt().map(t -> Math.max(0, Duration.between(t, tree.at()).toSeconds())).orElse(0L);
     }
 
-    /** Appends {@code s} as a JSON string. */
+    /** Appends {@code s} as a JSON string, safe inside HTML. */
     static void string(StringBuilder out, String s) {
-        out.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                default -> {
-                    if (c < 0x20 || c == '<' || c == '>' || c == '&' || c == '\u2028' || c == '\u2029') {
-                        out.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        out.append('"');
+        dev.governor.runtime.internal.JsonStrings.append(out, s);
     }
 
     /** The page: static markup, rendered from {@code status.json} by the script, refreshed every second. */
