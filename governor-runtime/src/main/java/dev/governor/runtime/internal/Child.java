@@ -74,11 +74,6 @@ final class Child implements ServiceConfig {
         RestartPolicy p = policy;
         return p != null ? p : parent.defaultPolicyForChildren();
     }
-
-    RestartPolicy ownPolicy() {
-        return policy;
-    }
-
     /** This child's stop timeout; null means none of its own (a supervisor waits for its subtree). */
     Duration stopTimeout(Duration governorDefault) {
         Duration t = shutdownTimeout;

@@ -588,15 +588,6 @@ public final class SupervisorImpl implements Supervisor {
         return r != null && r.isCurrentThread();
     }
 
-    boolean isRunning() {
-        lock.lock();
-        try {
-            return running;
-        } finally {
-            lock.unlock();
-        }
-    }
-
     @Override
     public String toString() {
         return "Supervisor[" + name() + ", " + strategy + ", children=" + childrenView().size()

@@ -76,11 +76,6 @@ final class Tree {
             });
         }
     }
-
-    long count(ServiceState state) {
-        return counts.get(state.ordinal());
-    }
-
     /** "5 running, 1 restarting": the non-zero counts in lifecycle order. */
     String statusLine() {
         long[] snapshot = new long[counts.length()];
