@@ -53,11 +53,22 @@ public interface Supervisor extends Service {
     /**
      * OTP intensity: more than {@code maxRestarts} restarts of its children within {@code window}
      * and this supervisor stops its children and fails, escalating to its parent. Unlimited by default.
+     * {@code intensity(0, window)} allows no restart at all: the first restart a child would need
+     * escalates at once (OTP's {@code intensity => 0}).
      */
     Supervisor intensity(int maxRestarts, Duration window);
 
     /** Stop children concurrently instead of one by one (pools of like workers). */
     Supervisor parallelStop();
+
+    /**
+     * OTP's {@code auto_shutdown}: whether this supervisor ends by itself when its
+     * {@link ServiceConfig#significant significant} children end. Default {@link AutoShutdown#NEVER}:
+     * a nested supervisor stays up when its children have ended (a stopped child can be restarted
+     * with {@link #restartChild}, new ones added). The root ignores it: the governor's natural end
+     * is judged on services (see {@link Governor}).
+     */
+    Supervisor autoShutdown(AutoShutdown mode);
 
     /**
      * Stops one child for good (no restart); blocks until it stopped or its timeout ran out.

@@ -25,6 +25,8 @@ final class Child implements ServiceConfig {
     private volatile Duration shutdownTimeout;
     private volatile List<String> dependsOn = List.of();
     private volatile boolean readyOnStart = true;
+    private volatile boolean excludedFromReadiness;
+    private volatile boolean significant;
     private volatile boolean frozen;
 
     // owned by the parent's loop (or by a caller holding parent.lock while the loop does not run)
@@ -37,8 +39,9 @@ final class Child implements ServiceConfig {
     ServiceState state = ServiceState.NEW;
     boolean ready;
     boolean pendingStart;
-    Object restartToken;
-    dev.governor.Scheduler.Cancellable restartTimer;
+    RestartGroup restartGroup;       // the pending restart this child waits for, shared by its group
+    boolean subtreeActive;           // a running supervisor child: its subtree still has a service to run
+    boolean endedOnPurpose;          // its last run threw StopService: never started again by a group restart
     boolean countedNotReady;
     boolean countedActive;
     boolean removed;
@@ -89,6 +92,14 @@ final class Child implements ServiceConfig {
 
     boolean readyOnStart() {
         return readyOnStart && !isSupervisor();
+    }
+
+    boolean gatesReadiness() {
+        return !excludedFromReadiness;
+    }
+
+    boolean significant() {
+        return significant;
     }
 
     void freeze() {
@@ -178,6 +189,20 @@ final class Child implements ServiceConfig {
     }
 
     @Override
+    public ServiceConfig excludeFromReadiness() {
+        configure("excludeFromReadiness");
+        this.excludedFromReadiness = true;
+        return this;
+    }
+
+    @Override
+    public ServiceConfig significant(boolean significant) {
+        configure("significant");
+        this.significant = significant;
+        return this;
+    }
+
+    @Override
     public void start() {
         parent.startChildNow(this);
     }
@@ -190,7 +215,8 @@ final class Child implements ServiceConfig {
 
     @Override
     public String toString() {
-        return "Child[" + path() + ", " + state + (ready ? ", ready" : "") + ", attempt " + (nextAttempt - 1)
+        return "Child[" + path() + ", " + state + (ready ? ", ready" : "") + (significant ? ", significant" : "")
+                + (excludedFromReadiness ? ", excluded from readiness" : "") + ", attempt " + (nextAttempt - 1)
                 + ", " + effectivePolicy() + "]";
     }
 }
