@@ -239,7 +239,7 @@ public final class GovernorImpl implements Governor {
             lastReadinessLog = now;
             int skipped = unloggedReadinessChanges;
             unloggedReadinessChanges = 0;
-            Tree.LOG.info(skipped == 0 ? line : line + " ({} more changes in the last second logged at DEBUG)",
+            Tree.LOG.info(skipped == 0 ? line : line + " (and {} changes since the last such line, logged at DEBUG)",
                     tree.statusLine(), skipped);
         } else {
             unloggedReadinessChanges++;
