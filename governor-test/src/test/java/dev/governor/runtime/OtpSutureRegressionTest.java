@@ -337,11 +337,15 @@ class OtpSutureRegressionTest {
 
     // ---- item 8: Escalated names the supervisor that gave up ----
 
-    /** OTP one_for_one_escalation: the event named the child, and the cause was an internal type. */
+    /**
+     * OTP one_for_one_escalation: when a child's own limit was exceeded the event named the child
+     * ({@code Escalated[service=workers/worker-0]}), and the supervisor's cause was an internal type.
+     */
     @Test
     void one_for_one_escalation_names_the_supervisor(Governor gov, EventRecorder rec) {
-        Supervisor workers = Supervisor.create(Strategy.ONE_FOR_ONE).intensity(2, Duration.ofMinutes(1));
-        workers.add("worker-0", Faults.failsForever()).restart(Duration.ZERO);
+        Supervisor workers = Supervisor.create(Strategy.ONE_FOR_ONE);
+        workers.add("worker-0", Faults.failsForever()).restartPolicy(
+                RestartPolicy.always(Duration.ZERO).withLimit(2, Duration.ofMinutes(1)));
         gov.add("keeper", Faults.runsUntilStopped());
         gov.add("workers", workers).noRestart();
         gov.start();
