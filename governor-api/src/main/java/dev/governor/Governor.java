@@ -31,6 +31,13 @@ import java.util.Optional;
  *       {@link ShutdownReport}, no governor thread keeps the JVM alive. Terminal.
  * </ol>
  *
+ * <p><b>The natural end</b> is judged on services, not supervisors: once at least one service has
+ * run and no service anywhere in the tree is running, waiting to start or waiting to restart (nor
+ * a supervisor waiting to start or restart), the governor shuts down by itself. Nested
+ * supervisors stay up when their children have ended ({@link Supervisor#autoShutdown}) but do not
+ * hold the end back. Its exit code is 0 when every service completed or stopped on purpose, the
+ * escalation code (1) when any node is {@link ServiceState#FAILED}.
+ *
  * <p>The governor never exits the JVM by itself except on a second INT/TERM during shutdown
  * (exit 130/143 at once); {@code main} decides, typically with the report's exit code.
  *
