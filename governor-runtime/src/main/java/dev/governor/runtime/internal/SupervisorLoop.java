@@ -128,11 +128,6 @@ final class SupervisorLoop {
         refresh(c);
     }
 
-    /** Why this supervisor shut itself down (autoShutdown), or null. */
-    String autoShutdownReason() {
-        return autoShutdownReason;
-    }
-
     /** Starts {@code c} (dependencies permitting) as soon as possible. */
     void startSoon(Child c) {
         setPending(c, true);
@@ -488,6 +483,9 @@ final class SupervisorLoop {
             }
             if (sibling.run != null) {
                 continue; // would not stop in time: left alone
+            }
+            if (sibling.restartGroup != null) {
+                sibling.restartGroup.leave(); // it was waiting for an earlier restart: this one replaces it
             }
             sibling.restartGroup = token;
             token.waiting++;
