@@ -58,11 +58,12 @@ final class SupervisionModel {
     private final List<Timer> timers = new ArrayList<>();
     private long now;   // millis on the virtual clock, from the start
     private long seq;
+    private int names;  // children are named c0, c1, … in the order added, never reused
 
     SupervisionModel(SupSpec sup, List<ChildSpec> specs) {
         this.sup = sup;
-        for (int i = 0; i < specs.size(); i++) {
-            children.add(new Child("c" + i, specs.get(i)));
+        for (ChildSpec spec : specs) {
+            children.add(new Child("c" + names++, spec));
         }
     }
 
@@ -289,12 +290,25 @@ final class SupervisionModel {
         return true;
     }
 
-    void add(ChildSpec spec) {
-        Child c = new Child("c" + children.size(), spec);
+    /** Stops the child for good, as stopChild, and forgets it. */
+    void removeChild(int index) {
+        Child c = child(index);
+        if (c == null) {
+            return;
+        }
+        stopChild(index);
+        leaveGroup(c);
+        children.remove(c);
+    }
+
+    /** Adds a child and starts it if the supervisor runs; returns its name. */
+    String add(ChildSpec spec) {
+        Child c = new Child("c" + names++, spec);
         children.add(c);
         if (supRunning()) {
             startChild(c);
         }
+        return c.name;
     }
 
     Map<String, ServiceState> states() {

@@ -55,6 +55,8 @@ class SupervisionModelTest {
 
     record RestartChild(int child) implements Op {}
 
+    record RemoveChild(int child) implements Op {}
+
     record Add(ChildSpec spec) implements Op {}
 
     record Scenario(SupSpec sup, List<ChildSpec> children, List<Op> ops) {}
@@ -118,10 +120,17 @@ class SupervisionModelTest {
                     }
                 }
             }
+            case RemoveChild r -> {
+                SupervisionModel.Child c = model.child(r.child());
+                if (c != null) {
+                    model.removeChild(r.child());
+                    h.sup.removeChild(c.name);
+                    h.configs.remove(c.name);
+                }
+            }
             case Add a -> {
                 if (model.children.size() < 6) {
-                    model.add(a.spec());
-                    h.add("c" + (model.children.size() - 1), a.spec());
+                    h.add(model.add(a.spec()), a.spec());
                 }
             }
         }
@@ -143,6 +152,7 @@ class SupervisionModelTest {
                 net.jqwik.api.Tuple.of(5, Arbitraries.of(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ofSeconds(10)).map(Advance::new)),
                 net.jqwik.api.Tuple.of(2, Arbitraries.integers().between(0, 5).map(StopChild::new)),
                 net.jqwik.api.Tuple.of(2, Arbitraries.integers().between(0, 5).map(RestartChild::new)),
+                net.jqwik.api.Tuple.of(1, Arbitraries.integers().between(0, 5).map(RemoveChild::new)),
                 net.jqwik.api.Tuple.of(1, childSpec().map(Add::new)));
         return Combinators.combine(sup, children, op.list().ofMinSize(1).ofMaxSize(16)).as(Scenario::new);
     }
@@ -177,7 +187,7 @@ class SupervisionModelTest {
         final Governor gov = Governor.create(clock.options());
         final Supervisor sup;
         final ServiceConfig keeper;
-        final List<ServiceConfig> configs = new ArrayList<>();
+        final Map<String, ServiceConfig> configs = new LinkedHashMap<>();  // of the children not removed
         final Map<String, Handle> runs = new HashMap<>();   // guarded by itself
         final List<GovernorEvent> events = new ArrayList<>();   // guarded by itself
 
@@ -189,7 +199,7 @@ class SupervisionModelTest {
                 sup.intensity(spec.intensity(), spec.intensityWindow());
             }
             for (int i = 0; i < children.size(); i++) {
-                configure(sup.add("c" + i, puppet), children.get(i));
+                configure("c" + i, sup.add("c" + i, puppet), children.get(i));
             }
             gov.onEvent(e -> {
                 synchronized (events) {
@@ -201,7 +211,7 @@ class SupervisionModelTest {
             gov.start();
         }
 
-        private void configure(ServiceConfig cfg, ChildSpec spec) {
+        private void configure(String name, ServiceConfig cfg, ChildSpec spec) {
             RestartPolicy p = switch (spec.mode()) {
                 case NEVER -> RestartPolicy.never();
                 case ALWAYS -> RestartPolicy.always(spec.delay());
@@ -211,7 +221,7 @@ class SupervisionModelTest {
                 p = p.withLimit(spec.limit(), spec.limitWindow());
             }
             cfg.restartPolicy(p).significant(spec.significant());
-            configs.add(cfg);
+            configs.put(name, cfg);
         }
 
         private void runPuppet(ServiceCtx ctx) {
@@ -259,7 +269,7 @@ class SupervisionModelTest {
 
         void add(String name, ChildSpec spec) {
             ServiceConfig cfg = sup.add(name, puppet);
-            configure(cfg, spec);
+            configure(name, cfg, spec);
             cfg.start();
         }
 
@@ -271,8 +281,11 @@ class SupervisionModelTest {
          * model says s has ended, its end reaches the root's loop from s's thread: wait for it.
          */
         void settle(SupervisionModel model) {
-            configs.getFirst().start();
-            configs.getFirst().start();
+            ServiceConfig any = configs.values().stream().findFirst().orElse(null);
+            if (any != null) {  // with every child removed, nothing happens in s's loop but the calls
+                any.start();
+                any.start();
+            }
             keeper.start();
             if (!model.supRunning()) {
                 await().atMost(WAIT).pollInterval(Duration.ofMillis(1)).alias("s ended, as the model says")
