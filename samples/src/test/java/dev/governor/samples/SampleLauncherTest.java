@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * sends, gives the ordered shutdown and exit 0. A second start finds the jar and builds nothing,
  * and passes the AOT cache when {@code samples/target/sample.aot} exists.
  */
-class LauncherTest {
+class SampleLauncherTest {
     private static final Duration BUILD_BOUND = Duration.ofMinutes(8);
     private static final Duration BOUND = Duration.ofSeconds(90);
     private static final Pattern STARTED = Pattern.compile("INFO dev\\.governor - started (\\S+) \\(attempt 0\\)");
