@@ -33,13 +33,15 @@ arr("cmd", cfg.get("Cmd") or [])
 arr("envs", cfg.get("Env") or [])
 arr("ports", sorted((cfg.get("ExposedPorts") or {}).keys()))
 print("user=" + shlex.quote(cfg.get("User") or ""))
+print("stop_signal=" + shlex.quote(cfg.get("StopSignal") or ""))
 PY
 )"
-echo "check-image: user $user, entrypoint ${entrypoint[*]}, args ${cmd[*]}, ports ${ports[*]}"
+echo "check-image: user $user, stop signal $stop_signal, entrypoint ${entrypoint[*]}, args ${cmd[*]}, ports ${ports[*]}"
 case "$user" in ""|0|0:*|root|root:*) fail "the image runs as root (User=$user)" ;; esac
 for flag in --enable-native-access=ALL-UNNAMED java.base/sun.nio.ch=ALL-UNNAMED; do
   printf '%s\n' "${entrypoint[@]}" | grep -qx -- "$flag" || fail "the entrypoint lacks $flag"
 done
+[ "$stop_signal" = SIGTERM ] || fail "STOPSIGNAL is '$stop_signal', expected SIGTERM"
 [ "${ports[*]}" = "7007/tcp 9464/tcp" ] || fail "exposed ports ${ports[*]}, expected 7007/tcp 9464/tcp"
 
 for layer in "${layers[@]}"; do tar --warning=no-unknown-keyword -xzf "$work/image/$layer" -C "$work/root"; done
@@ -76,4 +78,4 @@ pid=""
 cat "$work/out.log"
 [ "$status" = 0 ] || fail "exit code $status after SIGTERM"
 grep -q 'governor stopped in .* exit code 0' "$work/out.log" || fail "no ordered shutdown in the output"
-echo "check-image: OK: non-root ($user), flags in the entrypoint, ready, SIGTERM -> ordered shutdown, exit 0"
+echo "check-image: OK: non-root ($user), STOPSIGNAL $stop_signal, flags in the entrypoint, ready, SIGTERM -> ordered shutdown, exit 0"
