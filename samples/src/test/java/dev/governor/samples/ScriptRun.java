@@ -93,12 +93,17 @@ final class ScriptRun implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
-        if (process.isAlive()) {
-            new ProcessBuilder("kill", "-KILL", "--", "-" + pgid()).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+    public void close() throws IOException {
+        try {
+            if (process.isAlive()) {
+                new ProcessBuilder("kill", "-KILL", "--", "-" + pgid()).redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+            }
+            process.waitFor(30, TimeUnit.SECONDS);
+            reader.join(Duration.ofSeconds(10));
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
         }
-        process.waitFor(30, TimeUnit.SECONDS);
-        reader.join(Duration.ofSeconds(10));
     }
 }
