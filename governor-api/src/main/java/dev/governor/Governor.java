@@ -79,6 +79,20 @@ public interface Governor extends Supervisor, AutoCloseable {
     /** What SIGHUP (or {@link #reload()}) does. */
     Governor onReload(ReloadHandler handler);
 
+    /**
+     * What SIGHUP (or {@link #reload()}) does, for a reload that needs no governor:
+     * {@code gov.onReload(() -> config.reread())}. Replaces any handler set before.
+     *
+     * @param action the reload; not null
+     * @return this governor
+     */
+    default Governor onReload(ReloadAction action) {
+        if (action == null) {
+            throw new IllegalArgumentException("reload action must not be null");
+        }
+        return onReload((ReloadHandler) governor -> action.reload());
+    }
+
     /** Adds a listener of every event of the tree. */
     Governor onEvent(GovernorListener listener);
 

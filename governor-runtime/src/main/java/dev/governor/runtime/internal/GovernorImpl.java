@@ -175,6 +175,7 @@ public final class GovernorImpl implements Governor {
             started = true;
         }
         Run.trainWaitPaths();
+        LoggingCheck.warnOnceIfNoProvider(System.err);
         installExtensions();
         Tree.LOG.info("governor starting {} service(s)", root.childrenView().size());
         Thread.ofVirtual().name("governor").start(this::runRoot);
