@@ -165,7 +165,7 @@ public final class GovernorImpl implements Governor {
             root.validate();
             started = true;
         }
-        Run.trainWaitPaths();
+        WaitPathTraining.beforeStart(this, root);
         installExtensions();
         Tree.LOG.info("governor starting {} service(s)", root.childrenView().size());
         Thread.ofVirtual().name("governor").start(this::runRoot);
