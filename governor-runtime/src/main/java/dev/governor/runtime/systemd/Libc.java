@@ -22,7 +22,7 @@ import java.util.List;
  * The libc calls behind sd_notify and socket activation, bound with the JDK's FFM API
  * ({@code java.lang.foreign}). Linking a call costs a few milliseconds the first time; jnr's first
  * call generated classes for ~450 ms, and it sat on the path from {@code main()} to {@code READY=1}.
- * Each group of calls is linked on first use only, so a governor that only notifies links four.
+ * Nothing is linked before the first call.
  *
  * <p>Structures are laid out as on 64-bit Linux (x86-64 and aarch64 agree): systemd is Linux only,
  * and any other platform gets an {@link UnsupportedOperationException} naming itself, which the
@@ -53,77 +53,77 @@ final class Libc {
     private static final long IOV_SIZE = 16;
     private static final long CMSG_HEADER = 16, CMSG_LEVEL = 8, CMSG_TYPE = 12;
 
-    private static final class Link {
+    /**
+     * Every function is called through one downcall shape, {@code long f(long, long, long, long, long)},
+     * with errno captured. The JDK caches downcall stubs by shape, so the first call links one stub
+     * and every other function costs a symbol lookup; with a shape per function, each stub cost
+     * ~10-20 ms to generate at startup, on the path to {@code READY=1}. This is sound for the
+     * integer-and-pointer functions used here on the 64-bit Linux ABIs (x86-64 SysV, AAPCS64):
+     * arguments travel in registers, a callee ignores the registers it does not take and reads the
+     * low 32 bits of an int argument, and a result declared {@code int} is truncated back to int
+     * here ({@link #i}) because the upper half of the register is unspecified. The one variadic
+     * function, fcntl, reads its third argument from the same register on both ABIs.
+     */
+    private static final class Fn {
         static final Linker LINKER = Linker.nativeLinker();
         static final StructLayout STATE = Linker.Option.captureStateLayout();
         static final VarHandle ERRNO = STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+        static final FunctionDescriptor SHAPE = FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
         static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
 
         static {
-            if (ADDRESS.byteSize() != 8 || !System.getProperty("os.name", "").equals("Linux")) {
-                throw new UnsupportedOperationException("native calls for systemd are laid out for 64-bit Linux, not "
-                        + System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+            String arch = System.getProperty("os.arch", "");
+            if (ADDRESS.byteSize() != 8 || !System.getProperty("os.name", "").equals("Linux")
+                    || !(arch.equals("amd64") || arch.equals("x86_64") || arch.equals("aarch64"))) {
+                throw new UnsupportedOperationException("native calls for systemd are made for 64-bit Linux on x86-64 or aarch64, not "
+                        + System.getProperty("os.name") + " " + arch);
             }
         }
 
-        static MethodHandle link(String name, FunctionDescriptor signature, Linker.Option... options) {
+        static final MethodHandle SOCKET = link("socket");
+        static final MethodHandle CONNECT = link("connect");
+        static final MethodHandle BIND = link("bind");
+        static final MethodHandle SENDMSG = link("sendmsg");
+        static final MethodHandle RECVMSG = link("recvmsg");
+        static final MethodHandle CLOSE = link("close");
+        static final MethodHandle SETSOCKOPT = link("setsockopt");
+        static final MethodHandle GETSOCKOPT = link("getsockopt");
+        static final MethodHandle DUP = link("dup");
+        static final MethodHandle FCNTL = link("fcntl");
+        static final MethodHandle UNSETENV = link("unsetenv");
+        static final MethodHandle CLOCK_GETTIME = link("clock_gettime");
+        static final MethodHandle STRERROR = link("strerror");
+
+        static MethodHandle link(String name) {
             MemorySegment symbol = LINKER.defaultLookup().find(name)
                     .orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name + "()"));
-            return LINKER.downcallHandle(symbol, signature, options);
-        }
-
-        static MethodHandle withErrno(String name, FunctionDescriptor signature) {
-            return link(name, signature, CAPTURE_ERRNO);
+            return LINKER.downcallHandle(symbol, SHAPE, CAPTURE_ERRNO);
         }
     }
 
-    /** What sd_notify needs. */
-    private static final class Notify {
-        static final MethodHandle SOCKET = Link.withErrno("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-        static final MethodHandle CONNECT = Link.withErrno("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-        static final MethodHandle SENDMSG = Link.withErrno("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-        static final MethodHandle CLOSE = Link.link("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    /** Calls {@code fn} with errno captured into {@code state}. */
+    private static long call(MethodHandle fn, MemorySegment state, long a, long b, long c, long d, long e) {
+        try {
+            return (long) fn.invokeExact(state, a, b, c, d, e);
+        } catch (Throwable t) {
+            if (t instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException("native call failed to run", t);
+        }
     }
 
-    /** What a notify receiver needs besides. */
-    private static final class Receive {
-        static final MethodHandle BIND = Link.withErrno("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-        static final MethodHandle RECVMSG = Link.withErrno("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-    }
-
-    /** Descriptors and their options. */
-    private static final class Fds {
-        static final MethodHandle SETSOCKOPT = Link.withErrno("setsockopt",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-        static final MethodHandle GETSOCKOPT = Link.withErrno("getsockopt",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
-        static final MethodHandle DUP = Link.withErrno("dup", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-        // int fcntl(int fd, int cmd, ...): the third argument is variadic; commands without one ignore it
-        static final MethodHandle FCNTL = Link.link("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
-                Link.CAPTURE_ERRNO, Linker.Option.firstVariadicArg(2));
-    }
-
-    /** The rest. */
-    private static final class Misc {
-        static final MethodHandle UNSETENV = Link.withErrno("unsetenv", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-        static final MethodHandle CLOCK_GETTIME = Link.withErrno("clock_gettime", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
-        static final MethodHandle STRERROR = Link.link("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    /** An {@code int} result: the low half of the register. */
+    private static int i(long result) {
+        return (int) result;
     }
 
     private static MemorySegment state(Arena arena) {
-        return arena.allocate(Link.STATE);
+        return arena.allocate(Fn.STATE);
     }
 
     private static int errno(MemorySegment state) {
-        return (int) Link.ERRNO.get(state, 0L);
-    }
-
-    /** Native calls do not throw; a Throwable from invokeExact is a linkage bug. */
-    private static IllegalStateException broken(String call, Throwable t) {
-        if (t instanceof Error e) {
-            throw e;
-        }
-        return new IllegalStateException("native call " + call + " failed to run", t);
+        return (int) Fn.ERRNO.get(state, 0L);
     }
 
     private static int check(String call, int result, MemorySegment state) throws ErrnoException {
@@ -136,12 +136,7 @@ final class Libc {
     static int socket(int domain, int type, int protocol) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = state(arena);
-            int fd;
-            try {
-                fd = (int) Notify.SOCKET.invokeExact(state, domain, type, protocol);
-            } catch (Throwable t) {
-                throw broken("socket", t);
-            }
+            int fd = i(call(Fn.SOCKET, state, domain, type, protocol, 0, 0));
             return check("socket(" + domain + ", " + type + ")", fd, state);
         }
     }
@@ -150,12 +145,7 @@ final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = state(arena);
             MemorySegment addr = arena.allocateFrom(JAVA_BYTE, sockaddr);
-            int rc;
-            try {
-                rc = (int) Notify.CONNECT.invokeExact(state, fd, addr, sockaddr.length);
-            } catch (Throwable t) {
-                throw broken("connect", t);
-            }
+            int rc = i(call(Fn.CONNECT, state, fd, addr.address(), sockaddr.length, 0, 0));
             check("connect(" + what + ")", rc, state);
         }
     }
@@ -164,21 +154,14 @@ final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = state(arena);
             MemorySegment addr = arena.allocateFrom(JAVA_BYTE, sockaddr);
-            int rc;
-            try {
-                rc = (int) Receive.BIND.invokeExact(state, fd, addr, sockaddr.length);
-            } catch (Throwable t) {
-                throw broken("bind", t);
-            }
+            int rc = i(call(Fn.BIND, state, fd, addr.address(), sockaddr.length, 0, 0));
             check("bind(" + what + ")", rc, state);
         }
     }
 
     static void close(int fd) {
-        try {
-            int ignored = (int) Notify.CLOSE.invokeExact(fd);
-        } catch (Throwable t) {
-            throw broken("close", t);
+        try (Arena arena = Arena.ofConfined()) {
+            call(Fn.CLOSE, state(arena), fd, 0, 0, 0, 0);
         }
     }
 
@@ -213,12 +196,7 @@ final class Libc {
                 msg.set(ADDRESS, MSG_CONTROL, control);
                 msg.set(JAVA_LONG, MSG_CONTROLLEN, control.byteSize());
             }
-            long sent;
-            try {
-                sent = (long) Notify.SENDMSG.invokeExact(state, fd, msg, flags);
-            } catch (Throwable t) {
-                throw broken("sendmsg", t);
-            }
+            long sent = call(Fn.SENDMSG, state, fd, msg.address(), flags, 0, 0);
             if (sent < 0) {
                 throw new ErrnoException("sendmsg", errno(state));
             }
@@ -244,12 +222,7 @@ final class Libc {
             msg.set(JAVA_LONG, MSG_IOVLEN, 1);
             msg.set(ADDRESS, MSG_CONTROL, control);
             msg.set(JAVA_LONG, MSG_CONTROLLEN, controlSpace);
-            long n;
-            try {
-                n = (long) Receive.RECVMSG.invokeExact(state, fd, msg, 0);
-            } catch (Throwable t) {
-                throw broken("recvmsg", t);
-            }
+            long n = call(Fn.RECVMSG, state, fd, msg.address(), 0, 0, 0);
             if (n < 0) {
                 throw new ErrnoException("recvmsg", errno(state));
             }
@@ -276,12 +249,7 @@ final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = state(arena);
             MemorySegment v = arena.allocateFrom(JAVA_BYTE, value);
-            int rc;
-            try {
-                rc = (int) Fds.SETSOCKOPT.invokeExact(state, fd, level, option, v, value.length);
-            } catch (Throwable t) {
-                throw broken("setsockopt", t);
-            }
+            int rc = i(call(Fn.SETSOCKOPT, state, fd, level, option, v.address(), value.length));
             check("setsockopt(fd " + fd + ", " + what + ")", rc, state);
         }
     }
@@ -292,12 +260,7 @@ final class Libc {
             MemorySegment state = state(arena);
             MemorySegment value = arena.allocate(JAVA_INT);
             MemorySegment length = arena.allocateFrom(JAVA_INT, 4);
-            int rc;
-            try {
-                rc = (int) Fds.GETSOCKOPT.invokeExact(state, fd, level, option, value, length);
-            } catch (Throwable t) {
-                throw broken("getsockopt", t);
-            }
+            int rc = i(call(Fn.GETSOCKOPT, state, fd, level, option, value.address(), length.address()));
             check("getsockopt(fd " + fd + ", " + level + ", " + option + ")", rc, state);
             return value.get(JAVA_INT, 0);
         }
@@ -306,12 +269,7 @@ final class Libc {
     static int dup(int fd) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = state(arena);
-            int copy;
-            try {
-                copy = (int) Fds.DUP.invokeExact(state, fd);
-            } catch (Throwable t) {
-                throw broken("dup", t);
-            }
+            int copy = i(call(Fn.DUP, state, fd, 0, 0, 0, 0));
             return check("dup(" + fd + ")", copy, state);
         }
     }
@@ -320,12 +278,7 @@ final class Libc {
     static int fcntl(int fd, int cmd, int arg) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = state(arena);
-            int rc;
-            try {
-                rc = (int) Fds.FCNTL.invokeExact(state, fd, cmd, arg);
-            } catch (Throwable t) {
-                throw broken("fcntl", t);
-            }
+            int rc = i(call(Fn.FCNTL, state, fd, cmd, arg, 0, 0));
             return check("fcntl(" + fd + ", " + cmd + ")", rc, state);
         }
     }
@@ -333,12 +286,7 @@ final class Libc {
     static void unsetenv(String name) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = state(arena);
-            int rc;
-            try {
-                rc = (int) Misc.UNSETENV.invokeExact(state, arena.allocateFrom(name));
-            } catch (Throwable t) {
-                throw broken("unsetenv", t);
-            }
+            int rc = i(call(Fn.UNSETENV, state, arena.allocateFrom(name).address(), 0, 0, 0, 0));
             check("unsetenv(" + name + ")", rc, state);
         }
     }
@@ -348,12 +296,7 @@ final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = state(arena);
             MemorySegment timespec = arena.allocate(16, 8);
-            int rc;
-            try {
-                rc = (int) Misc.CLOCK_GETTIME.invokeExact(state, clock, timespec);
-            } catch (Throwable t) {
-                throw broken("clock_gettime", t);
-            }
+            int rc = i(call(Fn.CLOCK_GETTIME, state, clock, timespec.address(), 0, 0, 0));
             check("clock_gettime(" + clock + ")", rc, state);
             return timespec.get(JAVA_LONG, 0) * 1_000_000L + timespec.get(JAVA_LONG, 8) / 1_000L;
         }
@@ -361,10 +304,10 @@ final class Libc {
 
     /** libc's message for {@code errno}, e.g. "No such file or directory". */
     static String strerror(int errno) {
-        try {
-            MemorySegment text = (MemorySegment) Misc.STRERROR.invokeExact(errno);
-            return text.equals(MemorySegment.NULL) ? "errno " + errno : text.reinterpret(1024).getString(0, StandardCharsets.UTF_8);
-        } catch (Throwable t) {
+        try (Arena arena = Arena.ofConfined()) {
+            long text = call(Fn.STRERROR, state(arena), errno, 0, 0, 0, 0);
+            return text == 0 ? "errno " + errno : MemorySegment.ofAddress(text).reinterpret(1024).getString(0, StandardCharsets.UTF_8);
+        } catch (RuntimeException | LinkageError e) {
             return "errno " + errno;
         }
     }
