@@ -3,6 +3,7 @@ package dev.governor.benchmarks;
 import dev.governor.Governor;
 import dev.governor.runtime.systemd.NotifyReceiver;
 import dev.governor.samples.AotCache;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,18 +49,19 @@ public final class Startup {
 
     public static void main(String[] args) throws Exception {
         Path root = Jvms.projectRoot();
-        Path jar;
-        try (var jars = Files.list(root.resolve("samples/target"))) {
-            jar = jars.filter(p -> p.getFileName().toString().matches("samples-.*\\.jar")).findFirst()
-                    .orElseThrow(() -> new IllegalStateException("no samples jar in " + root.resolve("samples/target") + ": package samples first"));
-        }
+        Path jar = jar(root.resolve("samples/target"), "samples-.*\\.jar");
         Path sampleAot = root.resolve("benchmarks/target/sample.aot");
         Path minimalAot = root.resolve("benchmarks/target/minimal.aot");
         System.out.println(Jvms.header("W4 exec → READY=1"));
         List<String> flags = new ArrayList<>(Jvms.HARNESS_FLAGS);
         flags.addAll(Jvms.NATIVE_FLAGS);
         List<String> sample = AotCache.sampleCommand(jar);
-        List<String> minimal = List.of("-cp", System.getProperty("java.class.path"), MinimalDaemon.class.getName());
+        // an AOT cache takes jars only: this module's jar and the runtime's jars the sample ships with
+        List<String> minimalCp = new ArrayList<>(List.of(jar(root.resolve("benchmarks/target"), "benchmarks-.*\\.jar").toString()));
+        try (var libs = Files.list(root.resolve("samples/target/lib"))) {
+            libs.map(Path::toString).filter(p -> p.endsWith(".jar")).sorted().forEach(minimalCp::add);
+        }
+        List<String> minimal = List.of("-cp", String.join(":", minimalCp), MinimalDaemon.class.getName());
 
         double hello = median(Startup::helloOnce, "hello world");
         double sampleCold = median(() -> readyOnce(flags, sample, null), "sample");
@@ -77,7 +79,7 @@ public final class Startup {
         System.out.printf(Locale.ROOT, "| minimal governor (1 service) | READY=1 | %.0f | %s |%n", minimalCold, Jvms.ratio(minimalCold, hello));
         System.out.printf(Locale.ROOT, "| minimal governor, -XX:AOTCache | READY=1 | %.0f | %s |%n", minimalWarm, Jvms.ratio(minimalWarm, hello));
         System.out.println("medians of " + REPS + " processes after " + WARMUPS + " discarded, NOTIFY_SOCKET set for the daemons; sample: java "
-                + String.join(" ", flags) + " " + String.join(" ", sample).replace(root + "/", ""));
+                + String.join(" ", flags) + " " + String.join(" ", sample).replace(root + "/", "") + "; minimal: the same flags, -cp <benchmarks jar, the runtime's jars> " + MinimalDaemon.class.getName());
         System.out.println(Jvms.reproduce("startup"));
     }
 
@@ -86,6 +88,13 @@ public final class Startup {
         AotCache.train(Jvms.java(), flags, app, output, Duration.ofMinutes(5));
         System.err.printf(Locale.ROOT, "AOT cache trained in %d ms: %s (%,d bytes)%n",
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), output, Files.size(output));
+    }
+
+    private static Path jar(Path dir, String pattern) throws IOException {
+        try (var jars = Files.list(dir)) {
+            return jars.filter(p -> p.getFileName().toString().matches(pattern)).findFirst()
+                    .orElseThrow(() -> new IllegalStateException("no " + pattern + " in " + dir + ": run the package phase first"));
+        }
     }
 
     interface Once {

@@ -101,6 +101,21 @@ final class Libc {
         }
     }
 
+    private static final java.util.concurrent.atomic.AtomicBoolean LINKING_AHEAD = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** Links every call on a background daemon thread (once); a call made meanwhile waits for it, as for any class initialization. */
+    static void linkAhead() {
+        if (LINKING_AHEAD.compareAndSet(false, true)) {
+            Thread.ofPlatform().daemon().name("governor-ffm-link").start(() -> {
+                try {
+                    close(-1); // links the shared stub and resolves every symbol; close(-1) only sets EBADF
+                } catch (RuntimeException | LinkageError e) {
+                    // the first real call reports it
+                }
+            });
+        }
+    }
+
     /** Calls {@code fn} with errno captured into {@code state}. */
     private static long call(MethodHandle fn, MemorySegment state, long a, long b, long c, long d, long e) {
         try {
