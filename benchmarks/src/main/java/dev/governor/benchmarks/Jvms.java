@@ -34,6 +34,10 @@ final class Jvms {
         cmd.add(java());
         cmd.addAll(HARNESS_FLAGS);
         cmd.addAll(NATIVE_FLAGS);
+        String extra = System.getProperty("bench.childFlags", "").trim(); // for profiling, e.g. -XX:StartFlightRecording=...
+        if (!extra.isEmpty()) {
+            cmd.addAll(Arrays.asList(extra.split("\\s+")));
+        }
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
         cmd.addAll(Arrays.asList(args));
         return cmd;

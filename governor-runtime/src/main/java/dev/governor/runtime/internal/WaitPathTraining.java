@@ -1,6 +1,7 @@
 package dev.governor.runtime.internal;
 
 import java.util.ArrayDeque;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -23,37 +24,45 @@ final class WaitPathTraining {
     private static final long READY_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
-    private static Thread trainer;         // guarded by WaitPathTraining.class
-    private static volatile boolean urgent; // a large tree waits for the background trainer
+    private static boolean started;          // guarded by WaitPathTraining.class
+    private static volatile boolean urgent;  // a large tree is waiting: train now
+    private static final CountDownLatch TRAINED = new CountDownLatch(1);
 
     private WaitPathTraining() {}
 
     /** Called by {@code start()} before the root's loop starts. */
     static void beforeStart(GovernorImpl governor, SupervisorImpl root) {
-        Thread t = trainer(governor);
+        startOnce(governor);
         if (atLeast(root, LARGE_TREE)) {
             urgent = true;
-            LockSupport.unpark(t);
             try {
-                t.join();
+                TRAINED.await();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }
     }
 
-    private static synchronized Thread trainer(GovernorImpl first) {
-        if (trainer == null) {
-            trainer = Thread.ofPlatform().daemon().name("governor-jit-training").priority(Thread.MIN_PRIORITY)
-                    .start(() -> {
-                        long deadline = System.nanoTime() + READY_WAIT_NANOS;
-                        while (!urgent && !first.isReady() && System.nanoTime() - deadline < 0) {
-                            LockSupport.parkNanos(POLL_NANOS);
-                        }
-                        Run.trainWaitPaths();
-                    });
+    /**
+     * Starts the trainer once per JVM. Nothing static refers to the thread or to {@code first}: the
+     * governor is not kept alive past its own life by the training.
+     */
+    private static synchronized void startOnce(GovernorImpl first) {
+        if (started) {
+            return;
         }
-        return trainer;
+        started = true;
+        Thread.ofPlatform().daemon().name("governor-jit-training").priority(Thread.MIN_PRIORITY).start(() -> {
+            try {
+                long deadline = System.nanoTime() + READY_WAIT_NANOS;
+                while (!urgent && !first.isReady() && System.nanoTime() - deadline < 0) {
+                    LockSupport.parkNanos(POLL_NANOS);
+                }
+                Run.trainWaitPaths();
+            } finally {
+                TRAINED.countDown();
+            }
+        });
     }
 
     /** Whether the tree under {@code root} holds at least {@code n} services (walks at most n nodes). */
