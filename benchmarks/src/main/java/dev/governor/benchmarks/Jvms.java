@@ -102,6 +102,6 @@ final class Jvms {
         if (dir == null) {
             throw new IllegalStateException("-Dgovernor.root=<project directory> is not set (the Maven profiles set it)");
         }
-        return Path.of(dir);
+        return Path.of(dir).toAbsolutePath().normalize();
     }
 }

@@ -159,8 +159,8 @@ public final class PoolScale {
         double[][] rounds = new double[REPS][];
         for (int r = 0; r < REPS; r++) {
             rounds[r] = round(side, n);
-            System.err.printf(Locale.ROOT, "%s N=%d round %d: start %.1f ms, stop %.1f ms, heap %.0f B/worker%n",
-                    sideName, n, r, rounds[r][0], rounds[r][1], rounds[r][2]);
+            System.err.println(String.format(Locale.ROOT, "%s N=%d round %d: start %.1f ms, stop %.1f ms, heap %.0f B/worker",
+                    sideName, n, r, rounds[r][0], rounds[r][1], rounds[r][2]));
         }
         System.out.printf(Locale.ROOT, "RESULT\t%.2f\t%.2f\t%.1f%n", med(rounds, 0), med(rounds, 1), med(rounds, 2));
         System.exit(0);

@@ -155,8 +155,8 @@ public final class RestartCycle {
         double[][] rounds = new double[REPS][];
         for (int r = 0; r < REPS; r++) {
             rounds[r] = round(sideName);
-            System.err.printf(Locale.ROOT, "%s round %d: %.0f restarts/s, %.2f us/cycle, p50 %.2f us, p99 %.2f us%n",
-                    sideName, r, rounds[r][0], rounds[r][1], rounds[r][2], rounds[r][3]);
+            System.err.println(String.format(Locale.ROOT, "%s round %d: %.0f restarts/s, %.2f us/cycle, p50 %.2f us, p99 %.2f us",
+                    sideName, r, rounds[r][0], rounds[r][1], rounds[r][2], rounds[r][3]));
         }
         double[] med = new double[4];
         for (int i = 0; i < 4; i++) {

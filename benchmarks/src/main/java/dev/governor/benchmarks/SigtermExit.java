@@ -68,7 +68,7 @@ public final class SigtermExit {
         double[] ms = new double[REPS];
         for (int r = 0; r < REPS; r++) {
             ms[r] = once(peer, shape, n);
-            System.err.printf(Locale.ROOT, "%s N=%d rep %d: SIGTERM -> exit %.1f ms%n", shape, n, r, ms[r]);
+            System.err.println(String.format(Locale.ROOT, "%s N=%d rep %d: SIGTERM -> exit %.1f ms", shape, n, r, ms[r]));
         }
         return Jvms.median(ms);
     }

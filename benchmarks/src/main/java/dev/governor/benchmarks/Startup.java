@@ -86,8 +86,8 @@ public final class Startup {
     private static void train(List<String> flags, List<String> app, Path output) throws Exception {
         long t0 = System.nanoTime();
         AotCache.train(Jvms.java(), flags, app, output, Duration.ofMinutes(5));
-        System.err.printf(Locale.ROOT, "AOT cache trained in %d ms: %s (%,d bytes)%n",
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), output, Files.size(output));
+        System.err.println(String.format(Locale.ROOT, "AOT cache trained in %d ms: %s (%,d bytes)",
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), output, Files.size(output)));
     }
 
     private static Path jar(Path dir, String pattern) throws IOException {
@@ -108,7 +108,7 @@ public final class Startup {
         double[] ms = new double[REPS];
         for (int i = 0; i < REPS; i++) {
             ms[i] = once.ms();
-            System.err.printf(Locale.ROOT, "%s rep %d: %.1f ms%n", what, i, ms[i]);
+            System.err.println(String.format(Locale.ROOT, "%s rep %d: %.1f ms", what, i, ms[i]));
         }
         return Jvms.median(ms);
     }
