@@ -46,6 +46,12 @@ final class Libc {
         int errno() {
             return errno;
         }
+
+        /** The message alone: it names the call, the reason and the errno. */
+        @Override
+        public String toString() {
+            return getMessage();
+        }
     }
 
     // struct msghdr, struct iovec, struct cmsghdr on 64-bit Linux
