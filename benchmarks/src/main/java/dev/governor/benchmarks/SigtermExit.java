@@ -89,7 +89,6 @@ public final class SigtermExit {
             if (!peer.awaitAccepted(n, Duration.ofSeconds(60))) {
                 throw new IllegalStateException(shape + ": only " + peer.accepted() + " of " + n + " connections arrived");
             }
-            Thread.sleep(200); // let the last reads block
             long t0 = System.nanoTime();
             p.toHandle().destroy(); // SIGTERM (Process.destroy() would also close our end of its pipes)
             if (!p.waitFor(2, TimeUnit.MINUTES)) {

@@ -28,6 +28,7 @@ class WaitPathTrainingTest {
         assertThat(WaitPathTraining.atLeast(new SupervisorImpl(Strategy.ONE_FOR_ONE, null), 1)).isFalse();
     }
 
+    /** Regression: the trainer thread was held in a static field, and its task kept the first governor (a whole tree) alive. */
     @Test
     void theBackgroundTrainingDoesNotKeepAGovernorAlive() throws Exception {
         WeakReference<Governor> ref = startAndShutDown();
