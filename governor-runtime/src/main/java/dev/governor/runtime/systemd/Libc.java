@@ -100,6 +100,7 @@ final class Libc {
         static final MethodHandle CLOCK_GETTIME = link("clock_gettime");
         static final MethodHandle STRERROR = link("strerror");
 
+        @SuppressWarnings("restricted") // native access is granted by --enable-native-access / the jars' Enable-Native-Access
         static MethodHandle link(String name) {
             MemorySegment symbol = LINKER.defaultLookup().find(name)
                     .orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name + "()"));
@@ -324,6 +325,7 @@ final class Libc {
     }
 
     /** libc's message for {@code errno}, e.g. "No such file or directory". */
+    @SuppressWarnings("restricted") // reading the C string strerror returns
     static String strerror(int errno) {
         try (Arena arena = Arena.ofConfined()) {
             long text = call(Fn.STRERROR, state(arena), errno, 0, 0, 0, 0);
