@@ -4,141 +4,197 @@ import dev.governor.Governor;
 import dev.governor.GovernorOptions;
 import dev.governor.Strategy;
 import dev.governor.Supervisor;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryMXBean;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * N services that count down a latch and block in {@code ctx.awaitStop()} under one parallel-stop
- * supervisor, against N
- * bare virtual threads parked on a latch, in the same JVM: time from {@code start()} until all
- * run (ready), time from {@code shutdown()} until all have stopped, and heap bytes per service
- * (or thread) after a full GC. The time to {@code add} the N services is shown apart.
+ * W1 as the peer harness measures it ({@code ../shared/bench/anchors}, {@code Bench.w1}), Governor
+ * and its floor side by side, each size and each side in a fresh JVM with the harness's flags:
  *
- * <p>Run: {@code mvn -B -q -Pscale package -DskipTests} (see the README for the table).
+ * <ul>
+ * <li><b>floor</b>: N bare virtual threads that park until interrupted; stop = interrupt and join all
+ *     (the harness's {@code RawVirtualThreads} row).
+ * <li><b>Governor</b>: a fresh governor, one {@code parallelStop()} ONE_FOR_ONE pool of N services that
+ *     block in {@code ctx.awaitStop()}; start is timed from the first {@code add()} until every
+ *     service runs; stop = {@code shutdown()} until every service has ended.
+ * </ul>
+ *
+ * Warm-up rounds of min(N, 100k) until 200k workers were started or 5 s passed, then 3 measured
+ * rounds; medians. Heap per worker = heap used after a full GC with N running minus with none, / N.
+ *
+ * <p>Run: {@code mvn -B -q -pl benchmarks -am package -DskipTests -Pscale} (sizes with {@code -Dbench.sizes=...}).
  */
 public final class PoolScale {
+    static final int REPS = 3, WARMUP_ROUND_MAX = 100_000, WARMUP_WORKERS = 200_000;
+    static final long WARMUP_MAX_NS = 5_000_000_000L;
+
     private PoolScale() {}
 
-    record Figures(long n, Duration start, Duration stop, double heapPerUnit, Duration add) {}
+    /** One side of the comparison, driven the same way. */
+    interface Side {
+        void open();
+
+        void startAll(int n, CountDownLatch running, CountDownLatch terminated);
+
+        void stopAll() throws InterruptedException;
+    }
+
+    static final class Bare implements Side {
+        private Thread[] threads = new Thread[0];
+
+        @Override
+        public void open() {
+            threads = new Thread[0];
+        }
+
+        @Override
+        public void startAll(int n, CountDownLatch running, CountDownLatch terminated) {
+            Runnable body = () -> {
+                running.countDown();
+                try {
+                    while (!Thread.currentThread().isInterrupted()) {
+                        LockSupport.park();
+                    }
+                } finally {
+                    terminated.countDown();
+                }
+            };
+            Thread.Builder builder = Thread.ofVirtual();
+            Thread[] ts = new Thread[n];
+            for (int i = 0; i < n; i++) {
+                ts[i] = builder.start(body);
+            }
+            threads = ts;
+        }
+
+        @Override
+        public void stopAll() throws InterruptedException {
+            for (Thread t : threads) {
+                t.interrupt();
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+        }
+    }
+
+    static final class Governed implements Side {
+        private Governor gov;
+
+        @Override
+        public void open() {
+            gov = Governor.create(GovernorOptions.builder().systemd(false).build());
+        }
+
+        @Override
+        public void startAll(int n, CountDownLatch running, CountDownLatch terminated) {
+            Supervisor pool = Supervisor.create(Strategy.ONE_FOR_ONE).parallelStop();
+            for (int i = 0; i < n; i++) {
+                pool.add("w" + i, ctx -> {
+                    running.countDown();
+                    try {
+                        ctx.awaitStop();
+                    } finally {
+                        terminated.countDown();
+                    }
+                });
+            }
+            gov.add("pool", pool);
+            gov.start();
+        }
+
+        @Override
+        public void stopAll() {
+            gov.shutdown();
+        }
+    }
 
     public static void main(String[] args) throws Exception {
-        if (args.length == 2 && args[0].equals("--one")) {
-            System.out.println(row(Integer.parseInt(args[1])));
+        if (args.length == 3 && args[0].equals("--one")) {
+            one(args[1], Integer.parseInt(args[2]));
             return;
         }
         List<Integer> sizes = new ArrayList<>();
         for (String a : args) {
-            sizes.add(Integer.parseInt(a.replace("_", "")));
+            sizes.add(Integer.parseInt(a.replace("_", "").replace(",", "")));
         }
         if (sizes.isEmpty()) {
             sizes = List.of(10_000, 100_000, 1_000_000);
         }
-        System.out.printf(Locale.ROOT, "JDK %s, %d cores, max heap %d MiB; each N in a fresh JVM, after three warm-up rounds of 20,000%n",
-                Runtime.version(), Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20);
-        System.out.println("| N | governor start | bare start | ratio | governor stop | bare stop | ratio | governor heap/service | bare heap/thread | ratio | add() of N |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+        System.out.println(Jvms.header("W1 pool scale"));
+        System.out.println("| N | bare start | governor start | ratio | bare stop | governor stop | ratio | bare heap/thread | governor heap/service | ratio |");
+        System.out.println("|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         for (int n : sizes) {
-            System.out.println(inFreshJvm(n));
+            double[] b = row("bare", n);
+            double[] g = row("governor", n);
+            System.out.printf(Locale.ROOT, "| %,d | %s | %s | %s | %s | %s | %s | %,.0f B | %,.0f B | %s |%n", n,
+                    ms(b[0]), ms(g[0]), Jvms.ratio(g[0], b[0]), ms(b[1]), ms(g[1]), Jvms.ratio(g[1], b[1]),
+                    b[2], g[2], Jvms.ratio(g[2], b[2]));
         }
+        System.out.println("start = from the first add() (bare: the first Thread.start) until all run; stop = shutdown() (bare: interrupt + join) until all ended; medians of 3 rounds after warm-up");
+        System.out.println(Jvms.reproduce("scale") + (sizes.equals(List.of(10_000, 100_000, 1_000_000)) ? "" : " -Dbench.sizes=\"" + String.join(" ", sizes.stream().map(String::valueOf).toList()) + "\""));
     }
 
-    /** Runs one size in a child JVM with this JVM's flags and class path, so sizes do not disturb each other. */
-    private static String inFreshJvm(int n) throws Exception {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElseThrow());
-        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), PoolScale.class.getName(), "--one", Integer.toString(n)));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
-        if (p.waitFor() != 0) {
-            throw new IllegalStateException("size " + n + " failed:\n" + out);
+    static String ms(double v) {
+        return v >= 100 ? String.format(Locale.ROOT, "%,.0f ms", v) : String.format(Locale.ROOT, "%.1f ms", v);
+    }
+
+    private static double[] row(String side, int n) throws Exception {
+        String[] r = Jvms.result(Jvms.run(PoolScale.class, "--one", side, Integer.toString(n)), "RESULT");
+        return new double[] {Double.parseDouble(r[0]), Double.parseDouble(r[1]), Double.parseDouble(r[2])};
+    }
+
+    /** In a fresh JVM: warm-up, then 3 rounds; prints {@code RESULT start_ms stop_ms heap_B}. */
+    private static void one(String sideName, int n) throws Exception {
+        Side side = sideName.equals("bare") ? new Bare() : new Governed();
+        int wn = Math.min(n, WARMUP_ROUND_MAX);
+        long warm0 = System.nanoTime();
+        for (long started = 0; started < WARMUP_WORKERS && System.nanoTime() - warm0 < WARMUP_MAX_NS; started += wn) {
+            round(side, wn);
         }
-        return out.lines().reduce((a, b) -> b).orElseThrow();
-    }
-
-    private static String row(int n) throws InterruptedException {
-        for (int i = 0; i < 3; i++) { // both paths JIT-compiled before measuring
-            bare(20_000);
-            governor(20_000);
+        double[][] rounds = new double[REPS][];
+        for (int r = 0; r < REPS; r++) {
+            rounds[r] = round(side, n);
+            System.err.println(String.format(Locale.ROOT, "%s N=%d round %d: start %.1f ms, stop %.1f ms, heap %.0f B/worker",
+                    sideName, n, r, rounds[r][0], rounds[r][1], rounds[r][2]));
         }
-        Figures b = bare(n);
-        Figures g = governor(n);
-        return String.format(Locale.ROOT, "| %,d | %d ms | %d ms | %.2f× | %d ms | %d ms | %.2f× | %.0f B | %.0f B | %.2f× | %d ms |",
-                n, g.start.toMillis(), b.start.toMillis(), ratio(g.start, b.start),
-                g.stop.toMillis(), b.stop.toMillis(), ratio(g.stop, b.stop),
-                g.heapPerUnit, b.heapPerUnit, g.heapPerUnit / b.heapPerUnit, g.add.toMillis());
+        System.out.printf(Locale.ROOT, "RESULT\t%.2f\t%.2f\t%.1f%n", med(rounds, 0), med(rounds, 1), med(rounds, 2));
+        System.exit(0);
     }
 
-    private static double ratio(Duration a, Duration b) {
-        return (double) Math.max(1, a.toNanos()) / Math.max(1, b.toNanos());
+    private static double med(double[][] rounds, int i) {
+        double[] v = new double[rounds.length];
+        for (int r = 0; r < rounds.length; r++) {
+            v[r] = rounds[r][i];
+        }
+        return Jvms.median(v);
     }
 
-    static Figures bare(int n) throws InterruptedException {
-        long before = usedAfterGc();
+    /** {start ms, stop ms, heap B/worker}, timed as the harness's w1Round. */
+    static double[] round(Side side, int n) throws InterruptedException {
+        side.open();
+        long heap0 = Jvms.heapAfterGc();
         CountDownLatch running = new CountDownLatch(n);
-        CountDownLatch stop = new CountDownLatch(1);
-        Thread[] threads = new Thread[n];
+        CountDownLatch terminated = new CountDownLatch(n);
         long t0 = System.nanoTime();
-        for (int i = 0; i < n; i++) {
-            threads[i] = Thread.ofVirtual().name("w" + i).start(() -> {
-                running.countDown();
-                try {
-                    stop.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-        }
-        running.await();
-        Duration start = Duration.ofNanos(System.nanoTime() - t0);
-        double heap = (double) (usedAfterGc() - before) / n;
+        side.startAll(n, running, terminated);
+        await(running, "running");
         long t1 = System.nanoTime();
-        stop.countDown();
-        for (Thread t : threads) {
-            t.join();
-        }
-        Duration stopped = Duration.ofNanos(System.nanoTime() - t1);
-        return new Figures(n, start, stopped, heap, Duration.ZERO);
+        long heapN = Jvms.heapAfterGc();
+        long t2 = System.nanoTime();
+        side.stopAll();
+        await(terminated, "terminated");
+        long t3 = System.nanoTime();
+        return new double[] {(t1 - t0) / 1e6, (t3 - t2) / 1e6, (double) (heapN - heap0) / n};
     }
 
-    static Figures governor(int n) throws InterruptedException {
-        long before = usedAfterGc();
-        Governor gov = Governor.create(GovernorOptions.builder().systemd(false).build());
-        Supervisor pool = Supervisor.create(Strategy.ONE_FOR_ONE).parallelStop();
-        CountDownLatch running = new CountDownLatch(n);   // as the bare threads do: counted once really running
-        long tAdd = System.nanoTime();
-        for (int i = 0; i < n; i++) {
-            pool.add("w" + i, ctx -> {
-                running.countDown();
-                ctx.awaitStop();
-            });
+    static void await(CountDownLatch latch, String what) throws InterruptedException {
+        if (!latch.await(5, TimeUnit.MINUTES)) {
+            throw new IllegalStateException("timed out waiting for " + what + " (" + latch.getCount() + " left)");
         }
-        gov.add("pool", pool);
-        Duration add = Duration.ofNanos(System.nanoTime() - tAdd);
-        long t0 = System.nanoTime();
-        gov.start();
-        if (!gov.awaitReady(Duration.ofMinutes(10))) {
-            throw new IllegalStateException("pool of " + n + " not ready: " + gov);
-        }
-        running.await();
-        Duration start = Duration.ofNanos(System.nanoTime() - t0);
-        double heap = (double) (usedAfterGc() - before) / n;
-        long t1 = System.nanoTime();
-        gov.shutdown();
-        Duration stopped = Duration.ofNanos(System.nanoTime() - t1);
-        return new Figures(n, start, stopped, heap, add);
-    }
-
-    private static long usedAfterGc() {
-        MemoryMXBean mem = ManagementFactory.getMemoryMXBean();
-        for (int i = 0; i < 3; i++) {
-            System.gc();
-        }
-        return mem.getHeapMemoryUsage().getUsed();
     }
 }

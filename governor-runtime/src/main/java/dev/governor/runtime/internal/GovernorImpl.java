@@ -174,7 +174,7 @@ public final class GovernorImpl implements Governor {
             root.validate();
             started = true;
         }
-        Run.trainWaitPaths();
+        WaitPathTraining.beforeStart(this, root);
         LoggingCheck.warnOnceIfNoProvider(System.err);
         installExtensions();
         Tree.LOG.info("governor starting {} service(s)", root.childrenView().size());

@@ -4,12 +4,16 @@ import dev.governor.Governor;
 import dev.governor.GovernorOptions;
 import dev.governor.Strategy;
 import dev.governor.Supervisor;
+import dev.governor.runtime.systemd.SdNotify;
 import dev.governor.spi.GovernorProvider;
 
 /** The runtime's entry for {@link java.util.ServiceLoader}. */
 public final class GovernorProviderImpl implements GovernorProvider {
     @Override
     public Governor createGovernor(GovernorOptions options) {
+        if (options.systemd()) {
+            SdNotify.linkAhead(); // overlaps the first native call's linking with what main() does before start()
+        }
         return new GovernorImpl(options);
     }
 

@@ -86,20 +86,25 @@ final class Tree {
                 snapshot[i] = counts.get(i);
             }
         }
-        List<String> parts = new ArrayList<>();
-        for (ServiceState s : ServiceState.values()) {
+        StringBuilder line = new StringBuilder(48);
+        for (ServiceState s : STATES) {
             long n = snapshot[s.ordinal()];
             if (n > 0) {
-                parts.add(n + " " + s.name().toLowerCase(java.util.Locale.ROOT));
+                line.append(line.isEmpty() ? "" : ", ").append(n).append(' ').append(STATE_WORDS[s.ordinal()]);
             }
         }
-        return parts.isEmpty() ? "no services" : String.join(", ", parts);
+        return line.isEmpty() ? "no services" : line.toString();
     }
 
     /** How many nodes are in {@code state} now. */
     long count(ServiceState state) {
         return counts.get(state.ordinal());
     }
+
+    // statusLine runs on every readiness change (each restart cycle of a lone service): no per-call lower-casing
+    private static final ServiceState[] STATES = ServiceState.values();
+    private static final String[] STATE_WORDS = java.util.Arrays.stream(STATES)
+            .map(st -> st.name().toLowerCase(java.util.Locale.ROOT)).toArray(String[]::new);
 
     boolean healthy() {
         if (counts.get(ServiceState.FAILED.ordinal()) > 0 || escalating) {

@@ -14,8 +14,6 @@ import java.nio.channels.DatagramChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.spi.SelectorProvider;
 import java.util.Objects;
-import jnr.constants.platform.Fcntl;
-import jnr.constants.platform.OpenFlags;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -156,11 +154,7 @@ public final class FdChannels {
 
     private static void prepare(int fd) throws IOException {
         Posix.setCloseOnExec(fd);
-        int flags = Posix.posix().fcntl(fd, Fcntl.F_GETFL);
-        int nonBlock = OpenFlags.O_NONBLOCK.intValue();
-        if (flags >= 0 && (flags & nonBlock) != 0) {
-            Posix.posix().fcntlInt(fd, Fcntl.F_SETFL, flags & ~nonBlock);
-        }
+        Posix.setBlocking(fd);
     }
 
     private static FileDescriptor newFd(Internals in, int fd) {

@@ -1,19 +1,12 @@
 package dev.governor.runtime.systemd;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.concurrent.TimeUnit;
-import jnr.constants.platform.Fcntl;
-import jnr.ffi.byref.IntByReference;
-import jnr.posix.FileStat;
-import jnr.posix.POSIX;
-import jnr.posix.POSIXFactory;
-import jnr.posix.Timespec;
 
 /**
- * The few libc calls the JDK does not offer, through jnr-posix, with Linux's constants (systemd is
- * Linux only). Every call here is short and non-blocking, so it may run on a virtual thread.
+ * The few libc calls the JDK does not offer, through the JDK's FFM API ({@link Libc}), with Linux's
+ * constants (systemd is Linux only). Every call here is short and non-blocking, so it may run on a
+ * virtual thread.
  */
 final class Posix {
     static final int SOL_SOCKET = 1;
@@ -32,70 +25,71 @@ final class Posix {
     static final int CLOCK_MONOTONIC = 1;
     static final int EAGAIN = 11;
     static final int EINTR = 4;
+    static final int F_GETFD = 1;
+    static final int F_SETFD = 2;
+    static final int F_GETFL = 3;
+    static final int F_SETFL = 4;
+    static final int O_NONBLOCK = 0x800;
     /** {@code sizeof(sockaddr_un.sun_path)} on Linux. */
     static final int SUN_PATH_MAX = 108;
 
     private Posix() {}
 
-    /** Loads the native binding on first use only. */
-    private static final class Holder {
-        static final POSIX POSIX = POSIXFactory.getNativePOSIX();
-    }
-
-    /** The native POSIX binding. */
-    static POSIX posix() {
-        return Holder.POSIX;
-    }
-
-    /** {@code strerror(errno)} with the errno, e.g. {@code "No such file or directory (errno 2)"}. */
-    static String lastError() {
-        int errno = posix().errno();
-        return posix().strerror(errno) + " (errno " + errno + ")";
-    }
-
-    /** Whether {@code fd} is an open socket. */
+    /** Whether {@code fd} is an open socket (getsockopt answers ENOTSOCK for anything else, EBADF for a closed fd). */
     static boolean isSocket(int fd) {
-        FileStat st = posix().allocateStat();
-        return posix().fstat(fd, st) == 0 && st.isSocket();
+        try {
+            Libc.getsockoptInt(fd, SOL_SOCKET, SO_TYPE);
+            return true;
+        } catch (Libc.ErrnoException e) {
+            return false;
+        }
     }
 
     /** One int-valued {@code SOL_SOCKET} option of {@code fd}. */
     static int socketOption(int fd, int option) throws IOException {
-        ByteBuffer value = ByteBuffer.allocateDirect(4).order(ByteOrder.nativeOrder());
-        IntByReference len = new IntByReference(4);
-        if (posix().libc().getsockopt(fd, SOL_SOCKET, option, value, len) != 0) {
-            throw new IOException("getsockopt(fd " + fd + ", " + option + ") failed: " + lastError());
-        }
-        return value.getInt(0);
+        return Libc.getsockoptInt(fd, SOL_SOCKET, option);
     }
 
     /** Sets {@code FD_CLOEXEC} on {@code fd}, so a process this one execs does not inherit it. */
     static void setCloseOnExec(int fd) throws IOException {
-        int flags = posix().fcntl(fd, Fcntl.F_GETFD);
-        if (flags < 0 || posix().fcntlInt(fd, Fcntl.F_SETFD, flags | FD_CLOEXEC) < 0) {
-            throw new IOException("cannot set FD_CLOEXEC on fd " + fd + ": " + lastError());
+        try {
+            int flags = Libc.fcntl(fd, F_GETFD, 0);
+            Libc.fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+        } catch (Libc.ErrnoException e) {
+            throw new IOException("cannot set FD_CLOEXEC on fd " + fd + ": " + e.getMessage(), e);
         }
     }
 
     static boolean closeOnExec(int fd) {
-        int flags = posix().fcntl(fd, Fcntl.F_GETFD);
-        return flags >= 0 && (flags & FD_CLOEXEC) != 0;
+        try {
+            return (Libc.fcntl(fd, F_GETFD, 0) & FD_CLOEXEC) != 0;
+        } catch (Libc.ErrnoException e) {
+            return false;
+        }
+    }
+
+    /** Clears {@code O_NONBLOCK} on {@code fd}, if set. */
+    static void setBlocking(int fd) throws IOException {
+        int flags = Libc.fcntl(fd, F_GETFL, 0);
+        if ((flags & O_NONBLOCK) != 0) {
+            Libc.fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+        }
     }
 
     static void unsetenv(String name) {
-        posix().unsetenv(name);
+        try {
+            Libc.unsetenv(name);
+        } catch (Libc.ErrnoException e) {
+            throw new IllegalArgumentException("cannot unset " + name + ": " + e.getMessage(), e);
+        }
     }
 
     static int dup(int fd) throws IOException {
-        int copy = posix().dup(fd);
-        if (copy < 0) {
-            throw new IOException("dup(" + fd + ") failed: " + lastError());
-        }
-        return copy;
+        return Libc.dup(fd);
     }
 
     static void close(int fd) {
-        posix().close(fd);
+        Libc.close(fd);
     }
 
     /**
@@ -105,13 +99,9 @@ final class Posix {
      */
     static long monotonicMicros() {
         try {
-            Timespec ts = posix().allocateTimespec();
-            if (posix().clock_gettime(CLOCK_MONOTONIC, ts) == 0) {
-                return ts.sec() * 1_000_000L + ts.nsec() / 1_000L;
-            }
-        } catch (RuntimeException | LinkageError e) {
-            // fall through to nanoTime
+            return Libc.clockMicros(CLOCK_MONOTONIC);
+        } catch (IOException | RuntimeException | LinkageError e) {
+            return TimeUnit.NANOSECONDS.toMicros(System.nanoTime());
         }
-        return TimeUnit.NANOSECONDS.toMicros(System.nanoTime());
     }
 }

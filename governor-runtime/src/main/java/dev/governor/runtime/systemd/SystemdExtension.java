@@ -64,8 +64,8 @@ public final class SystemdExtension implements GovernorExtension {
             log.debug("systemd integration is off (GovernorOptions.systemd(false))");
             return;
         }
-        if (processEnvironment) {
-            SocketActivation.fromEnvironment();
+        if (processEnvironment && (env.containsKey("LISTEN_FDS") || env.containsKey("LISTEN_PID") || env.containsKey("LISTEN_FDNAMES"))) {
+            SocketActivation.fromEnvironment(); // nothing inherited: read on first use instead, off the start path
         }
         SdNotify client = notify != null ? notify : SdNotify.fromEnvironment();
         if (!client.enabled()) {

@@ -30,6 +30,9 @@ import org.junit.jupiter.api.io.TempDir;
  * environment systemd would set is handed to the parser, with those numbers as the first fd.
  */
 class SocketActivationTest {
+    /** The runtime binds its calls with FFM; the test's own setup (dup2, open) uses jnr-posix, a second, independent binding. */
+    private static final jnr.posix.POSIX POSIX = jnr.posix.POSIXFactory.getNativePOSIX();
+
     private static final InetSocketAddress LOOPBACK_ANY = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
 
     @TempDir
@@ -56,8 +59,8 @@ class SocketActivationTest {
             firstFd = freeRun(8);
         }
         int target = firstFd + placed++;
-        if (Posix.posix().dup2(FdChannels.fd(channel), target) != target) {
-            throw new IOException("dup2 failed: " + Posix.lastError());
+        if (POSIX.dup2(FdChannels.fd(channel), target) != target) {
+            throw new IOException("dup2 failed: errno " + POSIX.errno());
         }
         return target;
     }
@@ -66,7 +69,7 @@ class SocketActivationTest {
         outer:
         for (int base = 700; base < 1000; base += length) {
             for (int fd = base; fd < base + length; fd++) {
-                if (Posix.posix().fcntl(fd, jnr.constants.platform.Fcntl.F_GETFD) >= 0) {
+                if (POSIX.fcntl(fd, jnr.constants.platform.Fcntl.F_GETFD) >= 0) {
                     continue outer;
                 }
             }
@@ -312,8 +315,8 @@ class SocketActivationTest {
         firstFd = freeRun(8);
         int fd = firstFd;
         placed = 1;
-        int src = Posix.posix().open(file.toString(), 0, 0);
-        assertThat(Posix.posix().dup2(src, fd)).isEqualTo(fd);
+        int src = POSIX.open(file.toString(), 0, 0);
+        assertThat(POSIX.dup2(src, fd)).isEqualTo(fd);
         Posix.close(src);
         SocketActivation sa = parse(env("1", ourPid(), "echo"));
         assertThat(sa.inherited()).isEmpty();
