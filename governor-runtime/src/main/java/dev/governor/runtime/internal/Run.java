@@ -25,6 +25,7 @@ final class Run implements ServiceCtx, Runnable {
     private volatile boolean cancelled;
     private Object waiters;          // guarded by this: null, a Thread, or a List<Thread>
     private volatile boolean ownWait; // the run's own thread waits on this ctx (awaitStop, sleep)
+    private volatile boolean ownWaitEnded; // ... and returned from that wait because the run was cancelled
     private Runnable onCancel;       // guarded by this
     private boolean readyMarked;     // guarded by this
 
@@ -184,6 +185,9 @@ final class Run implements ServiceCtx, Runnable {
     @Override
     public void awaitStop() throws InterruptedException {
         if (cancelled) {
+            if (isCurrentThread()) {
+                ownWaitEnded = true; // returns on the stop: what follows is cleanup, not to be interrupted
+            }
             return;
         }
         Thread me = Thread.currentThread();
@@ -247,9 +251,14 @@ final class Run implements ServiceCtx, Runnable {
         }
     }
 
-    /** True while the run's own thread is parked in {@link #awaitStop()} or {@link #sleep}: cancel wakes it. */
+    /**
+     * True while the run's own thread is parked in {@link #awaitStop()} or {@link #sleep}, or has
+     * returned from it on the cancellation: cancel wakes it, and the code after the wait (cleanup)
+     * must not be interrupted. {@code ownWait} is read first: the thread sets {@code ownWaitEnded}
+     * before clearing {@code ownWait}, so a stopper never sees neither.
+     */
     boolean waitingOnCtx() {
-        return ownWait;
+        return ownWait || ownWaitEnded;
     }
 
     /** True when the calling thread is this run's own thread. */
@@ -317,6 +326,9 @@ final class Run implements ServiceCtx, Runnable {
 
     private void removeWaiter(Thread t) {
         if (t == thread) {
+            if (cancelled) {
+                ownWaitEnded = true;
+            }
             ownWait = false;
             return;
         }

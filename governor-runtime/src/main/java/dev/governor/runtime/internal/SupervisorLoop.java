@@ -266,15 +266,15 @@ final class SupervisorLoop {
             t.publish(new GovernorEvent.StoppedOnPurpose(c.path(), r.endedAt, stop.reason()));
         } else if (f instanceof VirtualMachineError fatal) {
             c.lastFailure = fatal;
-            Tree.LOG.error("{} died of a fatal error; it is not restarted", c.path(), fatal);
+            Tree.LOG.error("{} died of a fatal error; it is not restarted", c.path(), Untrusted.loggable(fatal));
             c.publish(ServiceState.FAILED);
             t.publish(new GovernorEvent.Failed(c.path(), r.endedAt, fatal));
             if (t.options.fatalErrorsShutDown()) {
-                t.beginShutdown("fatal error in " + c.path() + ": " + fatal, t.options.fatalExitCode(), fatal);
+                t.beginShutdown("fatal error in " + c.path() + ": " + Untrusted.describe(fatal), t.options.fatalExitCode(), fatal);
             }
         } else if (f != null) {
             c.lastFailure = f;
-            Tree.LOG.error("{} failed (attempt {})", c.path(), r.attempt(), f);
+            Tree.LOG.error("{} failed (attempt {})", c.path(), r.attempt(), Untrusted.loggable(f));
             c.publish();
             t.publish(new GovernorEvent.Failed(c.path(), r.endedAt, f));
             if (policy.restarts(true)) {
@@ -439,7 +439,7 @@ final class SupervisorLoop {
                 try {
                     s.stop();
                 } catch (Throwable e) {
-                    Tree.LOG.warn("{}: Stoppable.stop() threw; stopping goes on", c.path(), e);
+                    Tree.LOG.warn("{}: Stoppable.stop() threw; stopping goes on", c.path(), Untrusted.loggable(e));
                 }
             });
         }
