@@ -181,7 +181,11 @@ public final class ControlSocket implements Service, Stoppable {
                         lastLogged = now;
                         LOG.warn("control socket {}: accept failed ({}); retrying (errors so far: {})", path, e.toString(), acceptErrors.get());
                     }
-                    ctx.sleep(ACCEPT_RETRY);
+                    try {
+                        Thread.sleep(ACCEPT_RETRY); // not ctx.sleep: out of descriptors, no class may need loading here
+                    } catch (InterruptedException stopping) {
+                        break;                      // a stop interrupts the accepting thread
+                    }
                     continue;
                 }
                 Thread.ofVirtual().name(ctx.name() + "-conn").start(() -> serve(conn, commands, allowed));
@@ -357,6 +361,11 @@ public final class ControlSocket implements Service, Stoppable {
         } catch (IOException ignored) {
             // closing
         }
+    }
+
+    /** Accept errors met so far (each logged, at most once a second, and retried). */
+    long acceptErrors() {
+        return acceptErrors.get();
     }
 
     @Override
