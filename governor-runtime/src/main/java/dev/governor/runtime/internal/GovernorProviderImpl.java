@@ -10,6 +10,7 @@ import dev.governor.spi.GovernorProvider;
 public final class GovernorProviderImpl implements GovernorProvider {
     @Override
     public Governor createGovernor(GovernorOptions options) {
+        dev.governor.runtime.systemd.ListenFdsSnapshot.take(); // before any listener of the governor binds
         return new GovernorImpl(options);
     }
 
