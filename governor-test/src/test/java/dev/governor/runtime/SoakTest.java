@@ -77,6 +77,9 @@ class SoakTest {
     final LongAdder abortedScrapes = new LongAdder();
     final LongAdder listenerThrows = new LongAdder();
     final LongAdder lateStops = new LongAdder();
+    final LongAdder interruptedBeforeAwaitStop = new LongAdder();
+    final LongAdder cleanups = new LongAdder();
+    final LongAdder interruptedCleanups = new LongAdder();
     final LongAdder slowListenerMillis = new LongAdder();
     final AtomicLong longestShutdownMillis = new AtomicLong();
     final List<String> violations = new CopyOnWriteArrayList<>();
@@ -126,12 +129,15 @@ class SoakTest {
                         + scrapes.sum() + " (aborted " + abortedScrapes.sum() + "), listener throws " + listenerThrows.sum()
                         + ", slow listener slept " + slowListenerMillis.sum() + " ms",
                 "  every shutdown within " + SHUTDOWN_TIMEOUT.toSeconds() + " s (longest " + longestShutdownMillis.get()
-                        + " ms), 0 services running after each, illegal event sequences: " + violations.size(),
+                        + " ms), 0 services running after each, illegal event sequences: " + violations.size()
+                        + ", cleanups interrupted after awaitStop: " + interruptedCleanups.sum() + " of " + cleanups.sum()
+                        + " (stopped before reaching awaitStop, interrupted as documented: " + interruptedBeforeAwaitStop.sum() + ")",
                 "  stops that overran their " + SERVICE_STOP_TIMEOUT.toSeconds() + " s timeout during the rounds (reported unstopped,"
                         + " then Stopped when they ended): " + lateStops.sum(),
                 "  before: " + before,
                 "  after:  " + after,
                 "  tolerance: threads ±" + THREAD_TOLERANCE + ", fds ±" + FD_TOLERANCE + ", heap +" + (HEAP_TOLERANCE >> 20) + " MiB",
+                violations.isEmpty() ? "" : "  violations: " + violations.subList(0, Math.min(20, violations.size())),
                 "");
     }
 
@@ -221,11 +227,17 @@ class SoakTest {
             };
             case 9 -> ctx -> {
                 ctx.awaitStop();
+                if (Thread.interrupted()) {
+                    // stopped before it parked in awaitStop: the documented interrupt of a thread not waiting on its ctx
+                    interruptedBeforeAwaitStop.increment();
+                }
                 try {
                     Thread.sleep(5); // cleanup that blocks: must not be interrupted
                 } catch (InterruptedException e) {
+                    interruptedCleanups.increment();
                     violations.add(ctx.name() + ": cleanup after awaitStop was interrupted");
                 }
+                cleanups.increment();
             };
             default -> ctx -> ctx.awaitStop();
         };

@@ -48,7 +48,10 @@ import org.slf4j.LoggerFactory;
  * {@code shutdown [TIMEOUT]}, {@code help}. Every answer has {@code "ok"}; a failed one an
  * {@code "error"} sentence. Unknown commands and names, garbage and lines longer than
  * {@link #maxLineBytes(int)} (4096 bytes by default; the rest of such a line is read and dropped)
- * get an error answer; the connection stays open and the tree is untouched.
+ * get an error answer; the connection stays open and the tree is untouched. A connection that sends
+ * nothing for {@link #idleTimeout(java.time.Duration)} (30 s by default) is closed, so idle clients
+ * cannot hold the {@link #MAX_CONNECTIONS} slots; an error of {@code accept} (out of descriptors,
+ * say) is logged and retried, never the end of the service.
  *
  * <p>A stale socket file left by a killed process is replaced; one that still answers belongs to
  * a running process, and {@code run} fails with a message saying so.
