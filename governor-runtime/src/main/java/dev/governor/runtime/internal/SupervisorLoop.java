@@ -443,10 +443,14 @@ final class SupervisorLoop {
                 }
             });
         }
-        if (!c.isSupervisor() && !r.waitingOnCtx()) {  // a thread parked on its ctx was woken by cancel()
-            Thread th = r.thread;
-            if (th != null) {
-                th.interrupt();
+        if (!c.isSupervisor() && r.claimInterrupt()) {  // a thread parked on its ctx was woken by cancel()
+            try {
+                Thread th = r.thread;
+                if (th != null) {
+                    th.interrupt();
+                }
+            } finally {
+                r.interruptDelivered();
             }
         }
     }
