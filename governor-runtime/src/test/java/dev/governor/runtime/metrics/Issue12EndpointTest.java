@@ -52,7 +52,8 @@ class Issue12EndpointTest {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
             s.setSoTimeout(20_000);
-            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            // one exchange, as a scraper makes it: ask the server to close once it answered
+            s.getOutputStream().write(request.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
             return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
         }
     }
