@@ -22,7 +22,8 @@ public interface Scheduler {
     }
 
     /**
-     * Runs {@code task} once after {@code delay}.
+     * Runs {@code task} once after {@code delay}. A delay too long to represent (centuries) means
+     * never: implementations saturate it rather than overflow.
      *
      * @throws IllegalArgumentException if {@code delay} is null or negative
      */
@@ -53,7 +54,9 @@ public interface Scheduler {
         @Override
         public Cancellable schedule(Duration delay, Runnable task) {
             Checks.notNegative(delay, "delay");
-            var future = executor.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+            // past Long.MAX_VALUE ns (292 years) the delay means "never": saturate rather than overflow
+            long nanos = delay.compareTo(Duration.ofNanos(Long.MAX_VALUE)) >= 0 ? Long.MAX_VALUE : delay.toNanos();
+            var future = executor.schedule(task, nanos, TimeUnit.NANOSECONDS);
             return () -> future.cancel(false);
         }
 

@@ -70,7 +70,13 @@ public final class VirtualClock implements InstantSource, Scheduler {
         }
         Task t;
         synchronized (this) {
-            t = new Task(now.plus(delay), sequence++, task);
+            Instant due;
+            try {
+                due = now.plus(delay);
+            } catch (java.time.DateTimeException | ArithmeticException never) {
+                due = Instant.MAX; // past the end of time: never runs
+            }
+            t = new Task(due, sequence++, task);
             tasks.add(t);
             notifyAll();
         }

@@ -79,17 +79,17 @@ public final class GovernorCtl implements Callable<Integer> {
 
     @Command(name = "restart", description = "Stop then start one service (NAME is its path, e.g. db/pool).")
     int restart(@Parameters(paramLabel = "NAME") String name) {
-        return send("restart " + name, a -> out.println("restarted " + name + " (" + a.get("state") + ")"));
+        return send("restart " + name, a -> out.println(Printable.of("restarted " + name + " (" + a.get("state") + ")")));
     }
 
     @Command(name = "stop", description = "Stop one service for good (no restart).")
     int stop(@Parameters(paramLabel = "NAME") String name) {
-        return send("stop " + name, a -> out.println("stopped " + name + " (" + a.get("state") + ")"));
+        return send("stop " + name, a -> out.println(Printable.of("stopped " + name + " (" + a.get("state") + ")")));
     }
 
     @Command(name = "start", description = "Start a service that was stopped.")
     int start(@Parameters(paramLabel = "NAME") String name) {
-        return send("start " + name, a -> out.println("started " + name + " (" + a.get("state") + ")"));
+        return send("start " + name, a -> out.println(Printable.of("started " + name + " (" + a.get("state") + ")")));
     }
 
     @Command(name = "reload", description = "Run the daemon's reload handler.")
@@ -100,12 +100,12 @@ public final class GovernorCtl implements Callable<Integer> {
     @Command(name = "shutdown", description = "Begin an ordered shutdown of the daemon, bounded by TIMEOUT if given (30s, 500ms, PT1M).")
     int shutdown(@Parameters(paramLabel = "TIMEOUT", arity = "0..1") String limit) {
         return send(limit == null ? "shutdown" : "shutdown " + limit,
-                a -> out.println("shutdown requested" + (a.get("timeout") == null ? "" : " (within " + a.get("timeout") + ")")));
+                a -> out.println(Printable.of("shutdown requested" + (a.get("timeout") == null ? "" : " (within " + a.get("timeout") + ")"))));
     }
 
     @Command(name = "commands", description = "List the commands the daemon itself understands.")
     int commands() {
-        return send("help", a -> ((List<?>) a.get("commands")).forEach(out::println));
+        return send("help", a -> ((List<?>) a.get("commands")).forEach(c -> out.println(Printable.of(c))));
     }
 
     private int send(String line, java.util.function.Consumer<Map<String, Object>> print) {
@@ -132,14 +132,14 @@ public final class GovernorCtl implements Callable<Integer> {
             Map<String, Object> parsed = (Map<String, Object>) Json.parse(raw);
             answer = parsed;
         } catch (RuntimeException e) {
-            err.println("governorctl: the daemon's answer is not a JSON object (" + e.getMessage() + "): " + raw);
+            err.println(Printable.of("governorctl: the daemon's answer is not a JSON object (" + e.getMessage() + "): " + raw));
             return EXIT_ERROR_ANSWER;
         }
         if (json) {
             out.println(raw);
         }
         if (!Boolean.TRUE.equals(answer.get("ok"))) {
-            err.println("governorctl: " + answer.getOrDefault("error", "the daemon refused without a reason"));
+            err.println("governorctl: " + Printable.of(answer.getOrDefault("error", "the daemon refused without a reason")));
             return EXIT_ERROR_ANSWER;
         }
         if (!json) {
@@ -188,7 +188,7 @@ public final class GovernorCtl implements Callable<Integer> {
 
         static String render(Map<String, Object> answer, Instant now, boolean colour) {
             StringBuilder sb = new StringBuilder();
-            sb.append("pid ").append(answer.get("pid"))
+            sb.append("pid ").append(Printable.of(answer.get("pid")))
                     .append("  ").append(Boolean.TRUE.equals(answer.get("ready")) ? "ready" : "NOT ready");
             if (answer.containsKey("healthy")) {
                 sb.append("  ").append(Boolean.TRUE.equals(answer.get("healthy")) ? "healthy" : "UNHEALTHY");
@@ -197,7 +197,7 @@ public final class GovernorCtl implements Callable<Integer> {
                 sb.append("  stopping");
             }
             if (answer.get("summary") != null) {
-                sb.append("  (").append(answer.get("summary")).append(')');
+                sb.append("  (").append(Printable.of(answer.get("summary"))).append(')');
             }
             sb.append('\n');
             List<String[]> rows = new ArrayList<>();
@@ -207,10 +207,10 @@ public final class GovernorCtl implements Callable<Integer> {
                 Map<?, ?> s = (Map<?, ?>) o;
                 String state = String.valueOf(s.get("state"));
                 rows.add(new String[] {
-                        String.valueOf(s.get("name")) + (Boolean.TRUE.equals(s.get("supervisor")) ? "/" : ""),
-                        state,
+                        Printable.of(s.get("name")) + (Boolean.TRUE.equals(s.get("supervisor")) ? "/" : ""),
+                        Printable.of(state),
                         Boolean.TRUE.equals(s.get("ready")) ? "yes" : "no",
-                        String.valueOf(s.get("restarts")),
+                        Printable.of(s.get("restarts")),
                         uptime(state, s.get("startedAt"), now),
                         s.get("lastFailure") == null ? "" : cut(String.valueOf(s.get("lastFailure")), 70)});
             }
@@ -273,7 +273,7 @@ public final class GovernorCtl implements Callable<Integer> {
         }
 
         private static String cut(String s, int max) {
-            String one = s.replace('\n', ' ');
+            String one = Printable.of(s);
             return one.length() <= max ? one : one.substring(0, max - 1) + "…";
         }
     }

@@ -5,6 +5,7 @@ import dev.governor.ServiceInfo;
 import dev.governor.ServiceState;
 import dev.governor.runtime.GovernorHooks;
 import dev.governor.runtime.GovernorRuntime;
+import dev.governor.runtime.internal.Untrusted;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -149,20 +150,25 @@ final class ControlCommands {
                 return new Answer(error("timeout " + quote(arg) + " is not a duration; use e.g. 30s, 500ms, 2m or PT1M"));
             }
         }
+        if (timeout != null && timeout.isZero()) {
+            return new Answer(error("timeout " + quote(arg) + " must be positive: a shutdown needs time to stop the services"));
+        }
         if (gov.stopping()) {
             return new Answer(error("shutdown has already begun"));
+        }
+        if (timeout != null) {
+            try {
+                gov.shutdownTimeout(timeout); // checked and applied before the answer, never after an ok
+            } catch (RuntimeException e) {
+                return new Answer(error("timeout " + quote(arg) + " refused: " + e.getMessage()));
+            }
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("ok", true);
         out.put("command", "shutdown");
         out.put("timeout", timeout == null ? null : timeout.toString());
         Duration bound = timeout;
-        return new Answer(Json.write(out), () -> {
-            if (bound != null) {
-                gov.shutdownTimeout(bound);
-            }
-            gov.requestShutdown("control socket: shutdown" + (bound == null ? "" : " " + bound));
-        });
+        return new Answer(Json.write(out), () -> gov.requestShutdown("control socket: shutdown" + (bound == null ? "" : " " + bound)));
     }
 
     /** {@code 30s}, {@code 500ms}, {@code 2m}, {@code 1h}, a bare number of seconds, or ISO-8601 ({@code PT1M}). */
@@ -194,7 +200,7 @@ final class ControlCommands {
     }
 
     private static String describe(Throwable t) {
-        return t.getMessage() == null ? t.getClass().getName() : t.getClass().getName() + ": " + t.getMessage();
+        return Untrusted.describe(t);
     }
 
     static String error(String message) {

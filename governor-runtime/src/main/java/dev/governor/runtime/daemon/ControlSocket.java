@@ -48,7 +48,10 @@ import org.slf4j.LoggerFactory;
  * {@code shutdown [TIMEOUT]}, {@code help}. Every answer has {@code "ok"}; a failed one an
  * {@code "error"} sentence. Unknown commands and names, garbage and lines longer than
  * {@link #maxLineBytes(int)} (4096 bytes by default; the rest of such a line is read and dropped)
- * get an error answer; the connection stays open and the tree is untouched.
+ * get an error answer; the connection stays open and the tree is untouched. A connection that sends
+ * nothing for {@link #idleTimeout(java.time.Duration)} (30 s by default) is closed, so idle clients
+ * cannot hold the {@link #MAX_CONNECTIONS} slots; an error of {@code accept} (out of descriptors,
+ * say) is logged and retried, never the end of the service.
  *
  * <p>A stale socket file left by a killed process is replaced; one that still answers belongs to
  * a running process, and {@code run} fails with a message saying so.
@@ -62,13 +65,26 @@ public final class ControlSocket implements Service, Stoppable {
     private static final int S_IFMT = 0170000;
     private static final int S_IFSOCK = 0140000;
     private static final java.time.Duration REFUSAL_DRAIN = java.time.Duration.ofSeconds(2);
+    /** Default time a connection may sit without sending a command before it is closed. */
+    public static final java.time.Duration DEFAULT_IDLE_TIMEOUT = java.time.Duration.ofSeconds(30);
+    private static final java.time.Duration ACCEPT_RETRY = java.time.Duration.ofMillis(100);
 
     private final Path path;
     private final Set<Long> allowedUids = new TreeSet<>();
     private int maxLineBytes = DEFAULT_MAX_LINE;
+    private java.time.Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
     private volatile Governor gov;
     private volatile ServerSocketChannel server;
     private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
+    private final java.util.Map<SocketChannel, Activity> activity = new ConcurrentHashMap<>();
+    private final AtomicLong idleClosed = new AtomicLong();
+    private final AtomicLong acceptErrors = new AtomicLong();
+
+    /** When a connection last sent something, and whether a command of it is being answered. */
+    private static final class Activity {
+        volatile long lastNanos = System.nanoTime();
+        volatile boolean busy;
+    }
     private final AtomicLong served = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
 
@@ -102,6 +118,19 @@ public final class ControlSocket implements Service, Stoppable {
             throw new IllegalArgumentException("maxLineBytes must be within 64 and 1048576, was " + max);
         }
         this.maxLineBytes = max;
+        return this;
+    }
+
+    /**
+     * How long a connection may sit without sending a command (or the rest of one) before it is
+     * closed; 30 s by default, 100 ms to 1 h. Idle clients cannot hold the connection slots.
+     */
+    public ControlSocket idleTimeout(java.time.Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.compareTo(java.time.Duration.ofMillis(100)) < 0 || timeout.compareTo(java.time.Duration.ofHours(1)) > 0) {
+            throw new IllegalArgumentException("idleTimeout must be within 100 ms and 1 h, was " + timeout);
+        }
+        this.idleTimeout = timeout;
         return this;
     }
 
@@ -139,9 +168,29 @@ public final class ControlSocket implements Service, Stoppable {
         Object key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
         ctx.log().info("control socket listening at {} (mode 0600, uids {})", path, allowed);
         ctx.markReady();
+        Thread reaper = Thread.ofVirtual().name(ctx.name() + "-idle").start(this::closeIdle);
         try {
+            long lastLogged = 0;
             while (!ctx.stopping()) {
-                SocketChannel conn = ch.accept();
+                SocketChannel conn;
+                try {
+                    conn = ch.accept();
+                } catch (ClosedChannelException e) {
+                    throw e;
+                } catch (IOException e) { // out of descriptors, say: logged and retried, never the end of the service
+                    acceptErrors.incrementAndGet();
+                    long now = System.nanoTime();
+                    if (now - lastLogged > 1_000_000_000L) {
+                        lastLogged = now;
+                        LOG.warn("control socket {}: accept failed ({}); retrying (errors so far: {})", path, e.toString(), acceptErrors.get());
+                    }
+                    try {
+                        Thread.sleep(ACCEPT_RETRY); // not ctx.sleep: out of descriptors, no class may need loading here
+                    } catch (InterruptedException stopping) {
+                        break;                      // a stop interrupts the accepting thread
+                    }
+                    continue;
+                }
                 Thread.ofVirtual().name(ctx.name() + "-conn").start(() -> serve(conn, commands, allowed));
             }
         } catch (ClosedChannelException e) {
@@ -149,6 +198,7 @@ public final class ControlSocket implements Service, Stoppable {
                 throw e;
             }
         } finally {
+            reaper.interrupt();
             ch.close();
             connections.forEach(ControlSocket::closeQuietly);
             try {
@@ -202,8 +252,29 @@ public final class ControlSocket implements Service, Stoppable {
         }
     }
 
+    /** Closes connections that sent nothing for {@link #idleTimeout}, unless a command of theirs is being answered. */
+    private void closeIdle() {
+        while (true) {
+            try {
+                Thread.sleep(Math.max(50, Math.min(1000, idleTimeout.toMillis() / 4)));
+            } catch (InterruptedException stop) {
+                return;
+            }
+            long limit = idleTimeout.toNanos();
+            long now = System.nanoTime();
+            activity.forEach((conn, a) -> {
+                if (!a.busy && now - a.lastNanos > limit) {
+                    idleClosed.incrementAndGet();
+                    closeQuietly(conn);
+                }
+            });
+        }
+    }
+
     private void serve(SocketChannel conn, ControlCommands commands, Set<Long> allowed) {
         connections.add(conn);
+        Activity act = new Activity();
+        activity.put(conn, act);
         try (conn) {
             long uid = peerUid(conn);
             if (!allowed.contains(uid)) {
@@ -218,14 +289,17 @@ public final class ControlSocket implements Service, Stoppable {
                 return;
             }
             served.incrementAndGet();
-            LineReader lines = new LineReader(conn, maxLineBytes);
+            LineReader lines = new LineReader(conn, maxLineBytes, act);
             for (LineReader.Line line; (line = lines.next()) != null; ) {
+                act.busy = true;
                 ControlCommands.Answer answer = line.overlong()
                         ? new ControlCommands.Answer(ControlCommands.error("line of " + line.bytes() + " bytes is longer than the limit of "
                                 + maxLineBytes + " bytes"))
                         : commands.answer(line.text());
                 send(conn, answer.json());
                 answer.afterSent().run();
+                act.lastNanos = System.nanoTime();
+                act.busy = false;
             }
         } catch (IOException e) {
             // the client went away, or we are stopping
@@ -233,6 +307,7 @@ public final class ControlSocket implements Service, Stoppable {
             LOG.warn("control socket {}: connection ended by {}", path, e.toString(), e);
         } finally {
             connections.remove(conn);
+            activity.remove(conn);
         }
     }
 
@@ -291,10 +366,16 @@ public final class ControlSocket implements Service, Stoppable {
         }
     }
 
+    /** Accept errors met so far (each logged, at most once a second, and retried). */
+    long acceptErrors() {
+        return acceptErrors.get();
+    }
+
     @Override
     public String toString() {
         return "ControlSocket[" + path + (server != null && server.isOpen() ? ", listening" : "") + ", connections=" + connections.size()
-                + ", served=" + served.get() + ", refused=" + refused.get() + "]";
+                + ", served=" + served.get() + ", refused=" + refused.get() + ", idleClosed=" + idleClosed.get()
+                + ", acceptErrors=" + acceptErrors.get() + "]";
     }
 
     /** Lines of at most {@code max} bytes; a longer line is consumed up to its end and reported as overlong. */
@@ -305,10 +386,16 @@ public final class ControlSocket implements Service, Stoppable {
         private final int max;
         private final ByteBuffer buf = ByteBuffer.allocate(8192);
         private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+        private final Activity activity;
 
         LineReader(SocketChannel ch, int max) {
+            this(ch, max, null);
+        }
+
+        LineReader(SocketChannel ch, int max, Activity activity) {
             this.ch = ch;
             this.max = max;
+            this.activity = activity;
             buf.flip();
         }
 
@@ -335,6 +422,9 @@ public final class ControlSocket implements Service, Stoppable {
                 buf.clear();
                 int n = ch.read(buf);
                 buf.flip();
+                if (n > 0 && activity != null) {
+                    activity.lastNanos = System.nanoTime();
+                }
                 if (n < 0) {
                     return null;
                 }

@@ -33,7 +33,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * <ul>
  *   <li>A live lock held by another process: {@link AlreadyRunningException}, "already running as
  *       pid N (path)", at once.
- *   <li>A file nobody holds locked (its process died without cleaning up): stale, taken over.
+ *   <li>A file nobody holds write-locked (its process died without cleaning up): stale, taken
+ *       over, even while other processes (of any uid: the file is readable) hold read locks on it.
+ *       Liveness is decided one way, here and in {@link #runningPid}: a write lock is held.
  *   <li>A path that is a symbolic link: refused, never followed.
  * </ul>
  *
@@ -165,18 +167,40 @@ public final class PidFile implements AutoCloseable {
             } catch (OverlappingFileLockException e) {
                 throw new AlreadyRunningException(ProcessHandle.current().pid(), path);
             }
-            if (stale == null) {
+            if (stale == null && heldByWriter(existing)) {
                 throw new AlreadyRunningException(readPid(existing), path);
             }
+            // stale == null here: only read locks are held (any uid may read-lock a 0644 file); as
+            // runningPid decides, nobody runs: a reader cannot keep the daemon from starting
             if (!before.equals(fileKey(path))) {
                 return false; // replaced or removed between our look and our lock: look again
             }
-            // we hold the stale file's lock, so nobody else can take it over: replace it with ours
+            // we hold the stale file's lock (or only readers do), so no other daemon holds it: replace it with ours
             Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             return true;
         } catch (NoSuchFileException gone) {
             return false;
         }
+    }
+
+    /**
+     * True when a process holds a write lock on the file: the one test of liveness, used by both
+     * {@link #acquire} and {@link #runningPid}. A shared probe is refused only by a write lock, and
+     * only a process that can write the file (its owner) can take one; read locks, which anyone
+     * who may read the file can take, do not make it live.
+     */
+    private static boolean heldByWriter(FileChannel ch) throws IOException {
+        FileLock probe;
+        try {
+            probe = ch.tryLock(0, Long.MAX_VALUE, true);
+        } catch (OverlappingFileLockException e) {
+            return true; // held by this JVM through another object: live
+        }
+        if (probe == null) {
+            return true;
+        }
+        probe.release();
+        return false;
     }
 
     private static void refuseLink(Path path) {
@@ -227,14 +251,7 @@ public final class PidFile implements AutoCloseable {
         }
         refuseLink(abs);
         try (FileChannel ch = FileChannel.open(abs, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-            FileLock probe;
-            try {
-                probe = ch.tryLock(0, Long.MAX_VALUE, true);
-            } catch (OverlappingFileLockException e) {
-                probe = null; // held by this JVM through another object: treat as live
-            }
-            if (probe != null) {
-                probe.release();
+            if (!heldByWriter(ch)) {
                 return OptionalLong.empty();
             }
             long pid = readPid(ch);

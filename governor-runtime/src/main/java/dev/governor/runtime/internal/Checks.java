@@ -1,6 +1,7 @@
 package dev.governor.runtime.internal;
 
 import java.time.Duration;
+import java.time.Instant;
 
 /** Argument checks whose messages name the argument, the value and the rule. */
 final class Checks {
@@ -22,6 +23,15 @@ final class Checks {
             throw new IllegalArgumentException(what + " must be positive, was " + d);
         }
         return d;
+    }
+
+    /** {@code at + d}, or {@link Instant#MAX} when that is past the end of time ("forever"). */
+    static Instant plusSaturated(Instant at, Duration d) {
+        try {
+            return at.plus(d);
+        } catch (java.time.DateTimeException | ArithmeticException tooFar) {
+            return d.isNegative() ? Instant.MIN : Instant.MAX;
+        }
     }
 
     static String childName(String name) {

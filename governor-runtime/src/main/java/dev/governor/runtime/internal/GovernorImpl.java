@@ -33,6 +33,8 @@ import java.util.concurrent.locks.LockSupport;
  * around it: readiness, the shutdown sequence, signals, extensions and the final report.
  */
 public final class GovernorImpl implements Governor {
+    /** The least time listeners are given to hear the last events once the services have stopped. */
+    private static final Duration FINAL_FLUSH = Duration.ofMillis(500);
     private final GovernorOptions options;
     private final Tree tree;
     private final SupervisorImpl root;
@@ -49,6 +51,8 @@ public final class GovernorImpl implements Governor {
     private boolean signalsCaught;
     private volatile boolean shutdownBegun;
     private boolean signalledShutdown;
+    private String lastSignal;       // the INT or TERM that began the shutdown, and when
+    private long lastSignalNanos;
     private volatile boolean rootReady;
     private boolean everReady;   // logging only: the governor thread's
     private Instant lastReadinessLog;  // logging only: when a readiness change was last logged at INFO
@@ -190,7 +194,7 @@ public final class GovernorImpl implements Governor {
             } catch (VirtualMachineError e) {
                 throw e;
             } catch (Throwable e) {
-                Tree.LOG.error("extension {} failed to install; the governor runs without it", p.type().getName(), e);
+                Tree.LOG.error("extension {} failed to install; the governor runs without it", p.type().getName(), Untrusted.loggable(e));
             }
         }
     }
@@ -380,13 +384,15 @@ public final class GovernorImpl implements Governor {
             return;
         }
         Thread.ofVirtual().name("governor-shutdown").start(() -> {
-            tree.bus.flush(); // listeners (systemd STOPPING=1, /readyz) hear of it before anything stops
+            // systemd (STOPPING=1) and /readyz hear of it before anything stops; a slow listener of
+            // the user's is not waited for, and nothing is waited for longer than the shutdown bound
+            tree.bus.flushLifecycle(shutdownTimeout);
             Duration drain = options.drainDelay();
             if (!drain.isZero()) {
                 Tree.LOG.info("draining for {} ms before stopping services", drain.toMillis());
                 new Run(tree, null, null, "", 0).sleep(drain);
             }
-            tree.setShutdownDeadline(tree.now().plus(shutdownTimeout));
+            tree.setShutdownDeadline(Checks.plusSaturated(tree.now(), shutdownTimeout));
             rootRun.cancel();
         });
     }
@@ -411,12 +417,17 @@ public final class GovernorImpl implements Governor {
         Tree.LOG.info("governor stopped in {} ms, exit code {}{}", report.duration().toMillis(), report.exitCode(),
                 report.unstopped().isEmpty() ? "" : ", unstopped: " + report.unstopped());
         tree.bus.lifecycle(l -> l.stopped(report));
-        tree.bus.flush();
+        Duration left = tree.shutdownTimeLeft();
+        tree.bus.flush(left == null || left.compareTo(FINAL_FLUSH) < 0 ? FINAL_FLUSH : left); // listeners hear the end, within the bound
         Signals.unregister(this);
         terminated.complete(report);
     }
 
-    /** Called by the signal handler: a second INT/TERM during shutdown ends the process at once. */
+    /**
+     * Called by the signal handler: a second INT/TERM during shutdown ends the process at once,
+     * unless it is the same signal within {@link Signals#SAME_REQUEST_NANOS} of the first (one
+     * request delivered twice, as timeout(1) does to the pid and then its process group).
+     */
     void onSignal(String signal, int number) {
         switch (signal) {
             case "HUP" -> {
@@ -428,9 +439,17 @@ public final class GovernorImpl implements Governor {
             }
             default -> {
                 boolean second;
+                long now = System.nanoTime();
                 synchronized (this) {
+                    if (signalledShutdown && signal.equals(lastSignal) && now - lastSignalNanos < Signals.SAME_REQUEST_NANOS) {
+                        Tree.LOG.info("SIG{} again within {} ms: the same request (timeout(1) signals the pid, then its group)",
+                                signal, Signals.SAME_REQUEST_NANOS / 1_000_000);
+                        return;
+                    }
                     second = signalledShutdown;
                     signalledShutdown = true;
+                    lastSignal = signal;
+                    lastSignalNanos = now;
                 }
                 if (second && !terminated.isDone()) {
                     Tree.LOG.error("second SIG{} during shutdown: exiting now with {}", signal, 128 + number);
@@ -465,7 +484,7 @@ public final class GovernorImpl implements Governor {
             throw e;
         } catch (Throwable e) {
             ok = false;
-            Tree.LOG.error("reload failed; the running services are kept", e);
+            Tree.LOG.error("reload failed; the running services are kept", Untrusted.loggable(e));
         }
         boolean result = ok;
         tree.bus.lifecycle(l -> l.reloadEnded(result));

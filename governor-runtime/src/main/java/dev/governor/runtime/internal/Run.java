@@ -24,7 +24,28 @@ final class Run implements ServiceCtx, Runnable {
 
     private volatile boolean cancelled;
     private Object waiters;          // guarded by this: null, a Thread, or a List<Thread>
-    private volatile boolean ownWait; // the run's own thread waits on this ctx (awaitStop, sleep)
+    /**
+     * The handshake between the run's own thread and its stopper, which interrupts the thread only
+     * when it is not waiting on its ctx: one CAS-guarded state, so that the two always agree.
+     * NONE: in the user's code; PARKED: in awaitStop/sleep (cancel wakes it); DONE: it saw the
+     * cancellation in a ctx wait, never to be interrupted for it; INTERRUPTING/INTERRUPTED: the
+     * stopper claimed the interrupt (and delivered it).
+     */
+    private volatile int ownState;
+    private static final int NONE = 0;
+    private static final int PARKED = 1;
+    private static final int DONE = 2;
+    private static final int INTERRUPTING = 3;
+    private static final int INTERRUPTED = 4;
+    private static final java.lang.invoke.VarHandle OWN_STATE;
+
+    static {
+        try {
+            OWN_STATE = java.lang.invoke.MethodHandles.lookup().findVarHandle(Run.class, "ownState", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     private Runnable onCancel;       // guarded by this
     private boolean readyMarked;     // guarded by this
 
@@ -77,7 +98,7 @@ final class Run implements ServiceCtx, Runnable {
             callback = onCancel;
             onCancel = null;
         }
-        if (ownWait) {           // read after 'cancelled' was written: see addWaiter
+        if (ownState == PARKED) { // read after 'cancelled' was written: see addWaiter
             LockSupport.unpark(thread);
         }
         if (toWake instanceof Thread t) {
@@ -106,6 +127,9 @@ final class Run implements ServiceCtx, Runnable {
     public boolean sleep(Duration duration) {
         Checks.notNegative(duration, "sleep duration");
         if (cancelled) {
+            if (isCurrentThread()) {
+                ownStopSeen();
+            }
             return true;
         }
         if (duration.isZero()) {
@@ -184,6 +208,9 @@ final class Run implements ServiceCtx, Runnable {
     @Override
     public void awaitStop() throws InterruptedException {
         if (cancelled) {
+            if (isCurrentThread()) {
+                ownStopSeen(); // returns on the stop: what follows is cleanup, not to be interrupted
+            }
             return;
         }
         Thread me = Thread.currentThread();
@@ -247,9 +274,46 @@ final class Run implements ServiceCtx, Runnable {
         }
     }
 
-    /** True while the run's own thread is parked in {@link #awaitStop()} or {@link #sleep}: cancel wakes it. */
-    boolean waitingOnCtx() {
-        return ownWait;
+    /**
+     * Called by the stopper after {@link #cancel()}: true if it is to interrupt the run's thread
+     * (then it must call {@link #interruptDelivered()}), false when the thread waits on its ctx or
+     * already returned from that wait on the cancellation (cancel woke it; what follows is its
+     * cleanup, which is never interrupted).
+     */
+    boolean claimInterrupt() {
+        return OWN_STATE.compareAndSet(this, NONE, INTERRUPTING);
+    }
+
+    /** The stopper's interrupt (claimed with {@link #claimInterrupt()}) was delivered, or will not be. */
+    void interruptDelivered() {
+        ownState = INTERRUPTED;
+    }
+
+    /**
+     * The own thread saw the cancellation in a ctx wait. If the stopper claimed the interrupt
+     * before (the thread was in the user's code as the stop came), the interrupt is taken back
+     * once delivered: the stop it stood for has been seen, and the cleanup that follows must run
+     * uninterrupted.
+     */
+    private void ownStopSeen() {
+        while (true) {
+            int s = ownState;
+            if (s == DONE) {
+                return;
+            }
+            if (s == NONE || s == PARKED) {
+                if (OWN_STATE.compareAndSet(this, s, DONE)) {
+                    return;
+                }
+                continue;
+            }
+            while (ownState == INTERRUPTING) {
+                Thread.onSpinWait(); // the stopper is between its claim and Thread.interrupt(): nanoseconds
+            }
+            Thread.interrupted();
+            ownState = DONE;
+            return;
+        }
     }
 
     /** True when the calling thread is this run's own thread. */
@@ -290,13 +354,13 @@ final class Run implements ServiceCtx, Runnable {
 
     /**
      * Registers a thread to be unparked by {@link #cancel()}. The run's own thread, the usual and
-     * hot case (a million parked services), takes no lock: it writes {@code ownWait} and then
+     * hot case (a million parked services), takes no lock: it writes {@code ownState} and then
      * reads {@code cancelled}, while cancel() writes {@code cancelled} and then reads
-     * {@code ownWait}; with both volatile, one of the two always sees the other.
+     * {@code ownState}; with both volatile, one of the two always sees the other.
      */
     private void addWaiter(Thread t) {
         if (t == thread) {
-            ownWait = true;
+            OWN_STATE.compareAndSet(this, NONE, PARKED); // else DONE or claimed: cancelled is set, no park follows
             return;
         }
         synchronized (this) {
@@ -317,7 +381,11 @@ final class Run implements ServiceCtx, Runnable {
 
     private void removeWaiter(Thread t) {
         if (t == thread) {
-            ownWait = false;
+            if (cancelled) {
+                ownStopSeen();
+            } else {
+                OWN_STATE.compareAndSet(this, PARKED, NONE);
+            }
             return;
         }
         synchronized (this) {

@@ -16,6 +16,8 @@ final class Signals {
     private static final Logger LOG = LoggerFactory.getLogger("dev.governor");
     private static final List<GovernorImpl> GOVERNORS = new CopyOnWriteArrayList<>();
     private static final String[] HANDLED = {"INT", "TERM", "HUP"};
+    /** A repeat of the same signal within this window is the same request, not an escalation. */
+    static final long SAME_REQUEST_NANOS = 500_000_000L;
     private static boolean installed;
 
     private Signals() {}

@@ -9,10 +9,14 @@ final class StopServiceFinder {
     private StopServiceFinder() {}
 
     static Found find(Throwable t) {
-        for (int depth = 0; t != null && depth < 16; depth++, t = t.getCause()) {
-            if (t instanceof StopService s) {
-                return new Found(s.reason());
+        try {
+            for (int depth = 0; t != null && depth < 16; depth++, t = t.getCause()) {
+                if (t instanceof StopService s) {
+                    return new Found(s.reason());
+                }
             }
+        } catch (Throwable broken) { // a user's getCause() (or a StopService subclass) that throws: not a stop
+            return null;
         }
         return null;
     }

@@ -378,17 +378,17 @@ final class SupervisorLoop {
         if (f instanceof VirtualMachineError fatal) {
             c.lastFailure = fatal;
             c.publish();
-            Tree.LOG.error("{} died of a fatal error{}; it is not restarted", c.path(), during, fatal);
+            Tree.LOG.error("{} died of a fatal error{}; it is not restarted", c.path(), during, Untrusted.loggable(fatal));
             t.publish(new GovernorEvent.Failed(c.path(), at, fatal));
             if (t.options.fatalErrorsShutDown()) {
-                t.beginShutdown("fatal error in " + c.path() + ": " + fatal, t.options.fatalExitCode(), fatal);
+                t.beginShutdown("fatal error in " + c.path() + ": " + Untrusted.describe(fatal), t.options.fatalExitCode(), fatal);
             }
             return Outcome.FATAL;
         }
         if (f != null) {
             c.lastFailure = f;
             c.publish();
-            Tree.LOG.error("{} failed (attempt {}){}", c.path(), r.attempt(), during, f);
+            Tree.LOG.error("{} failed (attempt {}){}", c.path(), r.attempt(), during, Untrusted.loggable(f));
             t.publish(new GovernorEvent.Failed(c.path(), at, f));
             return Outcome.FAILED;
         }
@@ -577,14 +577,18 @@ final class SupervisorLoop {
                 try {
                     s.stop();
                 } catch (Throwable e) {
-                    Tree.LOG.warn("{}: Stoppable.stop() threw; stopping goes on", c.path(), e);
+                    Tree.LOG.warn("{}: Stoppable.stop() threw; stopping goes on", c.path(), Untrusted.loggable(e));
                 }
             });
         }
-        if (!c.isSupervisor() && !r.waitingOnCtx()) {  // a thread parked on its ctx was woken by cancel()
-            Thread th = r.thread;
-            if (th != null) {
-                th.interrupt();
+        if (!c.isSupervisor() && r.claimInterrupt()) {  // a thread parked on its ctx was woken by cancel()
+            try {
+                Thread th = r.thread;
+                if (th != null) {
+                    th.interrupt();
+                }
+            } finally {
+                r.interruptDelivered();
             }
         }
     }

@@ -1,8 +1,5 @@
 package dev.governor.runtime.metrics;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
-import com.sun.net.httpserver.HttpServer;
 import dev.governor.Governor;
 import dev.governor.Service;
 import dev.governor.ServiceConfig;
@@ -14,7 +11,6 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetAddress;
@@ -25,15 +21,21 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.Set;
 import java.util.zip.GZIPOutputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP face of a governor, itself a governed {@link Service}: a JDK {@link HttpServer} whose
- * requests each run on a virtual thread, on loopback by default.
+ * The HTTP face of a governor, itself a governed {@link Service}: a small HTTP/1.1 server whose
+ * requests each run on a virtual thread, on loopback by default, with every resource bounded
+ * (request head size and time, whole-exchange time, connections) so that clients that go away,
+ * trickle or never read cannot cost it a descriptor or a thread for long.
+ *
+ * <p>Only requests whose {@code Host} header names this endpoint's address or a loopback name
+ * ({@code localhost}, {@code 127.0.0.1}, {@code [::1]}), an IP address, or a name given to
+ * {@link Builder#allowHost} are served (421 otherwise): a web page cannot read {@code /status.json}
+ * through DNS rebinding. Every answer carries {@code X-Content-Type-Options: nosniff}.
  *
  * <pre>{@code
  * GovernorEndpoint.builder(gov).port(9464).aggregateChildrenOf("workers").build().addTo(gov, "http-metrics");
@@ -58,7 +60,7 @@ import org.slf4j.LoggerFactory;
  * add it with {@link #addTo} (which sets {@code readyOnStart(false)}) first, so that it stops last
  * and the probes answer throughout the shutdown.
  */
-public final class GovernorEndpoint implements Service {
+public final class GovernorEndpoint implements Service, dev.governor.Stoppable {
     private static final Logger LOG = LoggerFactory.getLogger(GovernorEndpoint.class);
     static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
     static final String OPENMETRICS_TEXT = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -69,7 +71,10 @@ public final class GovernorEndpoint implements Service {
     private final PrometheusMeterRegistry registry;
     private final InetSocketAddress address;
     private final String title;
-    private HttpServer bound; // bound, not yet serving; under this
+    private final Set<String> allowedHosts;
+    private final boolean anyHost;
+    private HttpListener bound; // bound, not yet serving; under this
+    private volatile HttpListener serving;
     private volatile int port;
 
     private GovernorEndpoint(Builder b, GovernorMetrics metrics, PrometheusMeterRegistry registry) {
@@ -78,8 +83,10 @@ public final class GovernorEndpoint implements Service {
         this.metrics = metrics;
         this.registry = registry;
         this.title = b.title;
+        this.allowedHosts = Set.copyOf(b.allowedHosts);
+        this.anyHost = b.anyHost;
         this.bound = bind(new InetSocketAddress(b.host, b.port));
-        this.port = bound.getAddress().getPort();
+        this.port = bound.port();
         this.address = new InetSocketAddress(b.host, port);
     }
 
@@ -121,33 +128,73 @@ public final class GovernorEndpoint implements Service {
 
     @Override
     public void run(ServiceCtx ctx) throws Exception {
-        HttpServer server;
+        HttpListener server;
         synchronized (this) {
             server = bound != null ? bound : bind(address); // a restart binds the same port again
             bound = null;
+            serving = server;
         }
-        ExecutorService requests = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name(ctx.name() + "-http-", 0).factory());
         try {
-            server.setExecutor(requests);
-            server.createContext("/metrics", get(this::metrics));
-            server.createContext("/healthz", get(this::healthz));
-            server.createContext("/readyz", get(this::readyz));
-            server.createContext("/status.json", get(this::statusJson));
-            server.createContext("/status", get(this::statusPage));
-            server.createContext("/", get(this::index));
-            server.start();
+            if (ctx.stopping()) {
+                return;
+            }
             ctx.log().info("serving /metrics, /healthz, /readyz and /status at {}", uri());
             ctx.markReady();
-            ctx.awaitStop();
+            server.serve(ctx.name() + "-http-", this::hostAllowed, get(this::route));
         } finally {
-            server.stop(0);
-            requests.close();
+            server.close();
+            serving = null;
         }
     }
 
-    private static HttpServer bind(InetSocketAddress address) {
+    @Override
+    public void stop() {
+        HttpListener s = serving;
+        if (s != null) {
+            s.close();
+        }
+    }
+
+    /** Whether a request's {@code Host} may be served: see the class comment. */
+    boolean hostAllowed(String hostHeader) {
+        if (anyHost || hostHeader == null) {
+            return true; // HTTP/1.0 without Host: no browser sends that
+        }
+        String host = hostHeader.strip().toLowerCase(java.util.Locale.ROOT);
+        if (host.startsWith("[")) {
+            int close = host.indexOf(']');
+            return close > 0 && (close == host.length() - 1 || host.charAt(close + 1) == ':'); // an IPv6 literal
+        }
+        int colon = host.lastIndexOf(':');
+        if (colon >= 0) {
+            host = host.substring(0, colon);
+        }
+        if (host.equals("localhost") || host.endsWith(".localhost") || allowedHosts.contains(host)) {
+            return true;
+        }
+        return host.matches("\\d{1,3}(\\.\\d{1,3}){3}"); // an IPv4 literal: rebinding needs a name
+    }
+
+    private void route(HttpListener.Exchange exchange) throws IOException {
+        String path = exchange.uri.getPath() == null ? "" : exchange.uri.getPath();
+        if (path.equals("/metrics") || path.startsWith("/metrics/")) {
+            metrics(exchange);
+        } else if (path.equals("/healthz") || path.startsWith("/healthz/")) {
+            healthz(exchange);
+        } else if (path.equals("/readyz") || path.startsWith("/readyz/")) {
+            readyz(exchange);
+        } else if (path.startsWith("/status.json")) {
+            statusJson(exchange);
+        } else if (path.startsWith("/status")) {
+            statusPage(exchange);
+        } else {
+            index(exchange);
+        }
+    }
+
+    private static HttpListener bind(InetSocketAddress address) {
         try {
-            return HttpServer.create(address, 0);
+            return new HttpListener(address);
         } catch (BindException e) {
             throw new IllegalStateException("cannot listen on " + describe(address) + ": " + e.getMessage()
                     + " (port " + address.getPort() + " is in use or not allowed); choose another port, or 0 for any free one", e);
@@ -163,93 +210,87 @@ public final class GovernorEndpoint implements Service {
     // ---- handlers -------------------------------------------------------------------------------
 
     private interface Handler {
-        void handle(HttpExchange exchange) throws IOException;
+        void handle(HttpListener.Exchange exchange) throws IOException;
     }
 
-    private HttpHandler get(Handler handler) {
+    private HttpListener.Handler get(Handler handler) {
         return exchange -> {
-            try (exchange) {
-                String method = exchange.getRequestMethod();
+            try {
+                String method = exchange.method;
                 if (!method.equals("GET") && !method.equals("HEAD")) {
-                    exchange.getResponseHeaders().set("Allow", "GET, HEAD");
+                    exchange.setHeader("Allow", "GET, HEAD");
                     send(exchange, 405, "text/plain; charset=utf-8", bytes("method " + method + " not allowed; use GET\n"));
                     return;
                 }
                 handler.handle(exchange);
             } catch (IOException e) {
-                LOG.debug("client went away during {}", exchange.getRequestURI(), e);
+                LOG.debug("client went away during {}", exchange.uri, e);
             } catch (RuntimeException e) {
-                LOG.warn("{} failed", exchange.getRequestURI(), e);
+                LOG.warn("{} failed", exchange.uri, e);
             }
         };
     }
 
-    private void metrics(HttpExchange exchange) throws IOException {
-        String accept = exchange.getRequestHeaders().getFirst("Accept");
+    private void metrics(HttpListener.Exchange exchange) throws IOException {
+        String accept = exchange.header("Accept");
         String contentType = accept != null && accept.contains("application/openmetrics-text") ? OPENMETRICS_TEXT : PROMETHEUS_TEXT;
         ByteArrayOutputStream body = new ByteArrayOutputStream(64 * 1024);
         registry.scrape(body, contentType);
         send(exchange, 200, contentType, body.toByteArray());
     }
 
-    private void healthz(HttpExchange exchange) throws IOException {
+    private void healthz(HttpListener.Exchange exchange) throws IOException {
         boolean healthy = hooks.healthy();
         send(exchange, healthy ? 200 : 503, "text/plain; charset=utf-8",
                 bytes((healthy ? "healthy: " : "unhealthy: ") + hooks.statusLine() + "\n"));
     }
 
-    private void readyz(HttpExchange exchange) throws IOException {
+    private void readyz(HttpListener.Exchange exchange) throws IOException {
         boolean stopping = governor.stopping();
         boolean ready = !stopping && governor.isReady();
         String why = stopping ? "shutting down" : ready ? "ready" : "not ready";
         send(exchange, ready ? 200 : 503, "text/plain; charset=utf-8", bytes(why + ": " + hooks.statusLine() + "\n"));
     }
 
-    private void statusJson(HttpExchange exchange) throws IOException {
-        exchange.getResponseHeaders().set("Cache-Control", "no-store");
+    private void statusJson(HttpListener.Exchange exchange) throws IOException {
+        exchange.setHeader("Cache-Control", "no-store");
         send(exchange, 200, "application/json; charset=utf-8", bytes(StatusPage.json(governor, hooks, metrics.refresh())));
     }
 
-    private void statusPage(HttpExchange exchange) throws IOException {
-        if (!exchange.getRequestURI().getPath().equals("/status")) {
+    private void statusPage(HttpListener.Exchange exchange) throws IOException {
+        if (!exchange.uri.getPath().equals("/status")) {
             notFound(exchange);
             return;
         }
         send(exchange, 200, "text/html; charset=utf-8", bytes(StatusPage.html(title)));
     }
 
-    private void index(HttpExchange exchange) throws IOException {
-        if (!exchange.getRequestURI().getPath().equals("/")) {
+    private void index(HttpListener.Exchange exchange) throws IOException {
+        if (!exchange.uri.getPath().equals("/")) {
             notFound(exchange);
             return;
         }
-        exchange.getResponseHeaders().set("Location", "/status");
+        exchange.setHeader("Location", "/status");
         send(exchange, 302, "text/plain; charset=utf-8", bytes("see /status, /metrics, /healthz, /readyz\n"));
     }
 
-    private static void notFound(HttpExchange exchange) throws IOException {
+    private static void notFound(HttpListener.Exchange exchange) throws IOException {
         send(exchange, 404, "text/plain; charset=utf-8",
-                bytes("no " + exchange.getRequestURI().getPath() + " here; try /status, /metrics, /healthz, /readyz\n"));
+                bytes("no " + exchange.uri.getPath() + " here; try /status, /metrics, /healthz, /readyz\n"));
     }
 
-    private static void send(HttpExchange exchange, int status, String contentType, byte[] body) throws IOException {
-        exchange.getResponseHeaders().set("Content-Type", contentType);
-        String encoding = exchange.getRequestHeaders().getFirst("Accept-Encoding");
+    private static void send(HttpListener.Exchange exchange, int status, String contentType, byte[] body) throws IOException {
+        exchange.setHeader("Content-Type", contentType);
+        String encoding = exchange.header("Accept-Encoding");
         if (body.length > 1024 && encoding != null && encoding.contains("gzip")) {
             ByteArrayOutputStream zipped = new ByteArrayOutputStream(body.length / 4);
             try (GZIPOutputStream gz = new GZIPOutputStream(zipped)) {
                 gz.write(body);
             }
             body = zipped.toByteArray();
-            exchange.getResponseHeaders().set("Content-Encoding", "gzip");
+            exchange.setHeader("Content-Encoding", "gzip");
         }
-        boolean head = exchange.getRequestMethod().equals("HEAD");
-        exchange.sendResponseHeaders(status, head ? -1 : body.length == 0 ? -1 : body.length);
-        if (!head && body.length > 0) {
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(body);
-            }
-        }
+        exchange.send(status, contentType, body);
     }
 
     private static byte[] bytes(String s) {
@@ -272,6 +313,8 @@ public final class GovernorEndpoint implements Service {
         private final List<String> pools = new ArrayList<>();
         private boolean jvmMetrics = true;
         private String title = "Governor";
+        private final java.util.Set<String> allowedHosts = new java.util.HashSet<>();
+        private boolean anyHost;
 
         private Builder(Governor governor, GovernorHooks hooks) {
             this.governor = governor;
@@ -319,6 +362,25 @@ public final class GovernorEndpoint implements Service {
         /** Default true: JVM meters (memory, GC, threads, virtual threads, classes, CPU, uptime, file descriptors). */
         public Builder jvmMetrics(boolean on) {
             this.jvmMetrics = on;
+            return this;
+        }
+
+        /**
+         * Also serve requests whose {@code Host} is {@code name} (a DNS name this endpoint is reached
+         * by, e.g. a pod's service name). Loopback names and IP addresses are always served.
+         */
+        public Builder allowHost(String name) {
+            Objects.requireNonNull(name, "name");
+            if (name.isBlank() || name.contains("/") || name.contains(" ")) {
+                throw new IllegalArgumentException("allowHost(\"" + name + "\"): a host name has no blanks or slashes");
+            }
+            allowedHosts.add(name.strip().toLowerCase(java.util.Locale.ROOT));
+            return this;
+        }
+
+        /** Serve whatever {@code Host} a request names (behind a proxy that checks it). Off by default. */
+        public Builder allowAnyHost() {
+            this.anyHost = true;
             return this;
         }
 

@@ -4,6 +4,7 @@ import dev.governor.Governor;
 import dev.governor.ServiceInfo;
 import dev.governor.ServiceState;
 import dev.governor.runtime.GovernorHooks;
+import dev.governor.runtime.internal.Untrusted;
 import java.time.Duration;
 import java.util.Locale;
 
@@ -55,7 +56,7 @@ final class StatusPage {
                 .append(",\"lastFailure\":");
         if (info.lastFailure().isPresent()) {
             Throwable t = info.lastFailure().get();
-            string(out, t.getMessage() == null ? t.getClass().getName() : t.getClass().getName() + ": " + t.getMessage());
+            string(out, Untrusted.describe(t));
         } else {
             out.append("null");
         }

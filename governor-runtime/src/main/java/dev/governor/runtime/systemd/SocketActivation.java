@@ -87,6 +87,7 @@ public final class SocketActivation {
 
     /** The process-wide view of what systemd passed, read (and removed from the environment) on first use. */
     public static SocketActivation fromEnvironment() {
+        ListenFdsSnapshot.take();
         return FromEnvironment.INSTANCE;
     }
 
@@ -118,14 +119,27 @@ public final class SocketActivation {
             }
         } else {
             int n = parseCount(fdsVar, problems);
+            List<String> overstated = new ArrayList<>(); // one warning for all that LISTEN_FDS overstates
+            if (n > ListenFdsSnapshot.MAX_FDS) {
+                overstated.add("more than any service is passed (only the first " + ListenFdsSnapshot.MAX_FDS + " are looked at)");
+                n = ListenFdsSnapshot.MAX_FDS;
+            }
             if (n > 0 && checkPid(pidVar, pid, problems)) {
+                // only the real process environment was snapshotted before anything bound; a test's own numbering is taken as given
+                Map<Integer, String> before = firstFd == FIRST_FD && env == System.getenv() ? ListenFdsSnapshot.sockets() : null;
                 String[] names = names(namesVar, n, problems);
+                List<Integer> absent = new ArrayList<>();
+                List<Integer> ours = new ArrayList<>();
                 for (int i = 0; i < n; i++) {
                     int fd = firstFd + i;
                     try {
                         SocketKind kind = SocketKind.of(fd);
                         if (!kind.socket()) {
-                            problems.add("inherited fd " + fd + " (\"" + names[i] + "\") is not a socket: ignored");
+                            absent.add(fd);
+                            continue;
+                        }
+                        if (before != null && !Objects.equals(before.get(fd), ListenFdsSnapshot.inode(fd))) {
+                            ours.add(fd); // opened by this JVM after it started: never inherited
                             continue;
                         }
                         Posix.setCloseOnExec(fd);
@@ -135,6 +149,15 @@ public final class SocketActivation {
                         problems.add("inherited fd " + fd + " (\"" + names[i] + "\") is unusable: " + e.getMessage());
                     }
                 }
+                if (!absent.isEmpty()) {
+                    overstated.add(absent.size() + " of the " + n + " descriptors looked at are not open sockets (" + fdList(absent) + ")");
+                }
+                if (!ours.isEmpty()) {
+                    overstated.add(ours.size() + " are sockets this process opened itself, not inherited (" + fdList(ours) + ")");
+                }
+            }
+            if (!overstated.isEmpty()) {
+                problems.add("LISTEN_FDS=" + fdsVar + ": " + String.join("; ", overstated) + ": ignored; LISTEN_FDS overstates what was passed");
             }
         }
         problems.forEach(p -> log.warn("socket activation: {}", p));
@@ -142,6 +165,12 @@ public final class SocketActivation {
             log.info("socket activation: inherited {}", inherited);
         }
         return new SocketActivation(notify, inherited, kinds, problems);
+    }
+
+    /** "fd 5, 6, 7 and 12 more": a few numbers, however many there are. */
+    private static String fdList(List<Integer> fds) {
+        String head = fds.stream().limit(5).map(String::valueOf).collect(java.util.stream.Collectors.joining(", "));
+        return (fds.size() == 1 ? "fd " : "fds ") + head + (fds.size() > 5 ? " and " + (fds.size() - 5) + " more" : "");
     }
 
     private static int parseCount(String fdsVar, List<String> problems) {

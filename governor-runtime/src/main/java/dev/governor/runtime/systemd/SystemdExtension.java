@@ -4,6 +4,7 @@ import dev.governor.GovernorOptions;
 import dev.governor.runtime.GovernorExtension;
 import dev.governor.runtime.GovernorHooks;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -36,6 +37,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class SystemdExtension implements GovernorExtension {
     private static final Logger log = LoggerFactory.getLogger(SystemdExtension.class);
+    /** The shortest ping interval: a WATCHDOG_USEC of a few µs would otherwise send thousands of datagrams a second. */
+    static final Duration MIN_WATCHDOG_PING = Duration.ofMillis(50);
 
     private final Map<String, String> env;
     private final SdNotify notify;
@@ -110,7 +113,13 @@ public final class SystemdExtension implements GovernorExtension {
                 log.warn("WATCHDOG_USEC={} must be positive: no watchdog pings", usec);
                 return Optional.empty();
             }
-            return Optional.of(Duration.ofNanos(micros * 1_000 / 2));
+            Duration half = Duration.of(micros, ChronoUnit.MICROS).dividedBy(2); // no overflow, even at Long.MAX_VALUE
+            if (half.compareTo(MIN_WATCHDOG_PING) < 0) {
+                log.warn("WATCHDOG_USEC={} asks for a ping every {} µs: pinging every {} ms instead (faster would flood systemd;"
+                        + " raise WatchdogSec=)", usec, half.toNanos() / 1_000, MIN_WATCHDOG_PING.toMillis());
+                return Optional.of(MIN_WATCHDOG_PING);
+            }
+            return Optional.of(half);
         } catch (NumberFormatException e) {
             log.warn("WATCHDOG_USEC={} is not a number: no watchdog pings (systemd may restart this service)", usec);
             return Optional.empty();

@@ -288,6 +288,15 @@ class ControlSocketTest {
             }
         }
 
+        /** The next line, or null once the daemon closed the connection. */
+        String readLineOrClosed() {
+            try {
+                return readLine();
+            } catch (IOException closed) {
+                return null;
+            }
+        }
+
         String readLine() throws IOException {
             ByteArrayOutputStream line = new ByteArrayOutputStream();
             while (true) {

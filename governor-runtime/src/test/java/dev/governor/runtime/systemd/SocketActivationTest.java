@@ -320,7 +320,8 @@ class SocketActivationTest {
         Posix.close(src);
         SocketActivation sa = parse(env("1", ourPid(), "echo"));
         assertThat(sa.inherited()).isEmpty();
-        assertThat(sa.problems()).containsExactly("inherited fd " + fd + " (\"echo\") is not a socket: ignored");
+        assertThat(sa.problems()).containsExactly("LISTEN_FDS=1: 1 of the 1 descriptors looked at are not open sockets (fd " + fd
+                + "): ignored; LISTEN_FDS overstates what was passed");
     }
 
     @Test
