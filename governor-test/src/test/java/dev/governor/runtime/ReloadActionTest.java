@@ -36,10 +36,12 @@ class ReloadActionTest {
     }
 
     @Test
-    void shouldReportAThrowingActionAsAFailedReloadAndKeepServing(Governor gov) {
+    void shouldReportAThrowingActionAsAFailedReloadAndKeepServing(Governor gov) throws InterruptedException {
         gov.add("worker", Faults.runsUntilStopped());
         gov.onReload(() -> { throw new java.io.IOException("config unreadable on purpose"); });
         gov.start();
+        // start() returns before the run begins: wait for it, so RUNNING below is what the reload left
+        assertThat(gov.awaitReady(java.time.Duration.ofSeconds(30))).isTrue();
         assertThat(gov.reload()).isFalse();
         assertThat(gov.service("worker").orElseThrow().state()).isEqualTo(dev.governor.ServiceState.RUNNING);
     }
