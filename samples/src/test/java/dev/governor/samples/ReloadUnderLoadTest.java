@@ -126,6 +126,45 @@ class ReloadUnderLoadTest {
         }
     }
 
+    @Test
+    void underSocketActivationTheListenerIsSystemdsAndSystemdHearsOfEveryReload() throws Exception {
+        ExternalTool activate = ExternalTool.require("systemd-socket-activate", "systemd");
+        Path config = dir.resolve("hello.conf");
+        Files.writeString(config, "greeting=activated\n");
+        int port = ExternalTool.freePort();
+        try (dev.governor.runtime.systemd.NotifyReceiver systemd = dev.governor.runtime.systemd.NotifyReceiver.bind(
+                "@governor-reload-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+             ChildJvm child = ChildJvm.builder(SampleDaemon.class)
+                     .commandPrefix(activate.path().toString(), "-l", "127.0.0.1:" + port, "--fdname=hello",
+                             "-E", "NOTIFY_SOCKET=" + systemd.address())
+                     .arg("--config=" + config, "--hello-port=" + ExternalTool.freePort(), "--port=0", "--tick=600000",
+                             "--flaky-fails=0")
+                     .start()) {
+            child.awaitOutput(l -> l.contains("Listening on 127.0.0.1:" + port), START);
+            // the first connection starts the daemon, as a .socket unit would: it waits in the backlog meanwhile
+            assertThat(get(port)).isEqualTo("hello from generation 1: activated");
+            child.awaitOutput(l -> l.contains("listener \"hello\": tcp 127.0.0.1:" + port + " from systemd"), STEP);
+            var ready = systemd.await(m -> m.has("READY", "1"), START);
+
+            Files.writeString(config, "greeting=\n");
+            child.signal("HUP");
+            var reloading = systemd.awaitAfter(systemd.indexOf(ready), m -> m.has("RELOADING", "1"), STEP);
+            var refused = systemd.awaitAfter(systemd.indexOf(reloading), m -> m.has("READY", "1"), STEP);
+            assertThat(refused.get("STATUS").orElseThrow()).startsWith("reload refused, previous generation kept: generation 2 of"
+                    + " \"hello\" refused: IllegalArgumentException: " + config + " line 1: greeting must be 1 to 200 characters, was 0");
+            assertThat(get(port)).isEqualTo("hello from generation 1: activated");
+
+            Files.writeString(config, "greeting=again\n");
+            child.signal("HUP");
+            var again = systemd.awaitAfter(systemd.indexOf(refused), m -> m.has("RELOADING", "1"), STEP);
+            var reloaded = systemd.awaitAfter(systemd.indexOf(again), m -> m.has("READY", "1"), STEP);
+            assertThat(reloaded.get("STATUS").orElseThrow()).startsWith("reloaded: ");
+            assertThat(get(port)).isEqualTo("hello from generation 2: again");
+            child.signal("TERM");
+            assertThat(child.awaitExit(START)).isZero();
+        }
+    }
+
     private record Ctl(int code, String out, String err) {}
 
     private static Ctl governorctl(Path socket, String... args) {
