@@ -27,7 +27,7 @@ final class ControlCommands {
             "restart NAME           stop then start one service (NAME is its path, e.g. db/pool)",
             "stop NAME              stop one service for good (no restart)",
             "start NAME             start a service that was stopped",
-            "reload                 run the reload handler",
+            "reload                 run the reload handler, then start a new generation of every reloadable node",
             "shutdown [TIMEOUT]     begin an ordered shutdown, bounded by TIMEOUT (30s, 500ms, PT1M)",
             "help                   this list");
     private static final Pattern SIMPLE_DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)?");
