@@ -31,6 +31,13 @@ import java.util.Optional;
  *       {@link ShutdownReport}, no governor thread keeps the JVM alive. Terminal.
  * </ol>
  *
+ * <p><b>The natural end</b> is judged on services, not supervisors: once at least one service has
+ * run and no service anywhere in the tree is running, waiting to start or waiting to restart (nor
+ * a supervisor waiting to start or restart), the governor shuts down by itself. Nested
+ * supervisors stay up when their children have ended ({@link Supervisor#autoShutdown}) but do not
+ * hold the end back. Its exit code is 0 when every service completed or stopped on purpose, the
+ * escalation code (1) when any node is {@link ServiceState#FAILED}.
+ *
  * <p>The governor never exits the JVM by itself except on a second INT/TERM during shutdown
  * (exit 130/143 at once); {@code main} decides, typically with the report's exit code.
  *
@@ -71,6 +78,20 @@ public interface Governor extends Supervisor, AutoCloseable {
 
     /** What SIGHUP (or {@link #reload()}) does. */
     Governor onReload(ReloadHandler handler);
+
+    /**
+     * What SIGHUP (or {@link #reload()}) does, for a reload that needs no governor:
+     * {@code gov.onReload(() -> config.reread())}. Replaces any handler set before.
+     *
+     * @param action the reload; not null
+     * @return this governor
+     */
+    default Governor onReload(ReloadAction action) {
+        if (action == null) {
+            throw new IllegalArgumentException("reload action must not be null");
+        }
+        return onReload((ReloadHandler) governor -> action.reload());
+    }
 
     /** Adds a listener of every event of the tree. */
     Governor onEvent(GovernorListener listener);

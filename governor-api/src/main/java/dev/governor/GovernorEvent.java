@@ -11,7 +11,9 @@ import java.time.Instant;
  * {@code Completed}, {@code StoppedOnPurpose}, {@code Failed} or {@code Stopped} (a run that ends
  * after its stop was requested is {@code Stopped}, however it ended), or {@code StopTimedOut} when
  * it would not end in time. {@code Restarting} precedes the next {@code Started};
- * {@code Escalated} means a restart limit was exceeded and the node's supervisor gave up.
+ * {@code Escalated} names a supervisor that gave up because a restart limit was exceeded (its own
+ * intensity or a child's {@link RestartPolicy#withLimit}); the child whose restart tipped it is
+ * {@link Escalated#child()}.
  */
 public sealed interface GovernorEvent {
     /** Path of the node concerned; {@code ""} for the governor itself. */
@@ -38,8 +40,18 @@ public sealed interface GovernorEvent {
     /** The node will be started again after {@code delay}. */
     record Restarting(String service, Instant at, Duration delay) implements GovernorEvent {}
 
-    /** More than the allowed {@code restarts} within {@code window}: the node's supervisor gives up on it. */
-    record Escalated(String service, Instant at, int restarts, Duration window) implements GovernorEvent {}
+    /**
+     * The supervisor {@code service} gives up: restarting {@code child} would make more than the
+     * allowed {@code restarts} within {@code window} (the supervisor's intensity, or the child's
+     * own limit). The supervisor then stops its children and fails with an
+     * {@link EscalationException}; at the root, the governor shuts down with the escalation code.
+     */
+    record Escalated(String service, Instant at, int restarts, Duration window, String child) implements GovernorEvent {
+        /** Without the child, for code written against the four-component form ({@code child} is {@code ""}). */
+        public Escalated(String service, Instant at, int restarts, Duration window) {
+            this(service, at, restarts, window, "");
+        }
+    }
 
     /** A run ended after its stop was requested, {@code stopTime} after the request. */
     record Stopped(String service, Instant at, Duration stopTime) implements GovernorEvent {}

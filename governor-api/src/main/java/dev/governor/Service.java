@@ -16,7 +16,10 @@ package dev.governor;
  *       governor begins an ordered shutdown with a non-zero exit code.
  * </ul>
  *
- * <p>A run that ends after its stop was requested is simply <em>stopped</em>, however it ended.
+ * <p>A run that ends after its stop was requested is simply <em>stopped</em>, however it ended:
+ * an exception thrown once the stop was requested (a closed socket's {@code IOException}, an
+ * {@code InterruptedException}) is neither a failure nor logged as one, so a run needs no
+ * {@code if (ctx.stopping()) return;} guard around its blocking calls.
  * A service whose {@code run} blocks in calls that ignore interrupts should also implement
  * {@link Stoppable}.
  */

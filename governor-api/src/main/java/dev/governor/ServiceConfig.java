@@ -39,6 +39,19 @@ public interface ServiceConfig {
     ServiceConfig readyOnStart(boolean onStart);
 
     /**
+     * Background work: this child's readiness (or, for a supervisor, its subtree's) does not gate
+     * its parent's readiness, nor therefore the governor's ({@code /readyz}, systemd
+     * {@code READY=1}). It still counts for health, and {@code dependsOn} on it still waits for it.
+     */
+    ServiceConfig excludeFromReadiness();
+
+    /**
+     * OTP's significant child: its own end counts for its supervisor's
+     * {@link Supervisor#autoShutdown}. Default false.
+     */
+    ServiceConfig significant(boolean significant);
+
+    /**
      * Starts this child now, when its supervisor already runs (no effect on a child that has
      * started). Before the supervisor starts, the child starts with it. No more config after.
      */

@@ -9,13 +9,17 @@ import java.time.Duration;
  *
  * <p>Its {@code run()} is the loop that alone owns its children: every change to them (start,
  * exit, restart, stop, add, remove) is a message handled by that loop, one at a time. It returns
- * after stopping its children, in reverse start order, when its context is cancelled, and throws
- * when its intensity is exceeded (escalation to its parent). A restarted supervisor starts all
- * its children anew, their attempts back at 0. An instance can be added only once.
+ * after stopping its children, in reverse start order, when its context is cancelled or (with
+ * {@link #autoShutdown}) when its significant children have ended, and throws an
+ * {@link EscalationException} when its intensity or a child's limit is exceeded (escalation to its
+ * parent). It stays up when its children have ended, by default. A restarted supervisor starts all
+ * its children anew, their attempts back at 0, except a child whose previous run would not stop:
+ * that one starts once that run ends. An instance can be added only once.
  *
  * <p>Children start in the order added, adjusted so that each starts after its
  * {@link ServiceConfig#dependsOn} targets are ready; they stop in the reverse of that order. A
- * supervisor is ready when all its running children are ready.
+ * supervisor is ready when all its running children are ready, except those added with
+ * {@link ServiceConfig#excludeFromReadiness()}.
  *
  * <p>Methods may be called from any thread, before or while the supervisor runs. The blocking
  * ones ({@code stopChild}, {@code restartChild}, {@code removeChild}) wait for the loop to finish
@@ -53,6 +57,8 @@ public interface Supervisor extends Service {
     /**
      * OTP intensity: more than {@code maxRestarts} restarts of its children within {@code window}
      * and this supervisor stops its children and fails, escalating to its parent. Unlimited by default.
+     * {@code intensity(0, window)} allows no restart at all: the first restart a child would need
+     * escalates at once (OTP's {@code intensity => 0}).
      */
     Supervisor intensity(int maxRestarts, Duration window);
 
@@ -83,6 +89,15 @@ public interface Supervisor extends Service {
      * generation n is started again.
      */
     Supervisor syncReload();
+
+    /**
+     * OTP's {@code auto_shutdown}: whether this supervisor ends by itself when its
+     * {@link ServiceConfig#significant significant} children end. Default {@link AutoShutdown#NEVER}:
+     * a nested supervisor stays up when its children have ended (a stopped child can be restarted
+     * with {@link #restartChild}, new ones added). The root ignores it: the governor's natural end
+     * is judged on services (see {@link Governor}).
+     */
+    Supervisor autoShutdown(AutoShutdown mode);
 
     /**
      * Stops one child for good (no restart); blocks until it stopped or its timeout ran out.

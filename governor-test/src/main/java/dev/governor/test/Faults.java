@@ -128,7 +128,7 @@ public final class Faults {
         };
     }
 
-    /** Ignores cancellation and interrupts until {@link #release()}: the governor must report it unstopped. */
+    /** Ignores cancellation and interrupts until {@link IgnoresCancellation#release()}: the governor must report it unstopped. */
     public static IgnoresCancellation ignoresCancellation() {
         return new IgnoresCancellation();
     }

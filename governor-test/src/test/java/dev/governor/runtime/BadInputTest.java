@@ -47,8 +47,8 @@ class BadInputTest {
         assertThatThrownBy(() -> gov.intensity(3, minus)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PT-0.005S");
         assertThatThrownBy(() -> RestartPolicy.always(Duration.ZERO).withLimit(0, Duration.ofSeconds(1)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("withLimit maxRestarts must be >= 1, was 0");
-        assertThatThrownBy(() -> gov.intensity(0, Duration.ofSeconds(1)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("was 0");
+        assertThatThrownBy(() -> gov.intensity(-1, Duration.ofSeconds(1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be >= 0").hasMessageContaining("was -1");
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.governor.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.governor.Governor;
 import dev.governor.GovernorEvent.Ready;
@@ -57,7 +58,8 @@ class DynamicChildrenTest {
         gov.restartChild("a");
         assertThat(rec.awaitEvent(Started.class, "a", 2).attempt()).isEqualTo(1);
         rec.assertSequence("a", Started.class, Ready.class, Stopped.class, Started.class, Ready.class);
-        assertThat(svc.runs()).isEqualTo(2);
+        // Started is published as the run's thread starts, not once its body began: wait for the body
+        await().atMost(java.time.Duration.ofSeconds(30)).untilAsserted(() -> assertThat(svc.runs()).isEqualTo(2));
     }
 
     @Test

@@ -96,7 +96,7 @@ class RestartTest {
         gov.add("broken", Faults.failsForever());
         gov.start();
         ShutdownReport report = gov.waitForShutdown();
-        assertThat(report.exitCode()).isZero();
+        assertThat(report.exitCode()).as("a natural end after a failure (issue 16, item 6)").isEqualTo(1);
         assertThat(gov.service("broken").orElseThrow().state()).isEqualTo(ServiceState.FAILED);
         assertThat(gov.service("once").orElseThrow().state()).isEqualTo(ServiceState.STOPPED);
         assertThat(rec.events(Restarting.class)).isEmpty();
@@ -165,7 +165,8 @@ class RestartTest {
             rec.awaitEvent(Restarting.class, "crasher", i);
             clock.advance(Duration.ofSeconds(1));
         }
-        Escalated e = rec.awaitEvent(Escalated.class, "crasher");
+        Escalated e = rec.awaitEvent(Escalated.class, "");
+        assertThat(e.child()).as("the root gives up; crasher tipped it").isEqualTo("crasher");
         assertThat(e.restarts()).isEqualTo(5);
         assertThat(e.window()).isEqualTo(Duration.ofSeconds(30));
         ShutdownReport report = gov.waitForShutdown();

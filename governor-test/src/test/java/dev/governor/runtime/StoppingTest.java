@@ -150,6 +150,46 @@ class StoppingTest {
         assertThat(report.stopTimes()).containsOnlyKeys("thrower");
     }
 
+    /** A blocking accept a Stoppable closes; stop() may throw a checked exception, run() too once stopped. */
+    static final class ClosingAcceptor implements Service, Stoppable {
+        final java.nio.channels.ServerSocketChannel server;
+        final AtomicInteger stops = new AtomicInteger();
+        final CountDownLatch accepting = new CountDownLatch(1);
+
+        ClosingAcceptor() throws java.io.IOException {
+            server = java.nio.channels.ServerSocketChannel.open()
+                    .bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0));
+        }
+
+        @Override
+        public void run(ServiceCtx ctx) throws java.io.IOException {
+            accepting.countDown();
+            server.accept().close();   // no stopping() guard: the exception after the stop request counts as stopped
+        }
+
+        @Override
+        public void stop() throws java.io.IOException {
+            stops.incrementAndGet();
+            server.close();
+            throw new java.io.IOException("stop() throws a checked exception on purpose");
+        }
+    }
+
+    @Test
+    void shouldCountACheckedThrowFromStopAndTheRunsAfterwardThrowAsStopped(Governor gov, EventRecorder rec) throws Exception {
+        ClosingAcceptor svc = new ClosingAcceptor();
+        gov.add("acceptor", svc);
+        gov.start();
+        assertThat(svc.accepting.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        rec.awaitEvent(Started.class, "acceptor");
+        gov.stopChild("acceptor");
+        assertThat(svc.stops.get()).isEqualTo(1);
+        assertThat(svc.server.isOpen()).isFalse();
+        assertThat(rec.events(Stopped.class, "acceptor")).hasSize(1);
+        assertThat(rec.events(GovernorEvent.Failed.class, "acceptor")).isEmpty();
+        assertThat(gov.service("acceptor").orElseThrow().state()).isEqualTo(ServiceState.STOPPED);
+    }
+
     @Test
     void shouldUnblockASocketAcceptByInterruptingTheVirtualThread(Governor gov, EventRecorder rec) throws Exception {
         Faults.BlocksOnSocket svc = Faults.blocksOnSocket();

@@ -198,9 +198,10 @@ class TreeTest {
         ShutdownReport report = gov.waitForShutdown();
         assertThat(report.exitCode()).isEqualTo(1);
         assertThat(report.fatalCause()).get().extracting(Throwable::getMessage).asString().contains("mid");
-        List<String> escalations = rec.events(Escalated.class).stream().map(GovernorEvent::service).toList();
-        // leaf gives up twice per incarnation of mid; mid gives up twice; the root's limit ends it
-        assertThat(escalations).containsExactly("mid/leaf", "mid/leaf", "mid", "mid/leaf", "mid/leaf", "mid", "mid");
+        List<String> escalations = rec.events(Escalated.class).stream().map(e -> e.service() + " <- " + e.child()).toList();
+        // leaf gives up twice per incarnation of mid; mid gives up twice; the root's limit on mid ends it
+        assertThat(escalations).containsExactly("mid/leaf <- mid/leaf/worker", "mid/leaf <- mid/leaf/worker", "mid <- mid/leaf",
+                "mid/leaf <- mid/leaf/worker", "mid/leaf <- mid/leaf/worker", "mid <- mid/leaf", " <- mid");
         assertThat(rec.events(Started.class, "mid")).hasSize(2);
         assertThat(gov.service("mid").orElseThrow().state()).isEqualTo(ServiceState.FAILED);
         assertThat(rec.events(Stopped.class, "bystander")).hasSize(1);

@@ -27,7 +27,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "governorctl", mixinStandardHelpOptions = true, version = "governorctl 0.1.0",
         description = "Talks to a running Governor daemon through its control socket.",
-        subcommandsRepeatable = false, sortOptions = false,
+        subcommandsRepeatable = false, sortOptions = false, subcommands = CommandLine.HelpCommand.class,
         footer = {"", "Exit codes: 0 done, 1 the daemon answered with an error, 2 bad usage, 3 no daemon at the socket."})
 public final class GovernorCtl implements Callable<Integer> {
     static final int EXIT_ERROR_ANSWER = 1;
@@ -65,6 +65,7 @@ public final class GovernorCtl implements Callable<Integer> {
         return cl.execute(args);
     }
 
+    /** No command: the usage, which lists the commands, on stdout; exit 2 as for any incomplete command line. */
     @Override
     public Integer call() {
         new CommandLine(this).usage(out);

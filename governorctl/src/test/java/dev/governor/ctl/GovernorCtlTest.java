@@ -69,4 +69,26 @@ class GovernorCtlTest {
         assertThat(err.toString()).contains("Missing required parameter: 'NAME'");
         assertThat(GovernorCtl.parseDuration("500ms")).isEqualTo(Duration.ofMillis(500));
     }
+
+    @Test
+    void shouldListItsCommandsOnHelpAndWithNoArgument() {
+        List<String> commands = List.of("status", "restart", "stop", "start", "reload", "shutdown", "commands", "help");
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        assertThat(GovernorCtl.run(new PrintWriter(out, true), new PrintWriter(err, true), "help")).isZero();
+        assertThat(err.toString()).isEmpty();
+        String help = out.toString();
+        assertThat(help).contains("Commands:");
+        for (String c : commands) {
+            assertThat(help).containsPattern("(?m)^  " + c + "\\b");
+        }
+
+        StringWriter noArgs = new StringWriter();
+        assertThat(GovernorCtl.run(new PrintWriter(noArgs, true), new PrintWriter(err, true))).isEqualTo(2);
+        assertThat(noArgs.toString()).isEqualTo(help);
+
+        StringWriter one = new StringWriter();
+        assertThat(GovernorCtl.run(new PrintWriter(one, true), new PrintWriter(err, true), "help", "restart")).isZero();
+        assertThat(one.toString()).startsWith("Usage: governorctl restart").contains("NAME");
+    }
 }

@@ -24,6 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <pre>
  *   --port=N         echo port on loopback (default 7007; 0 picks a free one)
+ *   --host=H         address of the echo server (default 127.0.0.1; 0.0.0.0 in a container)
  *   --flaky-fails=N  the worker fails this many times before it settles (default 3)
  *   --tick=MS        period of the job in milliseconds (default 5000)
  *   --metrics-port=N port of /metrics, /healthz, /readyz, /status on loopback (default 9464, or
@@ -49,6 +50,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * control socket's {@code reload}) reloads: the ticker starts again, and the log counts the generation.
  */
 public final class SampleDaemon {
+    /** The echo server's default port. */
+    static final int ECHO_PORT = 7007;
+    /** The default port of /metrics, /healthz, /readyz and /status. */
+    static final int METRICS_PORT = 9464;
     private static final DateTimeFormatter HH_MM_SS = DateTimeFormatter.ofPattern("HH:mm:ss");
 
     private SampleDaemon() {}
@@ -76,11 +81,11 @@ public final class SampleDaemon {
                 System.exit(1);
             }
         }
-        int port = intArg(args, "--port=", 7007);
+        int port = intArg(args, "--port=", ECHO_PORT);
         int fails = intArg(args, "--flaky-fails=", 3);
         long tickMillis = intArg(args, "--tick=", 5000);
         String envPort = System.getenv("GOVERNOR_METRICS_PORT");
-        int metricsPort = intArg(args, "--metrics-port=", envPort == null || envPort.isBlank() ? 9464 : parse("GOVERNOR_METRICS_PORT=", envPort));
+        int metricsPort = intArg(args, "--metrics-port=", envPort == null || envPort.isBlank() ? METRICS_PORT : parse("GOVERNOR_METRICS_PORT=", envPort));
         String metricsHost = stringArg(args, "--metrics-host=", "127.0.0.1");
         int drainMillis = intArg(args, "--drain=", 0);
 
@@ -96,7 +101,8 @@ public final class SampleDaemon {
         }
         endpoint.addTo(gov, "http");
         System.out.println("status page: " + endpoint.uri().resolve("status") + "  metrics: " + endpoint.uri().resolve("metrics"));
-        gov.add("echo", new EchoServer(port)).readyOnStart(false);
+        String host = stringArg(args, "--host=", "127.0.0.1");
+        gov.add("echo", new EchoServer("echo", new java.net.InetSocketAddress(host, port))).readyOnStart(false);
         gov.add("ticker", ctx -> {
             while (!ctx.sleep(Duration.ofMillis(tickMillis))) {
                 ctx.log().info("tick at {}", LocalTime.now().format(HH_MM_SS));

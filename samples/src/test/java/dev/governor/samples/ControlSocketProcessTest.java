@@ -109,7 +109,16 @@ class ControlSocketProcessTest {
         await().atMost(DaemonizeProcessTest.EXIT).until(() -> Files.readString(log).contains("reloaded: generation 1"));
         assertThat(governorctl("restart", "nosuch"))
                 .isEqualTo(new Ctl(1, "", "governorctl: no service named \"nosuch\"; status lists the names\n"));
-        assertThat(governorctl("commands").out()).contains("shutdown [TIMEOUT]");
+        String daemonCommands = governorctl("commands").out();
+        assertThat(daemonCommands).contains("shutdown [TIMEOUT]");
+        // the CLI and the socket agree: every command the daemon lists is one of governorctl's, help included
+        java.util.Set<String> cli = new picocli.CommandLine(new dev.governor.ctl.GovernorCtl()).getSubcommands().keySet();
+        List<String> verbs = daemonCommands.lines().map(l -> l.split(" ", 2)[0]).toList();
+        assertThat(verbs).contains("help", "status", "reload");
+        assertThat(cli).containsAll(verbs);
+        Ctl help = governorctl("help");
+        assertThat(help.code()).isZero();
+        verbs.forEach(v -> assertThat(help.out()).containsPattern("(?m)^  " + v + "\\b"));
         assertThat(governorctl("shutdown", "20s")).isEqualTo(new Ctl(0, "shutdown requested (within PT20S)\n", ""));
 
         await().atMost(DaemonizeProcessTest.EXIT).until(() -> !DaemonCommands.running(pid));

@@ -27,6 +27,8 @@ final class Child implements ServiceConfig {
     private volatile boolean readyOnStart = true;
     private volatile Duration drainTimeout = Duration.ZERO;
     volatile boolean readinessWaived;  // an incoming generation: does not gate its parent's readiness until ready
+    private volatile boolean excludedFromReadiness;
+    private volatile boolean significant;
     private volatile boolean frozen;
 
     // owned by the parent's loop (or by a caller holding parent.lock while the loop does not run)
@@ -39,8 +41,9 @@ final class Child implements ServiceConfig {
     ServiceState state = ServiceState.NEW;
     boolean ready;
     boolean pendingStart;
-    Object restartToken;
-    dev.governor.Scheduler.Cancellable restartTimer;
+    RestartGroup restartGroup;       // the pending restart this child waits for, shared by its group
+    boolean subtreeActive;           // a running supervisor child: its subtree still has a service to run
+    boolean endedOnPurpose;          // its last run threw StopService: never started again by a group restart
     boolean countedNotReady;
     boolean countedActive;
     boolean removed;
@@ -99,7 +102,7 @@ final class Child implements ServiceConfig {
     }
 
     boolean gatesReadiness() {
-        return !readinessWaived;
+        return !excludedFromReadiness && !readinessWaived;
     }
 
     Duration drainTimeout() {
@@ -113,6 +116,12 @@ final class Child implements ServiceConfig {
         dependsOn = other.dependsOn;
         readyOnStart = other.readyOnStart;
         drainTimeout = other.drainTimeout;
+        excludedFromReadiness = other.excludedFromReadiness;
+        significant = other.significant;
+    }
+
+    boolean significant() {
+        return significant;
     }
 
     void freeze() {
@@ -217,6 +226,20 @@ final class Child implements ServiceConfig {
     }
 
     @Override
+    public ServiceConfig excludeFromReadiness() {
+        configure("excludeFromReadiness");
+        this.excludedFromReadiness = true;
+        return this;
+    }
+
+    @Override
+    public ServiceConfig significant(boolean significant) {
+        configure("significant");
+        this.significant = significant;
+        return this;
+    }
+
+    @Override
     public void start() {
         parent.startChildNow(this);
     }
@@ -229,7 +252,8 @@ final class Child implements ServiceConfig {
 
     @Override
     public String toString() {
-        return "Child[" + path() + ", " + state + (ready ? ", ready" : "") + ", attempt " + (nextAttempt - 1)
+        return "Child[" + path() + ", " + state + (ready ? ", ready" : "") + (significant ? ", significant" : "")
+                + (excludedFromReadiness ? ", excluded from readiness" : "") + ", attempt " + (nextAttempt - 1)
                 + ", " + effectivePolicy() + "]";
     }
 }

@@ -56,6 +56,8 @@ public final class GovernorImpl implements Governor {
     private boolean signalledShutdown;
     private volatile boolean rootReady;
     private boolean everReady;   // logging only: the governor thread's
+    private Instant lastReadinessLog;  // logging only: when a readiness change was last logged at INFO
+    private int unloggedReadinessChanges;
     private Instant shutdownStartedAt;
     private int exitCode;
     private Throwable fatalCause;
@@ -128,6 +130,13 @@ public final class GovernorImpl implements Governor {
         return this;
     }
 
+    /** Accepted for the interface; the root ignores it: its natural end is judged on services. */
+    @Override
+    public Supervisor autoShutdown(dev.governor.AutoShutdown mode) {
+        root.autoShutdown(mode);
+        return this;
+    }
+
     @Override
     public ServiceConfig addReloadable(String name, GenerationBuilder builder) {
         return root.addReloadable(name, builder);
@@ -195,6 +204,7 @@ public final class GovernorImpl implements Governor {
             started = true;
         }
         Run.trainWaitPaths();
+        LoggingCheck.warnOnceIfNoProvider(System.err);
         installExtensions();
         Tree.LOG.info("governor starting {} service(s)", root.childrenView().size());
         Thread.ofVirtual().name("governor").start(this::runRoot);
@@ -234,11 +244,36 @@ public final class GovernorImpl implements Governor {
                 readyWaiters.forEach(LockSupport::unpark);
             }
         }
+        if (changed) {
+            logReadiness(ready);
+        }
         if (changed && ready) {
-            Tree.LOG.info(everReady ? "governor ready again: {}" : "governor ready: {}", tree.statusLine());
             everReady = true;
             tree.publish(new GovernorEvent.Ready("", tree.now()));
             tree.bus.lifecycle(LifecycleListener::ready);
+        }
+    }
+
+    /**
+     * The first readiness, and every change at most once a second at INFO (the others at DEBUG,
+     * counted in the next INFO line): a pool of workers backing off would otherwise flood the log.
+     */
+    private void logReadiness(boolean ready) {
+        if (!ready && !everReady) {
+            return; // not ready yet: nothing changed for anyone
+        }
+        String line = ready ? (everReady ? "governor ready again: {}" : "governor ready: {}") : "governor not ready: {}";
+        Instant now = tree.now();
+        Instant last = lastReadinessLog;
+        if (last == null || Duration.between(last, now).compareTo(Duration.ofSeconds(1)) >= 0) {
+            lastReadinessLog = now;
+            int skipped = unloggedReadinessChanges;
+            unloggedReadinessChanges = 0;
+            Tree.LOG.info(skipped == 0 ? line : line + " (and {} changes since the last such line, logged at DEBUG)",
+                    tree.statusLine(), skipped);
+        } else {
+            unloggedReadinessChanges++;
+            Tree.LOG.debug(line, tree.statusLine());
         }
     }
 

@@ -11,8 +11,11 @@ sealed interface Msg {
     /** A run declared itself ready, or a nested supervisor's readiness changed. */
     record ReadyChanged(Child child, Run run, boolean ready) implements Msg {}
 
-    /** A restart delay ran out for {@code group}; stale unless each child still holds {@code token}. */
-    record RestartDue(List<Child> group, Object token) implements Msg {}
+    /** A restart delay ran out for {@code group}; stale for a child that no longer holds {@code token}. */
+    record RestartDue(List<Child> group, RestartGroup token) implements Msg {}
+
+    /** A nested supervisor's subtree now has (or no longer has) a service running or to run. */
+    record ActiveChanged(Child child, Run run, boolean active) implements Msg {}
 
     /** Work asked by another thread (add-start, stop, restart, remove); {@code done} completes after it. */
     record Call(String what, Runnable op, CompletableFuture<Void> done) implements Msg {}

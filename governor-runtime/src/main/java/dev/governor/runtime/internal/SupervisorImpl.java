@@ -1,6 +1,7 @@
 package dev.governor.runtime.internal;
 
 import dev.governor.GenerationBuilder;
+import dev.governor.AutoShutdown;
 import dev.governor.Governor;
 import dev.governor.RestartPolicy;
 import dev.governor.Service;
@@ -35,7 +36,8 @@ public final class SupervisorImpl implements Supervisor {
     private boolean viewStale;
 
     private volatile RestartPolicy defaultPolicy;
-    private volatile int intensityMax;
+    private volatile int intensityMax = -1;   // -1: unlimited
+    private volatile AutoShutdown autoShutdown = AutoShutdown.NEVER;
     private volatile Duration intensityWindow = Duration.ZERO;
     private volatile boolean parallelStop;
     private volatile boolean syncReload;
@@ -103,8 +105,13 @@ public final class SupervisorImpl implements Supervisor {
         return parallelStop;
     }
 
+    /** The most restarts allowed within {@link #intensityWindow()}, or -1 when unlimited. */
     int intensityMax() {
         return intensityMax;
+    }
+
+    AutoShutdown autoShutdownMode() {
+        return autoShutdown;
     }
 
     Duration intensityWindow() {
@@ -218,8 +225,8 @@ public final class SupervisorImpl implements Supervisor {
 
     @Override
     public Supervisor intensity(int maxRestarts, Duration window) {
-        if (maxRestarts < 1) {
-            throw new IllegalArgumentException("intensity maxRestarts must be >= 1, was " + maxRestarts);
+        if (maxRestarts < 0) {
+            throw new IllegalArgumentException("intensity maxRestarts must be >= 0 (0: any restart escalates), was " + maxRestarts);
         }
         Checks.positive(window, "intensity window");
         this.intensityWindow = window;
@@ -293,6 +300,15 @@ public final class SupervisorImpl implements Supervisor {
         } finally {
             lock.unlock();
         }
+    }
+
+    @Override
+    public Supervisor autoShutdown(AutoShutdown mode) {
+        if (mode == null) {
+            throw new IllegalArgumentException("autoShutdown of supervisor \"" + name() + "\" must not be null; one of NEVER, ANY_SIGNIFICANT, ALL_SIGNIFICANT");
+        }
+        this.autoShutdown = mode;
+        return this;
     }
 
     // ---- snapshots ----
@@ -398,7 +414,8 @@ public final class SupervisorImpl implements Supervisor {
             throw new IllegalStateException("supervisor " + this + " is not attached to a governor: add it to one before it runs");
         }
         Run self = ctx instanceof Run r ? r : null;
-        SupervisorLoop l = new SupervisorLoop(this, t, self != null ? self::setReady : b -> {});
+        SupervisorLoop l = new SupervisorLoop(this, t, self != null ? self::setReady : b -> {},
+                self != null && self.child != null ? a -> self.owner.post(new Msg.ActiveChanged(self.child, self, a)) : a -> {});
         List<Child> order;
         lock.lock();
         try {
@@ -593,11 +610,11 @@ public final class SupervisorImpl implements Supervisor {
 
     /** A child's pending start or restart, cancelled while no loop runs. */
     private static void clearRestart(Child c) {
-        if (c.restartTimer != null) {
-            c.restartTimer.cancel();
-            c.restartTimer = null;
+        RestartGroup g = c.restartGroup;
+        if (g != null) {
+            c.restartGroup = null;
+            g.leave();
         }
-        c.restartToken = null;
         boolean wasWaiting = c.pendingStart || c.state == ServiceState.RESTARTING;
         c.pendingStart = false;
         if (wasWaiting && c.run == null) {
@@ -656,7 +673,7 @@ public final class SupervisorImpl implements Supervisor {
     @Override
     public String toString() {
         return "Supervisor[" + name() + ", " + strategy + ", children=" + childrenView().size()
-                + (parallelStop ? ", parallelStop" : "") + (intensityMax > 0 ? ", intensity " + intensityMax + "/" + intensityWindow : "")
+                + (parallelStop ? ", parallelStop" : "") + (autoShutdown != AutoShutdown.NEVER ? ", autoShutdown " + autoShutdown : "") + (intensityMax >= 0 ? ", intensity " + intensityMax + "/" + intensityWindow : "")
                 + "]";
     }
 }

@@ -1,5 +1,7 @@
 package dev.governor.runtime.internal;
 
+import dev.governor.AutoShutdown;
+import dev.governor.EscalationException;
 import dev.governor.GovernorEvent;
 import dev.governor.RestartPolicy;
 import dev.governor.ServiceState;
@@ -25,21 +27,25 @@ final class SupervisorLoop {
     private final boolean root;
     final LinkedBlockingQueue<Msg> mailbox = new LinkedBlockingQueue<>();
     private final Consumer<Boolean> readySink;
+    private final Consumer<Boolean> activeSink;
     private final Thread.Builder.OfVirtual threads = Thread.ofVirtual();
     private final RestartWindow intensityTimes = new RestartWindow();
     private int notReady;      // children that keep this supervisor from being ready
-    private int active;        // children running, waiting to start or to restart, or not yet started
+    private int active;        // children with a service running or to run: see isActive
+    private boolean lastActive = true;
     private int pending;       // children waiting to start
     private boolean lastReady;
     private boolean cancelled;
     private RuntimeException escalation;
+    private String autoShutdownReason;  // set when a significant child's end shuts this supervisor down
     private volatile long busySince;   // System.nanoTime() when a message began, 0 when idle
 
-    SupervisorLoop(SupervisorImpl sup, Tree tree, Consumer<Boolean> readySink) {
+    SupervisorLoop(SupervisorImpl sup, Tree tree, Consumer<Boolean> readySink, Consumer<Boolean> activeSink) {
         this.sup = sup;
         this.tree = tree;
         this.root = sup.isRoot();
         this.readySink = readySink;
+        this.activeSink = activeSink;
     }
 
     /** Starts {@code order}, handles messages until cancelled, escalating or done, then stops the children. */
@@ -59,15 +65,26 @@ final class SupervisorLoop {
                 c.restartTimes = null;
                 c.ready = false;
                 c.lastFailure = null;
+                c.endedOnPurpose = false;
                 if (root && c.state != ServiceState.NEW) {
                     refresh(c);
                     continue; // the root runs once; a child stopped before start stays stopped
+                }
+                Run old = c.run;
+                if (old != null) {  // a run of the previous incarnation that would not stop
+                    if (old.exited()) {
+                        endLateRun(c, old);
+                    } else {
+                        Tree.LOG.warn("{} is still running from before {} restarted (it would not stop): "
+                                + "it starts again only once that run ends", c.path(), sup.name());
+                    }
                 }
                 setPending(c, true);
                 refresh(c);
             }
             startPending();
             publishReadiness();
+            afterMessage();
             loop();
         } finally {
             stopAll();
@@ -133,7 +150,7 @@ final class SupervisorLoop {
         }
         Optional<Instant> now = null; // one timestamp for the children started by one message
         for (Child c : sup.childrenView()) {
-            if (c.pendingStart && !cancelled && depsReady(c)) {
+            if (c.pendingStart && !cancelled && c.run == null && depsReady(c)) {
                 if (now == null) {
                     now = Optional.of(tree.now());
                 }
@@ -164,6 +181,12 @@ final class SupervisorLoop {
         Run r = new Run(t, c, sup, c.path(), attempt);
         c.run = r;
         c.ready = false;
+        c.endedOnPurpose = false;
+        if (c.isSupervisor()) {
+            c.subtreeActive = true;  // until its loop reports otherwise
+        } else if (!t.serviceStarted) {
+            t.serviceStarted = true;
+        }
         c.startedAt = now;
         r.startedAt = now.get();
         Thread th = threads.name(c.path()).unstarted(r);
@@ -214,12 +237,64 @@ final class SupervisorLoop {
             c.countedNotReady = blocking;
             notReady += blocking ? 1 : -1;
         }
-        boolean isActive = !c.removed && (c.run != null || c.pendingStart || !c.state.isTerminal());
+        boolean isActive = isActive(c);
         if (isActive != c.countedActive) {
             c.countedActive = isActive;
             active += isActive ? 1 : -1;
         }
         publishReadiness();
+    }
+
+    /**
+     * A child that keeps this subtree alive for the governor's natural end: a service running, or
+     * waiting to start or to restart (or added and not started); a supervisor waiting to start or
+     * to restart, or running with such a service somewhere below it. A running supervisor whose
+     * services have all ended does not count: supervisors stay up, but only services keep the
+     * process alive.
+     */
+    private static boolean isActive(Child c) {
+        if (c.removed) {
+            return false;
+        }
+        if (c.run != null) {
+            return !c.isSupervisor() || c.subtreeActive;
+        }
+        return c.pendingStart || !c.state.isTerminal();
+    }
+
+    /**
+     * After each message: the root checks for its natural end; a nested supervisor tells its
+     * parent whether its subtree is still active. Nothing is reported once this incarnation is
+     * ending (cancelled, escalating, shutting itself down): its parent learns of the end itself.
+     */
+    private void afterMessage() {
+        if (cancelled || escalation != null || autoShutdownReason != null) {
+            return;
+        }
+        boolean isActive = active > 0;
+        if (root) {
+            Tree t = tree;
+            if (!isActive && t.serviceStarted && !t.shuttingDown()) {
+                long failed = t.count(ServiceState.FAILED);
+                if (failed == 0) {
+                    t.beginShutdown("every service has ended", 0, null);
+                } else {
+                    t.beginShutdown("every service has ended, " + failed + " of them (or their supervisors) failed",
+                            t.options.escalationExitCode(), null);
+                }
+            }
+        } else if (isActive != lastActive) {
+            lastActive = isActive;
+            activeSink.accept(isActive);
+        }
+    }
+
+    private void onActiveChanged(Child c, Run r, boolean isActive) {
+        if (c.run != r) {
+            return;
+        }
+        c.subtreeActive = isActive;
+        refresh(c);
     }
 
     private void publishReadiness() {
@@ -232,6 +307,8 @@ final class SupervisorLoop {
 
     // ---- a run ended ----
 
+    private enum Outcome { COMPLETED, ON_PURPOSE, FAILED, FATAL }
+
     private void onExit(Child c, Run r) {
         if (c.run != r) {
             return;
@@ -239,16 +316,14 @@ final class SupervisorLoop {
         Tree t = tree;
         if (r.stopRequested) {
             if (r.unstopped) {  // a run reported unstopped ended late
-                c.run = null;
-                c.publish(ServiceState.STOPPED);
-                t.publish(new GovernorEvent.Stopped(c.path(), t.now(), Duration.between(r.stopRequestedAt, r.endedAt)));
+                endLateRun(c, r);
                 refresh(c);
+                startPending(); // a new incarnation may have been waiting for it
             }
             return;
         }
         c.run = null;
         c.ready = false;
-        Throwable f = r.failure;
         Duration ran = Duration.between(r.startedAt, r.endedAt);
         RestartPolicy policy = c.effectivePolicy();
         policy.resetAfter().ifPresent(stable -> {
@@ -259,55 +334,108 @@ final class SupervisorLoop {
                 }
             }
         });
-        StopServiceFinder.Found stop = StopServiceFinder.find(f);
-        if (stop != null) {
-            logInfo("{} stopped on purpose: {}", c.path(), stop.reason());
-            c.publish(ServiceState.STOPPED);
-            t.publish(new GovernorEvent.StoppedOnPurpose(c.path(), r.endedAt, stop.reason()));
-        } else if (f instanceof VirtualMachineError fatal) {
-            c.lastFailure = fatal;
-            Tree.LOG.error("{} died of a fatal error; it is not restarted", c.path(), fatal);
-            c.publish(ServiceState.FAILED);
-            t.publish(new GovernorEvent.Failed(c.path(), r.endedAt, fatal));
-            if (t.options.fatalErrorsShutDown()) {
-                t.beginShutdown("fatal error in " + c.path() + ": " + fatal, t.options.fatalExitCode(), fatal);
+        Outcome outcome = report(c, r, r.endedAt, false);
+        boolean forGood = true;
+        switch (outcome) {
+            case ON_PURPOSE -> c.publish(ServiceState.STOPPED);
+            case FATAL -> c.publish(ServiceState.FAILED);
+            case FAILED -> {
+                if (policy.restarts(true)) {
+                    forGood = !restart(c, policy);
+                } else {
+                    c.publish(ServiceState.FAILED);
+                }
             }
-        } else if (f != null) {
-            c.lastFailure = f;
-            Tree.LOG.error("{} failed (attempt {})", c.path(), r.attempt(), f);
-            c.publish();
-            t.publish(new GovernorEvent.Failed(c.path(), r.endedAt, f));
-            if (policy.restarts(true)) {
-                restart(c, policy);
-            } else {
-                c.publish(ServiceState.FAILED);
-            }
-        } else {
-            logInfo("{} completed", c.path());
-            c.publish();
-            t.publish(new GovernorEvent.Completed(c.path(), r.endedAt));
-            if (policy.restarts(false)) {
-                restart(c, policy);
-            } else {
-                c.publish(ServiceState.STOPPED);
+            case COMPLETED -> {
+                if (policy.restarts(false)) {
+                    forGood = !restart(c, policy);
+                } else {
+                    c.publish(ServiceState.STOPPED);
+                }
             }
         }
         refresh(c);
-        if (root && allEnded() && !t.shuttingDown()) {
-            t.beginShutdown("every service has ended", 0, null);
+        if (forGood && escalation == null && !root && c.significant()) {
+            checkAutoShutdown(c);
         }
     }
 
-    /** True when there is at least one child and none runs, waits to start or waits to restart. */
-    private boolean allEnded() {
-        return active == 0 && !sup.childrenView().isEmpty();
+    /**
+     * Logs and publishes how a run that ended by itself ended (the same whether its supervisor
+     * noticed at once or only when it came to stop it), and records its failure.
+     */
+    private Outcome report(Child c, Run r, Instant at, boolean beingStopped) {
+        Tree t = tree;
+        Throwable f = r.failure;
+        String during = beingStopped ? " before its stop was requested" : "";
+        StopServiceFinder.Found stop = StopServiceFinder.find(f);
+        if (stop != null) {
+            c.endedOnPurpose = true;
+            logInfo("{} stopped on purpose: {}", c.path(), stop.reason());
+            t.publish(new GovernorEvent.StoppedOnPurpose(c.path(), at, stop.reason()));
+            return Outcome.ON_PURPOSE;
+        }
+        if (f instanceof VirtualMachineError fatal) {
+            c.lastFailure = fatal;
+            c.publish();
+            Tree.LOG.error("{} died of a fatal error{}; it is not restarted", c.path(), during, fatal);
+            t.publish(new GovernorEvent.Failed(c.path(), at, fatal));
+            if (t.options.fatalErrorsShutDown()) {
+                t.beginShutdown("fatal error in " + c.path() + ": " + fatal, t.options.fatalExitCode(), fatal);
+            }
+            return Outcome.FATAL;
+        }
+        if (f != null) {
+            c.lastFailure = f;
+            c.publish();
+            Tree.LOG.error("{} failed (attempt {}){}", c.path(), r.attempt(), during, f);
+            t.publish(new GovernorEvent.Failed(c.path(), at, f));
+            return Outcome.FAILED;
+        }
+        if (beingStopped) {
+            logInfo("{} completed{}", c.path(), during);
+        } else {
+            logInfo("{} completed", c.path());
+        }
+        c.publish();
+        t.publish(new GovernorEvent.Completed(c.path(), at));
+        return Outcome.COMPLETED;
     }
 
-    private void restart(Child c, RestartPolicy policy) {
+    /** A run reported unstopped (or left over from the previous incarnation) has ended at last. */
+    private void endLateRun(Child c, Run r) {
+        c.run = null;
+        c.ready = false;
+        c.publish(ServiceState.STOPPED);
+        Instant now = tree.now();
+        logInfo("{} ended at last, {} ms after its stop was requested", c.path(),
+                Duration.between(r.stopRequestedAt, now).toMillis());
+        tree.publish(new GovernorEvent.Stopped(c.path(), now, Duration.between(r.stopRequestedAt, now)));
+    }
+
+    /** OTP's auto_shutdown: a significant child ended by itself for good. */
+    private void checkAutoShutdown(Child c) {
+        AutoShutdown mode = sup.autoShutdownMode();
+        if (mode == AutoShutdown.NEVER) {
+            return;
+        }
+        if (mode == AutoShutdown.ALL_SIGNIFICANT) {
+            for (Child s : sup.childrenView()) {
+                if (s != c && s.significant() && isActive(s)) {
+                    return;
+                }
+            }
+        }
+        autoShutdownReason = "significant child " + c.path() + " ended (autoShutdown " + mode + ")";
+        Tree.LOG.info("supervisor \"{}\" shuts down: {}", sup.name(), autoShutdownReason);
+    }
+
+    /** Restarts {@code c} (and its group) by {@code policy}; false if it will not run again. */
+    private boolean restart(Child c, RestartPolicy policy) {
         Tree t = tree;
         if (cancelled || t.shuttingDown()) {
             c.publish(ServiceState.STOPPED);
-            return;
+            return false;
         }
         Instant now = t.now();
         if (policy.maxRestarts() > 0) {
@@ -317,19 +445,19 @@ final class SupervisorLoop {
             int made = c.restartTimes.count(now, policy.limitWindow());
             if (made >= policy.maxRestarts()) {
                 c.publish(ServiceState.FAILED);
-                escalate(c.path(), made, policy.limitWindow(), c.path() + " would restart more than "
+                escalate(c, made, policy.limitWindow(), c.path() + " would restart more than "
                         + policy.maxRestarts() + " times within " + policy.limitWindow() + " (its limit)");
-                return;
+                return false;
             }
             c.restartTimes.record(now);
         }
-        if (sup.intensityMax() > 0) {
+        if (sup.intensityMax() >= 0) {
             int made = intensityTimes.count(now, sup.intensityWindow());
             if (made >= sup.intensityMax()) {
                 c.publish(ServiceState.FAILED);
-                escalate(sup.name(), made, sup.intensityWindow(), "supervisor \"" + sup.name() + "\" would restart its children more than "
+                escalate(c, made, sup.intensityWindow(), "supervisor \"" + sup.name() + "\" would restart its children more than "
                         + sup.intensityMax() + " times within " + sup.intensityWindow() + " (its intensity); last: " + c.path());
-                return;
+                return false;
             }
             intensityTimes.record(now);
         }
@@ -344,16 +472,23 @@ final class SupervisorLoop {
                 finishStop(sibling, awaitStop(sibling));
             }
         }
-        Object token = new Object();
+        RestartGroup token = new RestartGroup();
         List<Child> toRestart = new ArrayList<>(group.size());
         for (Child sibling : group) {
             if (sibling != c && sibling.effectivePolicy().mode() == RestartPolicy.Mode.NEVER) {
                 continue; // temporary: stopped with its siblings, never started again
             }
+            if (sibling != c && sibling.endedOnPurpose) {
+                continue; // threw StopService before its stop was requested: never started again
+            }
             if (sibling.run != null) {
                 continue; // would not stop in time: left alone
             }
-            sibling.restartToken = token;
+            if (sibling.restartGroup != null) {
+                sibling.restartGroup.leave(); // it was waiting for an earlier restart: this one replaces it
+            }
+            sibling.restartGroup = token;
+            token.waiting++;
             sibling.publish(ServiceState.RESTARTING);
             refresh(sibling);
             toRestart.add(sibling);
@@ -364,11 +499,9 @@ final class SupervisorLoop {
         if (delay.isZero()) {
             sup.post(due);
         } else {
-            dev.governor.Scheduler.Cancellable timer = t.scheduler.schedule(delay, () -> sup.post(due));
-            for (Child s : toRestart) {
-                s.restartTimer = timer;
-            }
+            token.timer = t.scheduler.schedule(delay, () -> sup.post(due));
         }
+        return true;
     }
 
     private static double jitterRandom(RestartPolicy policy) {
@@ -386,14 +519,14 @@ final class SupervisorLoop {
         };
     }
 
-    private void onRestartDue(List<Child> group, Object token) {
+    private void onRestartDue(List<Child> group, RestartGroup token) {
         if (cancelled || tree.shuttingDown()) {
             return;
         }
+        token.timer = null;
         for (Child c : group) {
-            if (c.restartToken == token && c.state == ServiceState.RESTARTING) {
-                c.restartToken = null;
-                c.restartTimer = null;
+            if (c.restartGroup == token && c.state == ServiceState.RESTARTING) {
+                c.restartGroup = null;
                 setPending(c, true);
                 refresh(c);
             }
@@ -401,11 +534,12 @@ final class SupervisorLoop {
         startPending();
     }
 
-    private void escalate(String node, int restarts, Duration window, String why) {
+    /** This supervisor gives up: restarting {@code tipping} would exceed a limit. */
+    private void escalate(Child tipping, int restarts, Duration window, String why) {
         Tree t = tree;
         Tree.LOG.error("escalating: {}", why);
-        t.publish(new GovernorEvent.Escalated(node, t.now(), restarts, window));
-        EscalationException e = new EscalationException(why);
+        t.publish(new GovernorEvent.Escalated(sup.name(), t.now(), restarts, window, tipping.path()));
+        EscalationException e = new EscalationException(why, sup.name(), tipping.path(), restarts, window);
         if (root) {
             t.escalating = true;
             t.beginShutdown("escalation: " + why, t.options.escalationExitCode(), e);
@@ -429,6 +563,10 @@ final class SupervisorLoop {
         }
         r.stopRequested = true;
         r.stopRequestedAt = now;
+        if (r.exited()) {  // it ended by itself before this request: report what really happened
+            endedBeforeStop(c, r, now);
+            return;
+        }
         c.ready = false;
         c.publish(ServiceState.STOPPING);
         refresh(c);
@@ -464,6 +602,19 @@ final class SupervisorLoop {
                 th.interrupt();
             }
         }
+    }
+
+    /**
+     * A run that ended by itself just before its supervisor came to stop it (its Exited message
+     * still queued): its real outcome is reported, and it is not restarted by its own policy.
+     */
+    private void endedBeforeStop(Child c, Run r, Instant now) {
+        c.run = null;
+        c.ready = false;
+        Outcome outcome = report(c, r, now, true);
+        c.publish(outcome == Outcome.FAILED || outcome == Outcome.FATAL ? ServiceState.FAILED : ServiceState.STOPPED);
+        tree.recordStopTime(c.path(), Duration.ZERO);
+        refresh(c);
     }
 
     /** The second half of a stop: waits for the run within its timeout (and the shutdown's); true if it ended. */
@@ -527,11 +678,11 @@ final class SupervisorLoop {
     }
 
     private void cancelRestart(Child c) {
-        if (c.restartTimer != null) {
-            c.restartTimer.cancel();
-            c.restartTimer = null;
+        RestartGroup g = c.restartGroup;
+        if (g != null) {
+            c.restartGroup = null;
+            g.leave();  // the rest of its group still restarts when the delay runs out
         }
-        c.restartToken = null;
         boolean wasWaiting = c.pendingStart || c.state == ServiceState.RESTARTING;
         setPending(c, false);
         if (wasWaiting && c.run == null) {
@@ -608,16 +759,15 @@ final class SupervisorLoop {
                     case Msg.Exited e -> onExit(e.child(), e.run());
                     case Msg.ReadyChanged r -> onReadyChanged(r.child(), r.run(), r.ready());
                     case Msg.RestartDue r -> onRestartDue(r.group(), r.token());
+                    case Msg.ActiveChanged a -> onActiveChanged(a.child(), a.run(), a.active());
                     case Msg.Call call -> SupervisorImpl.runCall(call);
                 }
+                afterMessage();
             } finally {
                 busySince = 0;
             }
-            if (escalation != null) {
+            if (escalation != null || autoShutdownReason != null) {
                 return;
-            }
-            if (!root && allEnded()) {
-                return; // every child ended for good: this supervisor completes
             }
         }
     }

@@ -37,6 +37,8 @@ final class Tree {
     private final ConcurrentLinkedQueue<Map.Entry<String, Duration>> stopTimes = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<String> unstopped = new ConcurrentLinkedQueue<>();
     volatile boolean escalating;
+    /** Set once the first service (not supervisor) run starts: the natural end needs one to have run. */
+    volatile boolean serviceStarted;
     private volatile Instant shutdownDeadline;
 
     Tree(GovernorImpl governor, GovernorOptions options) {
@@ -92,6 +94,11 @@ final class Tree {
             }
         }
         return parts.isEmpty() ? "no services" : String.join(", ", parts);
+    }
+
+    /** How many nodes are in {@code state} now. */
+    long count(ServiceState state) {
+        return counts.get(state.ordinal());
     }
 
     boolean healthy() {
