@@ -104,13 +104,27 @@ final class ReloadableNode {
         } catch (Throwable e) {
             return refused(tree, next, e);
         }
-        Child old = current;
         boolean sync = parent.isSyncReload();
-        String retired = name + "~" + generation;
         Tree.LOG.info("reload of {}: starting generation {}{}", path(), next, sync ? " after stopping generation " + generation : "");
         if (sync) {
-            parent.stopChild(name);
+            tree.syncReloading = true;  // generation n stops before n+1 starts: no natural end in between
+            try {
+                return syncReload(tree, gen, next, timeout);
+            } finally {
+                tree.syncReloading = false;
+            }
         }
+        return besideReload(tree, gen, next, timeout, false);
+    }
+
+    private boolean syncReload(Tree tree, SupervisorImpl gen, int next, Duration timeout) {
+        parent.stopChild(name);
+        return besideReload(tree, gen, next, timeout, true);
+    }
+
+    private boolean besideReload(Tree tree, SupervisorImpl gen, int next, Duration timeout, boolean sync) {
+        Child old = current;
+        String retired = name + "~" + generation;
         parent.rename(old, retired);
         Child fresh;
         try {

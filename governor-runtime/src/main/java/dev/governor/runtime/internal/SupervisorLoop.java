@@ -274,7 +274,7 @@ final class SupervisorLoop {
         boolean isActive = active > 0;
         if (root) {
             Tree t = tree;
-            if (!isActive && t.serviceStarted && !t.shuttingDown()) {
+            if (!isActive && t.serviceStarted && !t.shuttingDown() && !t.syncReloading) {
                 long failed = t.count(ServiceState.FAILED);
                 if (failed == 0) {
                     t.beginShutdown("every service has ended", 0, null);
