@@ -20,13 +20,14 @@ until grep -q 'governor ready' $DEMO/sample.log; do sleep 0.2; done
 curl -s http://127.0.0.1:$PORT/hello
 echo greeting=Bonjour > $DEMO/hello.conf
 kill -HUP $pid
-until grep -q 'generation 2 is serving' $DEMO/sample.log; do sleep 0.2; done
+until curl -s http://127.0.0.1:$PORT/hello | grep -q 'generation 2'; do sleep 0.2; done   # the reload runs on its own thread
 curl -s http://127.0.0.1:$PORT/hello
 echo "greeting Hallo" > $DEMO/hello.conf     # broken: no "="
 governorctl/bin/governorctl --socket $DEMO/control.sock reload || echo "exit $?"
 curl -s http://127.0.0.1:$PORT/hello
 echo greeting=Hallo > $DEMO/hello.conf
 governorctl/bin/governorctl --socket $DEMO/control.sock reload
+for i in $(seq 50); do curl -s http://127.0.0.1:$PORT/hello | grep -q 'generation 3: Hallo' && break; sleep 0.2; done
 curl -s http://127.0.0.1:$PORT/hello | grep -q 'generation 3: Hallo' || fail "generation 3 does not answer"
 curl -s http://127.0.0.1:$PORT/hello
 grep -E 'reload of|drained|listener "hello"' $DEMO/sample.log

@@ -112,7 +112,7 @@ class ReloadUnderLoadTest {
             Ctl ok = governorctl(socket, "reload");
             assertThat(ok.code()).isZero();
             assertThat(ok.out()).isEqualTo("reloaded: hello generation 2\n");
-            assertThat(get(port)).isEqualTo("hello from generation 2: second");
+            await().atMost(STEP).until(() -> get(port).equals("hello from generation 2: second"));
 
             Files.writeString(config, "greeting=third\nport: 80\n");
             Ctl refused = governorctl(socket, "reload");
@@ -159,7 +159,8 @@ class ReloadUnderLoadTest {
             var again = systemd.awaitAfter(systemd.indexOf(refused), m -> m.has("RELOADING", "1"), STEP);
             var reloaded = systemd.awaitAfter(systemd.indexOf(again), m -> m.has("READY", "1"), STEP);
             assertThat(reloaded.get("STATUS").orElseThrow()).startsWith("reloaded: ");
-            assertThat(get(port)).isEqualTo("hello from generation 2: again");
+            // the outgoing generation may still take a connection in the instant after the swap; it then drains it
+            await().atMost(STEP).until(() -> get(port).equals("hello from generation 2: again"));
             child.signal("TERM");
             assertThat(child.awaitExit(START)).isZero();
         }

@@ -172,6 +172,12 @@ final class ReloadableNode {
                 draining.remove(Integer.valueOf(previous));
             }
         });
+        // return once generation n is being stopped (its services cancelled: a server stops accepting), so
+        // that a connection made after reload() returned reaches generation n+1; bounded, never blocks a reload
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < until && old.info() != null && old.info().state() == ServiceState.RUNNING && !old.removed) {
+            LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(1));
+        }
         return true;
     }
 
