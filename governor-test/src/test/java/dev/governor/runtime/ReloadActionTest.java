@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.governor.Governor;
 import dev.governor.ReloadAction;
 import dev.governor.test.Faults;
+import dev.governor.test.EventRecorder;
 import dev.governor.test.GovernorTest;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -40,8 +41,7 @@ class ReloadActionTest {
         gov.add("worker", Faults.runsUntilStopped());
         gov.onReload(() -> { throw new java.io.IOException("config unreadable on purpose"); });
         gov.start();
-        // start() returns before the run begins: wait for it, so RUNNING below is what the reload left
-        assertThat(gov.awaitReady(java.time.Duration.ofSeconds(30))).isTrue();
+        EventRecorder.awaitState(gov, "worker", dev.governor.ServiceState.RUNNING); // start() is asynchronous
         assertThat(gov.reload()).isFalse();
         assertThat(gov.service("worker").orElseThrow().state()).isEqualTo(dev.governor.ServiceState.RUNNING);
     }

@@ -179,6 +179,19 @@ class DocsScriptsTest {
     }
 
     @Test
+    void theReloadWalkthroughShouldRunAsWritten(@TempDir Path demo) throws Exception {
+        ExternalTool.require("curl", "curl");
+        try (ScriptRun run = ScriptRun.start(copy, Map.of("CI", "true", "DEMO", demo.toString(),
+                "PORT", Integer.toString(ExternalTool.freePort())), "bash", "docs/reload-walkthrough.sh")) {
+            assertThat(run.awaitExit(BOUND)).as(run.output()).isZero();
+            assertThat(run.output()).contains("hello from generation 1: Hello", "hello from generation 2: Bonjour",
+                    "governorctl: generation 3 of \"hello\" refused: IllegalArgumentException: " + demo
+                            + "/hello.conf line 1: \"greeting Hallo\" is not key=value", "exit 1",
+                    "reloaded: hello generation 3", "hello from generation 3: Hallo", "generation 2 drained in");
+        }
+    }
+
+    @Test
     void theSocketActivationRunShouldWorkAsWritten() throws Exception {
         ExternalTool.require("systemd-socket-activate", "systemd");
         try (ScriptRun run = ScriptRun.start(copy, Map.of("CI", "true", "PORT", Integer.toString(ExternalTool.freePort())),

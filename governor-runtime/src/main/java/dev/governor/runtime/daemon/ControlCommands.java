@@ -28,7 +28,7 @@ final class ControlCommands {
             "restart NAME           stop then start one service (NAME is its path, e.g. db/pool)",
             "stop NAME              stop one service for good (no restart)",
             "start NAME             start a service that was stopped",
-            "reload                 run the reload handler",
+            "reload                 run the reload handler, then start a new generation of every reloadable node",
             "shutdown [TIMEOUT]     begin an ordered shutdown, bounded by TIMEOUT (30s, 500ms, PT1M)",
             "help                   this list");
     private static final Pattern SIMPLE_DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)?");
@@ -99,13 +99,21 @@ final class ControlCommands {
             services.add(s);
         }
         out.put("services", services);
+        dev.governor.runtime.listen.ReloadStatus.put(out, gov);
         return Json.write(out);
     }
 
     private String reload() {
-        boolean ok = gov.reload(); // IllegalStateException (no handler) becomes an error answer
-        return ok ? ok(Map.of("ok", true, "command", "reload"))
-                : error("reload handler failed; the running services are kept (see the daemon's log)");
+        boolean ok = gov.reload(); // IllegalStateException (nothing to reload) becomes an error answer
+        if (ok) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("ok", true);
+            out.put("command", "reload");
+            hooks().ifPresent(h -> h.reloadables().forEach(r -> out.put("generation:" + r.name(), r.generation())));
+            return Json.write(out);
+        }
+        String why = hooks().map(GovernorHooks::lastReloadError).orElse(null);
+        return error((why == null ? "reload failed" : why) + "; the running services are kept (see the daemon's log)");
     }
 
     private String onService(String verb, String name) {

@@ -1,9 +1,11 @@
 package dev.governor.runtime.internal;
 
 import dev.governor.Governor;
+import dev.governor.GenerationBuilder;
 import dev.governor.GovernorEvent;
 import dev.governor.GovernorListener;
 import dev.governor.GovernorOptions;
+import dev.governor.Listeners;
 import dev.governor.ReloadHandler;
 import dev.governor.RestartPolicy;
 import dev.governor.Service;
@@ -16,6 +18,7 @@ import dev.governor.Supervisor;
 import dev.governor.runtime.GovernorExtension;
 import dev.governor.runtime.GovernorHooks;
 import dev.governor.runtime.LifecycleListener;
+import dev.governor.runtime.listen.GovernorListeners;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -41,6 +44,8 @@ public final class GovernorImpl implements Governor {
     private final Run rootRun;
     private final Run globalRun;
     private final Hooks hooks = new Hooks();
+    private final GovernorListeners listeners;
+    private final Reloads reloads;
     private final CompletableFuture<ShutdownReport> terminated = new CompletableFuture<>();
     private final List<Thread> readyWaiters = new ArrayList<>();   // guarded by this
 
@@ -69,6 +74,8 @@ public final class GovernorImpl implements Governor {
         this.rootRun = new Run(tree, null, null, "", 0);
         this.globalRun = new Run(tree, null, null, "", 0);
         this.shutdownTimeout = options.shutdownTimeout();
+        this.listeners = GovernorListeners.forProcess(options.systemd());
+        this.reloads = new Reloads(tree, root);
     }
 
     public GovernorHooks hooks() {
@@ -135,6 +142,23 @@ public final class GovernorImpl implements Governor {
     }
 
     @Override
+    public ServiceConfig addReloadable(String name, GenerationBuilder builder) {
+        return root.addReloadable(name, builder);
+    }
+
+    @Override
+    public Governor syncReload() {
+        root.syncReload();
+        return this;
+    }
+
+    @Override
+    public Governor reloadTimeout(Duration timeout) {
+        reloads.timeout(timeout);
+        return this;
+    }
+
+    @Override
     public Governor shutdownTimeout(Duration timeout) {
         this.shutdownTimeout = Checks.positive(timeout, "shutdownTimeout");
         return this;
@@ -161,6 +185,11 @@ public final class GovernorImpl implements Governor {
     @Override
     public GovernorOptions options() {
         return options;
+    }
+
+    @Override
+    public Listeners listeners() {
+        return listeners;
     }
 
     // ---- running ----
@@ -419,6 +448,7 @@ public final class GovernorImpl implements Governor {
         tree.bus.lifecycle(l -> l.stopped(report));
         Duration left = tree.shutdownTimeLeft();
         tree.bus.flush(left == null || left.compareTo(FINAL_FLUSH) < 0 ? FINAL_FLUSH : left); // listeners hear the end, within the bound
+        listeners.close();
         Signals.unregister(this);
         terminated.complete(report);
     }
@@ -431,7 +461,7 @@ public final class GovernorImpl implements Governor {
     void onSignal(String signal, int number) {
         switch (signal) {
             case "HUP" -> {
-                if (reloadHandler != null && !shutdownBegun) {
+                if ((reloadHandler != null || reloads.any()) && !shutdownBegun) {
                     Thread.ofVirtual().name("governor-reload").start(this::reload);
                 } else {
                     beginShutdown("SIGHUP (no reload handler)", 0, null);
@@ -466,29 +496,7 @@ public final class GovernorImpl implements Governor {
 
     @Override
     public boolean reload() {
-        ReloadHandler handler = reloadHandler;
-        if (handler == null) {
-            throw new IllegalStateException("reload() with no reload handler: set one with onReload(...)");
-        }
-        if (shutdownBegun) {
-            throw new IllegalStateException("reload() after shutdown began");
-        }
-        Tree.LOG.info("reloading");
-        tree.bus.lifecycle(LifecycleListener::reloadBegan);
-        boolean ok;
-        try {
-            handler.reload(this);
-            ok = true;
-            Tree.LOG.info("reload done");
-        } catch (VirtualMachineError e) {
-            throw e;
-        } catch (Throwable e) {
-            ok = false;
-            Tree.LOG.error("reload failed; the running services are kept", Untrusted.loggable(e));
-        }
-        boolean result = ok;
-        tree.bus.lifecycle(l -> l.reloadEnded(result));
-        return ok;
+        return reloads.reload(this, reloadHandler);
     }
 
     // ---- the tree ----
@@ -594,6 +602,16 @@ public final class GovernorImpl implements Governor {
         @Override
         public String statusLine() {
             return tree.statusLine();
+        }
+
+        @Override
+        public List<dev.governor.runtime.ReloadableStatus> reloadables() {
+            return reloads.status();
+        }
+
+        @Override
+        public String lastReloadError() {
+            return reloads.lastError();
         }
 
         @Override

@@ -274,7 +274,7 @@ final class SupervisorLoop {
         boolean isActive = active > 0;
         if (root) {
             Tree t = tree;
-            if (!isActive && t.serviceStarted && !t.shuttingDown()) {
+            if (!isActive && t.serviceStarted && !t.shuttingDown() && !t.syncReloading) {
                 long failed = t.count(ServiceState.FAILED);
                 if (failed == 0) {
                     t.beginShutdown("every service has ended", 0, null);
@@ -572,6 +572,21 @@ final class SupervisorLoop {
         refresh(c);
         logDebug("stopping {}", c.path());
         r.cancel();
+        Duration drain = Durations.min(c.drainTimeout(), tree.shutdownTimeLeft());
+        if (drain.isZero() || drain.isNegative() || r.exited()) {
+            forceStop(c, r);
+        } else {  // the run may finish its in-flight work by itself for that long; then it is made to stop
+            tree.scheduler.schedule(drain, () -> {
+                if (!r.exited()) {
+                    Tree.LOG.warn("{} did not finish draining within {} ms: stopping it", c.path(), drain.toMillis());
+                    forceStop(c, r);
+                }
+            });
+        }
+    }
+
+    /** Calls Stoppable.stop() on its own thread and interrupts the run: after the cancel (and the drain). */
+    private void forceStop(Child c, Run r) {
         if (c.service instanceof Stoppable s && !r.exited()) {
             Thread.ofVirtual().name(c.path() + "/stop").start(() -> {
                 try {
@@ -623,6 +638,9 @@ final class SupervisorLoop {
 
     private Duration stopTimeout(Child c) {
         Duration own = c.stopTimeout(tree.options.serviceShutdownTimeout());
+        if (own != null && !c.drainTimeout().isZero()) {
+            own = Durations.plus(own, c.drainTimeout());
+        }
         Duration left = tree.shutdownTimeLeft();
         if (left == null) {
             return own;

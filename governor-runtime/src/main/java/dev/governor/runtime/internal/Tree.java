@@ -39,6 +39,8 @@ final class Tree {
     volatile boolean escalating;
     /** Set once the first service (not supervisor) run starts: the natural end needs one to have run. */
     volatile boolean serviceStarted;
+    /** A syncReload between stopping one generation and starting the next: not the natural end. */
+    volatile boolean syncReloading;
     private volatile Instant shutdownDeadline;
 
     Tree(GovernorImpl governor, GovernorOptions options) {
