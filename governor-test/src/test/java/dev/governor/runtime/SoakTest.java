@@ -393,6 +393,8 @@ class SoakTest {
                         violate(e, "ShutdownRequested for a service");
                     }
                 }
+                case GovernorEvent.Reloaded rl -> { } // reloadable nodes only; the soak reloads through a handler
+                case GovernorEvent.ReloadRefused rr -> { }
             }
         }
 

@@ -25,6 +25,9 @@ import org.junit.jupiter.api.Test;
  * numbers and the environment systemd would set is parsed, as in {@link SocketActivationTest}.
  */
 class ListenersFromSystemdTest {
+    /** The runtime binds its calls with FFM; this test's setup (dup2) uses jnr-posix, an independent binding. */
+    private static final jnr.posix.POSIX POSIX = jnr.posix.POSIXFactory.getNativePOSIX();
+
     private static final InetSocketAddress LOOPBACK_ANY = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
 
     private final List<AutoCloseable> toClose = new ArrayList<>();
@@ -46,8 +49,8 @@ class ListenersFromSystemdTest {
             firstFd = freeRun(8);
         }
         int target = firstFd + placed++;
-        if (Posix.posix().dup2(FdChannels.fd(channel), target) != target) {
-            throw new IOException("dup2 failed: " + Posix.lastError());
+        if (POSIX.dup2(FdChannels.fd(channel), target) != target) {
+            throw new IOException("dup2 failed: errno " + POSIX.errno());
         }
         return target;
     }
@@ -56,7 +59,7 @@ class ListenersFromSystemdTest {
         outer:
         for (int base = 600; base < 1000; base += length) {
             for (int fd = base; fd < base + length; fd++) {
-                if (Posix.posix().fcntl(fd, jnr.constants.platform.Fcntl.F_GETFD) >= 0) {
+                if (POSIX.fcntl(fd, jnr.constants.platform.Fcntl.F_GETFD) >= 0) {
                     continue outer;
                 }
             }
