@@ -1,13 +1,11 @@
 package dev.governor.runtime.handover;
 
-import dev.governor.runtime.systemd.FdChannels;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channel;
 import java.nio.channels.DatagramChannel;
-import java.nio.channels.NetworkChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
@@ -22,14 +20,17 @@ import java.util.Set;
 /**
  * The new process's side of a handover: connects, receives every socket and checks each against
  * what it was told — the kind by {@code getsockopt} (domain, type, listening), the address by
- * {@code getsockname} — wraps it as the JDK channel of its kind, and later tells the old process it
- * is ready. Any mismatch, an unknown protocol version, a header that is not one, a wrong number of
+ * {@code getsockname} — and later tells the old process it is ready. Any mismatch, an unknown protocol version, a header that is not one, a wrong number of
  * descriptors: a {@link HandoverException} naming it, the sender told with an {@code ERROR} line,
  * every descriptor received so far closed.
  */
 public final class HandoverReceiver implements AutoCloseable {
-    /** A socket received: what the sender said of it, and its channel (owned by the caller from now on). */
-    public record Socket(Entry entry, Channel channel) {}
+    /**
+     * A socket received: what the sender said of it (checked), and its descriptor, owned by the caller
+     * from now on and close-on-exec. It shares its open file description with the sender's socket:
+     * wrap it with {@code FdChannels.shared…} variants, which leave {@code O_NONBLOCK} alone.
+     */
+    public record Socket(Entry entry, int fd) {}
 
     private final Wire wire;
     private final long senderPid;
@@ -63,7 +64,7 @@ public final class HandoverReceiver implements AutoCloseable {
             return new HandoverReceiver(wire, senderPid, got);
         } catch (IOException | RuntimeException e) {
             for (Socket s : got) {
-                closeQuietly(s.channel());
+                Native.close(s.fd());
             }
             String reason = describe(e, socket);
             try {
@@ -144,10 +145,10 @@ public final class HandoverReceiver implements AutoCloseable {
                         throw new HandoverException("socket \"" + entry.name() + "\" was announced as " + entry.kind() + " at "
                                 + entry.address() + ", but its descriptor is " + (actual.startsWith("a ") || actual.startsWith("not") ? actual : "a " + actual + " socket"));
                     }
-                    Channel channel = wrap(entry.kind(), fd);
-                    fds.set(i, -1); // owned by the channel now
-                    got.add(new Socket(entry, channel));
-                    String bound = Entry.address(((NetworkChannel) channel).getLocalAddress());
+                    fds.set(i, -1); // in got now, closed from there on failure
+                    got.add(new Socket(entry, fd));
+                    java.net.SocketAddress local = Native.localAddress(fd);
+                    String bound = local == null ? "an address of another family" : Entry.address(local);
                     if (!bound.equals(entry.address())) {
                         throw new HandoverException("socket \"" + entry.name() + "\" was announced at " + entry.address()
                                 + ", but it is bound to " + bound);
@@ -165,13 +166,6 @@ public final class HandoverReceiver implements AutoCloseable {
             throw new HandoverException("received " + got.size() + " sockets, the header announced " + total);
         }
         return senderPid;
-    }
-
-    private static Channel wrap(Kind kind, int fd) throws IOException {
-        return switch (kind) {
-            case TCP, UNIX -> FdChannels.serverSocket(fd);
-            case UDP -> FdChannels.datagram(fd);
-        };
     }
 
     private static long number(Map<String, Object> h, String key) throws HandoverException {
@@ -223,20 +217,12 @@ public final class HandoverReceiver implements AutoCloseable {
         }
     }
 
-    /** Ends the connection (the received channels stay open: they are the caller's). */
+    /** Ends the connection (the received descriptors stay open: they are the caller's). */
     @Override
     public void close() {
         if (!closed) {
             closed = true;
             wire.close();
-        }
-    }
-
-    private static void closeQuietly(Channel c) {
-        try {
-            c.close();
-        } catch (IOException ignored) {
-            // closing
         }
     }
 

@@ -60,6 +60,8 @@ final class Native {
             ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
     private static final MethodHandle GETSOCKOPT = function("getsockopt", FunctionDescriptor.of(ValueLayout.JAVA_INT,
             ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
+    private static final MethodHandle GETSOCKNAME = function("getsockname", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
     private static final MethodHandle FCNTL = function("fcntl", FunctionDescriptor.of(ValueLayout.JAVA_INT,
             ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     private static final MethodHandle CLOSE = function("close", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
@@ -214,6 +216,39 @@ final class Native {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException("getsockopt", t);
+        }
+    }
+
+    /** Where {@code fd} is bound ({@code getsockname}): an inet or unix address; null for another family. */
+    static java.net.SocketAddress localAddress(int fd) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment addr = arena.allocate(128, 8);
+            MemorySegment len = arena.allocate(ValueLayout.JAVA_INT);
+            len.set(ValueLayout.JAVA_INT, 0, 128);
+            MemorySegment state = arena.allocate(CAPTURE);
+            if ((int) GETSOCKNAME.invokeExact(state, fd, addr, len) != 0) {
+                throw new IOException("getsockname(fd " + fd + ") failed: " + describe(errno(state)));
+            }
+            int length = Math.min(128, len.get(ValueLayout.JAVA_INT, 0));
+            int family = Short.toUnsignedInt(addr.get(ValueLayout.JAVA_SHORT, 0));
+            int port = Short.toUnsignedInt(addr.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 2));
+            return switch (family) {
+                case AF_INET -> new java.net.InetSocketAddress(java.net.InetAddress.getByAddress(addr.asSlice(4, 4).toArray(ValueLayout.JAVA_BYTE)), port);
+                case AF_INET6 -> new java.net.InetSocketAddress(java.net.InetAddress.getByAddress(addr.asSlice(8, 16).toArray(ValueLayout.JAVA_BYTE)), port);
+                case AF_UNIX -> {
+                    byte[] path = addr.asSlice(2, Math.max(0, length - 2)).toArray(ValueLayout.JAVA_BYTE);
+                    int end = 0;
+                    while (end < path.length && path[end] != 0) {
+                        end++;
+                    }
+                    yield java.net.UnixDomainSocketAddress.of(new String(path, 0, end, java.nio.charset.StandardCharsets.UTF_8));
+                }
+                default -> null;
+            };
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("getsockname", t);
         }
     }
 

@@ -29,6 +29,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.governor.runtime.systemd.FdChannels;
 
 /** The handover protocol within one JVM: both ends for real, over a real unix socket with SCM_RIGHTS. */
 class HandoverTest {
@@ -70,10 +71,10 @@ class HandoverTest {
                 assertThat(received.senderPid()).isEqualTo(ProcessHandle.current().pid());
                 assertThat(received.sockets()).extracting(s -> s.entry().name()).containsExactly("http", "admin", "stats");
                 assertThat(received.sockets()).extracting(s -> s.entry().kind()).containsExactly(Kind.TCP, Kind.UNIX, Kind.UDP);
-                received.sockets().forEach(s -> opened.add(s.channel()));
-                ServerSocketChannel newTcp = (ServerSocketChannel) received.sockets().get(0).channel();
-                ServerSocketChannel newUnix = (ServerSocketChannel) received.sockets().get(1).channel();
-                DatagramChannel newUdp = (DatagramChannel) received.sockets().get(2).channel();
+                received.sockets().forEach(s -> opened.add(wrap(s)));
+                ServerSocketChannel newTcp = (ServerSocketChannel) opened.get(3);
+                ServerSocketChannel newUnix = (ServerSocketChannel) opened.get(4);
+                DatagramChannel newUdp = (DatagramChannel) opened.get(5);
                 assertThat(newTcp.getLocalAddress()).isEqualTo(tcp.getLocalAddress());
                 assertThat(newUnix.getLocalAddress()).isEqualTo(unix.getLocalAddress());
                 assertThat(newUdp.getLocalAddress()).isEqualTo(udp.getLocalAddress());
@@ -110,10 +111,10 @@ class HandoverTest {
         try (HandoverSocket socket = HandoverSocket.open(dir.resolve("handover.sock"))) {
             CompletableFuture<Long> served = serveInBackground(socket, out);
             try (HandoverReceiver received = HandoverReceiver.fetch(socket.path(), TIMEOUT)) {
-                received.sockets().forEach(s -> opened.add(s.channel()));
+                received.sockets().forEach(s -> opened.add(wrap(s)));
                 assertThat(received.sockets()).hasSize(n);
                 for (int i = 0; i < n; i++) {
-                    assertThat(((ServerSocketChannel) received.sockets().get(i).channel()).getLocalAddress())
+                    assertThat(((ServerSocketChannel) opened.get(n + i)).getLocalAddress())
                             .isEqualTo(((ServerSocketChannel) opened.get(i)).getLocalAddress());
                 }
                 assertThat(received.ready(TIMEOUT)).isTrue();
@@ -201,7 +202,7 @@ class HandoverTest {
         try (HandoverSocket socket = HandoverSocket.open(dir.resolve("handover.sock"))) {
             CompletableFuture<Long> served = serveInBackground(socket, List.of(outgoing("http", tcp)));
             HandoverReceiver received = HandoverReceiver.fetch(socket.path(), TIMEOUT);
-            received.sockets().forEach(s -> opened.add(s.channel()));
+            received.sockets().forEach(s -> opened.add(wrap(s)));
             received.fail("port 8080 is configured twice");
             assertThatThrownBy(() -> served.get(20, TimeUnit.SECONDS)).hasCauseInstanceOf(HandoverException.class)
                     .cause().hasMessage("the receiver refused the handover: port 8080 is configured twice");
@@ -244,7 +245,7 @@ class HandoverTest {
                 }
             }, r -> Thread.ofPlatform().start(r));
             try (HandoverReceiver received = HandoverReceiver.fetch(socket.path(), TIMEOUT)) {
-                received.sockets().forEach(s -> opened.add(s.channel()));
+                received.sockets().forEach(s -> opened.add(wrap(s)));
                 assertThatThrownBy(() -> served.get(20, TimeUnit.SECONDS)).hasCauseInstanceOf(HandoverException.class)
                         .cause().hasMessage("the receiver did not answer in time to be ready");
                 assertThat(received.ready(TIMEOUT)).as("the sender gave up: no DRAIN").isFalse();
@@ -260,6 +261,14 @@ class HandoverTest {
     private <T extends Channel> T track(T channel) {
         opened.add(channel);
         return channel;
+    }
+
+    private static Channel wrap(HandoverReceiver.Socket s) {
+        try {
+            return s.entry().kind() == Kind.UDP ? FdChannels.datagram(s.fd()) : FdChannels.serverSocket(s.fd());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static int fd(Channel ch) {
