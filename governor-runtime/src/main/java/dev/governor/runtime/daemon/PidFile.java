@@ -106,6 +106,48 @@ public final class PidFile implements AutoCloseable {
         }
     }
 
+    /**
+     * Replaces the pid file at {@code path} with this process's, whoever holds it: for a process
+     * that took over from the one holding it (an upgrade), which still runs while it drains. The new
+     * file is written and locked under a temporary name, then renamed over the old one in one step;
+     * the old process's {@link #close()} then leaves it alone (it is no longer its file).
+     *
+     * @throws UncheckedIOException if the file cannot be written
+     */
+    public static PidFile takeOver(Path path) {
+        Objects.requireNonNull(path, "path");
+        Path abs = path.toAbsolutePath().normalize();
+        refuseLink(abs);
+        long pid = ProcessHandle.current().pid();
+        Path tmp = abs.resolveSibling("." + abs.getFileName() + "." + pid + ".tmp");
+        try {
+            Files.deleteIfExists(tmp);
+            FileChannel ours = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                            StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--")));
+            try {
+                FileLock lock = ours.tryLock();
+                if (lock == null) {
+                    throw new IOException("cannot lock the fresh file " + tmp);
+                }
+                ours.write(ByteBuffer.wrap((pid + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
+                ours.force(true);
+                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                Object key = Files.readAttributes(abs, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+                PidFile pf = new PidFile(abs, pid, ours, lock, key);
+                HELD.put(abs, pf);
+                Runtime.getRuntime().addShutdownHook(pf.cleanup);
+                return pf;
+            } catch (IOException | RuntimeException e) {
+                ours.close();
+                Files.deleteIfExists(tmp);
+                throw e;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot take over pid file " + abs + ": " + e, e);
+        }
+    }
+
     private static PidFile acquire(Path path, long pid) throws IOException {
         refuseLink(path);
         Path tmp = path.resolveSibling("." + path.getFileName() + "." + pid + ".tmp");

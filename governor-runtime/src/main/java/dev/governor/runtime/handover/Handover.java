@@ -47,4 +47,14 @@ public final class Handover {
     static long peerPid(Wire wire) throws IOException {
         return Native.peerCredentials(wire.fd())[0];
     }
+
+    /** Makes {@code target} a copy of {@code fd} ({@code dup2}): how a new process adopts the old one's stdout and stderr. */
+    public static void redirect(int fd, int target) throws IOException {
+        Native.dup2(fd, target);
+    }
+
+    /** Closes a descriptor received in a handover and not used. */
+    public static void close(int fd) {
+        Native.close(fd);
+    }
 }

@@ -140,6 +140,16 @@ public final class HandoverReceiver implements AutoCloseable {
                         throw new HandoverException("socket name \"" + entry.name() + "\" is announced twice");
                     }
                     int fd = fds.get(i);
+                    if (entry.kind() == Kind.FILE) {
+                        String link = Kind.link(fd);
+                        if (!link.equals(entry.address())) {
+                            throw new HandoverException("file \"" + entry.name() + "\" was announced as " + entry.address()
+                                    + ", but its descriptor is " + link);
+                        }
+                        fds.set(i, -1);
+                        got.add(new Socket(entry, fd));
+                        continue;
+                    }
                     String actual = Kind.actual(fd);
                     if (!actual.equals(entry.kind().wireName())) {
                         throw new HandoverException("socket \"" + entry.name() + "\" was announced as " + entry.kind() + " at "
@@ -195,10 +205,19 @@ public final class HandoverReceiver implements AutoCloseable {
      * this process must not serve on as if it had taken over.
      */
     public boolean ready(Duration timeout) {
+        return ready(timeout, () -> {});
+    }
+
+    /** As {@link #ready(Duration)}, running {@code onDrain} after the sender's {@code DRAIN} and before the connection ends. */
+    public boolean ready(Duration timeout, Runnable onDrain) {
         long deadline = System.nanoTime() + timeout.toNanos();
         try {
             wire.sendLine("READY " + ProcessHandle.current().pid(), deadline);
-            return wire.readLine(deadline).equals("DRAIN");
+            if (!wire.readLine(deadline).equals("DRAIN")) {
+                return false;
+            }
+            onDrain.run();
+            return true;
         } catch (IOException e) {
             return false;
         } finally {

@@ -88,6 +88,12 @@ public final class HandoverSender {
                 throw new HandoverException("the receiver said \"" + shorten(ready) + "\": not a pid");
             }
             wire.sendLine("DRAIN", readyDeadline);
+            try {
+                // the receiver closes once it writes where we write: wait for that (briefly), so its output is in order
+                wire.readLine(Math.min(readyDeadline, System.nanoTime() + 2_000_000_000L));
+            } catch (IOException endOfConversation) {
+                // closed, as expected
+            }
             return pid;
         } catch (HandoverException e) {
             throw e;

@@ -9,7 +9,14 @@ public enum Kind {
     /** A listening unix stream socket. */
     UNIX("unix"),
     /** A bound UDP socket (IPv4 or IPv6). */
-    UDP("udp");
+    UDP("udp"),
+    /**
+     * Any other descriptor: the sender's stdout and stderr (a log file, the journal's stream, a
+     * terminal), which the new process takes over once it serves. Its address is what
+     * {@code /proc/self/fd/N} links to ({@code /var/log/app.log}, {@code socket:[4711]}), the same
+     * in both processes for the same open file.
+     */
+    FILE("file");
 
     private final String wireName;
 
@@ -28,7 +35,7 @@ public enum Kind {
                 return k;
             }
         }
-        throw new IllegalArgumentException("socket kind \"" + name + "\" is unknown; the kinds are tcp, unix and udp");
+        throw new IllegalArgumentException("socket kind \"" + name + "\" is unknown; the kinds are tcp, unix, udp and file");
     }
 
     /**
@@ -36,6 +43,15 @@ public enum Kind {
      * SO_ACCEPTCONN): one of the kinds, or a description of what else it is.
      */
     static String actual(int fd) throws IOException {
+        return actualSocket(fd);
+    }
+
+    /** What {@code /proc/self/fd/N} links to: the address of a {@link #FILE}. */
+    static String link(int fd) throws IOException {
+        return java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd/" + fd)).toString();
+    }
+
+    private static String actualSocket(int fd) throws IOException {
         int domain;
         try {
             domain = Native.socketOption(fd, Native.SO_DOMAIN);

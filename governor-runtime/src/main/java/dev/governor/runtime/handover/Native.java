@@ -6,7 +6,6 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
@@ -63,7 +62,7 @@ final class Native {
     private static final MethodHandle GETSOCKNAME = function("getsockname", FunctionDescriptor.of(ValueLayout.JAVA_INT,
             ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
     private static final MethodHandle FCNTL = function("fcntl", FunctionDescriptor.of(ValueLayout.JAVA_INT,
-            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle CLOSE = function("close", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     private static final MethodHandle DUP2 = function("dup2", FunctionDescriptor.of(ValueLayout.JAVA_INT,
             ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
@@ -71,10 +70,13 @@ final class Native {
     private Native() {}
 
     private static MethodHandle function(String name, FunctionDescriptor descriptor) {
-        MemorySegment symbol = SymbolLookup.libraryLookup("libc.so.6", Arena.global()).find(name)
-                .or(() -> LINKER.defaultLookup().find(name))
-                .orElseThrow(() -> new IllegalStateException("libc has no " + name));
-        return LINKER.downcallHandle(symbol, descriptor, ERRNO_OPTION);
+        return function(name, descriptor, ERRNO_OPTION);
+    }
+
+    private static MethodHandle function(String name, FunctionDescriptor descriptor, Linker.Option variadic) {
+        MemorySegment symbol = LINKER.defaultLookup().find(name).orElseThrow(() -> new IllegalStateException("libc has no " + name));
+        return variadic == ERRNO_OPTION ? LINKER.downcallHandle(symbol, descriptor, ERRNO_OPTION)
+                : LINKER.downcallHandle(symbol, descriptor, variadic, ERRNO_OPTION);
     }
 
     /** What one {@code recvmsg} brought: data bytes, descriptors (close-on-exec), whether control data was cut. */
