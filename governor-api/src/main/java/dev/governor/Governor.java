@@ -98,12 +98,22 @@ public interface Governor extends Supervisor, AutoCloseable {
     boolean isReady();
 
     /**
-     * Runs the reload handler now, on the calling thread.
+     * Reloads now, on the calling thread (what SIGHUP, the control socket's {@code reload} and
+     * {@code governorctl reload} do): runs the reload handler if one is set, then rebuilds every
+     * reloadable node ({@link Supervisor#addReloadable}) one after the other, each as a new
+     * generation started beside the current one (or after it, with {@link Supervisor#syncReload()}).
+     * Reloads are serialized: a second caller waits for the first to finish.
      *
-     * @return true if it completed; false if it threw (logged; the running services are kept)
-     * @throws IllegalStateException if no reload handler is set
+     * @return true if everything succeeded; false if the handler threw or any generation was refused
+     *     (its builder threw, it failed or was not ready within the reload timeout): logged, published
+     *     as {@link GovernorEvent.ReloadRefused}, and the current generation keeps serving, untouched
+     * @throws IllegalStateException if there is nothing to reload (no handler, no reloadable node), or
+     *     once shutdown has begun
      */
     boolean reload();
+
+    /** The sockets this process owns, by name; see {@link Listeners}. */
+    Listeners listeners();
 
     /** A context cancelled when shutdown begins. */
     ServiceCtx globalContext();

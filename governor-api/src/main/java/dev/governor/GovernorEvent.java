@@ -47,6 +47,15 @@ public sealed interface GovernorEvent {
     /** A run was still going {@code timeout} after its stop was requested: reported unstopped. */
     record StopTimedOut(String service, Instant at, Duration timeout) implements GovernorEvent {}
 
+    /** Reloadable node {@code service} now serves generation {@code generation} (the previous one is draining). */
+    record Reloaded(String service, Instant at, int generation) implements GovernorEvent {}
+
+    /**
+     * Generation {@code generation} of reloadable node {@code service} was refused: its builder threw,
+     * it failed, it was not ready in time, or shutdown began. The current generation keeps serving.
+     */
+    record ReloadRefused(String service, Instant at, int generation, Throwable cause) implements GovernorEvent {}
+
     /** Shutdown of the governor was requested, for {@code reason} (a signal, a call, a fatal error). */
     record ShutdownRequested(String service, Instant at, String reason) implements GovernorEvent {}
 

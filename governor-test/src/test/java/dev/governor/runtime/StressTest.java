@@ -166,6 +166,8 @@ class StressTest {
                 case GovernorEvent.Restarting r -> assertThat(isRunning).as(where).isFalse();
                 case GovernorEvent.Escalated x -> { }
                 case GovernorEvent.ShutdownRequested x -> assertThat(p).as(where).isEmpty();
+                case GovernorEvent.Reloaded x -> { }
+                case GovernorEvent.ReloadRefused x -> { }
             }
         }
         assertThat(running.entrySet().stream().filter(Map.Entry::getValue).map(Map.Entry::getKey).toList())

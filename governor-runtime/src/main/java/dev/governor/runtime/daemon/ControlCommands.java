@@ -98,6 +98,7 @@ final class ControlCommands {
             services.add(s);
         }
         out.put("services", services);
+        dev.governor.runtime.listen.ReloadStatus.put(out, gov);
         return Json.write(out);
     }
 

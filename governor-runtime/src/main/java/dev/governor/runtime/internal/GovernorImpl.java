@@ -4,6 +4,7 @@ import dev.governor.Governor;
 import dev.governor.GovernorEvent;
 import dev.governor.GovernorListener;
 import dev.governor.GovernorOptions;
+import dev.governor.Listeners;
 import dev.governor.ReloadHandler;
 import dev.governor.RestartPolicy;
 import dev.governor.Service;
@@ -16,6 +17,7 @@ import dev.governor.Supervisor;
 import dev.governor.runtime.GovernorExtension;
 import dev.governor.runtime.GovernorHooks;
 import dev.governor.runtime.LifecycleListener;
+import dev.governor.runtime.listen.GovernorListeners;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -39,6 +41,7 @@ public final class GovernorImpl implements Governor {
     private final Run rootRun;
     private final Run globalRun;
     private final Hooks hooks = new Hooks();
+    private final GovernorListeners listeners;
     private final CompletableFuture<ShutdownReport> terminated = new CompletableFuture<>();
     private final List<Thread> readyWaiters = new ArrayList<>();   // guarded by this
 
@@ -63,6 +66,7 @@ public final class GovernorImpl implements Governor {
         this.rootRun = new Run(tree, null, null, "", 0);
         this.globalRun = new Run(tree, null, null, "", 0);
         this.shutdownTimeout = options.shutdownTimeout();
+        this.listeners = GovernorListeners.forProcess(options.systemd());
     }
 
     public GovernorHooks hooks() {
@@ -148,6 +152,11 @@ public final class GovernorImpl implements Governor {
     @Override
     public GovernorOptions options() {
         return options;
+    }
+
+    @Override
+    public Listeners listeners() {
+        return listeners;
     }
 
     // ---- running ----
@@ -377,6 +386,7 @@ public final class GovernorImpl implements Governor {
                 report.unstopped().isEmpty() ? "" : ", unstopped: " + report.unstopped());
         tree.bus.lifecycle(l -> l.stopped(report));
         tree.bus.flush();
+        listeners.close();
         Signals.unregister(this);
         terminated.complete(report);
     }

@@ -244,6 +244,7 @@ public final class GovernorMetrics implements MeterBinder {
                 .description("Time spent shutting down: growing during the shutdown, then its total; 0 before")
                 .tags(tags)
                 .register(registry);
+        ReloadMeters.bind(governor, tags, registry);
     }
 
     private double shutdownSeconds() {

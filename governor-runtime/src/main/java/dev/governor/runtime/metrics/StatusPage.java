@@ -27,6 +27,7 @@ final class StatusPage {
         out.append(",\"at\":");
         string(out, tree.at().toString());
         out.append(",\"total\":").append(tree.total());
+        dev.governor.runtime.listen.ReloadStatus.appendJson(out, governor);
         out.append(",\"nodes\":[");
         int listed = 0;
         for (ServiceInfo info : tree.nodes().values()) {

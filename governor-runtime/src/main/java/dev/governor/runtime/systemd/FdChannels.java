@@ -98,12 +98,31 @@ public final class FdChannels {
      * @throws IllegalStateException if the JVM lacks {@value #REQUIRED_FLAG}
      */
     public static ServerSocketChannel serverSocket(int fd) throws IOException {
+        return serverSocket(fd, true);
+    }
+
+    /**
+     * As {@link #serverSocket(int)}, for a descriptor that shares its open file description with
+     * channels in use (a {@code dup}): {@code O_NONBLOCK} is left as it is, since clearing it would
+     * make a virtual thread blocked in {@code accept()} on another of them block its carrier. (A JDK
+     * channel in blocking mode over a non-blocking descriptor polls, so the other way is safe.)
+     */
+    public static ServerSocketChannel sharedServerSocket(int fd) throws IOException {
+        return serverSocket(fd, false);
+    }
+
+    /** As {@link #datagram(int)}, leaving {@code O_NONBLOCK} as it is; see {@link #sharedServerSocket(int)}. */
+    public static DatagramChannel sharedDatagram(int fd) throws IOException {
+        return datagram(fd, false);
+    }
+
+    private static ServerSocketChannel serverSocket(int fd, boolean unblock) throws IOException {
         Internals in = internals("wrapping fd " + fd + " in a ServerSocketChannel");
         SocketKind kind = SocketKind.of(fd);
         if (!kind.listeningStream()) {
             throw new IOException("fd " + fd + " is " + kind + ", not a listening stream socket");
         }
-        prepare(fd);
+        prepare(fd, unblock);
         ProtocolFamily family = kind.family();
         return (ServerSocketChannel) construct(in.serverSocket(), SelectorProvider.provider(), family, newFd(in, fd), true);
     }
@@ -114,12 +133,16 @@ public final class FdChannels {
      * {@link #serverSocket(int)} does.
      */
     public static DatagramChannel datagram(int fd) throws IOException {
+        return datagram(fd, true);
+    }
+
+    private static DatagramChannel datagram(int fd, boolean unblock) throws IOException {
         Internals in = internals("wrapping fd " + fd + " in a DatagramChannel");
         SocketKind kind = SocketKind.of(fd);
         if (kind.type() != Posix.SOCK_DGRAM || kind.family() == StandardProtocolFamily.UNIX || kind.family() == null) {
             throw new IOException("fd " + fd + " is " + kind + ", not a UDP socket");
         }
-        prepare(fd);
+        prepare(fd, unblock);
         DatagramChannel channel = (DatagramChannel) construct(in.datagram(), SelectorProvider.provider(), newFd(in, fd));
         // the JDK assumes IPv6 for a wrapped datagram socket; an IPv4 one must say so, or every send fails
         if (kind.family() == StandardProtocolFamily.INET) {
@@ -154,8 +177,11 @@ public final class FdChannels {
         }
     }
 
-    private static void prepare(int fd) throws IOException {
+    private static void prepare(int fd, boolean unblock) throws IOException {
         Posix.setCloseOnExec(fd);
+        if (!unblock) {
+            return;
+        }
         int flags = Posix.posix().fcntl(fd, Fcntl.F_GETFL);
         int nonBlock = OpenFlags.O_NONBLOCK.intValue();
         if (flags >= 0 && (flags & nonBlock) != 0) {

@@ -1,0 +1,56 @@
+package dev.governor.runtime.listen;
+
+import dev.governor.Governor;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the status views ({@code /status.json}, the control socket's {@code status}) show of the
+ * listeners a governor owns.
+ */
+public final class ReloadStatus {
+    private ReloadStatus() {}
+
+    /** Puts {@code "listeners"} into a status answer made of maps and lists. */
+    public static void put(Map<String, Object> out, Governor governor) {
+        if (!(governor.listeners() instanceof GovernorListeners listeners)) {
+            return;
+        }
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (ListenerInfo info : listeners.info()) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("name", info.name());
+            row.put("kind", info.kind().label());
+            row.put("address", info.address());
+            row.put("source", info.source());
+            rows.add(row);
+        }
+        out.put("listeners", rows);
+    }
+
+    /** Appends {@code ,"listeners":[…]} to a JSON object being written. */
+    public static void appendJson(StringBuilder out, Governor governor) {
+        if (!(governor.listeners() instanceof GovernorListeners listeners)) {
+            return;
+        }
+        out.append(",\"listeners\":[");
+        boolean first = true;
+        for (ListenerInfo info : listeners.info()) {
+            out.append(first ? "{" : ",{");
+            first = false;
+            field(out, "name", info.name()).append(',');
+            field(out, "kind", info.kind().label()).append(',');
+            field(out, "address", info.address()).append(',');
+            field(out, "source", info.source()).append('}');
+        }
+        out.append(']');
+    }
+
+    private static StringBuilder field(StringBuilder out, String key, String value) {
+        out.append('"').append(key).append("\":");
+        dev.governor.runtime.internal.JsonStrings.append(out, value);
+        return out;
+    }
+}
