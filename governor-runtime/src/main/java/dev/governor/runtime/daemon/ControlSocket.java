@@ -5,6 +5,7 @@ import dev.governor.Service;
 import dev.governor.ServiceConfig;
 import dev.governor.ServiceCtx;
 import dev.governor.Stoppable;
+import dev.governor.runtime.upgrade.OwnSockets;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -134,7 +135,10 @@ public final class ControlSocket implements Service, Stoppable {
         Set<Long> allowed = new TreeSet<>(allowedUids);
         allowed.add((long) Posix.get().geteuid());
         allowed.add(0L);
-        ServerSocketChannel ch = bind();
+        String handoverName = "governor-control-socket/" + ctx.name();
+        ServerSocketChannel inherited = OwnSockets.inherited(handoverName); // an upgrade: the same socket, already at path
+        ServerSocketChannel ch = inherited != null ? inherited : bind();
+        OwnSockets.add(g, handoverName, ch);
         server = ch;
         Object key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
         ctx.log().info("control socket listening at {} (mode 0600, uids {})", path, allowed);
@@ -149,10 +153,11 @@ public final class ControlSocket implements Service, Stoppable {
                 throw e;
             }
         } finally {
+            OwnSockets.remove(g, handoverName);
             ch.close();
             connections.forEach(ControlSocket::closeQuietly);
             try {
-                if (key.equals(Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey())) {
+                if (!OwnSockets.handedOver() && key.equals(Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey())) {
                     Files.delete(path);
                 }
             } catch (IOException gone) {

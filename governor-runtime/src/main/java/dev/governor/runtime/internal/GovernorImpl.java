@@ -5,6 +5,8 @@ import dev.governor.GovernorEvent;
 import dev.governor.GovernorListener;
 import dev.governor.GovernorOptions;
 import dev.governor.Listeners;
+import dev.governor.UpgradeOptions;
+import dev.governor.UpgradeResult;
 import dev.governor.ReloadHandler;
 import dev.governor.RestartPolicy;
 import dev.governor.Service;
@@ -18,6 +20,8 @@ import dev.governor.runtime.GovernorExtension;
 import dev.governor.runtime.GovernorHooks;
 import dev.governor.runtime.LifecycleListener;
 import dev.governor.runtime.listen.GovernorListeners;
+import dev.governor.runtime.upgrade.ListenerHandouts;
+import dev.governor.runtime.upgrade.Upgrader;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -42,6 +46,7 @@ public final class GovernorImpl implements Governor {
     private final Run globalRun;
     private final Hooks hooks = new Hooks();
     private final GovernorListeners listeners;
+    private final Upgrader upgrader;
     private final CompletableFuture<ShutdownReport> terminated = new CompletableFuture<>();
     private final List<Thread> readyWaiters = new ArrayList<>();   // guarded by this
 
@@ -67,6 +72,7 @@ public final class GovernorImpl implements Governor {
         this.globalRun = new Run(tree, null, null, "", 0);
         this.shutdownTimeout = options.shutdownTimeout();
         this.listeners = GovernorListeners.forProcess(options.systemd());
+        this.upgrader = new Upgrader(this, new ListenerHandouts(this, listeners), event -> tree.publish(event));
     }
 
     public GovernorHooks hooks() {
@@ -157,6 +163,11 @@ public final class GovernorImpl implements Governor {
     @Override
     public Listeners listeners() {
         return listeners;
+    }
+
+    @Override
+    public UpgradeResult upgrade(UpgradeOptions options) {
+        return upgrader.upgrade(options);
     }
 
     // ---- running ----
@@ -399,6 +410,14 @@ public final class GovernorImpl implements Governor {
                     Thread.ofVirtual().name("governor-reload").start(this::reload);
                 } else {
                     beginShutdown("SIGHUP (no reload handler)", 0, null);
+                }
+            }
+            case "USR1" -> {
+                if (!shutdownBegun) {
+                    // a platform thread: the upgrade waits in native calls
+                    Thread.ofPlatform().name("governor-upgrade").start(() -> upgrade(UpgradeOptions.defaults()));
+                } else {
+                    Tree.LOG.warn("SIGUSR1 during shutdown: upgrade refused");
                 }
             }
             default -> {

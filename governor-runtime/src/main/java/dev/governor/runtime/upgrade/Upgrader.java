@@ -63,6 +63,8 @@ public final class Upgrader {
     /** One socket to hand over, and how to release this side's copy once sent. */
     public record Handout(HandoverSender.Outgoing outgoing, AutoCloseable release) {}
 
+    private static final ThreadLocal<List<Runnable>> DEFERRED = new ThreadLocal<>();
+
     private final Governor gov;
     private final Sockets sockets;
     private final Consumer<GovernorEvent> publish;
@@ -73,6 +75,20 @@ public final class Upgrader {
         this.gov = Objects.requireNonNull(gov, "gov");
         this.sockets = Objects.requireNonNull(sockets, "sockets");
         this.publish = Objects.requireNonNull(publish, "publish");
+    }
+
+    /**
+     * Runs {@code upgrade} (a call of {@link Governor#upgrade}) with the drain it begins on success
+     * put in {@code drain} instead of begun: for a caller that must answer first (the control socket).
+     */
+    public static <T> T deferringShutdown(List<Runnable> drain, java.util.function.Supplier<T> upgrade) {
+        List<Runnable> before = DEFERRED.get();
+        DEFERRED.set(drain);
+        try {
+            return upgrade.get();
+        } finally {
+            DEFERRED.set(before);
+        }
     }
 
     /** Runs an upgrade on the calling thread (a platform thread is best: it waits in native calls). */
@@ -90,7 +106,7 @@ public final class Upgrader {
         }
         boolean handedOver = false;
         try {
-            UpgradeResult result = run(options);
+            UpgradeResult result = onPlatformThread(options, DEFERRED.get());
             handedOver = result.succeeded();
             return result;
         } finally {
@@ -100,13 +116,33 @@ public final class Upgrader {
         }
     }
 
+    /** The upgrade waits in native calls (poll, recvmsg): never on a virtual thread, whose carrier it would pin. */
+    private UpgradeResult onPlatformThread(UpgradeOptions options, List<Runnable> deferred) {
+        if (!Thread.currentThread().isVirtual()) {
+            return run(options, deferred);
+        }
+        java.util.concurrent.CompletableFuture<UpgradeResult> result = new java.util.concurrent.CompletableFuture<>();
+        Thread.ofPlatform().name("governor-upgrade").start(() -> {
+            try {
+                result.complete(run(options, deferred));
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+        });
+        try {
+            return result.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+    }
+
     private UpgradeResult refused(String reason) {
         LOG.warn("upgrade refused: {}", reason);
         publish.accept(new GovernorEvent.UpgradeFailed("", gov.options().clock().instant(), -1, reason));
         return new UpgradeResult(false, -1, reason);
     }
 
-    private UpgradeResult run(UpgradeOptions options) {
+    private UpgradeResult run(UpgradeOptions options, List<Runnable> deferred) {
         Path dir = null;
         List<Handout> handouts = new ArrayList<>();
         Process child = null;
@@ -127,6 +163,10 @@ public final class Upgrader {
                 STALE_ENV.forEach(env::remove);
                 env.putAll(options.environment());
                 env.put(Handover.ENV, socket.path().toString());
+                if (env.containsKey("NOTIFY_SOCKET")) {
+                    // the new process is not the one systemd started: it announces MAINPID before READY=1
+                    env.put("SYSTEMD_EXEC_PID", Long.toString(ProcessHandle.current().pid()));
+                }
                 try {
                     child = pb.start();
                 } catch (IOException e) {
@@ -152,11 +192,17 @@ public final class Upgrader {
                         // the drain is under way already (a signal during the upgrade): the new process serves, this one ends
                         LOG.info("upgrade: pid {} is ready; this process was already shutting down", readyPid);
                     }
+                    OwnSockets.markHandedOver();
                     copyStartupOutput(output);
                     String reason = "pid " + started.pid() + " is ready and serves every listener; pid " + ProcessHandle.current().pid()
                             + " drains and exits";
                     LOG.info("upgrade: {}", reason);
-                    gov.requestShutdown("upgrade: handed over to pid " + started.pid());
+                    Runnable drain = () -> gov.requestShutdown("upgrade: handed over to pid " + started.pid());
+                    if (deferred != null) {
+                        deferred.add(drain);
+                    } else {
+                        drain.run();
+                    }
                     return new UpgradeResult(true, started.pid(), reason);
                 } finally {
                     try {
