@@ -6,6 +6,7 @@ import dev.governor.ServiceConfig;
 import dev.governor.ServiceCtx;
 import dev.governor.Stoppable;
 import dev.governor.runtime.upgrade.OwnSockets;
+import dev.governor.runtime.upgrade.Takeover;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -143,6 +144,9 @@ public final class ControlSocket implements Service, Stoppable {
         Object key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
         ctx.log().info("control socket listening at {} (mode 0600, uids {})", path, allowed);
         ctx.markReady();
+        if (inherited != null) {
+            Takeover.awaitCommit(ctx); // handed over: the old process answers until this one has taken over
+        }
         try {
             while (!ctx.stopping()) {
                 SocketChannel conn = ch.accept();

@@ -49,6 +49,7 @@ public final class Takeover implements GovernorExtension {
     private static final List<Runnable> ON_COMMIT = new CopyOnWriteArrayList<>();
     private static volatile long previousPid = -1;
     private static volatile boolean committed;
+    private static final java.util.concurrent.CountDownLatch COMMITTED = new java.util.concurrent.CountDownLatch(1);
 
     /** True in a process started to take over ({@value Handover#ENV} set) that has not taken over yet. */
     public static boolean pending() {
@@ -67,6 +68,21 @@ public final class Takeover implements GovernorExtension {
             run(action);
         } else {
             ON_COMMIT.add(action);
+        }
+    }
+
+    /**
+     * Blocks until this process has taken over, or {@code ctx} is stopping; returns at once in a
+     * process not started to take over. For a socket that must not be served by two processes at
+     * once (the control socket: "upgrade" sent to a new process that is not yet confirmed would
+     * upgrade the wrong one): it is ready, but accepts only from the takeover on.
+     */
+    public static void awaitCommit(dev.governor.ServiceCtx ctx) throws InterruptedException {
+        if (System.getenv(Handover.ENV) == null) {
+            return;
+        }
+        while (!committed && !ctx.stopping()) {
+            COMMITTED.await(50, java.util.concurrent.TimeUnit.MILLISECONDS);
         }
     }
 
@@ -126,6 +142,7 @@ public final class Takeover implements GovernorExtension {
             }
             previousPid = from;
             committed = true;
+            COMMITTED.countDown();
             LOG.info("upgrade: took over from pid {}, which drains and exits", from);
             ON_COMMIT.forEach(Takeover::run);
             ON_COMMIT.clear();
