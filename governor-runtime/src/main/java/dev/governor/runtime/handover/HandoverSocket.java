@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.LongPredicate;
 import org.slf4j.Logger;
@@ -91,16 +92,14 @@ public final class HandoverSocket implements AutoCloseable {
                     Handover.checkPeer(conn, "the process connecting to " + path);
                     long pid = Handover.peerPid(wire);
                     if (!expected.test(pid)) {
-                        LOG.warn("handover socket {}: refused pid {}, which is not the process started for this upgrade", path, pid);
-                        wire.close();
+                        refuse(wire, "pid " + pid + " is not the process started for this upgrade");
                         continue;
                     }
                     String hello = wire.readLine(receivedDeadline);
                     return HandoverSender.serve(wire, hello, sockets, receivedDeadline, readyDeadline);
                 } catch (HandoverException e) {
                     if (e.getMessage().startsWith("permission denied")) {
-                        LOG.warn("handover socket {}: {}", path, e.getMessage());
-                        wire.close();
+                        refuse(wire, e.getMessage());
                         continue;
                     }
                     throw e;
@@ -113,6 +112,24 @@ public final class HandoverSocket implements AutoCloseable {
         } catch (IOException e) {
             throw new HandoverException("handover at " + path + " failed: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Answers a refused peer with a frame saying why (and no descriptor), after reading its hello so
+     * that closing does not reset the connection; then the socket waits for the right peer.
+     */
+    private void refuse(Wire wire, String reason) {
+        LOG.warn("handover socket {}: refused a peer: {}", path, reason);
+        long deadline = System.nanoTime() + 1_000_000_000L;
+        try {
+            wire.readLine(deadline);
+            Map<String, Object> refusal = HandoverSender.header();
+            refusal.put("error", reason);
+            wire.sendFrame(refusal, new int[0], deadline);
+        } catch (IOException | RuntimeException e) {
+            // the peer went away: nothing more to tell it
+        }
+        wire.close();
     }
 
     /** Stops listening and removes the socket file. */
