@@ -112,6 +112,13 @@ public interface Governor extends Supervisor, AutoCloseable {
      */
     boolean reload();
 
+    /** For the reloadable children of the root: a reload stops the old generation, then starts the new one. */
+    @Override
+    Governor syncReload();
+
+    /** How long a reload waits for a new generation to become ready before refusing it; default 30 s. */
+    Governor reloadTimeout(Duration timeout);
+
     /** The sockets this process owns, by name; see {@link Listeners}. */
     Listeners listeners();
 

@@ -21,6 +21,15 @@ public interface ServiceConfig {
     ServiceConfig shutdownTimeout(Duration timeout);
 
     /**
+     * After its context is cancelled, how long {@code run} may take to return by itself, finishing
+     * in-flight work (an HTTP server: stop accepting, finish requests, close keep-alive connections
+     * after their current response), before {@link Stoppable#stop()} and the interrupt; then the
+     * {@link #shutdownTimeout} applies. Every stop drains: shutdown, {@code stopChild}, a restart,
+     * the outgoing generation of a reload. Default {@link java.time.Duration#ZERO}.
+     */
+    ServiceConfig drainTimeout(Duration timeout);
+
+    /**
      * Siblings that must be ready before this child starts, and that are stopped only after it.
      * Unknown names and cycles are reported at {@code start()}; a child naming itself, at once.
      */

@@ -60,6 +60,31 @@ public interface Supervisor extends Service {
     Supervisor parallelStop();
 
     /**
+     * Adds a reloadable child: a supervisor (strategy {@link Strategy#ONE_FOR_ONE}) whose children
+     * are built by {@code builder}: generation 1 now, and a new generation on every reload
+     * ({@link Governor#reload()}, SIGHUP, the control socket's {@code reload}). A reload builds
+     * generation n+1, starts it beside generation n, waits until it is ready (the governor's
+     * {@link Governor#reloadTimeout reload timeout}), then stops generation n in reverse order, each
+     * service with its drain ({@link ServiceConfig#drainTimeout}). A builder that throws, or a
+     * generation that fails or is not ready in time, is refused and generation n keeps serving,
+     * untouched. The current generation's paths stay {@code name/child} across reloads; an outgoing
+     * one is listed as {@code name~n/child} while it stops, then removed. The returned config
+     * (restart policy, timeouts, dependencies) applies to every generation.
+     *
+     * @throws IllegalArgumentException for a bad or duplicate name, or a null builder
+     * @throws IllegalStateException if the builder refuses generation 1 (its exception is the cause)
+     */
+    ServiceConfig addReloadable(String name, GenerationBuilder builder);
+
+    /**
+     * For this node's reloadable children: a reload stops generation n first, then starts n+1 (for
+     * services that cannot run twice at once, e.g. holding an exclusive lock). Connections on
+     * governor-owned listeners wait in the backlog meanwhile. A refused generation n+1 then means
+     * generation n is started again.
+     */
+    Supervisor syncReload();
+
+    /**
      * Stops one child for good (no restart); blocks until it stopped or its timeout ran out.
      *
      * @throws IllegalArgumentException if no child has that name

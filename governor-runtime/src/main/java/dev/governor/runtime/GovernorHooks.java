@@ -31,6 +31,16 @@ public interface GovernorHooks {
      */
     java.util.List<String> liveThreads();
 
+    /** Every reloadable node of the tree, depth first: its generation and its last reload. */
+    default java.util.List<ReloadableStatus> reloadables() {
+        return java.util.List.of();
+    }
+
+    /** Why the last reload was refused (a sentence naming the node and the cause), or null if it succeeded or none ran. */
+    default String lastReloadError() {
+        return null;
+    }
+
     /** A one-line summary of the tree's counts per state, e.g. {@code "5 running, 1 restarting"}. */
     String statusLine();
 }

@@ -22,6 +22,14 @@ public interface LifecycleListener {
     /** The reload handler returned ({@code ok}) or threw. */
     default void reloadEnded(boolean ok) {}
 
+    /**
+     * The reload ended: {@code ok}, or refused for {@code error} (a sentence naming the node and the
+     * cause; null when ok). By default calls {@link #reloadEnded(boolean)}.
+     */
+    default void reloadEnded(boolean ok, String error) {
+        reloadEnded(ok);
+    }
+
     /** The tree has stopped; the last call. */
     default void stopped(ShutdownReport report) {}
 }

@@ -91,9 +91,18 @@ public final class GovernorCtl implements Callable<Integer> {
         return send("start " + name, a -> out.println("started " + name + " (" + a.get("state") + ")"));
     }
 
-    @Command(name = "reload", description = "Run the daemon's reload handler.")
+    @Command(name = "reload", description = "Reload the daemon: its reload handler, then a new generation of every reloadable"
+            + " node (exit 1 when refused: the old generation keeps serving).")
     int reload() {
-        return send("reload", a -> out.println("reloaded"));
+        return send("reload", a -> {
+            StringBuilder line = new StringBuilder("reloaded");
+            a.forEach((k, v) -> {
+                if (k.startsWith("generation:")) {
+                    line.append(line.length() == 8 ? ": " : ", ").append(k.substring(11)).append(" generation ").append(v);
+                }
+            });
+            out.println(line);
+        });
     }
 
     @Command(name = "shutdown", description = "Begin an ordered shutdown of the daemon, bounded by TIMEOUT if given (30s, 500ms, PT1M).")

@@ -30,6 +30,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *                    $GOVERNOR_METRICS_PORT; 0 picks a free one)
  *   --metrics-host=H address of that endpoint (default 127.0.0.1; 0.0.0.0 in a container)
  *   --drain=MS       at shutdown, /readyz answers 503 this long before services stop (default 0)
+ *   --config=PATH    serve GET /hello (Jetty, a reloadable node "hello") with the greeting= of
+ *                    this file; SIGHUP reloads it without a failed request, a broken file is refused
+ *   --hello-port=N   port of /hello (default 8080; 0 picks a free one), on --hello-host (127.0.0.1)
  * </pre>
  *
  * As a classic Unix daemon (all optional; without them it runs in the foreground as before):
@@ -112,6 +115,11 @@ public final class SampleDaemon {
                 .withBackoff(Duration.ofSeconds(5), 2.0, 0.1)
                 .withLimit(10, Duration.ofMinutes(1)));
 
+        Path helloConfig = pathArg(args, "--config=");
+        if (helloConfig != null) {
+            HelloSample.install(gov, helloConfig, new java.net.InetSocketAddress(stringArg(args, "--hello-host=", "127.0.0.1"),
+                    intArg(args, "--hello-port=", 8080)));
+        }
         if (daemon != null || controlSocket != null) {
             AtomicInteger generation = new AtomicInteger();
             gov.onReload(g -> {

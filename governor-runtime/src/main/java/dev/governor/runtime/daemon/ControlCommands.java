@@ -107,9 +107,16 @@ final class ControlCommands {
     }
 
     private String reload() {
-        boolean ok = gov.reload(); // IllegalStateException (no handler) becomes an error answer
-        return ok ? ok(Map.of("ok", true, "command", "reload"))
-                : error("reload handler failed; the running services are kept (see the daemon's log)");
+        boolean ok = gov.reload(); // IllegalStateException (nothing to reload) becomes an error answer
+        if (ok) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("ok", true);
+            out.put("command", "reload");
+            hooks().ifPresent(h -> h.reloadables().forEach(r -> out.put("generation:" + r.name(), r.generation())));
+            return Json.write(out);
+        }
+        String why = hooks().map(GovernorHooks::lastReloadError).orElse(null);
+        return error((why == null ? "reload failed" : why) + "; the running services are kept (see the daemon's log)");
     }
 
     private String onService(String verb, String name) {

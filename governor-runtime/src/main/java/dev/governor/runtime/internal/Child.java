@@ -17,7 +17,7 @@ import java.util.Optional;
  */
 final class Child implements ServiceConfig {
     final SupervisorImpl parent;
-    final String name;
+    volatile String name;            // changes only when a reload retires this generation (ReloadableNode)
     final Service service;
 
     // configuration: written under parent.lock before the first start, read by the loop after
@@ -25,6 +25,8 @@ final class Child implements ServiceConfig {
     private volatile Duration shutdownTimeout;
     private volatile List<String> dependsOn = List.of();
     private volatile boolean readyOnStart = true;
+    private volatile Duration drainTimeout = Duration.ZERO;
+    volatile boolean readinessWaived;  // an incoming generation: does not gate its parent's readiness until ready
     private volatile boolean frozen;
 
     // owned by the parent's loop (or by a caller holding parent.lock while the loop does not run)
@@ -43,7 +45,7 @@ final class Child implements ServiceConfig {
     boolean countedActive;
     boolean removed;
 
-    private volatile String path;
+    private volatile CachedPath path;
     private volatile ServiceInfo info;
 
     Child(SupervisorImpl parent, String name, Service service) {
@@ -56,18 +58,23 @@ final class Child implements ServiceConfig {
         return service instanceof SupervisorImpl;
     }
 
-    /** Path from the root; fixed once the subtree is attached to a governor. */
+    /** A path and what it was made of: still valid while the parent's path and the name are the same objects. */
+    private record CachedPath(String parentPath, String name, String path) {}
+
+    /** Path from the root, once the subtree is attached to a governor; follows a rename of any ancestor. */
     String path() {
-        String p = path;
-        if (p == null) {
-            String parentPath = parent.pathOrNull();
-            if (parentPath == null) {
-                return parent.name() + "/" + name;
-            }
-            p = parentPath.isEmpty() ? name : parentPath + "/" + name;
-            path = p;
+        String parentPath = parent.pathOrNull();
+        String n = name;
+        CachedPath p = path;
+        if (p != null && p.parentPath() == parentPath && p.name() == n) {
+            return p.path();
         }
-        return p;
+        if (parentPath == null) {
+            return parent.name() + "/" + n;
+        }
+        String full = parentPath.isEmpty() ? n : parentPath + "/" + n;
+        path = new CachedPath(parentPath, n, full);
+        return full;
     }
 
     RestartPolicy effectivePolicy() {
@@ -91,6 +98,23 @@ final class Child implements ServiceConfig {
         return readyOnStart && !isSupervisor();
     }
 
+    boolean gatesReadiness() {
+        return !readinessWaived;
+    }
+
+    Duration drainTimeout() {
+        return drainTimeout;
+    }
+
+    /** Takes the configuration of {@code other} (the previous generation of a reloadable node). */
+    void copyConfigFrom(Child other) {
+        policy = other.policy;
+        shutdownTimeout = other.shutdownTimeout;
+        dependsOn = other.dependsOn;
+        readyOnStart = other.readyOnStart;
+        drainTimeout = other.drainTimeout;
+    }
+
     void freeze() {
         frozen = true;
     }
@@ -112,7 +136,14 @@ final class Child implements ServiceConfig {
     }
 
     ServiceInfo info() {
-        return info;
+        ServiceInfo i = info;
+        if (i != null) {
+            String p = path();
+            if (i.name() != p && !i.name().equals(p)) { // renamed since it was published (a retired generation)
+                i = new ServiceInfo(p, i.state(), i.ready(), i.restarts(), i.lastFailure(), i.startedAt(), i.supervisor());
+            }
+        }
+        return i;
     }
 
     /** Forgets the published state from the tree's counts (on removal). */
@@ -151,6 +182,14 @@ final class Child implements ServiceConfig {
         Checks.positive(timeout, "shutdown timeout of \"" + name + "\"");
         configure("shutdownTimeout");
         this.shutdownTimeout = timeout;
+        return this;
+    }
+
+    @Override
+    public ServiceConfig drainTimeout(Duration timeout) {
+        Checks.notNegative(timeout, "drain timeout of \"" + name + "\"");
+        configure("drainTimeout");
+        this.drainTimeout = timeout;
         return this;
     }
 

@@ -1,6 +1,7 @@
 package dev.governor.runtime.internal;
 
 import dev.governor.Governor;
+import dev.governor.GenerationBuilder;
 import dev.governor.GovernorEvent;
 import dev.governor.GovernorListener;
 import dev.governor.GovernorOptions;
@@ -47,6 +48,7 @@ public final class GovernorImpl implements Governor {
     private final Hooks hooks = new Hooks();
     private final GovernorListeners listeners;
     private final Upgrader upgrader;
+    private final Reloads reloads;
     private final CompletableFuture<ShutdownReport> terminated = new CompletableFuture<>();
     private final List<Thread> readyWaiters = new ArrayList<>();   // guarded by this
 
@@ -73,6 +75,7 @@ public final class GovernorImpl implements Governor {
         this.shutdownTimeout = options.shutdownTimeout();
         this.listeners = GovernorListeners.forProcess(options.systemd());
         this.upgrader = new Upgrader(this, new ListenerHandouts(this, listeners), event -> tree.publish(event));
+        this.reloads = new Reloads(tree, root);
     }
 
     public GovernorHooks hooks() {
@@ -128,6 +131,23 @@ public final class GovernorImpl implements Governor {
     @Override
     public Supervisor parallelStop() {
         root.parallelStop();
+        return this;
+    }
+
+    @Override
+    public ServiceConfig addReloadable(String name, GenerationBuilder builder) {
+        return root.addReloadable(name, builder);
+    }
+
+    @Override
+    public Governor syncReload() {
+        root.syncReload();
+        return this;
+    }
+
+    @Override
+    public Governor reloadTimeout(Duration timeout) {
+        reloads.timeout(timeout);
         return this;
     }
 
@@ -406,7 +426,7 @@ public final class GovernorImpl implements Governor {
     void onSignal(String signal, int number) {
         switch (signal) {
             case "HUP" -> {
-                if (reloadHandler != null && !shutdownBegun) {
+                if ((reloadHandler != null || reloads.any()) && !shutdownBegun) {
                     Thread.ofVirtual().name("governor-reload").start(this::reload);
                 } else {
                     beginShutdown("SIGHUP (no reload handler)", 0, null);
@@ -441,29 +461,7 @@ public final class GovernorImpl implements Governor {
 
     @Override
     public boolean reload() {
-        ReloadHandler handler = reloadHandler;
-        if (handler == null) {
-            throw new IllegalStateException("reload() with no reload handler: set one with onReload(...)");
-        }
-        if (shutdownBegun) {
-            throw new IllegalStateException("reload() after shutdown began");
-        }
-        Tree.LOG.info("reloading");
-        tree.bus.lifecycle(LifecycleListener::reloadBegan);
-        boolean ok;
-        try {
-            handler.reload(this);
-            ok = true;
-            Tree.LOG.info("reload done");
-        } catch (VirtualMachineError e) {
-            throw e;
-        } catch (Throwable e) {
-            ok = false;
-            Tree.LOG.error("reload failed; the running services are kept", e);
-        }
-        boolean result = ok;
-        tree.bus.lifecycle(l -> l.reloadEnded(result));
-        return ok;
+        return reloads.reload(this, reloadHandler);
     }
 
     // ---- the tree ----
@@ -569,6 +567,16 @@ public final class GovernorImpl implements Governor {
         @Override
         public String statusLine() {
             return tree.statusLine();
+        }
+
+        @Override
+        public List<dev.governor.runtime.ReloadableStatus> reloadables() {
+            return reloads.status();
+        }
+
+        @Override
+        public String lastReloadError() {
+            return reloads.lastError();
         }
 
         @Override

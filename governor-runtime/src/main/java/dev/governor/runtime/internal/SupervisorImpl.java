@@ -1,5 +1,6 @@
 package dev.governor.runtime.internal;
 
+import dev.governor.GenerationBuilder;
 import dev.governor.Governor;
 import dev.governor.RestartPolicy;
 import dev.governor.Service;
@@ -37,6 +38,8 @@ public final class SupervisorImpl implements Supervisor {
     private volatile int intensityMax;
     private volatile Duration intensityWindow = Duration.ZERO;
     private volatile boolean parallelStop;
+    private volatile boolean syncReload;
+    volatile ReloadableNode generationOf;   // set on a generation of a reloadable node
 
     // attachment: guarded by lock
     private SupervisorImpl parentSup;
@@ -228,6 +231,68 @@ public final class SupervisorImpl implements Supervisor {
     public Supervisor parallelStop() {
         this.parallelStop = true;
         return this;
+    }
+
+    @Override
+    public ServiceConfig addReloadable(String name, GenerationBuilder builder) {
+        return ReloadableNode.add(this, name, builder);
+    }
+
+    @Override
+    public Supervisor syncReload() {
+        this.syncReload = true;
+        return this;
+    }
+
+    boolean isSyncReload() {
+        return syncReload;
+    }
+
+    boolean loopRunning() {
+        return loop != null;
+    }
+
+    /** Adds {@code gen} as the child {@code name} right after {@code beside} in start order (a new generation). */
+    Child addBeside(Child beside, String name, SupervisorImpl gen) {
+        Child child = new Child(this, name, gen);
+        gen.attachTo(this, child);
+        lock.lock();
+        try {
+            if (byName.containsKey(name)) {
+                gen.detach();
+                throw new IllegalArgumentException("duplicate name \"" + name + "\" in supervisor \"" + name() + "\"");
+            }
+            byName.put(name, child);
+            int at = children.indexOf(beside);
+            children.add(at < 0 ? children.size() : at + 1, child);
+            viewStale = true;
+            child.publish(ServiceState.NEW);
+        } finally {
+            lock.unlock();
+        }
+        if (treeOrNull() != null) {
+            gen.republishSubtree();
+        }
+        return child;
+    }
+
+    /** Gives a child another name (a generation being retired, or restored); its subtree's paths follow. */
+    void rename(Child c, String newName) {
+        lock.lock();
+        try {
+            if (byName.get(c.name) != c) {
+                throw new IllegalStateException("rename of \"" + c.name + "\": no longer a child of \"" + name() + "\"");
+            }
+            if (byName.containsKey(newName)) {
+                throw new IllegalStateException("rename of \"" + c.name + "\" to \"" + newName + "\": the name is taken");
+            }
+            byName.remove(c.name);
+            c.name = newName;
+            byName.put(newName, c);
+            viewStale = true;
+        } finally {
+            lock.unlock();
+        }
     }
 
     // ---- snapshots ----

@@ -208,7 +208,7 @@ final class SupervisorLoop {
 
     /** Recounts {@code c} in {@link #notReady} and tells the parent when this supervisor's readiness changes. */
     private void refresh(Child c) {
-        boolean blocking = !c.removed && (c.pendingStart || c.state == ServiceState.RESTARTING
+        boolean blocking = !c.removed && c.gatesReadiness() && (c.pendingStart || c.state == ServiceState.RESTARTING
                 || (c.run != null && !c.run.stopRequested && !c.ready));
         if (blocking != c.countedNotReady) {
             c.countedNotReady = blocking;
@@ -434,6 +434,21 @@ final class SupervisorLoop {
         refresh(c);
         logDebug("stopping {}", c.path());
         r.cancel();
+        Duration drain = Durations.min(c.drainTimeout(), tree.shutdownTimeLeft());
+        if (drain.isZero() || drain.isNegative() || r.exited()) {
+            forceStop(c, r);
+        } else {  // the run may finish its in-flight work by itself for that long; then it is made to stop
+            tree.scheduler.schedule(drain, () -> {
+                if (!r.exited()) {
+                    Tree.LOG.warn("{} did not finish draining within {} ms: stopping it", c.path(), drain.toMillis());
+                    forceStop(c, r);
+                }
+            });
+        }
+    }
+
+    /** Calls Stoppable.stop() on its own thread and interrupts the run: after the cancel (and the drain). */
+    private void forceStop(Child c, Run r) {
         if (c.service instanceof Stoppable s && !r.exited()) {
             Thread.ofVirtual().name(c.path() + "/stop").start(() -> {
                 try {
@@ -468,6 +483,9 @@ final class SupervisorLoop {
 
     private Duration stopTimeout(Child c) {
         Duration own = c.stopTimeout(tree.options.serviceShutdownTimeout());
+        if (own != null && !c.drainTimeout().isZero()) {
+            own = Durations.plus(own, c.drainTimeout());
+        }
         Duration left = tree.shutdownTimeLeft();
         if (left == null) {
             return own;

@@ -1,6 +1,8 @@
 package dev.governor.runtime.listen;
 
 import dev.governor.Governor;
+import dev.governor.runtime.GovernorRuntime;
+import dev.governor.runtime.ReloadableStatus;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -8,7 +10,7 @@ import java.util.Map;
 
 /**
  * What the status views ({@code /status.json}, the control socket's {@code status}) show of the
- * listeners a governor owns.
+ * listeners a governor owns and of its reloadable nodes (generation, last reload, draining ones).
  */
 public final class ReloadStatus {
     private ReloadStatus() {}
@@ -28,6 +30,26 @@ public final class ReloadStatus {
             rows.add(row);
         }
         out.put("listeners", rows);
+        List<Map<String, Object>> nodes = new ArrayList<>();
+        for (ReloadableStatus r : reloadables(governor)) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("name", r.name());
+            row.put("generation", r.generation());
+            row.put("lastReload", r.lastOutcome());
+            row.put("lastReloadAt", r.lastAt().map(Object::toString).orElse(null));
+            row.put("lastError", r.lastError().orElse(null));
+            row.put("draining", r.draining());
+            nodes.add(row);
+        }
+        out.put("reloadables", nodes);
+    }
+
+    private static List<ReloadableStatus> reloadables(Governor governor) {
+        try {
+            return GovernorRuntime.hooks(governor).reloadables();
+        } catch (IllegalArgumentException notOurs) {
+            return List.of();
+        }
     }
 
     /** Appends {@code ,"listeners":[…]} to a JSON object being written. */
@@ -44,6 +66,25 @@ public final class ReloadStatus {
             field(out, "kind", info.kind().label()).append(',');
             field(out, "address", info.address()).append(',');
             field(out, "source", info.source()).append('}');
+        }
+        out.append("],\"reloadables\":[");
+        first = true;
+        for (ReloadableStatus r : reloadables(governor)) {
+            out.append(first ? "{" : ",{");
+            first = false;
+            field(out, "name", r.name()).append(",\"generation\":").append(r.generation()).append(',');
+            field(out, "lastReload", r.lastOutcome()).append(',');
+            if (r.lastAt().isPresent()) {
+                field(out, "lastReloadAt", r.lastAt().get().toString()).append(',');
+            } else {
+                out.append("\"lastReloadAt\":null,");
+            }
+            if (r.lastError().isPresent()) {
+                field(out, "lastError", r.lastError().get());
+            } else {
+                out.append("\"lastError\":null");
+            }
+            out.append(",\"draining\":").append(r.draining().toString().replace(" ", "")).append('}');
         }
         out.append(']');
     }

@@ -145,6 +145,16 @@ final class SystemdNotifier implements LifecycleListener {
     }
 
     @Override
+    public void reloadEnded(boolean ok, String error) {
+        if (ok || error == null) {
+            reloadEnded(ok);
+        } else {  // STATUS is one line: the error names the node and the cause
+            notify.send("READY=1\nSTATUS=reload refused, previous generation kept: " + error.replace('\n', ' ')
+                    + " (" + hooks.statusLine() + ")");
+        }
+    }
+
+    @Override
     public void stopped(ShutdownReport report) {
         stopped = true;
         Scheduler.Cancellable tick = nextTick;
