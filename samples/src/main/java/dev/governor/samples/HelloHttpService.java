@@ -32,7 +32,9 @@ import org.eclipse.jetty.util.thread.VirtualThreadPool;
  * {@code drainTimeout}; after it, {@link #stop()} stops the server at once.
  */
 final class HelloHttpService implements Service, Stoppable {
-    static final long IDLE_WHILE_DRAINING_MS = 300;
+    // long enough that a client of a loaded machine is not cut off between its answer and its next request
+    // (that race is an error on the client's side); a connection left truly idle still ends within the drain
+    static final long IDLE_WHILE_DRAINING_MS = 2000;
 
     private final Callable<ServerSocketChannel> listener;
     private final HelloConfig config;
@@ -53,7 +55,9 @@ final class HelloHttpService implements Service, Stoppable {
         ServerConnector connector = new ServerConnector(s, 1, 1);
         connector.open(listener.call());
         s.addConnector(connector);
-        byte[] body = ("hello from generation " + generation + ": " + config.greeting() + "\n").getBytes(StandardCharsets.UTF_8);
+        // the pid too: across an upgrade, the answers show which process served them
+        byte[] body = ("hello from generation " + generation + ": " + config.greeting() + " (pid " + ProcessHandle.current().pid() + ")\n")
+                .getBytes(StandardCharsets.UTF_8);
         s.setHandler(new Hello(body));
         server = s;
         try {

@@ -12,12 +12,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * The zero-downtime upgrade, small: an HTTP service naming the pid that serves each answer, on a
- * socket of {@code listeners()}, with a control socket. {@code governorctl upgrade} (or
- * {@code kill -USR1}) starts the same command line again; the new process takes over the sockets,
- * and this one drains and exits 0.
+ * The zero-downtime upgrade, small: the sample's hello service (Jetty, {@code GET /hello}, each
+ * answer naming the pid that served it) on the governor-owned listener {@code hello}, with a control
+ * socket. {@code governorctl upgrade} (or {@code kill -USR1}) starts the same command line again;
+ * the new process takes over the sockets, and this one drains and exits 0.
  *
  * <pre>
+ *   --config=PATH          the hello service's configuration (greeting=...)
  *   --port=N               HTTP port on loopback (default 8080; 0 picks a free one, kept across upgrades)
  *   --control-socket=PATH  the control socket (governorctl --socket PATH upgrade)
  *   --daemonize, --pidfile=PATH, --log-file=PATH   as the sample daemon
@@ -50,9 +51,13 @@ public final class UpgradeDemo {
             System.exit(3);
         }
         int port = SampleDaemon.intArg(args, "--port=", 8080);
+        Path config = SampleDaemon.pathArg(args, "--config=");
+        if (config == null) {
+            System.err.println("upgrade demo: --config=PATH is required (a file with greeting=...)");
+            System.exit(2);
+        }
         Governor gov = Governor.create();
-        gov.add("http", new PidHttpService(gov.listeners(), "http", new InetSocketAddress(InetAddress.getLoopbackAddress(), port)))
-                .readyOnStart(false).shutdownTimeout(PidHttpService.SHUTDOWN_TIMEOUT);
+        HelloSample.install(gov, Daemon.resolve(config), new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
         switch (mode) {
             case "hang" -> gov.add("stuck", ctx -> ctx.awaitStop()).readyOnStart(false); // never ready
             case "slow" -> gov.add("slow", ctx -> {

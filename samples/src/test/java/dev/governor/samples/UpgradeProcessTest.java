@@ -36,19 +36,22 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class UpgradeProcessTest {
     static final Duration EXIT = Duration.ofSeconds(60);
-    private static final Pattern LISTENING = Pattern.compile("http listening on /127\\.0\\.0\\.1:(\\d+) as pid (\\d+)");
+    private static final Pattern LISTENING = Pattern.compile("hello: http://[^/:]+:(\\d+)/hello");
 
     @TempDir
     Path dir;
     private Path socket;
     private Path modeFile;
+    private Path config;
     private Path log;
     private Process first;
     private final List<Long> pids = new ArrayList<>();
 
     @BeforeEach
-    void paths() {
+    void paths() throws IOException {
         socket = dir.resolve("ctl.sock");
+        config = dir.resolve("hello.conf");
+        Files.writeString(config, "greeting=upgraded without a gap\n");
         modeFile = dir.resolve("mode");
         log = dir.resolve("demo.log");
     }
@@ -64,7 +67,7 @@ class UpgradeProcessTest {
      */
     private InetSocketAddress startForeground(String... extra) throws Exception {
         List<String> command = ChildJvm.builder(UpgradeDemo.class)
-                .arg("--port=0", "--control-socket=" + socket, "--mode-file=" + modeFile).arg(extra).command();
+                .arg("--port=0", "--config=" + config, "--control-socket=" + socket, "--mode-file=" + modeFile).arg(extra).command();
         first = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
         pids.add(first.pid());
@@ -105,9 +108,14 @@ class UpgradeProcessTest {
         return pid;
     }
 
+    /** The answer of the hello service in process {@code pid}. */
+    static String served(long pid) {
+        return "hello from generation 1: upgraded without a gap (pid " + pid + ")";
+    }
+
     static String get(InetSocketAddress http) throws Exception {
         try (HttpClient client = HttpClient.newHttpClient()) {
-            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http.getPort() + "/")).build(),
+            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http.getPort() + "/hello")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(r.statusCode()).isEqualTo(200);
             return r.body().strip();
@@ -136,48 +144,49 @@ class UpgradeProcessTest {
         InetSocketAddress http = startForeground();
         long pid = first.pid();
         List<Long> fdCounts = new ArrayList<>();
-        try (KeepAliveLoad load = KeepAliveLoad.start(http, 64)) {
-            await().atMost(EXIT).until(() -> load.stats().ok() > 1000);
+        HttpLoad load = new HttpLoad(http, "/hello", 64);
+        HttpLoad.Result result;
+        try {
+            await().atMost(EXIT).until(() -> load.requests() > 1000);
             for (int i = 1; i <= 10; i++) {
                 long old = pid;
                 pid = upgrade();
                 assertThat(pid).isNotEqualTo(old);
-                long next = pid;
+                String next = served(pid);
                 // the load sees the new pid answer, and the old one ends on its own, cleanly
-                await().atMost(EXIT).until(() -> load.stats().byPid().getOrDefault(next, 0L) > 100);
+                await().atMost(EXIT).until(() -> load.bodiesSoFar().getOrDefault(next, 0L) > 100);
                 await().atMost(EXIT).until(() -> !DaemonCommands.running(old));
-                fdCounts.add(openFds(next));
+                fdCounts.add(openFds(pid));
             }
-            long last = pid;
-            await().atMost(EXIT).until(() -> load.stats().byPid().getOrDefault(last, 0L) > 1000);
-            load.close();
-            finalStats = load.stats();
+            String last = served(pid);
+            await().atMost(EXIT).until(() -> load.bodiesSoFar().getOrDefault(last, 0L) > 1000);
+        } finally {
+            result = load.stop();
         }
-        KeepAliveLoad.Stats stats = finalStats;
-        System.out.println("10 upgrades under 64-connection keep-alive load: " + stats.requests() + " requests, "
-                + stats.errors() + " errors, " + stats.non200() + " non-200, by pid " + stats.byPid() + ", fds " + fdCounts);
-        assertThat(stats.errorSamples()).isEmpty();
-        assertThat(stats.errors()).isZero();
-        assertThat(stats.non200()).isZero();
-        assertThat(stats.byPid()).hasSize(11);
-        assertThat(stats.byPid().values()).allMatch(n -> n > 100);
-        // each generation exited 0 ("exits with 0"): the drained process ends cleanly
+        System.out.println("10 upgrades under 64-connection keep-alive load: " + result + ", by body " + result.bodies()
+                + ", fds " + fdCounts);
+        assertThat(result.errorSamples()).isEmpty();
+        assertThat(result.connectionErrors()).isZero();
+        assertThat(result.non200()).isZero();
+        assertThat(result.bodies()).hasSize(11);
+        for (long p : pids) {
+            assertThat(result.bodies().getOrDefault(served(p), 0L)).as("answers of pid %d", p).isGreaterThan(100);
+        }
+        // each generation exited 0: the drained process ends cleanly
         for (long p : pids.subList(0, 10)) {
             awaitLog(l -> l.equals("upgrade demo: pid " + p + " exits with 0"));
         }
         assertThat(first.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
         assertThat(first.exitValue()).isZero();
-        // no descriptor leaks from one generation to the next: the tenth holds what the first did
+        // no descriptor leaks from one generation to the next: the eleventh holds what the second did
         assertThat(fdCounts.getLast()).as("fd counts of generations 2..11: %s", fdCounts).isLessThanOrEqualTo(fdCounts.getFirst());
     }
-
-    private KeepAliveLoad.Stats finalStats;
 
     @Test
     void shouldKeepServingWhenTheNewProcessFailsAtStart() throws Exception {
         InetSocketAddress http = startForeground();
         Files.writeString(modeFile, "fail");
-        assertThat(get(http)).isEqualTo("served by pid " + first.pid());
+        assertThat(get(http)).isEqualTo(served(first.pid()));
         Ctl warmUp = governorctl("upgrade"); // what the JVM opens once for a first child process stays open
         assertThat(warmUp.code()).as(warmUp.out()).isEqualTo(1);
         long fdsBefore = settledFds(first.pid());
@@ -186,7 +195,7 @@ class UpgradeProcessTest {
         assertThat(ctl.code()).as(ctl.err()).isEqualTo(1);
         assertThat(ctl.err()).containsPattern("governorctl: upgrade failed: the new process \\(pid \\d+\\) exited with code 3 before it was ready")
                 .contains("its last output:").contains("upgrade demo: configured to fail at start (" + modeFile + " says fail)");
-        assertThat(get(http)).isEqualTo("served by pid " + first.pid());
+        assertThat(get(http)).isEqualTo(served(first.pid()));
         // governorctl's connection closes on the daemon's side a moment after the answer: a leak never settles
         await().atMost(EXIT).untilAsserted(() -> assertThat(openFds(first.pid())).isEqualTo(fdsBefore));
         awaitLog(l -> l.contains("upgrade failed, this process keeps serving: the new process"));
@@ -205,7 +214,7 @@ class UpgradeProcessTest {
             long hung = Long.parseLong(m.group(1));
             pids.add(hung);
             assertThat(DaemonCommands.running(hung)).as("the hung process was killed by pid").isFalse();
-            assertThat(get(http)).isEqualTo("served by pid " + first.pid());
+            assertThat(get(http)).isEqualTo(served(first.pid()));
             if (i == 0) {
                 fdsBefore = settledFds(first.pid());
             }
@@ -229,12 +238,12 @@ class UpgradeProcessTest {
         assertThat(m.find()).isTrue();
         long next = Long.parseLong(m.group(1));
         pids.add(next);
-        await().atMost(EXIT).until(() -> get(http).equals("served by pid " + next));
+        await().atMost(EXIT).until(() -> get(http).equals(served(next)));
         // the process it took over from is still draining or gone; once gone, upgrades work again
         await().atMost(EXIT).until(() -> !DaemonCommands.running(first.pid()));
         Files.writeString(modeFile, "ok");
         long third = upgrade();
-        await().atMost(EXIT).until(() -> get(http).equals("served by pid " + third));
+        await().atMost(EXIT).until(() -> get(http).equals(served(third)));
     }
 
     @Test
@@ -246,7 +255,7 @@ class UpgradeProcessTest {
         assertThat(m.find()).isTrue();
         long next = Long.parseLong(m.group(1));
         pids.add(next);
-        await().atMost(EXIT).until(() -> get(http).equals("served by pid " + next));
+        await().atMost(EXIT).until(() -> get(http).equals(served(next)));
         assertThat(first.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
         assertThat(first.exitValue()).isZero();
         // the control socket moved with it

@@ -161,7 +161,9 @@ public final class ControlSocket implements Service, Stoppable {
             ch.close();
             connections.forEach(ControlSocket::closeQuietly);
             try {
-                if (!OwnSockets.handedOver() && key.equals(Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey())) {
+                // the file is another process's when this one handed the socket over, or inherited it and never took over
+                boolean ours = !OwnSockets.handedOver() && (inherited == null || Takeover.committed());
+                if (ours && key.equals(Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey())) {
                     Files.delete(path);
                 }
             } catch (IOException gone) {

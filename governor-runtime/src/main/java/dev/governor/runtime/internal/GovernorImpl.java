@@ -22,6 +22,7 @@ import dev.governor.runtime.GovernorHooks;
 import dev.governor.runtime.LifecycleListener;
 import dev.governor.runtime.listen.GovernorListeners;
 import dev.governor.runtime.upgrade.ListenerHandouts;
+import dev.governor.runtime.upgrade.Takeover;
 import dev.governor.runtime.upgrade.Upgrader;
 import java.time.Duration;
 import java.time.Instant;
@@ -73,6 +74,7 @@ public final class GovernorImpl implements Governor {
         this.rootRun = new Run(tree, null, null, "", 0);
         this.globalRun = new Run(tree, null, null, "", 0);
         this.shutdownTimeout = options.shutdownTimeout();
+        Takeover.fetchEarly(); // started by an upgrade: the sockets are this process's before anything binds
         this.listeners = GovernorListeners.forProcess(options.systemd());
         this.upgrader = new Upgrader(this, new ListenerHandouts(this, listeners), event -> tree.publish(event));
         this.reloads = new Reloads(tree, root);

@@ -26,10 +26,10 @@ import org.slf4j.LoggerFactory;
  * operator or deploy tool starting version 2 beside version 1.
  *
  * <ol>
- *   <li>At {@code start()}, before any service runs (so before anything binds), it fetches every
- *       socket from the process at the socket and offers each to {@code listeners()} under its name
- *       ({@link HandedOverSockets}). A handover that fails ends this process's start: it shuts
- *       down, and the old process, told why, keeps serving.
+ *   <li>When the first governor is created (so before anything binds), it fetches every socket
+ *       from the process at the socket and offers each to {@code listeners()} under its name
+ *       ({@link HandedOverSockets}). A handover that fails ends this process: its governor shuts
+ *       down at {@code start()}, and the old process, told why, keeps serving.
  *   <li>When the whole tree is ready, it tells the old process; that one answers {@code DRAIN} and
  *       drains. This process then writes where the old one wrote (its stdout and stderr), takes
  *       over the pid file, and (being the first lifecycle listener) precedes systemd's
@@ -55,6 +55,11 @@ public final class Takeover implements GovernorExtension {
     public static boolean pending() {
         String path = System.getenv(Handover.ENV);
         return path != null && !path.isBlank() && !committed;
+    }
+
+    /** True once this process has taken over from the one that handed it its sockets. */
+    public static boolean committed() {
+        return committed;
     }
 
     /** The pid this process took over from, once it has. */
@@ -86,33 +91,54 @@ public final class Takeover implements GovernorExtension {
         }
     }
 
-    @Override
-    public void install(GovernorHooks hooks) {
+    /**
+     * Fetches the sockets, once per process, if {@value Handover#ENV} is set: called when the first
+     * governor is created, so before it binds anything (a service may settle a listener before
+     * {@code start()}). Every socket is offered to {@code listeners()} under its name.
+     */
+    public static void fetchEarly() {
         String path = System.getenv(Handover.ENV);
         if (path == null || path.isBlank() || !CLAIMED.compareAndSet(false, true)) {
             return;
         }
-        Governor gov = hooks.governor();
-        HandoverReceiver received;
         try {
-            received = HandoverReceiver.fetch(Path.of(path), FETCH_TIMEOUT);
-        } catch (HandoverException e) {
-            LOG.error("upgrade: cannot take over from the process at {}: {}; shutting down", path, e.getMessage());
-            gov.requestShutdown("upgrade: " + e.getMessage());
+            HandoverReceiver received = HandoverReceiver.fetch(Path.of(path), FETCH_TIMEOUT);
+            Map<String, Integer> stdio = new LinkedHashMap<>();
+            List<String> names = new java.util.ArrayList<>();
+            for (HandoverReceiver.Socket s : received.sockets()) {
+                if (s.entry().kind() == Kind.FILE) {
+                    stdio.put(s.entry().name(), s.fd());
+                } else {
+                    HandedOverSockets.instance().offer(s.entry().name(), s.fd());
+                    names.add(s.entry().name());
+                }
+            }
+            LOG.info("upgrade: received {} listeners {} from pid {}", names.size(), names, received.senderPid());
+            FETCHED = new Fetched(received, stdio, null);
+        } catch (HandoverException | RuntimeException e) {
+            LOG.error("upgrade: cannot take over from the process at {}: {}; this process will shut down", path, e.getMessage());
+            FETCHED = new Fetched(null, Map.of(), e.getMessage());
+        }
+    }
+
+    /** What {@link #fetchEarly()} got: the receiver, or why not. */
+    private record Fetched(HandoverReceiver received, Map<String, Integer> stdio, String failure) {}
+
+    private static volatile Fetched FETCHED;
+    private static final AtomicBoolean INSTALLED = new AtomicBoolean();
+
+    @Override
+    public void install(GovernorHooks hooks) {
+        Fetched f = FETCHED;
+        if (f == null || !INSTALLED.compareAndSet(false, true)) {
             return;
         }
-        Map<String, Integer> stdio = new LinkedHashMap<>();
-        List<String> names = new java.util.ArrayList<>();
-        for (HandoverReceiver.Socket s : received.sockets()) {
-            if (s.entry().kind() == Kind.FILE) {
-                stdio.put(s.entry().name(), s.fd());
-            } else {
-                HandedOverSockets.instance().offer(s.entry().name(), s.fd());
-                names.add(s.entry().name());
-            }
+        Governor gov = hooks.governor();
+        if (f.failure() != null) {
+            gov.requestShutdown("upgrade: " + f.failure());
+            return;
         }
-        LOG.info("upgrade: received {} listeners {} from pid {}", names.size(), names, received.senderPid());
-        hooks.addLifecycleListener(new Confirm(gov, received, stdio));
+        hooks.addLifecycleListener(new Confirm(gov, f.received(), new LinkedHashMap<>(f.stdio())));
     }
 
     /** Tells the old process "ready" once, or why not. */
