@@ -11,7 +11,6 @@ import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpHeaderValue;
 import org.eclipse.jetty.http.HttpStatus;
-import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -27,19 +26,18 @@ import org.eclipse.jetty.util.thread.VirtualThreadPool;
  * <p><b>Drain.</b> When its context is cancelled (a reload retires this generation, or shutdown),
  * it stops accepting (closing its own channel: the governor's socket stays open for the next
  * generation), answers the requests still coming on open keep-alive connections with
- * {@code Connection: close}, closes idle connections after {@value #IDLE_WHILE_DRAINING_MS} ms, and
- * returns once no connection is left. The governor bounds that with the service's
- * {@code drainTimeout}; after it, {@link #stop()} stops the server at once.
+ * {@code Connection: close} (so each client reconnects, to the next generation, after a complete
+ * answer), and returns once no connection is left. It never closes an idle keep-alive connection
+ * by itself (a client may be sending on it at that moment): those are closed when the service's
+ * {@code drainTimeout} runs out and {@link #stop()} stops the server.
  */
 final class HelloHttpService implements Service, Stoppable {
-    // long enough that a client of a loaded machine is not cut off between its answer and its next request
-    // (that race is an error on the client's side); a connection left truly idle still ends within the drain
-    static final long IDLE_WHILE_DRAINING_MS = 2000;
-
+    static final int SPREAD_MS = 250;
     private final Callable<ServerSocketChannel> listener;
     private final HelloConfig config;
     private final int generation;
     private volatile boolean draining;
+    private volatile long drainBegan;
     private volatile Server server;
 
     /** {@code listener} gives a new channel over the governor's socket (it is called once per run). */
@@ -52,6 +50,7 @@ final class HelloHttpService implements Service, Stoppable {
     @Override
     public void run(ServiceCtx ctx) throws Exception {
         Server s = new Server(new VirtualThreadPool());
+        s.setStopTimeout(1000); // bounds Jetty's own waits in stop(): the drain before it is the governor's
         ServerConnector connector = new ServerConnector(s, 1, 1);
         connector.open(listener.call());
         s.addConnector(connector);
@@ -71,24 +70,31 @@ final class HelloHttpService implements Service, Stoppable {
         }
     }
 
-    private void drain(ServiceCtx ctx, ServerConnector connector) throws InterruptedException {
+    private void drain(ServiceCtx ctx, ServerConnector connector) {
+        drainBegan = System.nanoTime();
         draining = true;
         connector.close(); // no more accepts here: new connections wait in the backlog for the next generation
         long began = System.nanoTime();
-        while (true) {
-            var open = connector.getConnectedEndPoints();
-            if (open.isEmpty()) {
-                break;
-            }
-            for (EndPoint ep : open) {
-                if (ep.getIdleTimeout() > IDLE_WHILE_DRAINING_MS) {
-                    ep.setIdleTimeout(IDLE_WHILE_DRAINING_MS);
+        try {
+            boolean told = false;
+            while (openConnections(connector) > 0) {
+                Thread.sleep(10); // polls the connection count; the governor's drain timeout bounds the whole
+                if (!told && System.nanoTime() - began > TimeUnit.SECONDS.toNanos(1)) {
+                    told = true;
+                    ctx.log().info("generation {} still drains {} connection(s): {}", generation,
+                            openConnections(connector), connector.getConnectedEndPoints());
                 }
             }
-            Thread.sleep(10); // polls the connection count; the governor's drain timeout bounds the whole
+            ctx.log().info("generation {} drained in {} ms", generation, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
+        } catch (InterruptedException e) { // the drain timeout ran out: idle keep-alive connections are closed by the stop
+            ctx.log().info("generation {}: {} connection(s) still open after the drain, closing them", generation,
+                    openConnections(connector));
         }
-        ctx.log().info("generation {} drained in {} ms", generation,
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
+    }
+
+    /** Connections not yet closed (a closed one may stay listed by Jetty a while; it holds no client). */
+    private static long openConnections(ServerConnector connector) {
+        return connector.getConnectedEndPoints().stream().filter(org.eclipse.jetty.io.EndPoint::isOpen).count();
     }
 
     @Override
@@ -101,6 +107,16 @@ final class HelloHttpService implements Service, Stoppable {
                 throw new IllegalStateException("stopping the hello server of generation " + generation + " failed", e);
             }
         }
+    }
+
+    /**
+     * Whether a draining generation closes this request's connection now: each connection's turn
+     * comes at a point of the first {@value #SPREAD_MS} ms of the drain (from a hash of its id), so
+     * the clients do not all reconnect to the next generation in the same instant.
+     */
+    private boolean closeNow(Request request) {
+        long turn = Math.floorMod(request.getConnectionMetaData().getId().hashCode(), SPREAD_MS);
+        return System.nanoTime() - drainBegan >= TimeUnit.MILLISECONDS.toNanos(turn);
     }
 
     /** {@code GET /hello}; 404 for anything else. */
@@ -119,7 +135,7 @@ final class HelloHttpService implements Service, Stoppable {
             }
             response.setStatus(HttpStatus.OK_200);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; charset=utf-8");
-            if (draining) { // finish this request, then close the connection: the client reconnects to the next generation
+            if (draining && closeNow(request)) { // finish this request, then close: the client reconnects to the next generation
                 response.getHeaders().put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE.asString());
             }
             response.write(true, ByteBuffer.wrap(body), callback);

@@ -27,7 +27,7 @@ final class ControlCommands {
             "restart NAME           stop then start one service (NAME is its path, e.g. db/pool)",
             "stop NAME              stop one service for good (no restart)",
             "start NAME             start a service that was stopped",
-            "reload                 run the reload handler",
+            "reload                 run the reload handler, then start a new generation of every reloadable node",
             "shutdown [TIMEOUT]     begin an ordered shutdown, bounded by TIMEOUT (30s, 500ms, PT1M)",
             "upgrade [TIMEOUT]      start a new process that takes over the sockets, then drain and exit (ready within TIMEOUT, default 60s)",
             "help                   this list");
