@@ -130,7 +130,7 @@ class SampleUpgradeTest {
         ChildJvm child = ChildJvm.builder(SampleDaemon.class)
                 .commandPrefix("/usr/bin/systemd-socket-activate", "-l", "127.0.0.1:" + port, "--fdname=hello",
                         "-E", "NOTIFY_SOCKET=" + systemd.address())
-                .arg("--port=0", "--flaky-fails=0", "--control-socket=" + socket, "--config=" + config, "--hello-port=" + port)
+                .arg("--port=0", "--metrics-port=0", "--flaky-fails=0", "--control-socket=" + socket, "--config=" + config, "--hello-port=" + port)
                 .start();
         toClose.add(child);
         child.awaitOutput(l -> l.contains("Listening on 127.0.0.1:" + port), WAIT);
