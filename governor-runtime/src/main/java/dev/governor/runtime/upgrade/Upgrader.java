@@ -231,9 +231,16 @@ public final class Upgrader {
 
     /** Why the hand-over failed, in one sentence; kills the new process if it still runs. */
     private static String why(Process child, HandoverException e, Duration timeout) {
+        boolean timedOut = e.getMessage().contains("in time");
+        if (!timedOut) {
+            try {
+                child.waitFor(2, TimeUnit.SECONDS); // it closed the connection on its way out: let it say how it ended
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+            }
+        }
         boolean wasAlive = child.isAlive();
         if (wasAlive) {
-            boolean timedOut = e.getMessage().contains("in time");
             kill(child);
             return timedOut ? "the new process (pid " + child.pid() + ") was not ready within " + timeout + "; killed it"
                     : "the new process (pid " + child.pid() + ") " + e.getMessage().replace("the receiver ", "") + "; killed it";
