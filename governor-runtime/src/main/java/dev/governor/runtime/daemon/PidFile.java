@@ -117,38 +117,19 @@ public final class PidFile implements AutoCloseable {
     public static PidFile takeOver(Path path) {
         Objects.requireNonNull(path, "path");
         Path abs = path.toAbsolutePath().normalize();
-        refuseLink(abs);
-        long pid = ProcessHandle.current().pid();
-        Path tmp = abs.resolveSibling("." + abs.getFileName() + "." + pid + ".tmp");
         try {
-            Files.deleteIfExists(tmp);
-            FileChannel ours = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                            StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--")));
-            try {
-                FileLock lock = ours.tryLock();
-                if (lock == null) {
-                    throw new IOException("cannot lock the fresh file " + tmp);
-                }
-                ours.write(ByteBuffer.wrap((pid + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
-                ours.force(true);
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-                Object key = Files.readAttributes(abs, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
-                PidFile pf = new PidFile(abs, pid, ours, lock, key);
-                HELD.put(abs, pf);
-                Runtime.getRuntime().addShutdownHook(pf.cleanup);
-                return pf;
-            } catch (IOException | RuntimeException e) {
-                ours.close();
-                Files.deleteIfExists(tmp);
-                throw e;
-            }
+            return acquire(abs, ProcessHandle.current().pid(), true);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot take over pid file " + abs + ": " + e, e);
         }
     }
 
     private static PidFile acquire(Path path, long pid) throws IOException {
+        return acquire(path, pid, false);
+    }
+
+    /** Writes and locks the file under a temporary name, then installs it: beside a stale one, or over any ({@code takeOver}). */
+    private static PidFile acquire(Path path, long pid, boolean takeOver) throws IOException {
         refuseLink(path);
         Path tmp = path.resolveSibling("." + path.getFileName() + "." + pid + ".tmp");
         Files.deleteIfExists(tmp);
@@ -164,7 +145,7 @@ public final class PidFile implements AutoCloseable {
             ours.write(ByteBuffer.wrap((pid + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
             ours.force(true);
             for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-                if (install(path, tmp)) {
+                if (takeOver ? replace(path, tmp) : install(path, tmp)) {
                     Object key = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class,
                             LinkOption.NOFOLLOW_LINKS).fileKey();
                     PidFile pf = new PidFile(path, pid, ours, lock, key);
@@ -219,6 +200,12 @@ public final class PidFile implements AutoCloseable {
         } catch (NoSuchFileException gone) {
             return false;
         }
+    }
+
+    /** Renames {@code tmp} over whatever is at {@code path}, in one step. */
+    private static boolean replace(Path path, Path tmp) throws IOException {
+        Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return true;
     }
 
     private static void refuseLink(Path path) {
