@@ -38,9 +38,13 @@ class UpgradeRulesTest {
         assertThat(result.succeeded()).isFalse();
         assertThat(result.newPid()).isEqualTo(-1);
         assertThat(result.reason()).isEqualTo("shutdown has begun: an upgrade is refused during shutdown");
-        assertThat(events).filteredOn(e -> e instanceof GovernorEvent.UpgradeFailed).singleElement()
-                .isEqualTo(new GovernorEvent.UpgradeFailed("", ((GovernorEvent.UpgradeFailed) events.stream()
-                        .filter(e -> e instanceof GovernorEvent.UpgradeFailed).findFirst().orElseThrow()).at(), -1, result.reason()));
+        // events reach listeners on the governor's event thread: wait for it
+        GovernorEvent.UpgradeFailed failed = (GovernorEvent.UpgradeFailed) org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+                .until(() -> events.stream().filter(e -> e instanceof GovernorEvent.UpgradeFailed).findFirst(),
+                        java.util.Optional::isPresent).orElseThrow();
+        assertThat(failed.newPid()).isEqualTo(-1);
+        assertThat(failed.reason()).isEqualTo(result.reason());
+        assertThat(events).filteredOn(e -> e instanceof GovernorEvent.UpgradeFailed).hasSize(1);
         assertThat(events).noneMatch(e -> e instanceof GovernorEvent.UpgradeStarted);
         release.countDown();
         assertThat(gov.waitForShutdown().exitCode()).isZero();
