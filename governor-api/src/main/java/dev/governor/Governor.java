@@ -161,6 +161,19 @@ public interface Governor extends Supervisor, AutoCloseable {
     /** The options this governor was created with. */
     GovernorOptions options();
 
+    /**
+     * Replaces this process with a new one without refusing a connection (what SIGUSR1, the control
+     * socket's {@code upgrade} and {@code governorctl upgrade} do): starts the new process (by default
+     * this one's command line), hands it every socket of {@code listeners()} over a private unix socket
+     * with {@code SCM_RIGHTS}, waits until it is ready, then begins this process's ordered shutdown
+     * (drain, exit 0). Blocks until the outcome is known, at most {@code options.readyTimeout()}.
+     * Refused while another upgrade or a shutdown is under way. A new process that exits, refuses the
+     * sockets or is not ready in time is killed by pid, and this process keeps serving.
+     *
+     * @return the outcome; never throws for a failed upgrade
+     */
+    UpgradeResult upgrade(UpgradeOptions options);
+
     /** Same as {@link #shutdown()}. */
     @Override
     void close();

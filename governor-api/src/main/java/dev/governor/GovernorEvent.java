@@ -70,4 +70,14 @@ public sealed interface GovernorEvent {
 
     /** Shutdown of the governor was requested, for {@code reason} (a signal, a call, a fatal error). */
     record ShutdownRequested(String service, Instant at, String reason) implements GovernorEvent {}
+
+    /** An upgrade started process {@code newPid}, which is now fetching this process's listeners. */
+    record UpgradeStarted(String service, Instant at, long newPid) implements GovernorEvent {}
+
+    /**
+     * The upgrade to process {@code newPid} (-1 if none was started) failed for {@code reason}: it was
+     * refused, or the new process exited, refused the sockets or was not ready in time (it was killed).
+     * This process keeps serving. {@code reason} ends with the new process's last lines of output.
+     */
+    record UpgradeFailed(String service, Instant at, long newPid, String reason) implements GovernorEvent {}
 }

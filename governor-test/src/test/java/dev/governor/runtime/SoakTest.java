@@ -395,6 +395,8 @@ class SoakTest {
                 }
                 case GovernorEvent.Reloaded rl -> { } // reloadable nodes only; the soak reloads through a handler
                 case GovernorEvent.ReloadRefused rr -> { }
+                case GovernorEvent.UpgradeStarted us -> { } // the soak upgrades nothing
+                case GovernorEvent.UpgradeFailed uf -> { }
             }
         }
 

@@ -168,6 +168,8 @@ class StressTest {
                 case GovernorEvent.ShutdownRequested x -> assertThat(p).as(where).isEmpty();
                 case GovernorEvent.Reloaded x -> { }
                 case GovernorEvent.ReloadRefused x -> { }
+                case GovernorEvent.UpgradeStarted x -> { }
+                case GovernorEvent.UpgradeFailed x -> { }
             }
         }
         assertThat(running.entrySet().stream().filter(Map.Entry::getValue).map(Map.Entry::getKey).toList())

@@ -112,17 +112,34 @@ public final class GovernorCtl implements Callable<Integer> {
                 a -> out.println(Printable.of("shutdown requested" + (a.get("timeout") == null ? "" : " (within " + a.get("timeout") + ")"))));
     }
 
+    @Command(name = "upgrade", description = "Replace the daemon with a new process (same command line) that takes over its sockets;"
+            + " the old one drains and exits. READY_TIMEOUT bounds the new process's start (default 60s).")
+    int upgrade(@Parameters(paramLabel = "READY_TIMEOUT", arity = "0..1") String readyTimeout) {
+        Duration ready = readyTimeout == null ? Duration.ofSeconds(60) : parseDuration(readyTimeout);
+        // the daemon answers once the new process is ready, or killed after the timeout: wait for that
+        Duration wait = ready == null ? null : ready.plusSeconds(30);
+        return send(readyTimeout == null ? "upgrade" : "upgrade " + readyTimeout,
+                a -> out.println("upgraded: pid " + a.get("pid") + " serves now; pid " + a.get("oldPid") + " drains and exits"), wait);
+    }
+
     @Command(name = "commands", description = "List the commands the daemon itself understands.")
     int commands() {
         return send("help", a -> ((List<?>) a.get("commands")).forEach(c -> out.println(Printable.of(c))));
     }
 
     private int send(String line, java.util.function.Consumer<Map<String, Object>> print) {
+        return send(line, print, null);
+    }
+
+    private int send(String line, java.util.function.Consumer<Map<String, Object>> print, Duration atLeast) {
         if (socket == null) {
             err.println("governorctl: no control socket: give --socket PATH or set GOVERNOR_SOCKET");
             return 2;
         }
         Duration wait = parseDuration(timeout);
+        if (wait != null && atLeast != null && atLeast.compareTo(wait) > 0) {
+            wait = atLeast;
+        }
         if (wait == null) {
             err.println("governorctl: --timeout " + timeout + " is not a duration; use e.g. 500ms, 30s, 2m");
             return 2;

@@ -54,7 +54,9 @@ final class HelloHttpService implements Service, Stoppable {
         ServerConnector connector = new ServerConnector(s, 1, 1);
         connector.open(listener.call());
         s.addConnector(connector);
-        byte[] body = ("hello from generation " + generation + ": " + config.greeting() + "\n").getBytes(StandardCharsets.UTF_8);
+        // the pid too: across an upgrade, the answers show which process served them
+        byte[] body = ("hello from generation " + generation + ": " + config.greeting() + " (pid " + ProcessHandle.current().pid() + ")\n")
+                .getBytes(StandardCharsets.UTF_8);
         s.setHandler(new Hello(body));
         server = s;
         try {

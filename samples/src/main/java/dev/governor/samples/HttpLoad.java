@@ -57,6 +57,13 @@ public final class HttpLoad implements AutoCloseable {
         return requests.sum();
     }
 
+    /** The 200 answers so far by body: which process or generation is answering (a live view, for waiting on it). */
+    public Map<String, Long> bodiesSoFar() {
+        Map<String, Long> seen = new TreeMap<>();
+        bodies.forEach((k, v) -> seen.put(k, v.sum()));
+        return seen;
+    }
+
     /** Stops every connection and returns what was measured. */
     public Result stop() throws InterruptedException {
         stopping = true;

@@ -30,6 +30,7 @@ final class ControlCommands {
             "start NAME             start a service that was stopped",
             "reload                 run the reload handler, then start a new generation of every reloadable node",
             "shutdown [TIMEOUT]     begin an ordered shutdown, bounded by TIMEOUT (30s, 500ms, PT1M)",
+            "upgrade [TIMEOUT]      start a new process that takes over the sockets, then drain and exit (ready within TIMEOUT, default 60s)",
             "help                   this list");
     private static final Pattern SIMPLE_DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)?");
     private static final int QUOTE_MAX = 64;
@@ -57,6 +58,9 @@ final class ControlCommands {
         String arg = space < 0 ? "" : trimmed.substring(space + 1).strip();
         if (verb.equals("shutdown")) {
             return shutdown(arg);
+        }
+        if (verb.equals("upgrade")) {
+            return UpgradeCommand.answer(gov, arg);
         }
         try {
             return new Answer(switch (verb) {

@@ -5,6 +5,8 @@ import dev.governor.Service;
 import dev.governor.ServiceConfig;
 import dev.governor.ServiceCtx;
 import dev.governor.Stoppable;
+import dev.governor.runtime.upgrade.OwnSockets;
+import dev.governor.runtime.upgrade.Takeover;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -163,12 +165,18 @@ public final class ControlSocket implements Service, Stoppable {
         Set<Long> allowed = new TreeSet<>(allowedUids);
         allowed.add((long) Posix.get().geteuid());
         allowed.add(0L);
-        ServerSocketChannel ch = bind();
+        String handoverName = "governor-control-socket/" + ctx.name();
+        ServerSocketChannel inherited = OwnSockets.inherited(handoverName); // an upgrade: the same socket, already at path
+        ServerSocketChannel ch = inherited != null ? inherited : bind();
+        OwnSockets.add(g, handoverName, ch);
         server = ch;
         Object key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
         ctx.log().info("control socket listening at {} (mode 0600, uids {})", path, allowed);
         ctx.markReady();
         Thread reaper = Thread.ofVirtual().name(ctx.name() + "-idle").start(this::closeIdle);
+        if (inherited != null) {
+            Takeover.awaitCommit(ctx); // handed over: the old process answers until this one has taken over
+        }
         try {
             long lastLogged = 0;
             while (!ctx.stopping()) {
@@ -199,10 +207,13 @@ public final class ControlSocket implements Service, Stoppable {
             }
         } finally {
             reaper.interrupt();
+            OwnSockets.remove(g, handoverName);
             ch.close();
             connections.forEach(ControlSocket::closeQuietly);
             try {
-                if (key.equals(Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey())) {
+                // the file is another process's when this one handed the socket over, or inherited it and never took over
+                boolean ours = !OwnSockets.handedOver() && (inherited == null || Takeover.committed());
+                if (ours && key.equals(Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey())) {
                     Files.delete(path);
                 }
             } catch (IOException gone) {

@@ -3,6 +3,8 @@ package dev.governor.runtime.daemon;
 import dev.governor.Governor;
 import dev.governor.runtime.GovernorRuntime;
 import dev.governor.runtime.LifecycleListener;
+import dev.governor.runtime.handover.Handover;
+import dev.governor.runtime.upgrade.Takeover;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.UnixDomainSocketAddress;
@@ -11,6 +13,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -117,9 +120,31 @@ public final class Daemon {
         return launchDirectory().resolve(path).normalize();
     }
 
-    /** The pid file this process holds, if one was asked for. */
+    /**
+     * The pid file this process holds, if one was asked for. In a process started by an upgrade it
+     * is empty until the process takes over (then see {@link PidFile#runningPid(Path)}).
+     */
     public Optional<PidFile> pidFile() {
         return pidFile;
+    }
+
+    /**
+     * This JVM's own command line, as {@code daemonize()} re-executes it: the same java, JVM flags,
+     * class path (absolute), main class or jar and arguments. What an upgrade starts by default.
+     */
+    public static List<String> ownCommandLine() {
+        return Launcher.command(ProcessHandle.current().info().command(), Launcher.currentArguments(), Path.of("").toAbsolutePath());
+    }
+
+    /**
+     * Started by an upgrade ({@value Handover#ENV} set): no launcher to re-execute or to tell, and
+     * the pid file, still held by the process being replaced, is taken over once this one serves.
+     */
+    private static Daemon upgraded(Path pidFile, Path logFile) {
+        if (pidFile != null) {
+            Takeover.onCommit(() -> PidFile.takeOver(pidFile));
+        }
+        return new Daemon(Optional.empty(), Optional.ofNullable(logFile), null);
     }
 
     /** True in a process that {@code daemonize()} re-executed; false in the foreground. */
@@ -246,6 +271,9 @@ public final class Daemon {
          */
         public Daemon daemonize() {
             Optional<Marker> marker = Marker.current();
+            if (marker.isEmpty() && Takeover.pending()) {
+                return upgraded(pidFile, logFile); // already detached: the process it replaces was a daemon
+            }
             if (marker.isEmpty()) {
                 System.exit(new Launcher(this.pidFile, this.logFile, this.workingDirectory, this.startupTimeout).run());
                 throw new IllegalStateException("unreachable: System.exit returned");
@@ -266,6 +294,9 @@ public final class Daemon {
 
         /** No re-execution: takes the pid file (if any) in this process and returns. */
         public Daemon foreground() {
+            if (Takeover.pending()) {
+                return upgraded(pidFile, null);
+            }
             return new Daemon(Optional.ofNullable(pidFile).map(PidFile::acquire), Optional.empty(), null);
         }
 

@@ -108,7 +108,30 @@ public final class PidFile implements AutoCloseable {
         }
     }
 
+    /**
+     * Replaces the pid file at {@code path} with this process's, whoever holds it: for a process
+     * that took over from the one holding it (an upgrade), which still runs while it drains. The new
+     * file is written and locked under a temporary name, then renamed over the old one in one step;
+     * the old process's {@link #close()} then leaves it alone (it is no longer its file).
+     *
+     * @throws UncheckedIOException if the file cannot be written
+     */
+    public static PidFile takeOver(Path path) {
+        Objects.requireNonNull(path, "path");
+        Path abs = path.toAbsolutePath().normalize();
+        try {
+            return acquire(abs, ProcessHandle.current().pid(), true);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot take over pid file " + abs + ": " + e, e);
+        }
+    }
+
     private static PidFile acquire(Path path, long pid) throws IOException {
+        return acquire(path, pid, false);
+    }
+
+    /** Writes and locks the file under a temporary name, then installs it: beside a stale one, or over any ({@code takeOver}). */
+    private static PidFile acquire(Path path, long pid, boolean takeOver) throws IOException {
         refuseLink(path);
         Path tmp = path.resolveSibling("." + path.getFileName() + "." + pid + ".tmp");
         Files.deleteIfExists(tmp);
@@ -124,7 +147,7 @@ public final class PidFile implements AutoCloseable {
             ours.write(ByteBuffer.wrap((pid + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
             ours.force(true);
             for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-                if (install(path, tmp)) {
+                if (takeOver ? replace(path, tmp) : install(path, tmp)) {
                     Object key = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class,
                             LinkOption.NOFOLLOW_LINKS).fileKey();
                     PidFile pf = new PidFile(path, pid, ours, lock, key);
@@ -201,6 +224,12 @@ public final class PidFile implements AutoCloseable {
         }
         probe.release();
         return false;
+    }
+
+    /** Renames {@code tmp} over whatever is at {@code path}, in one step. */
+    private static boolean replace(Path path, Path tmp) throws IOException {
+        Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return true;
     }
 
     private static void refuseLink(Path path) {

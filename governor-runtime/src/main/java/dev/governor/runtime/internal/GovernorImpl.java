@@ -6,6 +6,8 @@ import dev.governor.GovernorEvent;
 import dev.governor.GovernorListener;
 import dev.governor.GovernorOptions;
 import dev.governor.Listeners;
+import dev.governor.UpgradeOptions;
+import dev.governor.UpgradeResult;
 import dev.governor.ReloadHandler;
 import dev.governor.RestartPolicy;
 import dev.governor.Service;
@@ -19,6 +21,9 @@ import dev.governor.runtime.GovernorExtension;
 import dev.governor.runtime.GovernorHooks;
 import dev.governor.runtime.LifecycleListener;
 import dev.governor.runtime.listen.GovernorListeners;
+import dev.governor.runtime.upgrade.ListenerHandouts;
+import dev.governor.runtime.upgrade.Takeover;
+import dev.governor.runtime.upgrade.Upgrader;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -45,6 +50,7 @@ public final class GovernorImpl implements Governor {
     private final Run globalRun;
     private final Hooks hooks = new Hooks();
     private final GovernorListeners listeners;
+    private final Upgrader upgrader;
     private final Reloads reloads;
     private final CompletableFuture<ShutdownReport> terminated = new CompletableFuture<>();
     private final List<Thread> readyWaiters = new ArrayList<>();   // guarded by this
@@ -74,7 +80,9 @@ public final class GovernorImpl implements Governor {
         this.rootRun = new Run(tree, null, null, "", 0);
         this.globalRun = new Run(tree, null, null, "", 0);
         this.shutdownTimeout = options.shutdownTimeout();
+        Takeover.fetchEarly(); // started by an upgrade: the sockets are this process's before anything binds
         this.listeners = GovernorListeners.forProcess(options.systemd());
+        this.upgrader = new Upgrader(this, new ListenerHandouts(this, listeners), event -> tree.publish(event));
         this.reloads = new Reloads(tree, root);
     }
 
@@ -190,6 +198,11 @@ public final class GovernorImpl implements Governor {
     @Override
     public Listeners listeners() {
         return listeners;
+    }
+
+    @Override
+    public UpgradeResult upgrade(UpgradeOptions options) {
+        return upgrader.upgrade(options);
     }
 
     // ---- running ----
@@ -465,6 +478,14 @@ public final class GovernorImpl implements Governor {
                     Thread.ofVirtual().name("governor-reload").start(this::reload);
                 } else {
                     beginShutdown("SIGHUP (no reload handler)", 0, null);
+                }
+            }
+            case "USR1" -> {
+                if (!shutdownBegun) {
+                    // a platform thread: the upgrade waits in native calls
+                    Thread.ofPlatform().name("governor-upgrade").start(() -> upgrade(UpgradeOptions.defaults()));
+                } else {
+                    Tree.LOG.warn("SIGUSR1 during shutdown: upgrade refused");
                 }
             }
             default -> {

@@ -8,14 +8,14 @@ import sun.misc.Signal;
 
 /**
  * The JVM-wide POSIX signal handlers, installed once, dispatching to every governor that called
- * {@code catchSignals()}. INT, TERM and HUP are ours; QUIT (thread dump) and USR2 (HotSpot) stay
+ * {@code catchSignals()}. INT, TERM, HUP and USR1 (upgrade) are ours; QUIT (thread dump) and USR2 (HotSpot) stay
  * the JVM's. A Java TERM handler replaces the JVM's own, so when no governor is left a signal
  * ends the process with the conventional code, as the JVM would.
  */
 final class Signals {
     private static final Logger LOG = LoggerFactory.getLogger("dev.governor");
     private static final List<GovernorImpl> GOVERNORS = new CopyOnWriteArrayList<>();
-    private static final String[] HANDLED = {"INT", "TERM", "HUP"};
+    private static final String[] HANDLED = {"INT", "TERM", "HUP", "USR1"};
     /** A repeat of the same signal within this window is the same request, not an escalation. */
     static final long SAME_REQUEST_NANOS = 500_000_000L;
     private static boolean installed;
@@ -35,7 +35,7 @@ final class Signals {
             }
         }
         installed = true;
-        LOG.debug("handling SIGINT, SIGTERM, SIGHUP; SIGQUIT and SIGUSR2 stay the JVM's");
+        LOG.debug("handling SIGINT, SIGTERM, SIGHUP, SIGUSR1; SIGQUIT and SIGUSR2 stay the JVM's");
     }
 
     static void unregister(GovernorImpl governor) {

@@ -13,6 +13,8 @@ import org.slf4j.LoggerFactory;
 
 /** One governor's side of the conversation with systemd; see {@link SystemdExtension} for what is sent when. */
 final class SystemdNotifier implements LifecycleListener {
+    /** How an upgrade's shutdown reason begins (see {@code dev.governor.runtime.upgrade.Upgrader}). */
+    static final String UPGRADE_REASON = "upgrade: handed over to pid ";
     private static final Logger log = LoggerFactory.getLogger(SystemdNotifier.class);
     static final Duration EXTEND_SLACK = Duration.ofSeconds(5);
     private static final Duration EXTEND_EVERY = Duration.ofSeconds(1);
@@ -114,6 +116,11 @@ final class SystemdNotifier implements LifecycleListener {
         stopping = true;
         Duration bound = options.drainDelay().plus(options.shutdownTimeout()).plus(EXTEND_SLACK);
         lastExtend = options.clock().instant();
+        if (reason.startsWith(UPGRADE_REASON)) {
+            // MAINPID is the new process now: STOPPING=1 from here would stop the service it serves
+            notify.status("draining: " + reason.replace('\n', ' '));
+            return;
+        }
         notify.send("STOPPING=1\nSTATUS=stopping: " + reason.replace('\n', ' ')
                 + "\nEXTEND_TIMEOUT_USEC=" + SdNotify.micros(bound));
     }

@@ -1,0 +1,14 @@
+package dev.governor.runtime.handover;
+
+import java.io.IOException;
+
+/** A handover that did not happen, with the reason in words an operator can act on. */
+public final class HandoverException extends IOException {
+    public HandoverException(String message) {
+        super(message);
+    }
+
+    public HandoverException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

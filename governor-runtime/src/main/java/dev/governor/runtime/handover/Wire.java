@@ -1,0 +1,282 @@
+package dev.governor.runtime.handover;
+
+import dev.governor.runtime.internal.JsonStrings;
+import dev.governor.runtime.systemd.FdChannels;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.SocketTimeoutException;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One connection of the handover protocol, spoken on the raw descriptor of a JDK unix
+ * {@link SocketChannel} (the JDK has no SCM_RIGHTS): lines of text one way, frames the other.
+ * A frame is a 4-byte big-endian length, then that many bytes of UTF-8 JSON, with its descriptors
+ * (if any) attached as SCM_RIGHTS to its first byte, as the kernel keeps them. Every wait is
+ * bounded by a deadline ({@link System#nanoTime()}) and polls in slices, so an interrupt is seen.
+ * Blocks in native code: use it from a platform thread.
+ */
+final class Wire implements AutoCloseable {
+    /** Largest frame accepted: far above 253 sockets' metadata, far below anything that hurts. */
+    static final int MAX_FRAME = 1 << 20;
+    /** Longest line accepted. */
+    static final int MAX_LINE = 4096;
+    private static final int SLICE_MILLIS = 100;
+
+    /** Descriptors that came with the stream byte at {@code offset}. */
+    private record Mark(long offset, List<Integer> fds) {}
+
+    /** A frame read: its header and the descriptors attached to it (the caller owns them). */
+    record Frame(Map<String, Object> header, List<Integer> fds) {}
+
+    private final SocketChannel channel;
+    private final int fd;
+    private byte[] buf = new byte[8192];
+    private int start;
+    private int end;
+    private long offset; // stream offset of buf[start]
+    private final Deque<Mark> marks = new ArrayDeque<>();
+
+    Wire(SocketChannel channel) {
+        this.channel = channel;
+        this.fd = FdChannels.fd(channel);
+    }
+
+    SocketChannel channel() {
+        return channel;
+    }
+
+    int fd() {
+        return fd;
+    }
+
+    void sendLine(String line, long deadline) throws IOException {
+        send((line + "\n").getBytes(StandardCharsets.UTF_8), new int[0], deadline);
+    }
+
+    void sendFrame(Map<String, Object> header, int[] fds, long deadline) throws IOException {
+        byte[] json = json(header).getBytes(StandardCharsets.UTF_8);
+        byte[] frame = new byte[4 + json.length];
+        frame[0] = (byte) (json.length >>> 24);
+        frame[1] = (byte) (json.length >>> 16);
+        frame[2] = (byte) (json.length >>> 8);
+        frame[3] = (byte) json.length;
+        System.arraycopy(json, 0, frame, 4, json.length);
+        send(frame, fds, deadline);
+    }
+
+    /** Sends raw bytes with {@code fds} on the first one: for frames, and for tests that forge them. */
+    void send(byte[] bytes, int[] fds, long deadline) throws IOException {
+        int sent = 0;
+        int[] attach = fds;
+        while (sent < bytes.length) {
+            long n = Native.sendmsg(fd, bytes, sent, bytes.length - sent, attach);
+            if (n > 0) {
+                sent += (int) n;
+                attach = new int[0]; // the kernel took them with the first byte
+            } else {
+                await(Native.POLLOUT, deadline, "sending");
+            }
+        }
+    }
+
+    /** The next line (without its newline); descriptors arriving with it are closed and refused. */
+    String readLine(long deadline) throws IOException {
+        while (true) {
+            for (int i = start; i < end; i++) {
+                if (buf[i] == '\n') {
+                    int len = i - start;
+                    refuseFdsBefore(offset + len + 1, "a line");
+                    String line = new String(buf, start, len, StandardCharsets.UTF_8);
+                    consume(len + 1);
+                    return line;
+                }
+            }
+            if (end - start > MAX_LINE) {
+                throw new ProtocolException("a line longer than " + MAX_LINE + " bytes");
+            }
+            fill(deadline);
+        }
+    }
+
+    /** The next frame with its descriptors; a malformed one is refused, its descriptors closed. */
+    Frame readFrame(long deadline) throws IOException {
+        ensure(4, deadline);
+        int len = ((buf[start] & 0xff) << 24) | ((buf[start + 1] & 0xff) << 16) | ((buf[start + 2] & 0xff) << 8) | (buf[start + 3] & 0xff);
+        if (len <= 0 || len > MAX_FRAME) {
+            throw new ProtocolException("a frame of " + Integer.toUnsignedString(len) + " bytes (the limit is " + MAX_FRAME
+                    + "): not a handover header");
+        }
+        ensure(4 + len, deadline);
+        long frameStart = offset;
+        long frameEnd = offset + 4 + len;
+        List<Integer> fds = new ArrayList<>();
+        while (!marks.isEmpty() && marks.peekFirst().offset() < frameEnd) {
+            Mark m = marks.pollFirst();
+            fds.addAll(m.fds());
+            if (m.offset() != frameStart) {
+                Native.closeAll(fds);
+                throw new ProtocolException("descriptors attached to byte " + (m.offset() - frameStart) + " of a frame, not its first");
+            }
+        }
+        String text = new String(buf, start + 4, len, StandardCharsets.UTF_8);
+        consume(4 + len);
+        try {
+            if (!(MiniJson.parse(text) instanceof Map<?, ?> header)) {
+                throw new IllegalArgumentException("the header is not a JSON object");
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> typed = (Map<String, Object>) header;
+            return new Frame(typed, fds);
+        } catch (IllegalArgumentException e) {
+            Native.closeAll(fds);
+            throw new ProtocolException("a header that is not JSON (" + e.getMessage() + ")");
+        }
+    }
+
+    private void refuseFdsBefore(long limit, String what) throws ProtocolException {
+        List<Integer> stray = new ArrayList<>();
+        while (!marks.isEmpty() && marks.peekFirst().offset() < limit) {
+            stray.addAll(marks.pollFirst().fds());
+        }
+        if (!stray.isEmpty()) {
+            Native.closeAll(stray);
+            throw new ProtocolException(stray.size() + " descriptors attached to " + what + "; closed them");
+        }
+    }
+
+    private void ensure(int bytes, long deadline) throws IOException {
+        while (end - start < bytes) {
+            fill(deadline);
+        }
+    }
+
+    private void consume(int n) {
+        start += n;
+        offset += n;
+        if (start == end) {
+            start = 0;
+            end = 0;
+        }
+    }
+
+    private void fill(long deadline) throws IOException {
+        while (true) {
+            Native.Received r = Native.recvmsg(fd, 65536, Native.SCM_MAX_FD);
+            if (r == null) {
+                await(Native.POLLIN, deadline, "waiting for the peer");
+                continue;
+            }
+            if (r.truncated()) {
+                Native.closeAll(r.fds());
+                throw new ProtocolException("more descriptors in one message than the " + Native.SCM_MAX_FD + " allowed");
+            }
+            if (r.data().length == 0) {
+                Native.closeAll(r.fds());
+                throw new EOFException("the peer closed the handover connection");
+            }
+            if (!r.fds().isEmpty()) {
+                marks.addLast(new Mark(offset + (end - start), r.fds()));
+            }
+            if (end + r.data().length > buf.length) {
+                int live = end - start;
+                byte[] bigger = live + r.data().length > buf.length ? new byte[Math.max(buf.length * 2, live + r.data().length)] : buf;
+                System.arraycopy(buf, start, bigger, 0, live);
+                buf = bigger;
+                start = 0;
+                end = live;
+            }
+            System.arraycopy(r.data(), 0, buf, end, r.data().length);
+            end += r.data().length;
+            return;
+        }
+    }
+
+    private void await(int events, long deadline, String doing) throws IOException {
+        while (true) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw new InterruptedIOException("interrupted while " + doing);
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new SocketTimeoutException("timed out " + doing);
+            }
+            if (Native.poll(fd, events, (int) Math.min(SLICE_MILLIS, Math.max(1, left / 1_000_000)))) {
+                return;
+            }
+        }
+    }
+
+    /** Closes the connection and any descriptor that arrived but was never read. */
+    @Override
+    public void close() {
+        while (!marks.isEmpty()) {
+            Native.closeAll(marks.pollFirst().fds());
+        }
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // closing
+        }
+    }
+
+    static String json(Object value) {
+        StringBuilder out = new StringBuilder(256);
+        json(value, out);
+        return out.toString();
+    }
+
+    private static void json(Object value, StringBuilder out) {
+        switch (value) {
+            case null -> out.append("null");
+            case Boolean b -> out.append(b);
+            case Number n -> out.append(n.longValue());
+            case Map<?, ?> map -> {
+                out.append('{');
+                boolean first = true;
+                for (Map.Entry<?, ?> e : map.entrySet()) {
+                    out.append(first ? "" : ",");
+                    first = false;
+                    JsonStrings.append(out, String.valueOf(e.getKey()));
+                    out.append(':');
+                    json(e.getValue(), out);
+                }
+                out.append('}');
+            }
+            case Iterable<?> list -> {
+                out.append('[');
+                boolean first = true;
+                for (Object o : list) {
+                    out.append(first ? "" : ",");
+                    first = false;
+                    json(o, out);
+                }
+                out.append(']');
+            }
+            default -> JsonStrings.append(out, value.toString());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Wire[fd=" + fd + ", buffered=" + (end - start) + ", pendingFds=" + marks.stream().mapToInt(m -> m.fds().size()).sum()
+                + "]";
+    }
+
+    /** The peer broke the protocol. */
+    static final class ProtocolException extends IOException {
+        ProtocolException(String message) {
+            super(message);
+        }
+    }
+
+    static int[] ints(List<Integer> fds) {
+        return fds.stream().mapToInt(Integer::intValue).toArray();
+    }
+}
