@@ -247,7 +247,8 @@ final class ReloadableNode {
     }
 
     static String describe(Throwable t) {
-        return Untrusted.describe(t); // a builder's exception is user code: its getMessage() may throw anything
+        String m = Untrusted.message(t); // a builder's exception is user code: its getMessage() may throw anything
+        return m == null || m.isBlank() ? t.getClass().getName() : t.getClass().getSimpleName() + ": " + m;
     }
 
     String lastError() {
