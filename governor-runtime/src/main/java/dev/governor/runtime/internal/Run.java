@@ -284,6 +284,15 @@ final class Run implements ServiceCtx, Runnable {
         return OWN_STATE.compareAndSet(this, NONE, INTERRUPTING);
     }
 
+    /**
+     * A drain ran out: the stop escalates to the interrupt the drain stood in for, also when the
+     * thread had seen the stop in a ctx wait and is in the cleanup after it (DONE): that cleanup is
+     * what overran the drain.
+     */
+    boolean claimInterruptAfterDrain() {
+        return OWN_STATE.compareAndSet(this, NONE, INTERRUPTING) || OWN_STATE.compareAndSet(this, DONE, INTERRUPTING);
+    }
+
     /** The stopper's interrupt (claimed with {@link #claimInterrupt()}) was delivered, or will not be. */
     void interruptDelivered() {
         ownState = INTERRUPTED;

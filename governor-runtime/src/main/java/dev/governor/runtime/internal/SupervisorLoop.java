@@ -489,17 +489,21 @@ final class SupervisorLoop {
             }
             sibling.restartGroup = token;
             token.waiting++;
-            sibling.publish(ServiceState.RESTARTING);
-            refresh(sibling);
             toRestart.add(sibling);
-            logInfo("restarting {} in {} ms", sibling.path(), delay.toMillis());
-            t.publish(new GovernorEvent.Restarting(sibling.path(), now, delay));
         }
+        // the timer is set before anything of the restart is visible: whoever sees RESTARTING (a test
+        // advancing a virtual clock, say) finds the restart already due at now + delay
         Msg due = new Msg.RestartDue(List.copyOf(toRestart), token);
         if (delay.isZero()) {
             sup.post(due);
         } else {
             token.timer = t.scheduler.schedule(delay, () -> sup.post(due));
+        }
+        for (Child sibling : toRestart) {
+            sibling.publish(ServiceState.RESTARTING);
+            refresh(sibling);
+            logInfo("restarting {} in {} ms", sibling.path(), delay.toMillis());
+            t.publish(new GovernorEvent.Restarting(sibling.path(), now, delay));
         }
         return true;
     }
@@ -568,25 +572,31 @@ final class SupervisorLoop {
             return;
         }
         c.ready = false;
-        c.publish(ServiceState.STOPPING);
-        refresh(c);
         logDebug("stopping {}", c.path());
         r.cancel();
         Duration drain = Durations.min(c.drainTimeout(), tree.shutdownTimeLeft());
         if (drain.isZero() || drain.isNegative() || r.exited()) {
-            forceStop(c, r);
+            forceStop(c, r, false);
         } else {  // the run may finish its in-flight work by itself for that long; then it is made to stop
             tree.scheduler.schedule(drain, () -> {
                 if (!r.exited()) {
                     Tree.LOG.warn("{} did not finish draining within {} ms: stopping it", c.path(), drain.toMillis());
-                    forceStop(c, r);
+                    forceStop(c, r, true);
                 }
             });
         }
+        // STOPPING becomes visible only once the drain's timer is set: whoever sees it (a test advancing a
+        // virtual clock, say) finds the drain already due at now + drain
+        c.publish(ServiceState.STOPPING);
+        refresh(c);
     }
 
-    /** Calls Stoppable.stop() on its own thread and interrupts the run: after the cancel (and the drain). */
-    private void forceStop(Child c, Run r) {
+    /**
+     * Calls Stoppable.stop() on its own thread and interrupts the run: after the cancel (and the drain).
+     * Right after the cancel, a thread that saw the stop in a ctx wait is not interrupted (its cleanup
+     * runs in peace); once a drain has run out, it is.
+     */
+    private void forceStop(Child c, Run r, boolean drainRanOut) {
         if (c.service instanceof Stoppable s && !r.exited()) {
             Thread.ofVirtual().name(c.path() + "/stop").start(() -> {
                 try {
@@ -596,7 +606,7 @@ final class SupervisorLoop {
                 }
             });
         }
-        if (!c.isSupervisor() && r.claimInterrupt()) {  // a thread parked on its ctx was woken by cancel()
+        if (!c.isSupervisor() && (drainRanOut ? r.claimInterruptAfterDrain() : r.claimInterrupt())) {
             try {
                 Thread th = r.thread;
                 if (th != null) {
