@@ -27,13 +27,19 @@ class Issue12ListenFdsTest {
         try (ChildJvm child = ChildJvm.builder(Issue12ListenFdsMain.class).commandPrefix(words).start()) {
             if (prefix.length > 0) { // systemd-socket-activate starts the program on the first connection
                 int port = Integer.parseInt(prefix[prefix.length - 1].substring(prefix[prefix.length - 1].lastIndexOf(':') + 1));
-                Thread.ofVirtual().start(() -> {
-                    try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
-                        s.getInputStream().read();
-                    } catch (java.io.IOException ignored) {
-                        // the program has exited
-                    }
-                });
+                // systemd-socket-activate may not listen yet when this runs (a loaded machine): retry a
+                // refused connection until it is accepted, then hold it until the program exits
+                Thread.ofVirtual().start(() -> org.awaitility.Awaitility.await().atMost(BOUND)
+                        .pollInterval(java.time.Duration.ofMillis(50)).until(() -> {
+                            try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+                                s.getInputStream().read();
+                            } catch (java.net.ConnectException notListeningYet) {
+                                return false;
+                            } catch (java.io.IOException ignored) {
+                                // the program has exited
+                            }
+                            return true;
+                        }));
             }
             assertThat(child.awaitExit(BOUND)).as(child.output()).isZero();
             Matcher m = RESULT.matcher(child.output());
