@@ -22,14 +22,19 @@ public final class OwnSockets {
 
     /** Hands {@code channel} over under {@code name} in every upgrade of {@code gov}, until {@link #remove}. */
     public static void add(Governor gov, String name, ServerSocketChannel channel) {
-        BY_GOVERNOR.computeIfAbsent(gov, g -> new ConcurrentHashMap<>()).put(name, channel);
+        BY_GOVERNOR.compute(gov, (g, own) -> {
+            Map<String, ServerSocketChannel> map = own == null ? new ConcurrentHashMap<>() : own;
+            map.put(name, channel);
+            return map;
+        });
     }
 
+    /** Stops handing {@code name} over; the governor's entry goes with its last socket (it must not outlive the governor). */
     public static void remove(Governor gov, String name) {
-        Map<String, ServerSocketChannel> own = BY_GOVERNOR.get(gov);
-        if (own != null) {
+        BY_GOVERNOR.computeIfPresent(gov, (g, own) -> {
             own.remove(name);
-        }
+            return own.isEmpty() ? null : own;
+        });
     }
 
     static Map<String, ServerSocketChannel> of(Governor gov) {
