@@ -37,6 +37,11 @@ public final class OwnSockets {
         });
     }
 
+    /** How many governors have sockets registered (for the test that no stopped governor stays referenced). */
+    static int governors() {
+        return BY_GOVERNOR.size();
+    }
+
     static Map<String, ServerSocketChannel> of(Governor gov) {
         return Map.copyOf(BY_GOVERNOR.getOrDefault(gov, Map.of()));
     }
