@@ -82,21 +82,39 @@ final class Tree {
     }
     /** "5 running, 1 restarting": the non-zero counts in lifecycle order. */
     String statusLine() {
-        long[] snapshot = new long[counts.length()];
         synchronized (counts) {
+            // the readiness log line asks for it on every readiness change (each restart cycle of a lone
+            // service), mostly with the counts it had last time: then the last line is the answer
+            long[] last = lastLineCounts;
+            boolean same = last != null;
+            for (int i = 0; same && i < last.length; i++) {
+                same = last[i] == counts.get(i);
+            }
+            if (same) {
+                return lastLine;
+            }
+            long[] snapshot = new long[counts.length()];
             for (int i = 0; i < snapshot.length; i++) {
                 snapshot[i] = counts.get(i);
             }
-        }
-        StringBuilder line = new StringBuilder(48);
-        for (ServiceState s : STATES) {
-            long n = snapshot[s.ordinal()];
-            if (n > 0) {
-                line.append(line.isEmpty() ? "" : ", ").append(n).append(' ').append(STATE_WORDS[s.ordinal()]);
+            StringBuilder line = new StringBuilder(48);
+            for (ServiceState s : STATES) {
+                long n = snapshot[s.ordinal()];
+                if (n > 0) {
+                    line.append(line.isEmpty() ? "" : ", ").append(n).append(' ').append(STATE_WORDS[s.ordinal()]);
+                }
             }
+            lastLine = line.isEmpty() ? "no services" : line.toString();
+            lastLineCounts = snapshot;
+            return lastLine;
         }
-        return line.isEmpty() ? "no services" : line.toString();
     }
+
+    /** The last snapshot a child of this tree published, for the next to share (see Child.Snapshot). */
+    Child.Snapshot lastSnapshot;
+
+    private long[] lastLineCounts;   // guarded by counts
+    private String lastLine;         // guarded by counts
 
     /** How many nodes are in {@code state} now. */
     long count(ServiceState state) {
