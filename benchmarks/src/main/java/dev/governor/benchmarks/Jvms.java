@@ -28,12 +28,18 @@ final class Jvms {
         return ProcessHandle.current().info().command().orElseThrow(() -> new IllegalStateException("cannot tell this JVM's command"));
     }
 
-    /** A command line for {@code main} in a fresh JVM with the harness's flags and this class path. */
-    static List<String> command(Class<?> main, String... args) {
+    /**
+     * A command line for {@code main} in a fresh JVM with the harness's flags and this class path;
+     * {@code daemonFlags} adds {@link #NATIVE_FLAGS}, which a daemon's launcher carries (W3) and the
+     * harness's rows do not (W1, W2).
+     */
+    static List<String> command(Class<?> main, boolean daemonFlags, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(java());
         cmd.addAll(HARNESS_FLAGS);
-        cmd.addAll(NATIVE_FLAGS);
+        if (daemonFlags) {
+            cmd.addAll(NATIVE_FLAGS);
+        }
         String extra = System.getProperty("bench.childFlags", "").trim(); // for profiling, e.g. -XX:StartFlightRecording=...
         if (!extra.isEmpty()) {
             cmd.addAll(Arrays.asList(extra.split("\\s+")));
@@ -44,11 +50,11 @@ final class Jvms {
     }
 
     /**
-     * Runs {@code main} in a fresh JVM, passes its stderr through, and returns its stdout lines; fails
-     * with the output when it exits non-zero.
+     * Runs {@code main} in a fresh JVM with exactly the harness's flags, passes its stderr through, and
+     * returns its stdout lines; fails with the output when it exits non-zero.
      */
     static List<String> run(Class<?> main, String... args) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command(main, args)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process p = new ProcessBuilder(command(main, false, args)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         List<String> out = new ArrayList<>();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = r.readLine()) != null; ) {
@@ -84,8 +90,29 @@ final class Jvms {
     }
 
     static String header(String what) {
-        return String.format(Locale.ROOT, "%s: JDK %s, %d cores, flags %s (default G1) in every measured JVM, each row in a fresh JVM",
-                what, Runtime.version(), Runtime.getRuntime().availableProcessors(), String.join(" ", HARNESS_FLAGS));
+        return header(what, HARNESS_FLAGS);
+    }
+
+    /** The first line of a report: the JDK, the machine, its load now, and the flags every measured JVM got. */
+    static String header(String what, List<String> flags) {
+        return String.format(Locale.ROOT, "%s: JDK %s, %d cores (load average %s at the start), flags %s (default G1) in every measured JVM, each row in a fresh JVM",
+                what, Runtime.version(), Runtime.getRuntime().availableProcessors(), loadAverage(), String.join(" ", flags));
+    }
+
+    /** The 1-minute load average: the machine may be shared, and the figures of a loaded run are inflated. */
+    static String loadAverage() {
+        double l = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        return l < 0 ? "unknown" : String.format(Locale.ROOT, "%.1f", l);
+    }
+
+    /** VmRSS of this process in bytes, as the harness reads it. */
+    static long rss() throws IOException {
+        for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("\\D", "")) * 1024;
+            }
+        }
+        throw new IllegalStateException("no VmRSS in /proc/self/status");
     }
 
     static String reproduce(String profile) {

@@ -48,7 +48,8 @@ public final class SigtermExit {
             return;
         }
         int n = args.length > 0 ? Integer.parseInt(args[0].replace("_", "")) : 10_000;
-        System.out.println(Jvms.header("W3 SIGTERM → exit, " + String.format(Locale.ROOT, "%,d", n) + " services blocked in socket reads"));
+        System.out.println(Jvms.header("W3 SIGTERM → exit, " + String.format(Locale.ROOT, "%,d", n) + " services blocked in socket reads",
+                java.util.stream.Stream.concat(Jvms.HARNESS_FLAGS.stream(), Jvms.NATIVE_FLAGS.stream()).toList()));
         try (Peer peer = new Peer()) {
             double bare = shape(peer, "bare", n);
             double flat = shape(peer, "flat", n);
@@ -75,7 +76,7 @@ public final class SigtermExit {
 
     private static double once(Peer peer, String shape, int n) throws Exception {
         peer.reset();
-        Process p = new ProcessBuilder(Jvms.command(SigtermExit.class, "--child", shape, Integer.toString(n), Integer.toString(peer.port())))
+        Process p = new ProcessBuilder(Jvms.command(SigtermExit.class, true, "--child", shape, Integer.toString(n), Integer.toString(peer.port())))
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));

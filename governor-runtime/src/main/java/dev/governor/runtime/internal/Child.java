@@ -48,8 +48,11 @@ final class Child implements ServiceConfig {
     boolean countedActive;
     boolean removed;
 
-    private volatile CachedPath path;
-    private volatile ServiceInfo info;
+    // the path as last built; checked against the parent's path and the name on every use (a rename of
+    // any ancestor makes it stale). One String field, no record around it: that record cost 24 bytes
+    // per service in a pool of a million. Strings are immutable, so a racing reader sees a whole one.
+    private String builtPath;
+    private volatile Snapshot snapshot;
 
     Child(SupervisorImpl parent, String name, Service service) {
         this.parent = parent;
@@ -61,23 +64,29 @@ final class Child implements ServiceConfig {
         return service instanceof SupervisorImpl;
     }
 
-    /** A path and what it was made of: still valid while the parent's path and the name are the same objects. */
-    private record CachedPath(String parentPath, String name, String path) {}
-
     /** Path from the root, once the subtree is attached to a governor; follows a rename of any ancestor. */
     String path() {
         String parentPath = parent.pathOrNull();
         String n = name;
-        CachedPath p = path;
-        if (p != null && p.parentPath() == parentPath && p.name() == n) {
-            return p.path();
-        }
         if (parentPath == null) {
             return parent.name() + "/" + n;
         }
+        String p = builtPath;
+        if (p != null && isPathOf(p, parentPath, n)) {
+            return p;
+        }
         String full = parentPath.isEmpty() ? n : parentPath + "/" + n;
-        path = new CachedPath(parentPath, n, full);
+        builtPath = full;
         return full;
+    }
+
+    /** Whether {@code p} is {@code parentPath + "/" + name} (or {@code name} under the root), without building it. */
+    private static boolean isPathOf(String p, String parentPath, String name) {
+        if (parentPath.isEmpty()) {
+            return p.equals(name);
+        }
+        int pl = parentPath.length();
+        return p.length() == pl + 1 + name.length() && p.charAt(pl) == '/' && p.startsWith(parentPath) && p.startsWith(name, pl + 1);
     }
 
     RestartPolicy effectivePolicy() {
@@ -128,39 +137,63 @@ final class Child implements ServiceConfig {
         frozen = true;
     }
 
+    /**
+     * What a {@link ServiceInfo} says besides the path, as published by the loop: immutable, and
+     * shared by every child of a tree that publishes the same values one after the other (the
+     * children of a pool started by one message all run, ready, with no restart, since the same
+     * instant), so that a pool of a million does not keep a million snapshots.
+     */
+    record Snapshot(ServiceState state, boolean ready, int restarts, Optional<Throwable> lastFailure,
+                    Optional<Instant> startedAt, boolean supervisor) {
+        /** Equal values; the failure by identity (its equals() is user code, never called). */
+        boolean sameAs(Snapshot o) {
+            return o != null && state == o.state && ready == o.ready && restarts == o.restarts && supervisor == o.supervisor
+                    && lastFailure.orElse(null) == o.lastFailure.orElse(null)
+                    && (startedAt == o.startedAt || startedAt.equals(o.startedAt));
+        }
+    }
+
     /** Publishes a new snapshot after the loop changed this child's state. */
     void publish(ServiceState newState) {
-        ServiceState old = info == null ? null : info.state();
+        Snapshot before = snapshot;
+        ServiceState old = before == null ? null : before.state();
         state = newState;
         Tree tree = parent.treeOrNull();
         if (tree != null && old != newState) {
             tree.countTransition(old, newState);
         }
-        info = new ServiceInfo(path(), newState, ready, Math.max(0, nextAttempt - 1),
-                lastFailure == null ? Optional.empty() : Optional.of(lastFailure), startedAt, isSupervisor());
+        Throwable f = lastFailure;
+        Optional<Throwable> failure = f == null ? Optional.empty()
+                : before != null && before.lastFailure().orElse(null) == f ? before.lastFailure() : Optional.of(f);
+        Snapshot next = new Snapshot(newState, ready, Math.max(0, nextAttempt - 1), failure, startedAt, isSupervisor());
+        if (tree != null) {
+            Snapshot shared = tree.lastSnapshot;  // racy on purpose: immutable, a miss only costs the copy
+            if (next.sameAs(shared)) {
+                next = shared;
+            } else {
+                tree.lastSnapshot = next;
+            }
+        }
+        snapshot = next;
     }
 
     void publish() {
         publish(state);
     }
 
+    /** The published snapshot with the path as it is now (a retired generation is renamed after it was published). */
     ServiceInfo info() {
-        ServiceInfo i = info;
-        if (i != null) {
-            String p = path();
-            if (i.name() != p && !i.name().equals(p)) { // renamed since it was published (a retired generation)
-                i = new ServiceInfo(p, i.state(), i.ready(), i.restarts(), i.lastFailure(), i.startedAt(), i.supervisor());
-            }
-        }
-        return i;
+        Snapshot s = snapshot;
+        return s == null ? null
+                : new ServiceInfo(path(), s.state(), s.ready(), s.restarts(), s.lastFailure(), s.startedAt(), s.supervisor());
     }
 
     /** Forgets the published state from the tree's counts (on removal). */
     void uncount() {
         Tree tree = parent.treeOrNull();
-        ServiceInfo i = info;
-        if (tree != null && i != null) {
-            tree.countTransition(i.state(), null);
+        Snapshot s = snapshot;
+        if (tree != null && s != null) {
+            tree.countTransition(s.state(), null);
         }
     }
 

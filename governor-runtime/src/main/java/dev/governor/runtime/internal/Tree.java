@@ -82,21 +82,52 @@ final class Tree {
     }
     /** "5 running, 1 restarting": the non-zero counts in lifecycle order. */
     String statusLine() {
-        long[] snapshot = new long[counts.length()];
         synchronized (counts) {
+            // the readiness log line asks for it on every readiness change: a lone service restarted in a
+            // loop alternates between two lines ("1 restarting", "1 running"), so the last two are kept
+            for (int e = 0; e < lineCounts.length; e++) {
+                if (sameCounts(lineCounts[e])) {
+                    return lines[e];
+                }
+            }
+            long[] snapshot = new long[counts.length()];
             for (int i = 0; i < snapshot.length; i++) {
                 snapshot[i] = counts.get(i);
             }
+            StringBuilder line = new StringBuilder(48);
+            for (ServiceState s : STATES) {
+                long n = snapshot[s.ordinal()];
+                if (n > 0) {
+                    line.append(line.isEmpty() ? "" : ", ").append(n).append(' ').append(STATE_WORDS[s.ordinal()]);
+                }
+            }
+            String made = line.isEmpty() ? "no services" : line.toString();
+            int e = nextLineEntry;
+            nextLineEntry = (e + 1) % lines.length;
+            lineCounts[e] = snapshot;
+            lines[e] = made;
+            return made;
         }
-        StringBuilder line = new StringBuilder(48);
-        for (ServiceState s : STATES) {
-            long n = snapshot[s.ordinal()];
-            if (n > 0) {
-                line.append(line.isEmpty() ? "" : ", ").append(n).append(' ').append(STATE_WORDS[s.ordinal()]);
+    }
+
+    private boolean sameCounts(long[] c) {
+        if (c == null) {
+            return false;
+        }
+        for (int i = 0; i < c.length; i++) {
+            if (c[i] != counts.get(i)) {
+                return false;
             }
         }
-        return line.isEmpty() ? "no services" : line.toString();
+        return true;
     }
+
+    /** The last snapshot a child of this tree published, for the next to share (see Child.Snapshot). */
+    Child.Snapshot lastSnapshot;
+
+    private final long[][] lineCounts = new long[2][];  // guarded by counts: the counts of lines[i]
+    private final String[] lines = new String[2];        // guarded by counts
+    private int nextLineEntry;                           // guarded by counts
 
     /** How many nodes are in {@code state} now. */
     long count(ServiceState state) {

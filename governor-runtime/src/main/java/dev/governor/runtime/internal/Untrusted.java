@@ -51,7 +51,10 @@ public final class Untrusted {
      * stack trace as far as they could be read.
      */
     public static Throwable loggable(Throwable t) {
-        if (t == null || printable(t)) {
+        // Every caller hands the result to the governor's logger at WARN or ERROR: when that is off,
+        // nothing will print t, and checking it (which materializes every stack trace of the chain)
+        // is work for nobody, once per failure of a service restarted in a tight loop.
+        if (t == null || !Tree.LOG.isWarnEnabled() || printable(t)) {
             return t;
         }
         return standIn(t, 0);
