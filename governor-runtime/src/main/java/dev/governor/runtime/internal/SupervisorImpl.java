@@ -460,8 +460,13 @@ public final class SupervisorImpl implements Supervisor {
             }
             t.runningLoops.remove(this);
             for (Msg m : left) {
-                if (m instanceof Msg.Call call) {
-                    runDirect(call);
+                if (m instanceof Msg.Op op) {
+                    lock.lock();
+                    try {
+                        runIdle(op);
+                    } finally {
+                        lock.unlock();
+                    }
                 }
             }
         }
@@ -470,39 +475,19 @@ public final class SupervisorImpl implements Supervisor {
         }
     }
 
-    static void runCall(Msg.Call call) {
-        try {
-            call.op().run();
-            call.done().complete(null);
-        } catch (Throwable t) {
-            call.done().completeExceptionally(t);
-        }
-    }
-
-    private void runDirect(Msg.Call call) {
-        lock.lock();
-        try {
-            runCall(call);
-        } finally {
-            lock.unlock();
-        }
-    }
-
     /**
-     * Runs {@code op} as the loop's work: posted to the running loop (waiting for it unless
-     * {@code wait} is false), or directly under the lock when the loop does not run.
+     * Has {@code op} done as the loop's work: posted to the running loop (waiting for it unless
+     * {@code wait} is false), or, while no loop runs, done at once under the lock.
      */
-    private void call(String what, Runnable op, boolean wait) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        Msg.Call call = new Msg.Call(what, op, done);
+    private void call(Msg.Op op, boolean wait) {
         lock.lock();
         try {
             if (!running) {
-                runCall(call);
+                runIdle(op);
             } else if (Thread.currentThread() == loopThread) {
-                runCall(call);
+                loop.dispatch(op);
             } else {
-                loop.mailbox.add(call);
+                loop.mailbox.add(op);
             }
         } finally {
             lock.unlock();
@@ -511,124 +496,64 @@ public final class SupervisorImpl implements Supervisor {
             return;
         }
         try {
-            done.get();
+            op.done().get();
             Tree t = treeOrNull();
             if (t != null) {
                 t.bus.flush(); // the events of the work reach listeners before the caller goes on
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException(what + " interrupted while waiting for supervisor \"" + name() + "\"", e);
+            throw new IllegalStateException(op.what() + " interrupted while waiting for supervisor \"" + name() + "\"", e);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException re) {
                 throw re;
             }
-            throw new IllegalStateException(what + " failed", e.getCause());
+            throw new IllegalStateException(op.what() + " failed", e.getCause());
         }
     }
 
-    Child byNameUnlocked(String name) {
+    /** An operation while no loop runs: the caller holds the lock. */
+    private void runIdle(Msg.Op op) {
+        try {
+            SupervisorLoop.whileIdle(this, op);
+            op.done().complete(null);
+        } catch (Throwable t) {
+            op.done().completeExceptionally(t);
+        }
+    }
+
+    /** Takes {@code c} out of the membership (a removed child); the loop, or an idle caller, does the rest. */
+    void unlink(Child c) {
         lock.lock();
         try {
-            return byName.get(name);
+            if (byName.get(c.name) == c) {
+                byName.remove(c.name);
+                children.remove(c);
+                viewStale = true;
+            }
         } finally {
             lock.unlock();
         }
     }
 
-    // ---- operations on one child: run by the loop while it runs, else directly under the lock ----
+    // ---- operations on one child: messages to the loop (see SupervisorLoop.handle) ----
 
     @Override
     public void stopChild(String name) {
         Child c = requireChild(name, "stopChild");
-        call("stopChild(\"" + name + "\")", () -> {
-            if (c.removed) {
-                return; // removed meanwhile: it is stopped already
-            }
-            SupervisorLoop l = loop;
-            if (running && l != null) {
-                l.stop(c);
-            } else {
-                clearRestart(c);
-                if (c.state == ServiceState.NEW) {
-                    c.publish(ServiceState.STOPPED);
-                }
-            }
-        }, !isOwnRun(c));
+        call(new Msg.StopChild(c, new CompletableFuture<>()), !isOwnRun(c));
     }
 
     @Override
     public void restartChild(String name) {
         Child c = requireChild(name, "restartChild");
-        call("restartChild(\"" + name + "\")", () -> {
-            SupervisorLoop l = loop;
-            if (!running || l == null) {
-                throw new IllegalStateException("restartChild(\"" + name + "\"): supervisor \"" + name()
-                        + "\" is not running");
-            }
-            if (l.cancelled() || treeOrNull().shuttingDown()) {
-                throw new IllegalStateException("restartChild(\"" + name + "\"): shutdown has begun");
-            }
-            if (c.removed) {
-                throw new IllegalArgumentException("restartChild(\"" + name + "\"): the child was removed meanwhile");
-            }
-            l.restartNow(c);
-        }, !isOwnRun(c));
+        call(new Msg.RestartChild(c, new CompletableFuture<>()), !isOwnRun(c));
     }
 
     @Override
     public void removeChild(String name) {
         Child c = requireChild(name, "removeChild");
-        call("removeChild(\"" + name + "\")", () -> {
-            if (c.removed) {
-                return;
-            }
-            SupervisorLoop l = loop;
-            if (running && l != null) {
-                l.stop(c);
-            } else {
-                clearRestart(c);
-            }
-            lock.lock();
-            try {
-                if (byName.get(name) == c) {
-                    byName.remove(name);
-                    children.remove(c);
-                    viewStale = true;
-                }
-            } finally {
-                lock.unlock();
-            }
-            c.removed = true;
-            if (running && l != null) {
-                l.forget(c);
-            }
-            uncountSubtree(c);
-            Tree.LOG.info("removed {}", c.path());
-        }, !isOwnRun(c));
-    }
-
-    /** A child's pending start or restart, cancelled while no loop runs. */
-    private static void clearRestart(Child c) {
-        RestartGroup g = c.restartGroup;
-        if (g != null) {
-            c.restartGroup = null;
-            g.leave();
-        }
-        boolean wasWaiting = c.pendingStart || c.state == ServiceState.RESTARTING;
-        c.pendingStart = false;
-        if (wasWaiting && c.run == null) {
-            c.publish(ServiceState.STOPPED);
-        }
-    }
-
-    private static void uncountSubtree(Child c) {
-        c.uncount();
-        if (c.service instanceof SupervisorImpl s) {
-            for (Child g : s.childrenView()) {
-                uncountSubtree(g);
-            }
-        }
+        call(new Msg.RemoveChild(c, new CompletableFuture<>()), !isOwnRun(c));
     }
 
     /** Starts a child added after the supervisor began running (ServiceConfig.start()). */
@@ -637,32 +562,12 @@ public final class SupervisorImpl implements Supervisor {
         if (t != null && t.shuttingDown()) {
             throw new IllegalStateException("start of \"" + c.path() + "\" after shutdown began");
         }
-        call("start(\"" + c.name + "\")", () -> {
-            SupervisorLoop l = loop;
-            if (!running || l == null || c.removed || c.run != null || c.state != ServiceState.NEW) {
-                return;
-            }
-            List<String> missing = c.dependencies().stream().filter(d -> byNameUnlocked(d) == null).toList();
-            if (!missing.isEmpty()) {
-                throw new IllegalArgumentException("\"" + c.path() + "\" depends on unknown sibling(s) " + missing);
-            }
-            l.startSoon(c);
-        }, true);
+        call(new Msg.StartChild(c, new CompletableFuture<>()), true);
     }
 
     /** Starts every child still NEW (Governor.start() called again). */
     void startNewChildren() {
-        call("start()", () -> {
-            SupervisorLoop l = loop;
-            if (!running || l == null) {
-                return;
-            }
-            for (Child c : childrenView()) {
-                if (c.state == ServiceState.NEW && c.run == null && !c.pendingStart) {
-                    l.startSoon(c);
-                }
-            }
-        }, true);
+        call(new Msg.StartNewChildren(new CompletableFuture<>()), true);
     }
 
     private static boolean isOwnRun(Child c) {

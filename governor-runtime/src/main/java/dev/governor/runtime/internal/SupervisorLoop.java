@@ -30,6 +30,7 @@ final class SupervisorLoop {
     private final Consumer<Boolean> activeSink;
     private final Thread.Builder.OfVirtual threads = Thread.ofVirtual();
     private final RestartWindow intensityTimes = new RestartWindow();
+    private final StopSequence stops;
     private int notReady;      // children that keep this supervisor from being ready
     private int active;        // children with a service running or to run: see isActive
     private boolean lastActive = true;
@@ -46,6 +47,7 @@ final class SupervisorLoop {
         this.root = sup.isRoot();
         this.readySink = readySink;
         this.activeSink = activeSink;
+        this.stops = new StopSequence(this, sup, tree);
     }
 
     /** Starts {@code order}, handles messages until cancelled, escalating or done, then stops the children. */
@@ -97,25 +99,90 @@ final class SupervisorLoop {
         return escalation;
     }
 
-    boolean cancelled() {
-        return cancelled;
-    }
-
     long busyFor(long nowNanos) {
         long since = busySince;
         return since == 0 ? 0 : nowNanos - since;
     }
 
-    // ---- work asked through the supervisor's calls, run on this loop's thread ----
+    // ---- the complete list of what a supervisor does ----
 
-    /** Stops one child for good. */
-    void stop(Child c) {
-        requestStop(c);
-        finishStop(c, awaitStop(c));
+    /** Handles one message; an operation's {@code done} completes after it (exceptionally if refused). */
+    void dispatch(Msg m) {
+        if (m instanceof Msg.Op op) {
+            try {
+                handle(m);
+                op.done().complete(null);
+            } catch (Throwable t) {
+                op.done().completeExceptionally(t);
+            }
+        } else {
+            handle(m);
+        }
+    }
+
+    /** Everything that can happen to a running supervisor, one message each. */
+    private void handle(Msg m) {
+        switch (m) {
+            case Msg.Exited e -> onExit(e.child(), e.run());
+            case Msg.ReadyChanged r -> onReadyChanged(r.child(), r.run(), r.ready());
+            case Msg.ActiveChanged a -> onActiveChanged(a.child(), a.run(), a.active());
+            case Msg.RestartDue r -> onRestartDue(r.group(), r.token());
+            case Msg.Cancel c -> cancelled = true;
+            case Msg.StopChild s -> stopChild(s.child());
+            case Msg.RestartChild r -> restartChild(r);
+            case Msg.RemoveChild r -> removeChild(r.child());
+            case Msg.StartChild s -> startAdded(s);
+            case Msg.StartNewChildren s -> startNewChildren();
+        }
+    }
+
+    /**
+     * What an operation does while no loop runs (before the supervisor's first run, after it
+     * ended, or asked as its loop ended): the one path for it, run by the caller under the
+     * supervisor's lock. Nothing starts: a start waits for the supervisor's next run.
+     */
+    static void whileIdle(SupervisorImpl sup, Msg.Op op) {
+        switch (op) {
+            case Msg.StopChild s -> {
+                Child c = s.child();
+                if (!c.removed) {
+                    withdrawStart(c);
+                    if (c.state == ServiceState.NEW) {
+                        c.publish(ServiceState.STOPPED);
+                    }
+                }
+            }
+            case Msg.RestartChild r ->
+                throw new IllegalStateException(r.what() + ": supervisor \"" + sup.name() + "\" is not running");
+            case Msg.RemoveChild r -> {
+                Child c = r.child();
+                if (!c.removed) {
+                    withdrawStart(c);
+                    forget(sup, c, null);
+                }
+            }
+            case Msg.StartChild s -> {} // started with the others when the supervisor runs
+            case Msg.StartNewChildren s -> {}
+        }
+    }
+
+    /** Stops one child for good (it stays a child, STOPPED). */
+    private void stopChild(Child c) {
+        if (c.removed) {
+            return; // removed meanwhile: it is stopped already
+        }
+        stop(c);
     }
 
     /** Stops then starts one child at once. */
-    void restartNow(Child c) {
+    private void restartChild(Msg.RestartChild op) {
+        Child c = op.child();
+        if (cancelled || tree.shuttingDown()) {
+            throw new IllegalStateException(op.what() + ": shutdown has begun");
+        }
+        if (c.removed) {
+            throw new IllegalArgumentException(op.what() + ": the child was removed meanwhile");
+        }
         stop(c);
         if (c.run == null) {
             logInfo("restarting {} on request", c.path());
@@ -123,13 +190,62 @@ final class SupervisorLoop {
         }
     }
 
-    /** Accounts for a child its supervisor has just forgotten. */
-    void forget(Child c) {
-        refresh(c);
+    private void removeChild(Child c) {
+        if (c.removed) {
+            return;
+        }
+        stop(c);
+        forget(sup, c, this);
     }
 
-    /** Starts {@code c} (dependencies permitting) as soon as possible. */
-    void startSoon(Child c) {
+    /** Takes {@code c} out of its supervisor's membership, its loop's counts (if it runs) and the tree's counts. */
+    private static void forget(SupervisorImpl sup, Child c, SupervisorLoop loop) {
+        sup.unlink(c);
+        c.removed = true;
+        if (loop != null) {
+            loop.refresh(c);
+        }
+        uncountSubtree(c);
+        Tree.LOG.info("removed {}", c.path());
+    }
+
+    private static void uncountSubtree(Child c) {
+        c.uncount();
+        if (c.service instanceof SupervisorImpl s) {
+            for (Child g : s.childrenView()) {
+                uncountSubtree(g);
+            }
+        }
+    }
+
+    /** Starts a child added while this supervisor runs (dependencies permitting) as soon as possible. */
+    private void startAdded(Msg.StartChild op) {
+        Child c = op.child();
+        if (c.removed || c.run != null || c.state != ServiceState.NEW) {
+            return;
+        }
+        List<String> missing = c.dependencies().stream().filter(d -> sup.child(d) == null).toList();
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException("\"" + c.path() + "\" depends on unknown sibling(s) " + missing);
+        }
+        startSoon(c);
+    }
+
+    /** Starts every child still NEW. */
+    private void startNewChildren() {
+        for (Child c : sup.childrenView()) {
+            if (c.state == ServiceState.NEW && c.run == null && !c.pendingStart) {
+                startSoon(c);
+            }
+        }
+    }
+
+    private void stop(Child c) {
+        stops.requestStop(c);
+        stops.finishStop(c, stops.awaitStop(c));
+    }
+
+    private void startSoon(Child c) {
         setPending(c, true);
         refresh(c);
         startPending();
@@ -161,7 +277,7 @@ final class SupervisorLoop {
 
     private boolean depsReady(Child c) {
         for (String d : c.dependencies()) {
-            Child dep = sup.byNameUnlocked(d);
+            Child dep = sup.child(d);
             if (dep != null && !(dep.run != null && dep.ready)) {
                 return false;
             }
@@ -230,7 +346,7 @@ final class SupervisorLoop {
     // ---- readiness ----
 
     /** Recounts {@code c} in {@link #notReady} and tells the parent when this supervisor's readiness changes. */
-    private void refresh(Child c) {
+    void refresh(Child c) {
         boolean blocking = !c.removed && c.gatesReadiness() && (c.pendingStart || c.state == ServiceState.RESTARTING
                 || (c.run != null && !c.run.stopRequested && !c.ready));
         if (blocking != c.countedNotReady) {
@@ -326,14 +442,12 @@ final class SupervisorLoop {
         c.ready = false;
         Duration ran = Duration.between(r.startedAt, r.endedAt);
         RestartPolicy policy = c.effectivePolicy();
-        policy.resetAfter().ifPresent(stable -> {
-            if (ran.compareTo(stable) >= 0) {
-                c.consecutiveRestarts = 0;
-                if (c.restartTimes != null) {
-                    c.restartTimes.clear();
-                }
+        if (RestartDecision.stable(policy, ran)) {
+            c.consecutiveRestarts = 0;
+            if (c.restartTimes != null) {
+                c.restartTimes.clear();
             }
-        });
+        }
         Outcome outcome = report(c, r, r.endedAt, false);
         boolean forGood = true;
         switch (outcome) {
@@ -438,51 +552,37 @@ final class SupervisorLoop {
             return false;
         }
         Instant now = t.now();
+        RestartDecision.Verdict verdict = RestartDecision.decide(c.path(), policy, c.restartTimes, c.consecutiveRestarts,
+                sup.name(), sup.intensityMax(), sup.intensityWindow(), intensityTimes, now, jitterRandom());
+        if (verdict instanceof RestartDecision.Escalate e) {
+            c.publish(ServiceState.FAILED);
+            escalate(c, e.restarts(), e.window(), e.why());
+            return false;
+        }
+        Duration delay = ((RestartDecision.Restart) verdict).delay();
         if (policy.maxRestarts() > 0) {
             if (c.restartTimes == null) {
                 c.restartTimes = new RestartWindow();
             }
-            int made = c.restartTimes.count(now, policy.limitWindow());
-            if (made >= policy.maxRestarts()) {
-                c.publish(ServiceState.FAILED);
-                escalate(c, made, policy.limitWindow(), c.path() + " would restart more than "
-                        + policy.maxRestarts() + " times within " + policy.limitWindow() + " (its limit)");
-                return false;
-            }
             c.restartTimes.record(now);
         }
         if (sup.intensityMax() >= 0) {
-            int made = intensityTimes.count(now, sup.intensityWindow());
-            if (made >= sup.intensityMax()) {
-                c.publish(ServiceState.FAILED);
-                escalate(c, made, sup.intensityWindow(), "supervisor \"" + sup.name() + "\" would restart its children more than "
-                        + sup.intensityMax() + " times within " + sup.intensityWindow() + " (its intensity); last: " + c.path());
-                return false;
-            }
             intensityTimes.record(now);
         }
-        Duration delay = policy.delayFor(c.consecutiveRestarts++, jitterRandom(policy));
-        List<Child> group = restartGroup(c).stream()
-                .filter(s -> s == c || s.run != null || s.state == ServiceState.RESTARTING)
-                .toList();
+        c.consecutiveRestarts++;
+        List<Child> group = RestartDecision.group(sup.strategy(), sup.childrenView(), c, SupervisorLoop::sibling);
         for (int i = group.size() - 1; i >= 0; i--) {
             Child sibling = group.get(i);
             if (sibling != c && sibling.run != null) {
-                requestStop(sibling);
-                finishStop(sibling, awaitStop(sibling));
+                stops.requestStop(sibling);
+                stops.finishStop(sibling, stops.awaitStop(sibling));
             }
         }
         RestartGroup token = new RestartGroup();
         List<Child> toRestart = new ArrayList<>(group.size());
         for (Child sibling : group) {
-            if (sibling != c && sibling.effectivePolicy().mode() == RestartPolicy.Mode.NEVER) {
-                continue; // temporary: stopped with its siblings, never started again
-            }
-            if (sibling != c && sibling.endedOnPurpose) {
-                continue; // threw StopService before its stop was requested: never started again
-            }
-            if (sibling.run != null) {
-                continue; // would not stop in time: left alone
+            if (!RestartDecision.startsAgain(sibling(sibling), sibling == c)) {
+                continue;
             }
             if (sibling.restartGroup != null) {
                 sibling.restartGroup.leave(); // it was waiting for an earlier restart: this one replaces it
@@ -508,19 +608,13 @@ final class SupervisorLoop {
         return true;
     }
 
-    private static double jitterRandom(RestartPolicy policy) {
+    private static double jitterRandom() {
         return ThreadLocalRandom.current().nextDouble(-1.0, Math.nextUp(1.0));
     }
 
-    private List<Child> restartGroup(Child c) {
-        return switch (sup.strategy()) {
-            case ONE_FOR_ONE -> List.of(c);
-            case ONE_FOR_ALL -> sup.childrenView().stream().filter(ch -> !ch.removed).toList();
-            case REST_FOR_ONE -> {
-                List<Child> all = sup.childrenView();
-                yield all.subList(all.indexOf(c), all.size()).stream().filter(ch -> !ch.removed).toList();
-            }
-        };
+    private static RestartDecision.Sibling sibling(Child c) {
+        return new RestartDecision.Sibling(c.removed, c.run != null, c.state == ServiceState.RESTARTING,
+                c.effectivePolicy().mode() == RestartPolicy.Mode.NEVER, c.endedOnPurpose);
     }
 
     private void onRestartDue(List<Child> group, RestartGroup token) {
@@ -552,77 +646,11 @@ final class SupervisorLoop {
         }
     }
 
-    // ---- stopping ----
-
-    /** Cancels, calls Stoppable.stop() on its own thread, interrupts: the first half of a stop. */
-    private void requestStop(Child c) {
-        requestStop(c, tree.now());
-    }
-
-    private void requestStop(Child c, Instant now) {
-        cancelRestart(c);
-        Run r = c.run;
-        if (r == null || r.stopRequested) {
-            return;
-        }
-        r.stopRequested = true;
-        r.stopRequestedAt = now;
-        if (r.exited()) {  // it ended by itself before this request: report what really happened
-            endedBeforeStop(c, r, now);
-            return;
-        }
-        c.ready = false;
-        logDebug("stopping {}", c.path());
-        r.cancel();
-        Duration drain = Durations.min(c.drainTimeout(), tree.shutdownTimeLeft());
-        if (drain.isZero() || drain.isNegative() || r.exited()) {
-            forceStop(c, r, false);
-        } else {  // the run may finish its in-flight work by itself for that long; then it is made to stop
-            tree.scheduler.schedule(drain, () -> {
-                if (!r.exited()) {
-                    Tree.LOG.warn("{} did not finish draining within {} ms: stopping it", c.path(), drain.toMillis());
-                    forceStop(c, r, true);
-                }
-            });
-        }
-        // STOPPING becomes visible only once the drain's timer is set: whoever sees it (a test advancing a
-        // virtual clock, say) finds the drain already due at now + drain
-        c.publish(ServiceState.STOPPING);
-        refresh(c);
-    }
-
-    /**
-     * Calls Stoppable.stop() on its own thread and interrupts the run: after the cancel (and the drain).
-     * Right after the cancel, a thread that saw the stop in a ctx wait is not interrupted (its cleanup
-     * runs in peace); once a drain has run out, it is.
-     */
-    private void forceStop(Child c, Run r, boolean drainRanOut) {
-        if (c.service instanceof Stoppable s && !r.exited()) {
-            Thread.ofVirtual().name(c.path() + "/stop").start(() -> {
-                try {
-                    s.stop();
-                } catch (Throwable e) {
-                    Tree.LOG.warn("{}: Stoppable.stop() threw; stopping goes on", c.path(), Untrusted.loggable(e));
-                }
-            });
-        }
-        if (!c.isSupervisor() && (drainRanOut ? r.claimInterruptAfterDrain() : r.claimInterrupt())) {
-            try {
-                Thread th = r.thread;
-                if (th != null) {
-                    th.interrupt();
-                }
-            } finally {
-                r.interruptDelivered();
-            }
-        }
-    }
-
     /**
      * A run that ended by itself just before its supervisor came to stop it (its Exited message
      * still queued): its real outcome is reported, and it is not restarted by its own policy.
      */
-    private void endedBeforeStop(Child c, Run r, Instant now) {
+    void endedBeforeStop(Child c, Run r, Instant now) {
         c.run = null;
         c.ready = false;
         Outcome outcome = report(c, r, now, true);
@@ -631,78 +659,30 @@ final class SupervisorLoop {
         refresh(c);
     }
 
-    /** The second half of a stop: waits for the run within its timeout (and the shutdown's); true if it ended. */
-    private boolean awaitStop(Child c) {
-        Run r = c.run;
-        if (r == null) {
-            return true;
-        }
-        Duration timeout = stopTimeout(c);
-        Deadline d = Deadline.after(tree.scheduler, timeout);
-        try {
-            return r.awaitExit(d);
-        } finally {
-            d.cancel();
-        }
-    }
-
-    private Duration stopTimeout(Child c) {
-        Duration own = c.stopTimeout(tree.options.serviceShutdownTimeout());
-        if (own != null && !c.drainTimeout().isZero()) {
-            own = Durations.plus(own, c.drainTimeout());
-        }
-        Duration left = tree.shutdownTimeLeft();
-        if (left == null) {
-            return own;
-        }
-        return own == null || left.compareTo(own) < 0 ? left : own;
-    }
-
-    private void finishStop(Child c, boolean ended) {
-        finishStop(c, ended, tree.now());
-    }
-
-    private void finishStop(Child c, boolean ended, Instant now) {
-        Run r = c.run;
-        if (r == null) {
-            return;
-        }
-        Tree t = tree;
-        if (ended) {
-            Duration took = Duration.between(r.stopRequestedAt, now);
-            c.run = null;
-            c.publish(ServiceState.STOPPED);
-            logInfo("stopped {} in {} ms", c.path(), took.toMillis());
-            t.recordStopTime(c.path(), took);
-            if (t.bus.hasListeners()) {
-                t.publish(new GovernorEvent.Stopped(c.path(), now, took));
-            }
-        } else {
-            Duration waited = Duration.between(r.stopRequestedAt, now);
-            r.unstopped = true;
-            if (r.exited()) {  // it ended as the deadline passed: stopped after all
-                finishStop(c, true, now);
-                return;
-            }
-            Tree.LOG.warn("{} did not stop within {} ms: reported unstopped, going on", c.path(), waited.toMillis());
-            t.recordUnstopped(c.path());
-            t.publish(new GovernorEvent.StopTimedOut(c.path(), now, waited));
+    void cancelRestart(Child c) {
+        if (withdrawStart(c)) {
+            pending--;
         }
         refresh(c);
     }
 
-    private void cancelRestart(Child c) {
+    /**
+     * Takes {@code c} out of a pending start or restart (the rest of its restart group still
+     * restarts when the delay runs out); true if it was counted as pending a start.
+     */
+    static boolean withdrawStart(Child c) {
         RestartGroup g = c.restartGroup;
         if (g != null) {
             c.restartGroup = null;
-            g.leave();  // the rest of its group still restarts when the delay runs out
+            g.leave();
         }
-        boolean wasWaiting = c.pendingStart || c.state == ServiceState.RESTARTING;
-        setPending(c, false);
+        boolean wasPending = c.pendingStart;
+        boolean wasWaiting = wasPending || c.state == ServiceState.RESTARTING;
+        c.pendingStart = false;
         if (wasWaiting && c.run == null) {
             c.publish(ServiceState.STOPPED);
         }
-        refresh(c);
+        return wasPending;
     }
 
     /** Stops every child in reverse start order (concurrently for a parallel-stop supervisor). */
@@ -716,42 +696,7 @@ final class SupervisorLoop {
                 refresh(c);
             }
         }
-        if (all.isEmpty()) {
-            return;
-        }
-        if (sup.isParallelStop()) {
-            Instant requested = tree.now();
-            for (int i = all.size() - 1; i >= 0; i--) {
-                requestStop(all.get(i), requested);
-            }
-            Duration timeout = null;
-            for (Child c : all) {
-                if (c.run != null) {
-                    Duration ct = stopTimeout(c);
-                    timeout = ct == null || (timeout != null && timeout.compareTo(ct) > 0) ? timeout : ct;
-                }
-            }
-            Deadline d = Deadline.after(tree.scheduler, timeout);
-            try {
-                awaitNoLiveRuns(d); // one wait for the whole pool, woken by the last run to end
-                Instant now = tree.now();
-                for (int i = all.size() - 1; i >= 0; i--) {
-                    Child c = all.get(i);
-                    if (c.run != null) {
-                        boolean ended = c.run.exited() || c.run.awaitExit(d);
-                        finishStop(c, ended, ended ? now : tree.now());
-                    }
-                }
-            } finally {
-                d.cancel();
-            }
-        } else {
-            for (int i = all.size() - 1; i >= 0; i--) {
-                Child c = all.get(i);
-                requestStop(c);
-                finishStop(c, awaitStop(c));
-            }
-        }
+        stops.stopAll(all);
     }
 
     private void loop() {
@@ -765,16 +710,9 @@ final class SupervisorLoop {
             }
             busySince = System.nanoTime() | 1;
             try {
-                switch (m) {
-                    case Msg.Cancel c -> {
-                        cancelled = true;
-                        return;
-                    }
-                    case Msg.Exited e -> onExit(e.child(), e.run());
-                    case Msg.ReadyChanged r -> onReadyChanged(r.child(), r.run(), r.ready());
-                    case Msg.RestartDue r -> onRestartDue(r.group(), r.token());
-                    case Msg.ActiveChanged a -> onActiveChanged(a.child(), a.run(), a.active());
-                    case Msg.Call call -> SupervisorImpl.runCall(call);
+                dispatch(m);
+                if (cancelled) {
+                    return;
                 }
                 afterMessage();
             } finally {
@@ -786,19 +724,7 @@ final class SupervisorLoop {
         }
     }
 
-    /** Waits until no run of a child is alive or {@code d} passed. */
-    private void awaitNoLiveRuns(Deadline d) {
-        sup.allEndedWaiter = Thread.currentThread();
-        try {
-            while (sup.liveRuns.get() > 0 && !d.passed()) {
-                java.util.concurrent.locks.LockSupport.park(sup);
-            }
-        } finally {
-            sup.allEndedWaiter = null;
-        }
-    }
-
-    private void logInfo(String fmt, Object a, Object b) {
+    void logInfo(String fmt, Object a, Object b) {
         if (sup.isParallelStop()) {
             Tree.LOG.debug(fmt, a, b);
         } else {
@@ -806,7 +732,7 @@ final class SupervisorLoop {
         }
     }
 
-    private void logInfo(String fmt, Object a) {
+    void logInfo(String fmt, Object a) {
         if (sup.isParallelStop()) {
             Tree.LOG.debug(fmt, a);
         } else {
