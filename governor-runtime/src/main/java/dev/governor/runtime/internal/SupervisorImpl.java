@@ -402,9 +402,10 @@ public final class SupervisorImpl implements Supervisor {
         }
     }
 
-    long busyFor(long nowNanos) {
+    /** When the message its loop has in hand began (tree clock), or null: no loop, or waiting for a message. */
+    java.time.Instant busySince() {
         SupervisorLoop l = loop;
-        return l == null ? 0 : l.busyFor(nowNanos);
+        return l == null ? null : l.busySince();
     }
 
     @Override

@@ -39,7 +39,7 @@ final class SupervisorLoop {
     private boolean cancelled;
     private RuntimeException escalation;
     private String autoShutdownReason;  // set when a significant child's end shuts this supervisor down
-    private volatile long busySince;   // System.nanoTime() when a message began, 0 when idle
+    private volatile Instant busySince;  // when the message in hand began, on the tree's clock; null when idle
 
     SupervisorLoop(SupervisorImpl sup, Tree tree, Consumer<Boolean> readySink, Consumer<Boolean> activeSink) {
         this.sup = sup;
@@ -90,7 +90,7 @@ final class SupervisorLoop {
             loop();
         } finally {
             stopAll();
-            busySince = 0;
+            busySince = null;
         }
     }
 
@@ -99,9 +99,9 @@ final class SupervisorLoop {
         return escalation;
     }
 
-    long busyFor(long nowNanos) {
-        long since = busySince;
-        return since == 0 ? 0 : nowNanos - since;
+    /** When the message in hand began, on the tree's clock; null while the loop waits for one. */
+    Instant busySince() {
+        return busySince;
     }
 
     // ---- the complete list of what a supervisor does ----
@@ -708,7 +708,7 @@ final class SupervisorLoop {
             } catch (InterruptedException e) {
                 return;
             }
-            busySince = System.nanoTime() | 1;
+            busySince = tree.now();
             try {
                 dispatch(m);
                 if (cancelled) {
@@ -716,7 +716,7 @@ final class SupervisorLoop {
                 }
                 afterMessage();
             } finally {
-                busySince = 0;
+                busySince = null;
             }
             if (escalation != null || autoShutdownReason != null) {
                 return;
