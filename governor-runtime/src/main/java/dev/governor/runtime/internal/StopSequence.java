@@ -39,7 +39,7 @@ final class StopSequence {
         r.stopRequested = true;
         r.stopRequestedAt = now;
         if (r.exited()) {  // it ended by itself before this request: report what really happened
-            loop.endedBeforeStop(c, r, now);
+            loop.ends().endedBeforeStop(c, r, now);
             return;
         }
         c.ready = false;

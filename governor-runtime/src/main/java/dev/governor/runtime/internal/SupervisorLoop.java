@@ -1,53 +1,40 @@
 package dev.governor.runtime.internal;
 
-import dev.governor.AutoShutdown;
-import dev.governor.EscalationException;
 import dev.governor.GovernorEvent;
-import dev.governor.RestartPolicy;
 import dev.governor.ServiceState;
-import dev.governor.Stoppable;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 
 /**
  * One incarnation of a supervisor's run: the loop that alone acts on its children, fed by
- * {@link Msg}s through {@link #mailbox}. It starts the children in order, handles their ends by
- * policy and strategy, and, when cancelled, escalating or done, stops them in reverse order.
- * Everything here runs on the loop's thread, so none of it is locked.
+ * {@link Msg}s through {@link #mailbox}. It starts the children in order, handles each message
+ * ({@link #handle}: the complete list of what a supervisor does), and, when cancelled, escalating
+ * or done, stops them in reverse order. Its parts, on the same thread: {@link ChildCounts}
+ * (readiness and activity), {@link EndOfRun} (a run ended: policy, restart, escalation) and
+ * {@link StopSequence} (stopping a child). Nothing here is locked: only this thread touches it.
  */
 final class SupervisorLoop {
     private final SupervisorImpl sup;
     private final Tree tree;
     private final boolean root;
     final LinkedBlockingQueue<Msg> mailbox = new LinkedBlockingQueue<>();
-    private final Consumer<Boolean> readySink;
-    private final Consumer<Boolean> activeSink;
     private final Thread.Builder.OfVirtual threads = Thread.ofVirtual();
-    private final RestartWindow intensityTimes = new RestartWindow();
-    private final StopSequence stops;
-    private int notReady;      // children that keep this supervisor from being ready
-    private int active;        // children with a service running or to run: see isActive
-    private boolean lastActive = true;
-    private int pending;       // children waiting to start
-    private boolean lastReady;
+    final StopSequence stops;
+    private final EndOfRun ends;
+    private final ChildCounts counts;
     private boolean cancelled;
-    private RuntimeException escalation;
-    private String autoShutdownReason;  // set when a significant child's end shuts this supervisor down
     private volatile Instant busySince;  // when the message in hand began, on the tree's clock; null when idle
 
     SupervisorLoop(SupervisorImpl sup, Tree tree, Consumer<Boolean> readySink, Consumer<Boolean> activeSink) {
         this.sup = sup;
         this.tree = tree;
         this.root = sup.isRoot();
-        this.readySink = readySink;
-        this.activeSink = activeSink;
+        this.counts = new ChildCounts(sup, tree, readySink, activeSink);
         this.stops = new StopSequence(this, sup, tree);
+        this.ends = new EndOfRun(this, sup, tree);
     }
 
     /** Starts {@code order}, handles messages until cancelled, escalating or done, then stops the children. */
@@ -75,7 +62,7 @@ final class SupervisorLoop {
                 Run old = c.run;
                 if (old != null) {  // a run of the previous incarnation that would not stop
                     if (old.exited()) {
-                        endLateRun(c, old);
+                        ends.endLateRun(c, old);
                     } else {
                         Tree.LOG.warn("{} is still running from before {} restarted (it would not stop): "
                                 + "it starts again only once that run ends", c.path(), sup.name());
@@ -85,8 +72,8 @@ final class SupervisorLoop {
                 refresh(c);
             }
             startPending();
-            publishReadiness();
-            afterMessage();
+            counts.publishReadiness(cancelled);
+            counts.afterMessage(cancelled || ends.ending());
             loop();
         } finally {
             stopAll();
@@ -96,7 +83,15 @@ final class SupervisorLoop {
 
     /** Why the loop gave up, if it did: its supervisor's run throws it. */
     RuntimeException escalation() {
-        return escalation;
+        return ends.escalation();
+    }
+
+    boolean cancelled() {
+        return cancelled;
+    }
+
+    EndOfRun ends() {
+        return ends;
     }
 
     /** When the message in hand began, on the tree's clock; null while the loop waits for one. */
@@ -123,7 +118,7 @@ final class SupervisorLoop {
     /** Everything that can happen to a running supervisor, one message each. */
     private void handle(Msg m) {
         switch (m) {
-            case Msg.Exited e -> onExit(e.child(), e.run());
+            case Msg.Exited e -> ends.onExit(e.child(), e.run());
             case Msg.ReadyChanged r -> onReadyChanged(r.child(), r.run(), r.ready());
             case Msg.ActiveChanged a -> onActiveChanged(a.child(), a.run(), a.active());
             case Msg.RestartDue r -> onRestartDue(r.group(), r.token());
@@ -253,15 +248,8 @@ final class SupervisorLoop {
 
     // ---- starting ----
 
-    private void setPending(Child c, boolean value) {
-        if (c.pendingStart != value) {
-            c.pendingStart = value;
-            pending += value ? 1 : -1;
-        }
-    }
-
-    private void startPending() {
-        if (pending == 0) {
+    void startPending() {
+        if (!counts.anyPending()) {
             return;
         }
         Optional<Instant> now = null; // one timestamp for the children started by one message
@@ -333,7 +321,7 @@ final class SupervisorLoop {
             return;
         }
         if (ready) {
-            logDebug("{} is ready", c.path());
+            Tree.LOG.debug("{} is ready", c.path());
             markReady(c);
         } else {
             c.ready = false;
@@ -343,66 +331,18 @@ final class SupervisorLoop {
         startPending();
     }
 
-    // ---- readiness ----
+    // ---- readiness and activity: counted by ChildCounts ----
 
-    /** Recounts {@code c} in {@link #notReady} and tells the parent when this supervisor's readiness changes. */
     void refresh(Child c) {
-        boolean blocking = !c.removed && c.gatesReadiness() && (c.pendingStart || c.state == ServiceState.RESTARTING
-                || (c.run != null && !c.run.stopRequested && !c.ready));
-        if (blocking != c.countedNotReady) {
-            c.countedNotReady = blocking;
-            notReady += blocking ? 1 : -1;
-        }
-        boolean isActive = isActive(c);
-        if (isActive != c.countedActive) {
-            c.countedActive = isActive;
-            active += isActive ? 1 : -1;
-        }
-        publishReadiness();
+        counts.refresh(c, cancelled);
     }
 
-    /**
-     * A child that keeps this subtree alive for the governor's natural end: a service running, or
-     * waiting to start or to restart (or added and not started); a supervisor waiting to start or
-     * to restart, or running with such a service somewhere below it. A running supervisor whose
-     * services have all ended does not count: supervisors stay up, but only services keep the
-     * process alive.
-     */
-    private static boolean isActive(Child c) {
-        if (c.removed) {
-            return false;
-        }
-        if (c.run != null) {
-            return !c.isSupervisor() || c.subtreeActive;
-        }
-        return c.pendingStart || !c.state.isTerminal();
+    void setPending(Child c, boolean value) {
+        counts.setPending(c, value);
     }
 
-    /**
-     * After each message: the root checks for its natural end; a nested supervisor tells its
-     * parent whether its subtree is still active. Nothing is reported once this incarnation is
-     * ending (cancelled, escalating, shutting itself down): its parent learns of the end itself.
-     */
-    private void afterMessage() {
-        if (cancelled || escalation != null || autoShutdownReason != null) {
-            return;
-        }
-        boolean isActive = active > 0;
-        if (root) {
-            Tree t = tree;
-            if (!isActive && t.serviceStarted && !t.shuttingDown() && !t.syncReloading) {
-                long failed = t.count(ServiceState.FAILED);
-                if (failed == 0) {
-                    t.beginShutdown("every service has ended", 0, null);
-                } else {
-                    t.beginShutdown("every service has ended, " + failed + " of them (or their supervisors) failed",
-                            t.options.escalationExitCode(), null);
-                }
-            }
-        } else if (isActive != lastActive) {
-            lastActive = isActive;
-            activeSink.accept(isActive);
-        }
+    static boolean isActive(Child c) {
+        return ChildCounts.isActive(c);
     }
 
     private void onActiveChanged(Child c, Run r, boolean isActive) {
@@ -411,210 +351,6 @@ final class SupervisorLoop {
         }
         c.subtreeActive = isActive;
         refresh(c);
-    }
-
-    private void publishReadiness() {
-        boolean ready = notReady == 0 && !cancelled;
-        if (ready != lastReady) {
-            lastReady = ready;
-            readySink.accept(ready);
-        }
-    }
-
-    // ---- a run ended ----
-
-    private enum Outcome { COMPLETED, ON_PURPOSE, FAILED, FATAL }
-
-    private void onExit(Child c, Run r) {
-        if (c.run != r) {
-            return;
-        }
-        Tree t = tree;
-        if (r.stopRequested) {
-            if (r.unstopped) {  // a run reported unstopped ended late
-                endLateRun(c, r);
-                refresh(c);
-                startPending(); // a new incarnation may have been waiting for it
-            }
-            return;
-        }
-        c.run = null;
-        c.ready = false;
-        Duration ran = Duration.between(r.startedAt, r.endedAt);
-        RestartPolicy policy = c.effectivePolicy();
-        if (RestartDecision.stable(policy, ran)) {
-            c.consecutiveRestarts = 0;
-            if (c.restartTimes != null) {
-                c.restartTimes.clear();
-            }
-        }
-        Outcome outcome = report(c, r, r.endedAt, false);
-        boolean forGood = true;
-        switch (outcome) {
-            case ON_PURPOSE -> c.publish(ServiceState.STOPPED);
-            case FATAL -> c.publish(ServiceState.FAILED);
-            case FAILED -> {
-                if (policy.restarts(true)) {
-                    forGood = !restart(c, policy);
-                } else {
-                    c.publish(ServiceState.FAILED);
-                }
-            }
-            case COMPLETED -> {
-                if (policy.restarts(false)) {
-                    forGood = !restart(c, policy);
-                } else {
-                    c.publish(ServiceState.STOPPED);
-                }
-            }
-        }
-        refresh(c);
-        if (forGood && escalation == null && !root && c.significant()) {
-            checkAutoShutdown(c);
-        }
-    }
-
-    /**
-     * Logs and publishes how a run that ended by itself ended (the same whether its supervisor
-     * noticed at once or only when it came to stop it), and records its failure.
-     */
-    private Outcome report(Child c, Run r, Instant at, boolean beingStopped) {
-        Tree t = tree;
-        Throwable f = r.failure;
-        String during = beingStopped ? " before its stop was requested" : "";
-        StopServiceFinder.Found stop = StopServiceFinder.find(f);
-        if (stop != null) {
-            c.endedOnPurpose = true;
-            logInfo("{} stopped on purpose: {}", c.path(), stop.reason());
-            t.publish(new GovernorEvent.StoppedOnPurpose(c.path(), at, stop.reason()));
-            return Outcome.ON_PURPOSE;
-        }
-        if (f instanceof VirtualMachineError fatal) {
-            c.lastFailure = fatal;
-            c.publish();
-            Tree.LOG.error("{} died of a fatal error{}; it is not restarted", c.path(), during, Untrusted.loggable(fatal));
-            t.publish(new GovernorEvent.Failed(c.path(), at, fatal));
-            if (t.options.fatalErrorsShutDown()) {
-                t.beginShutdown("fatal error in " + c.path() + ": " + Untrusted.describe(fatal), t.options.fatalExitCode(), fatal);
-            }
-            return Outcome.FATAL;
-        }
-        if (f != null) {
-            c.lastFailure = f;
-            c.publish();
-            Tree.LOG.error("{} failed (attempt {}){}", c.path(), r.attempt(), during, Untrusted.loggable(f));
-            t.publish(new GovernorEvent.Failed(c.path(), at, f));
-            return Outcome.FAILED;
-        }
-        if (beingStopped) {
-            logInfo("{} completed{}", c.path(), during);
-        } else {
-            logInfo("{} completed", c.path());
-        }
-        c.publish();
-        t.publish(new GovernorEvent.Completed(c.path(), at));
-        return Outcome.COMPLETED;
-    }
-
-    /** A run reported unstopped (or left over from the previous incarnation) has ended at last. */
-    private void endLateRun(Child c, Run r) {
-        c.run = null;
-        c.ready = false;
-        c.publish(ServiceState.STOPPED);
-        Instant now = tree.now();
-        logInfo("{} ended at last, {} ms after its stop was requested", c.path(),
-                Duration.between(r.stopRequestedAt, now).toMillis());
-        tree.publish(new GovernorEvent.Stopped(c.path(), now, Duration.between(r.stopRequestedAt, now)));
-    }
-
-    /** OTP's auto_shutdown: a significant child ended by itself for good. */
-    private void checkAutoShutdown(Child c) {
-        AutoShutdown mode = sup.autoShutdownMode();
-        if (mode == AutoShutdown.NEVER) {
-            return;
-        }
-        if (mode == AutoShutdown.ALL_SIGNIFICANT) {
-            for (Child s : sup.childrenView()) {
-                if (s != c && s.significant() && isActive(s)) {
-                    return;
-                }
-            }
-        }
-        autoShutdownReason = "significant child " + c.path() + " ended (autoShutdown " + mode + ")";
-        Tree.LOG.info("supervisor \"{}\" shuts down: {}", sup.name(), autoShutdownReason);
-    }
-
-    /** Restarts {@code c} (and its group) by {@code policy}; false if it will not run again. */
-    private boolean restart(Child c, RestartPolicy policy) {
-        Tree t = tree;
-        if (cancelled || t.shuttingDown()) {
-            c.publish(ServiceState.STOPPED);
-            return false;
-        }
-        Instant now = t.now();
-        RestartDecision.Verdict verdict = RestartDecision.decide(c.path(), policy, c.restartTimes, c.consecutiveRestarts,
-                sup.name(), sup.intensityMax(), sup.intensityWindow(), intensityTimes, now, jitterRandom());
-        if (verdict instanceof RestartDecision.Escalate e) {
-            c.publish(ServiceState.FAILED);
-            escalate(c, e.restarts(), e.window(), e.why());
-            return false;
-        }
-        Duration delay = ((RestartDecision.Restart) verdict).delay();
-        if (policy.maxRestarts() > 0) {
-            if (c.restartTimes == null) {
-                c.restartTimes = new RestartWindow();
-            }
-            c.restartTimes.record(now);
-        }
-        if (sup.intensityMax() >= 0) {
-            intensityTimes.record(now);
-        }
-        c.consecutiveRestarts++;
-        List<Child> group = RestartDecision.group(sup.strategy(), sup.childrenView(), c, SupervisorLoop::sibling);
-        for (int i = group.size() - 1; i >= 0; i--) {
-            Child sibling = group.get(i);
-            if (sibling != c && sibling.run != null) {
-                stops.requestStop(sibling);
-                stops.finishStop(sibling, stops.awaitStop(sibling));
-            }
-        }
-        RestartGroup token = new RestartGroup();
-        List<Child> toRestart = new ArrayList<>(group.size());
-        for (Child sibling : group) {
-            if (!RestartDecision.startsAgain(sibling(sibling), sibling == c)) {
-                continue;
-            }
-            if (sibling.restartGroup != null) {
-                sibling.restartGroup.leave(); // it was waiting for an earlier restart: this one replaces it
-            }
-            sibling.restartGroup = token;
-            token.waiting++;
-            toRestart.add(sibling);
-        }
-        // the timer is set before anything of the restart is visible: whoever sees RESTARTING (a test
-        // advancing a virtual clock, say) finds the restart already due at now + delay
-        Msg due = new Msg.RestartDue(List.copyOf(toRestart), token);
-        if (delay.isZero()) {
-            sup.post(due);
-        } else {
-            token.timer = t.scheduler.schedule(delay, () -> sup.post(due));
-        }
-        for (Child sibling : toRestart) {
-            sibling.publish(ServiceState.RESTARTING);
-            refresh(sibling);
-            logInfo("restarting {} in {} ms", sibling.path(), delay.toMillis());
-            t.publish(new GovernorEvent.Restarting(sibling.path(), now, delay));
-        }
-        return true;
-    }
-
-    private static double jitterRandom() {
-        return ThreadLocalRandom.current().nextDouble(-1.0, Math.nextUp(1.0));
-    }
-
-    private static RestartDecision.Sibling sibling(Child c) {
-        return new RestartDecision.Sibling(c.removed, c.run != null, c.state == ServiceState.RESTARTING,
-                c.effectivePolicy().mode() == RestartPolicy.Mode.NEVER, c.endedOnPurpose);
     }
 
     private void onRestartDue(List<Child> group, RestartGroup token) {
@@ -632,36 +368,9 @@ final class SupervisorLoop {
         startPending();
     }
 
-    /** This supervisor gives up: restarting {@code tipping} would exceed a limit. */
-    private void escalate(Child tipping, int restarts, Duration window, String why) {
-        Tree t = tree;
-        Tree.LOG.error("escalating: {}", why);
-        t.publish(new GovernorEvent.Escalated(sup.name(), t.now(), restarts, window, tipping.path()));
-        EscalationException e = new EscalationException(why, sup.name(), tipping.path(), restarts, window);
-        if (root) {
-            t.escalating = true;
-            t.beginShutdown("escalation: " + why, t.options.escalationExitCode(), e);
-        } else {
-            escalation = e;
-        }
-    }
-
-    /**
-     * A run that ended by itself just before its supervisor came to stop it (its Exited message
-     * still queued): its real outcome is reported, and it is not restarted by its own policy.
-     */
-    void endedBeforeStop(Child c, Run r, Instant now) {
-        c.run = null;
-        c.ready = false;
-        Outcome outcome = report(c, r, now, true);
-        c.publish(outcome == Outcome.FAILED || outcome == Outcome.FATAL ? ServiceState.FAILED : ServiceState.STOPPED);
-        tree.recordStopTime(c.path(), Duration.ZERO);
-        refresh(c);
-    }
-
     void cancelRestart(Child c) {
         if (withdrawStart(c)) {
-            pending--;
+            counts.withdrew();
         }
         refresh(c);
     }
@@ -714,11 +423,11 @@ final class SupervisorLoop {
                 if (cancelled) {
                     return;
                 }
-                afterMessage();
+                counts.afterMessage(ends.ending());
             } finally {
                 busySince = null;
             }
-            if (escalation != null || autoShutdownReason != null) {
+            if (ends.ending()) {
                 return;
             }
         }
@@ -740,13 +449,9 @@ final class SupervisorLoop {
         }
     }
 
-    private void logDebug(String fmt, Object a) {
-        Tree.LOG.debug(fmt, a);
-    }
-
     @Override
     public String toString() {
-        return "SupervisorLoop[" + sup.name() + ", notReady=" + notReady + ", active=" + active + ", pending=" + pending
+        return "SupervisorLoop[" + sup.name() + ", " + counts
                 + (cancelled ? ", cancelled" : "") + "]";
     }
 }
