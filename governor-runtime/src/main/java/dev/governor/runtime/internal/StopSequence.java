@@ -191,13 +191,13 @@ final class StopSequence {
 
     /** Waits until no run of a child is alive or {@code d} passed. */
     private void awaitNoLiveRuns(Deadline d) {
-        sup.allEndedWaiter = Thread.currentThread();
+        sup.host.allEndedWaiter = Thread.currentThread();
         try {
-            while (sup.liveRuns.get() > 0 && !d.passed()) {
+            while (sup.host.liveRuns.get() > 0 && !d.passed()) {
                 LockSupport.park(sup);
             }
         } finally {
-            sup.allEndedWaiter = null;
+            sup.host.allEndedWaiter = null;
         }
     }
 

@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -48,12 +47,7 @@ public final class SupervisorImpl implements Supervisor {
     private Child asChild;
     private volatile Tree tree;
 
-    // the loop: one SupervisorLoop per run, published under lock
-    private boolean running;                                   // guarded by lock
-    private volatile SupervisorLoop loop;                      // the current run's loop, or null
-    private volatile Thread loopThread;
-    final java.util.concurrent.atomic.AtomicInteger liveRuns = new java.util.concurrent.atomic.AtomicInteger();
-    volatile Thread allEndedWaiter;
+    final LoopHost host = new LoopHost(this);  // the loop of the current run, and the door to it
 
     SupervisorImpl(Strategy strategy, Tree rootTree) {
         this.strategy = strategy;
@@ -136,6 +130,11 @@ public final class SupervisorImpl implements Supervisor {
         if (t != null && t.shuttingDown()) {
             throw new IllegalStateException("add(\"" + name + "\") after shutdown began: the governor accepts no new services");
         }
+        return link(name, service, null);
+    }
+
+    /** Makes {@code service} the child {@code name}: last in start order, or right after {@code beside}. */
+    private Child link(String name, Service service, Child beside) {
         Child child = new Child(this, name, service);
         SupervisorImpl sub = service instanceof SupervisorImpl s ? s : null;
         if (sub != null) {
@@ -151,13 +150,14 @@ public final class SupervisorImpl implements Supervisor {
                         + "\": names must be unique among siblings");
             }
             byName.put(name, child);
-            children.add(child);
+            int at = beside == null ? -1 : children.indexOf(beside);
+            children.add(at < 0 ? children.size() : at + 1, child);
             viewStale = true;
             child.publish(ServiceState.NEW);
         } finally {
             lock.unlock();
         }
-        if (sub != null && t != null) {
+        if (sub != null && treeOrNull() != null) {
             sub.republishSubtree();
         }
         return child;
@@ -255,32 +255,9 @@ public final class SupervisorImpl implements Supervisor {
         return syncReload;
     }
 
-    boolean loopRunning() {
-        return loop != null;
-    }
-
     /** Adds {@code gen} as the child {@code name} right after {@code beside} in start order (a new generation). */
     Child addBeside(Child beside, String name, SupervisorImpl gen) {
-        Child child = new Child(this, name, gen);
-        gen.attachTo(this, child);
-        lock.lock();
-        try {
-            if (byName.containsKey(name)) {
-                gen.detach();
-                throw new IllegalArgumentException("duplicate name \"" + name + "\" in supervisor \"" + name() + "\"");
-            }
-            byName.put(name, child);
-            int at = children.indexOf(beside);
-            children.add(at < 0 ? children.size() : at + 1, child);
-            viewStale = true;
-            child.publish(ServiceState.NEW);
-        } finally {
-            lock.unlock();
-        }
-        if (treeOrNull() != null) {
-            gen.republishSubtree();
-        }
-        return child;
+        return link(name, gen, beside);
     }
 
     /** Gives a child another name (a generation being retired, or restored); its subtree's paths follow. */
@@ -341,19 +318,6 @@ public final class SupervisorImpl implements Supervisor {
         }
     }
 
-    /** Paths of runs that have not returned, depth first (racy by design: diagnostics only). */
-    void collectLiveRuns(List<String> out) {
-        for (Child c : childrenView()) {
-            Run r = c.run;
-            if (r != null && !r.exited()) {
-                out.add(c.path() + (r.unstopped ? " (unstopped)" : ""));
-            }
-            if (c.service instanceof SupervisorImpl s) {
-                s.collectLiveRuns(out);
-            }
-        }
-    }
-
     Child child(String name) {
         lock.lock();
         try {
@@ -383,29 +347,24 @@ public final class SupervisorImpl implements Supervisor {
         }
     }
 
-    // ---- the loop ----
+    // ---- the loop: hosted by LoopHost ----
 
     void post(Msg m) {
-        SupervisorLoop l = loop;
-        if (l != null) {
-            l.mailbox.add(m);
-        }
+        host.post(m);
     }
 
     /** Called by each run of a child as it ends (on the run's thread). */
     void runEnded() {
-        if (liveRuns.decrementAndGet() == 0) {
-            Thread w = allEndedWaiter;
-            if (w != null) {
-                java.util.concurrent.locks.LockSupport.unpark(w);
-            }
-        }
+        host.runEnded();
     }
 
     /** When the message its loop has in hand began (tree clock), or null: no loop, or waiting for a message. */
     java.time.Instant busySince() {
-        SupervisorLoop l = loop;
-        return l == null ? null : l.busySince();
+        return host.busySince();
+    }
+
+    boolean loopRunning() {
+        return host.loopRunning();
     }
 
     @Override
@@ -414,113 +373,16 @@ public final class SupervisorImpl implements Supervisor {
         if (t == null) {
             throw new IllegalStateException("supervisor " + this + " is not attached to a governor: add it to one before it runs");
         }
-        Run self = ctx instanceof Run r ? r : null;
-        SupervisorLoop l = new SupervisorLoop(this, t, self != null ? self::setReady : b -> {},
-                self != null && self.child != null ? a -> self.owner.post(new Msg.ActiveChanged(self.child, self, a)) : a -> {});
-        List<Child> order;
-        lock.lock();
-        try {
-            if (running) {
-                throw new IllegalStateException("supervisor \"" + name() + "\" is already running");
-            }
-            order = StartOrder.of(name(), List.copyOf(children));
-            children.clear();
-            children.addAll(order);
-            viewStale = true;
-            running = true;
-            loop = l;
-            loopThread = Thread.currentThread();
-        } finally {
-            lock.unlock();
-        }
-        t.runningLoops.add(this);
-        if (self != null) {
-            self.onCancel(() -> post(new Msg.Cancel()));
-        } else {
-            Thread.ofVirtual().name(name() + "/cancel-watch").start(() -> {
-                try {
-                    ctx.awaitStop();
-                } catch (InterruptedException ignored) {
-                    // the loop is gone
-                }
-                post(new Msg.Cancel());
-            });
-        }
-        try {
-            l.run(order);
-        } finally {
-            List<Msg> left = new ArrayList<>();
-            lock.lock();
-            try {
-                running = false;
-                loop = null;
-                loopThread = null;
-                l.mailbox.drainTo(left);
-            } finally {
-                lock.unlock();
-            }
-            t.runningLoops.remove(this);
-            for (Msg m : left) {
-                if (m instanceof Msg.Op op) {
-                    lock.lock();
-                    try {
-                        runIdle(op);
-                    } finally {
-                        lock.unlock();
-                    }
-                }
-            }
-        }
-        if (l.escalation() != null) {
-            throw l.escalation();
-        }
+        host.run(ctx, t);
     }
 
-    /**
-     * Has {@code op} done as the loop's work: posted to the running loop (waiting for it unless
-     * {@code wait} is false), or, while no loop runs, done at once under the lock.
-     */
-    private void call(Msg.Op op, boolean wait) {
-        lock.lock();
-        try {
-            if (!running) {
-                runIdle(op);
-            } else if (Thread.currentThread() == loopThread) {
-                loop.dispatch(op);
-            } else {
-                loop.mailbox.add(op);
-            }
-        } finally {
-            lock.unlock();
-        }
-        if (!wait) {
-            return;
-        }
-        try {
-            op.done().get();
-            Tree t = treeOrNull();
-            if (t != null) {
-                t.bus.flush(); // the events of the work reach listeners before the caller goes on
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(op.what() + " interrupted while waiting for supervisor \"" + name() + "\"", e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new IllegalStateException(op.what() + " failed", e.getCause());
-        }
-    }
-
-    /** An operation while no loop runs: the caller holds the lock. */
-    private void runIdle(Msg.Op op) {
-        try {
-            SupervisorLoop.whileIdle(this, op);
-            op.done().complete(null);
-        } catch (Throwable t) {
-            op.done().completeExceptionally(t);
-        }
+    /** Puts the children in start order (dependencies first), checking them; the caller holds the lock. */
+    List<Child> planStartOrder() {
+        List<Child> order = StartOrder.of(name(), List.copyOf(children));
+        children.clear();
+        children.addAll(order);
+        viewStale = true;
+        return order;
     }
 
     /** Takes {@code c} out of the membership (a removed child); the loop, or an idle caller, does the rest. */
@@ -542,19 +404,19 @@ public final class SupervisorImpl implements Supervisor {
     @Override
     public void stopChild(String name) {
         Child c = requireChild(name, "stopChild");
-        call(new Msg.StopChild(c, new CompletableFuture<>()), !isOwnRun(c));
+        host.call(new Msg.StopChild(c, new CompletableFuture<>()), !isOwnRun(c));
     }
 
     @Override
     public void restartChild(String name) {
         Child c = requireChild(name, "restartChild");
-        call(new Msg.RestartChild(c, new CompletableFuture<>()), !isOwnRun(c));
+        host.call(new Msg.RestartChild(c, new CompletableFuture<>()), !isOwnRun(c));
     }
 
     @Override
     public void removeChild(String name) {
         Child c = requireChild(name, "removeChild");
-        call(new Msg.RemoveChild(c, new CompletableFuture<>()), !isOwnRun(c));
+        host.call(new Msg.RemoveChild(c, new CompletableFuture<>()), !isOwnRun(c));
     }
 
     /** Starts a child added after the supervisor began running (ServiceConfig.start()). */
@@ -563,12 +425,12 @@ public final class SupervisorImpl implements Supervisor {
         if (t != null && t.shuttingDown()) {
             throw new IllegalStateException("start of \"" + c.path() + "\" after shutdown began");
         }
-        call(new Msg.StartChild(c, new CompletableFuture<>()), true);
+        host.call(new Msg.StartChild(c, new CompletableFuture<>()), true);
     }
 
     /** Starts every child still NEW (Governor.start() called again). */
     void startNewChildren() {
-        call(new Msg.StartNewChildren(new CompletableFuture<>()), true);
+        host.call(new Msg.StartNewChildren(new CompletableFuture<>()), true);
     }
 
     private static boolean isOwnRun(Child c) {

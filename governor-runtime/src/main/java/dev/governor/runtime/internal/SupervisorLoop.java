@@ -295,7 +295,7 @@ final class SupervisorLoop {
         r.startedAt = now.get();
         Thread th = threads.name(c.path()).unstarted(r);
         r.thread = th;
-        sup.liveRuns.incrementAndGet();
+        sup.host.liveRuns.incrementAndGet();
         boolean readyNow = c.readyOnStart();
         c.ready = readyNow;
         c.publish(ServiceState.RUNNING); // STARTING is not published: nobody could act on it

@@ -134,7 +134,7 @@ final class Tree {
     List<String> liveThreads(SupervisorImpl root) {
         List<String> out = new ArrayList<>();
         if (liveRuns.sum() > 0) {
-            root.collectLiveRuns(out);
+            collectLiveRuns(root, out);
             if (out.isEmpty()) {
                 out.add(liveRuns.sum() + " run(s) of removed services");
             }
@@ -146,6 +146,19 @@ final class Tree {
             out.add("governor-events");
         }
         return out;
+    }
+
+    /** Paths of runs that have not returned, depth first (racy by design: diagnostics only). */
+    private static void collectLiveRuns(SupervisorImpl sup, List<String> out) {
+        for (Child c : sup.childrenView()) {
+            Run r = c.run;
+            if (r != null && !r.exited()) {
+                out.add(c.path() + (r.unstopped ? " (unstopped)" : ""));
+            }
+            if (c.service instanceof SupervisorImpl s) {
+                collectLiveRuns(s, out);
+            }
+        }
     }
 
     // ---- shutdown ----
