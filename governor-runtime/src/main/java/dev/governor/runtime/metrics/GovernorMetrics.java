@@ -229,7 +229,7 @@ public final class GovernorMetrics implements MeterBinder {
                 .tags(tags)
                 .register(registry);
         hooks.ifPresent(h -> Gauge.builder("governor.healthy", h, x -> x.healthy() ? 1 : 0)
-                .description("1 while no node is FAILED and no escalation is under way, else 0")
+                .description("1 while no node is FAILED, no escalation is under way and no supervisor loop is stalled, else 0")
                 .tags(tags)
                 .register(registry));
         TimeGauge.builder("governor.shutdown.duration", this, TimeUnit.SECONDS, GovernorMetrics::shutdownSeconds)
