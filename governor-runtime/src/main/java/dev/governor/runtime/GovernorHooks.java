@@ -19,8 +19,13 @@ public interface GovernorHooks {
     void addLifecycleListener(LifecycleListener listener);
 
     /**
-     * True while the tree is healthy: no node FAILED, no escalation under way, and every running
-     * supervisor loop answered a ping recently. Drives the systemd watchdog and {@code /healthz}.
+     * True while the tree is healthy: no node FAILED, no escalation under way, and no running
+     * supervisor loop stalled. A loop is stalled once it has been busy with one message for more
+     * than 30 s, measured on the governor's clock ({@link dev.governor.GovernorOptions#clock()}):
+     * a stop waiting for a child that will not end within its timeout, say, or user code the loop
+     * calls that blocks. It is healthy again as soon as the loop takes up its next message. Each
+     * loop stamps the start of every message; this call reads the stamps, it sends nothing. Drives
+     * the systemd watchdog ({@code WATCHDOG=1} withheld while false) and {@code /healthz} (503).
      */
     boolean healthy();
 

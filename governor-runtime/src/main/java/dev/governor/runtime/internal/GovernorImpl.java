@@ -17,7 +17,6 @@ import dev.governor.ServiceInfo;
 import dev.governor.ShutdownReport;
 import dev.governor.Strategy;
 import dev.governor.Supervisor;
-import dev.governor.runtime.GovernorExtension;
 import dev.governor.runtime.GovernorHooks;
 import dev.governor.runtime.LifecycleListener;
 import dev.governor.runtime.listen.GovernorListeners;
@@ -25,15 +24,10 @@ import dev.governor.runtime.upgrade.ListenerHandouts;
 import dev.governor.runtime.upgrade.Takeover;
 import dev.governor.runtime.upgrade.Upgrader;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.ServiceLoader;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -41,37 +35,25 @@ import java.util.concurrent.locks.LockSupport;
  * around it: readiness, the shutdown sequence, signals, extensions and the final report.
  */
 public final class GovernorImpl implements Governor {
-    /** The least time listeners are given to hear the last events once the services have stopped. */
-    private static final Duration FINAL_FLUSH = Duration.ofMillis(500);
     private final GovernorOptions options;
     private final Tree tree;
     private final SupervisorImpl root;
     private final Run rootRun;
     private final Run globalRun;
-    private final Hooks hooks = new Hooks();
+    private final HooksImpl hooks;
     private final GovernorListeners listeners;
     private final Upgrader upgrader;
     private final Reloads reloads;
     private final CompletableFuture<ShutdownReport> terminated = new CompletableFuture<>();
+    private final ShutdownSequence shutdownSequence;
     private final List<Thread> readyWaiters = new ArrayList<>();   // guarded by this
 
+    /** Where the governor is in its life: replaced under this object's lock, read without it. */
+    private volatile GovernorPhase phase = GovernorPhase.NEW;
     private volatile Duration shutdownTimeout;
     private volatile ReloadHandler reloadHandler;
-    // guarded by this
-    private boolean started;
-    private boolean signalsCaught;
-    private volatile boolean shutdownBegun;
-    private boolean signalledShutdown;
-    private String lastSignal;       // the INT or TERM that began the shutdown, and when
-    private long lastSignalNanos;
-    private volatile boolean rootReady;
-    private boolean everReady;   // logging only: the governor thread's
-    private Instant lastReadinessLog;  // logging only: when a readiness change was last logged at INFO
-    private int unloggedReadinessChanges;
-    private Instant shutdownStartedAt;
-    private int exitCode;
-    private Throwable fatalCause;
-    private String shutdownReason;
+    private boolean signalsCaught;     // guarded by this
+    private final ReadinessLog readinessLog;
 
     GovernorImpl(GovernorOptions options) {
         this.options = options;
@@ -84,6 +66,9 @@ public final class GovernorImpl implements Governor {
         this.listeners = GovernorListeners.forProcess(options.systemd());
         this.upgrader = new Upgrader(this, new ListenerHandouts(this, listeners), event -> tree.publish(event));
         this.reloads = new Reloads(tree, root);
+        this.shutdownSequence = new ShutdownSequence(this, tree, rootRun, listeners, terminated);
+        this.hooks = new HooksImpl(this, tree, root, reloads);
+        this.readinessLog = new ReadinessLog(tree);
     }
 
     public GovernorHooks hooks() {
@@ -210,35 +195,22 @@ public final class GovernorImpl implements Governor {
     @Override
     public Governor start() {
         synchronized (this) {
-            if (shutdownBegun) {
+            if (phase.stopping()) {
                 throw new IllegalStateException("start() after shutdown began: a governor runs once");
             }
-            if (started) {
+            if (phase.started()) {
                 root.startNewChildren();
                 return this;
             }
             root.validate();
-            started = true;
+            phase = phase.withStarted();
         }
         WaitPathTraining.beforeStart(this, root);
         LoggingCheck.warnOnceIfNoProvider(System.err);
-        installExtensions();
+        hooks.installExtensions();
         Tree.LOG.info("governor starting {} service(s)", root.childrenView().size());
         Thread.ofVirtual().name("governor").start(this::runRoot);
         return this;
-    }
-
-    private void installExtensions() {
-        for (ServiceLoader.Provider<GovernorExtension> p : ServiceLoader.load(GovernorExtension.class,
-                GovernorImpl.class.getClassLoader()).stream().toList()) {
-            try {
-                p.get().install(hooks);
-            } catch (VirtualMachineError e) {
-                throw e;
-            } catch (Throwable e) {
-                Tree.LOG.error("extension {} failed to install; the governor runs without it", p.type().getName(), Untrusted.loggable(e));
-            }
-        }
     }
 
     private void runRoot() {
@@ -255,48 +227,25 @@ public final class GovernorImpl implements Governor {
     void rootReady(boolean ready) {
         boolean changed;
         synchronized (this) {
-            changed = rootReady != ready && !shutdownBegun;
-            rootReady = ready;
+            GovernorPhase p = phase;
+            changed = p.rootReady() != ready && !p.stopping();
+            phase = p.withRootReady(ready);
             if (changed && ready) {
                 readyWaiters.forEach(LockSupport::unpark);
             }
         }
         if (changed) {
-            logReadiness(ready);
+            readinessLog.changed(ready);
         }
         if (changed && ready) {
-            everReady = true;
             tree.publish(new GovernorEvent.Ready("", tree.now()));
             tree.bus.lifecycle(LifecycleListener::ready);
         }
     }
 
-    /**
-     * The first readiness, and every change at most once a second at INFO (the others at DEBUG,
-     * counted in the next INFO line): a pool of workers backing off would otherwise flood the log.
-     */
-    private void logReadiness(boolean ready) {
-        if (!ready && !everReady) {
-            return; // not ready yet: nothing changed for anyone
-        }
-        String line = ready ? (everReady ? "governor ready again: {}" : "governor ready: {}") : "governor not ready: {}";
-        Instant now = tree.now();
-        Instant last = lastReadinessLog;
-        if (last == null || Duration.between(last, now).compareTo(Duration.ofSeconds(1)) >= 0) {
-            lastReadinessLog = now;
-            int skipped = unloggedReadinessChanges;
-            unloggedReadinessChanges = 0;
-            Tree.LOG.info(skipped == 0 ? line : line + " (and {} changes since the last such line, logged at DEBUG)",
-                    tree.statusLine(), skipped);
-        } else {
-            unloggedReadinessChanges++;
-            Tree.LOG.debug(line, tree.statusLine());
-        }
-    }
-
     @Override
     public boolean isReady() {
-        return rootReady && !shutdownBegun;
+        return phase.ready();
     }
 
     @Override
@@ -311,7 +260,7 @@ public final class GovernorImpl implements Governor {
         }
         Deadline d = Deadline.after(tree.scheduler, timeout);
         try {
-            while (!isReady() && !shutdownBegun && !d.passed()) {
+            while (!isReady() && !stopping() && !d.passed()) {
                 LockSupport.park(this);
                 if (Thread.interrupted()) {
                     throw new InterruptedException("interrupted while awaiting readiness");
@@ -330,7 +279,7 @@ public final class GovernorImpl implements Governor {
 
     @Override
     public boolean stopping() {
-        return shutdownBegun;
+        return phase.stopping();
     }
 
     @Override
@@ -351,10 +300,10 @@ public final class GovernorImpl implements Governor {
     @Override
     public void shutdown() {
         beginShutdown("shutdown() called", 0, null);
-        if (calledFromInside()) {
+        if (TreePaths.calledFromInside(root)) {
             return;
         }
-        awaitTermination();
+        shutdownSequence.awaitReport();
     }
 
     @Override
@@ -364,106 +313,50 @@ public final class GovernorImpl implements Governor {
 
     @Override
     public ShutdownReport waitForShutdown() {
-        synchronized (this) {
-            if (!started && !shutdownBegun) {
-                throw new IllegalStateException("waitForShutdown() before start(): nothing would ever stop");
-            }
+        if (!phase.started() && !phase.stopping()) {
+            throw new IllegalStateException("waitForShutdown() before start(): nothing would ever stop");
         }
-        if (calledFromInside()) {
+        if (TreePaths.calledFromInside(root)) {
             throw new IllegalStateException("waitForShutdown() from inside a service or listener of this governor would wait for itself");
         }
-        return awaitTermination();
-    }
-
-    private boolean calledFromInside() {
-        if (EventBus.delivering()) {
-            return true;
-        }
-        Child c = find(Thread.currentThread().getName()); // a run's thread is named after its path
-        Run r = c == null ? null : c.run;
-        return r != null && r.isCurrentThread();
-    }
-
-    private ShutdownReport awaitTermination() {
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    return terminated.get();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                } catch (ExecutionException e) {
-                    throw new IllegalStateException("governor ended abnormally", e.getCause());
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        return shutdownSequence.awaitReport();
     }
 
     void beginShutdown(String reason, int code, Throwable cause) {
-        boolean wasStarted;
+        GovernorPhase p;
         synchronized (this) {
-            if (shutdownBegun) {
+            if (phase.stopping()) {
                 return;
             }
-            shutdownBegun = true;
-            shutdownStartedAt = tree.now();
-            exitCode = code;
-            fatalCause = cause;
-            shutdownReason = reason;
-            wasStarted = started;
+            p = phase.withShutdown(reason, tree.now(), code, cause);
+            phase = p;
             readyWaiters.forEach(LockSupport::unpark);
         }
         Tree.LOG.info("shutting down: {}", reason);
-        tree.publish(new GovernorEvent.ShutdownRequested("", shutdownStartedAt, reason));
+        tree.publish(new GovernorEvent.ShutdownRequested("", p.shutdownStartedAt(), reason));
         tree.bus.lifecycle(l -> l.shutdownBegan(reason));
         globalRun.cancel();
-        if (!wasStarted) {
+        if (!p.started()) {
             finish(null);
             return;
         }
-        Thread.ofVirtual().name("governor-shutdown").start(() -> {
-            // systemd (STOPPING=1) and /readyz hear of it before anything stops; a slow listener of
-            // the user's is not waited for, and nothing is waited for longer than the shutdown bound
-            tree.bus.flushLifecycle(shutdownTimeout);
-            Duration drain = options.drainDelay();
-            if (!drain.isZero()) {
-                Tree.LOG.info("draining for {} ms before stopping services", drain.toMillis());
-                new Run(tree, null, null, "", 0).sleep(drain);
-            }
-            tree.setShutdownDeadline(Checks.plusSaturated(tree.now(), shutdownTimeout));
-            rootRun.cancel();
-        });
+        shutdownSequence.stopServices(shutdownTimeout);
     }
 
+    /** The root's run ended (or never started): the report, once. */
     private void finish(Throwable unexpected) {
-        ShutdownReport report;
+        GovernorPhase p;
         synchronized (this) {
-            if (terminated.isDone()) {
+            if (phase.finished()) {
                 return;
             }
-            if (!shutdownBegun) {  // the root ended without a shutdown: only by a bug
-                shutdownBegun = true;
-                shutdownStartedAt = tree.now();
-                exitCode = options.fatalExitCode();
-                fatalCause = unexpected;
+            if (!phase.stopping()) {  // the root ended without a shutdown: only by a bug
+                phase = phase.withShutdown("the root supervisor ended by itself", tree.now(), options.fatalExitCode(), unexpected);
             }
-            Map<String, Duration> stops = new LinkedHashMap<>();
-            tree.stopTimes().forEach(e -> stops.put(e.getKey(), e.getValue()));
-            report = new ShutdownReport(exitCode, Duration.between(shutdownStartedAt, tree.now()), stops,
-                    tree.unstopped(), Optional.ofNullable(fatalCause));
+            p = phase.withFinished();
+            phase = p;
         }
-        Tree.LOG.info("governor stopped in {} ms, exit code {}{}", report.duration().toMillis(), report.exitCode(),
-                report.unstopped().isEmpty() ? "" : ", unstopped: " + report.unstopped());
-        tree.bus.lifecycle(l -> l.stopped(report));
-        Duration left = tree.shutdownTimeLeft();
-        tree.bus.flush(left == null || left.compareTo(FINAL_FLUSH) < 0 ? FINAL_FLUSH : left); // listeners hear the end, within the bound
-        listeners.close();
-        Signals.unregister(this);
-        terminated.complete(report);
+        shutdownSequence.finish(p);
     }
 
     /**
@@ -474,40 +367,21 @@ public final class GovernorImpl implements Governor {
     void onSignal(String signal, int number) {
         switch (signal) {
             case "HUP" -> {
-                if ((reloadHandler != null || reloads.any()) && !shutdownBegun) {
+                if ((reloadHandler != null || reloads.any()) && !stopping()) {
                     Thread.ofVirtual().name("governor-reload").start(this::reload);
                 } else {
                     beginShutdown("SIGHUP (no reload handler)", 0, null);
                 }
             }
             case "USR1" -> {
-                if (!shutdownBegun) {
+                if (!stopping()) {
                     // a platform thread: the upgrade waits in native calls
                     Thread.ofPlatform().name("governor-upgrade").start(() -> upgrade(UpgradeOptions.defaults()));
                 } else {
                     Tree.LOG.warn("SIGUSR1 during shutdown: upgrade refused");
                 }
             }
-            default -> {
-                boolean second;
-                long now = System.nanoTime();
-                synchronized (this) {
-                    if (signalledShutdown && signal.equals(lastSignal) && now - lastSignalNanos < Signals.SAME_REQUEST_NANOS) {
-                        Tree.LOG.info("SIG{} again within {} ms: the same request (timeout(1) signals the pid, then its group)",
-                                signal, Signals.SAME_REQUEST_NANOS / 1_000_000);
-                        return;
-                    }
-                    second = signalledShutdown;
-                    signalledShutdown = true;
-                    lastSignal = signal;
-                    lastSignalNanos = now;
-                }
-                if (second && !terminated.isDone()) {
-                    Tree.LOG.error("second SIG{} during shutdown: exiting now with {}", signal, 128 + number);
-                    Runtime.getRuntime().halt(128 + number);
-                }
-                beginShutdown("SIG" + signal, 0, null);
-            }
+            default -> shutdownSequence.onTerminationSignal(signal, number);
         }
     }
 
@@ -534,58 +408,25 @@ public final class GovernorImpl implements Governor {
         if (path == null) {
             throw new IllegalArgumentException("path must not be null");
         }
-        Child c = find(path);
+        Child c = TreePaths.find(root, path);
         return c == null ? Optional.empty() : Optional.of(c.info());
-    }
-
-    /** The node at {@code path}, or null. */
-    private Child find(String path) {
-        SupervisorImpl at = root;
-        Child c = null;
-        for (String part : path.split("/", -1)) {
-            if (at == null || part.isEmpty()) {
-                return null;
-            }
-            c = at.child(part);
-            if (c == null) {
-                return null;
-            }
-            at = c.service instanceof SupervisorImpl s ? s : null;
-        }
-        return c;
-    }
-
-    /** The supervisor that owns {@code path} and the child's name within it. */
-    private Map.Entry<SupervisorImpl, String> owner(String path, String op) {
-        if (path == null) {
-            throw new IllegalArgumentException(op + ": name must not be null");
-        }
-        int slash = path.lastIndexOf('/');
-        if (slash < 0) {
-            return Map.entry(root, path);
-        }
-        Child parent = find(path.substring(0, slash));
-        if (parent == null || !(parent.service instanceof SupervisorImpl s)) {
-            throw new IllegalArgumentException(op + "(\"" + path + "\"): no supervisor at \"" + path.substring(0, slash) + "\"");
-        }
-        return Map.entry(s, path.substring(slash + 1));
     }
 
     @Override
     public void stopChild(String name) {
-        var o = owner(name, "stopChild");
+        var o = TreePaths.owner(root, name, "stopChild");
         o.getKey().stopChild(o.getValue());
     }
 
     @Override
     public void restartChild(String name) {
-        var o = owner(name, "restartChild");
+        var o = TreePaths.owner(root, name, "restartChild");
         o.getKey().restartChild(o.getValue());
     }
 
     @Override
     public void removeChild(String name) {
-        var o = owner(name, "removeChild");
+        var o = TreePaths.owner(root, name, "removeChild");
         o.getKey().removeChild(o.getValue());
     }
 
@@ -596,53 +437,8 @@ public final class GovernorImpl implements Governor {
 
     @Override
     public String toString() {
-        return "Governor[" + (shutdownBegun ? (terminated.isDone() ? "stopped" : "stopping: " + shutdownReason)
-                : started ? (isReady() ? "ready" : "starting") : "new") + ", " + tree.statusLine() + "]";
-    }
-
-    /** The runtime's view for extensions and the runtime's public packages. */
-    private final class Hooks implements GovernorHooks {
-        @Override
-        public Governor governor() {
-            return GovernorImpl.this;
-        }
-
-        @Override
-        public void addLifecycleListener(LifecycleListener listener) {
-            if (listener == null) {
-                throw new IllegalArgumentException("lifecycle listener must not be null");
-            }
-            tree.bus.addLifecycle(listener);
-        }
-
-        @Override
-        public boolean healthy() {
-            return tree.healthy();
-        }
-
-        @Override
-        public String statusLine() {
-            return tree.statusLine();
-        }
-
-        @Override
-        public List<dev.governor.runtime.ReloadableStatus> reloadables() {
-            return reloads.status();
-        }
-
-        @Override
-        public String lastReloadError() {
-            return reloads.lastError();
-        }
-
-        @Override
-        public List<String> liveThreads() {
-            return tree.liveThreads(root);
-        }
-
-        @Override
-        public String toString() {
-            return "GovernorHooks[" + GovernorImpl.this + "]";
-        }
+        GovernorPhase p = phase;
+        return "Governor[" + (p.stopping() ? (terminated.isDone() ? "stopped" : "stopping: " + p.shutdownReason())
+                : p.started() ? (p.ready() ? "ready" : "starting") : "new") + ", " + tree.statusLine() + "]";
     }
 }

@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -48,12 +47,7 @@ public final class SupervisorImpl implements Supervisor {
     private Child asChild;
     private volatile Tree tree;
 
-    // the loop: one SupervisorLoop per run, published under lock
-    private boolean running;                                   // guarded by lock
-    private volatile SupervisorLoop loop;                      // the current run's loop, or null
-    private volatile Thread loopThread;
-    final java.util.concurrent.atomic.AtomicInteger liveRuns = new java.util.concurrent.atomic.AtomicInteger();
-    volatile Thread allEndedWaiter;
+    final LoopHost host = new LoopHost(this);  // the loop of the current run, and the door to it
 
     SupervisorImpl(Strategy strategy, Tree rootTree) {
         this.strategy = strategy;
@@ -136,6 +130,11 @@ public final class SupervisorImpl implements Supervisor {
         if (t != null && t.shuttingDown()) {
             throw new IllegalStateException("add(\"" + name + "\") after shutdown began: the governor accepts no new services");
         }
+        return link(name, service, null);
+    }
+
+    /** Makes {@code service} the child {@code name}: last in start order, or right after {@code beside}. */
+    private Child link(String name, Service service, Child beside) {
         Child child = new Child(this, name, service);
         SupervisorImpl sub = service instanceof SupervisorImpl s ? s : null;
         if (sub != null) {
@@ -151,13 +150,14 @@ public final class SupervisorImpl implements Supervisor {
                         + "\": names must be unique among siblings");
             }
             byName.put(name, child);
-            children.add(child);
+            int at = beside == null ? -1 : children.indexOf(beside);
+            children.add(at < 0 ? children.size() : at + 1, child);
             viewStale = true;
             child.publish(ServiceState.NEW);
         } finally {
             lock.unlock();
         }
-        if (sub != null && t != null) {
+        if (sub != null && treeOrNull() != null) {
             sub.republishSubtree();
         }
         return child;
@@ -255,32 +255,9 @@ public final class SupervisorImpl implements Supervisor {
         return syncReload;
     }
 
-    boolean loopRunning() {
-        return loop != null;
-    }
-
     /** Adds {@code gen} as the child {@code name} right after {@code beside} in start order (a new generation). */
     Child addBeside(Child beside, String name, SupervisorImpl gen) {
-        Child child = new Child(this, name, gen);
-        gen.attachTo(this, child);
-        lock.lock();
-        try {
-            if (byName.containsKey(name)) {
-                gen.detach();
-                throw new IllegalArgumentException("duplicate name \"" + name + "\" in supervisor \"" + name() + "\"");
-            }
-            byName.put(name, child);
-            int at = children.indexOf(beside);
-            children.add(at < 0 ? children.size() : at + 1, child);
-            viewStale = true;
-            child.publish(ServiceState.NEW);
-        } finally {
-            lock.unlock();
-        }
-        if (treeOrNull() != null) {
-            gen.republishSubtree();
-        }
-        return child;
+        return link(name, gen, beside);
     }
 
     /** Gives a child another name (a generation being retired, or restored); its subtree's paths follow. */
@@ -341,19 +318,6 @@ public final class SupervisorImpl implements Supervisor {
         }
     }
 
-    /** Paths of runs that have not returned, depth first (racy by design: diagnostics only). */
-    void collectLiveRuns(List<String> out) {
-        for (Child c : childrenView()) {
-            Run r = c.run;
-            if (r != null && !r.exited()) {
-                out.add(c.path() + (r.unstopped ? " (unstopped)" : ""));
-            }
-            if (c.service instanceof SupervisorImpl s) {
-                s.collectLiveRuns(out);
-            }
-        }
-    }
-
     Child child(String name) {
         lock.lock();
         try {
@@ -383,28 +347,24 @@ public final class SupervisorImpl implements Supervisor {
         }
     }
 
-    // ---- the loop ----
+    // ---- the loop: hosted by LoopHost ----
 
     void post(Msg m) {
-        SupervisorLoop l = loop;
-        if (l != null) {
-            l.mailbox.add(m);
-        }
+        host.post(m);
     }
 
     /** Called by each run of a child as it ends (on the run's thread). */
     void runEnded() {
-        if (liveRuns.decrementAndGet() == 0) {
-            Thread w = allEndedWaiter;
-            if (w != null) {
-                java.util.concurrent.locks.LockSupport.unpark(w);
-            }
-        }
+        host.runEnded();
     }
 
-    long busyFor(long nowNanos) {
-        SupervisorLoop l = loop;
-        return l == null ? 0 : l.busyFor(nowNanos);
+    /** When the message its loop has in hand began (tree clock), or null: no loop, or waiting for a message. */
+    java.time.Instant busySince() {
+        return host.busySince();
+    }
+
+    boolean loopRunning() {
+        return host.loopRunning();
     }
 
     @Override
@@ -413,222 +373,50 @@ public final class SupervisorImpl implements Supervisor {
         if (t == null) {
             throw new IllegalStateException("supervisor " + this + " is not attached to a governor: add it to one before it runs");
         }
-        Run self = ctx instanceof Run r ? r : null;
-        SupervisorLoop l = new SupervisorLoop(this, t, self != null ? self::setReady : b -> {},
-                self != null && self.child != null ? a -> self.owner.post(new Msg.ActiveChanged(self.child, self, a)) : a -> {});
-        List<Child> order;
-        lock.lock();
-        try {
-            if (running) {
-                throw new IllegalStateException("supervisor \"" + name() + "\" is already running");
-            }
-            order = StartOrder.of(name(), List.copyOf(children));
-            children.clear();
-            children.addAll(order);
-            viewStale = true;
-            running = true;
-            loop = l;
-            loopThread = Thread.currentThread();
-        } finally {
-            lock.unlock();
-        }
-        t.runningLoops.add(this);
-        if (self != null) {
-            self.onCancel(() -> post(new Msg.Cancel()));
-        } else {
-            Thread.ofVirtual().name(name() + "/cancel-watch").start(() -> {
-                try {
-                    ctx.awaitStop();
-                } catch (InterruptedException ignored) {
-                    // the loop is gone
-                }
-                post(new Msg.Cancel());
-            });
-        }
-        try {
-            l.run(order);
-        } finally {
-            List<Msg> left = new ArrayList<>();
-            lock.lock();
-            try {
-                running = false;
-                loop = null;
-                loopThread = null;
-                l.mailbox.drainTo(left);
-            } finally {
-                lock.unlock();
-            }
-            t.runningLoops.remove(this);
-            for (Msg m : left) {
-                if (m instanceof Msg.Call call) {
-                    runDirect(call);
-                }
-            }
-        }
-        if (l.escalation() != null) {
-            throw l.escalation();
-        }
+        host.run(ctx, t);
     }
 
-    static void runCall(Msg.Call call) {
-        try {
-            call.op().run();
-            call.done().complete(null);
-        } catch (Throwable t) {
-            call.done().completeExceptionally(t);
-        }
+    /** Puts the children in start order (dependencies first), checking them; the caller holds the lock. */
+    List<Child> planStartOrder() {
+        List<Child> order = StartOrder.of(name(), List.copyOf(children));
+        children.clear();
+        children.addAll(order);
+        viewStale = true;
+        return order;
     }
 
-    private void runDirect(Msg.Call call) {
+    /** Takes {@code c} out of the membership (a removed child); the loop, or an idle caller, does the rest. */
+    void unlink(Child c) {
         lock.lock();
         try {
-            runCall(call);
+            if (byName.get(c.name) == c) {
+                byName.remove(c.name);
+                children.remove(c);
+                viewStale = true;
+            }
         } finally {
             lock.unlock();
         }
     }
 
-    /**
-     * Runs {@code op} as the loop's work: posted to the running loop (waiting for it unless
-     * {@code wait} is false), or directly under the lock when the loop does not run.
-     */
-    private void call(String what, Runnable op, boolean wait) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        Msg.Call call = new Msg.Call(what, op, done);
-        lock.lock();
-        try {
-            if (!running) {
-                runCall(call);
-            } else if (Thread.currentThread() == loopThread) {
-                runCall(call);
-            } else {
-                loop.mailbox.add(call);
-            }
-        } finally {
-            lock.unlock();
-        }
-        if (!wait) {
-            return;
-        }
-        try {
-            done.get();
-            Tree t = treeOrNull();
-            if (t != null) {
-                t.bus.flush(); // the events of the work reach listeners before the caller goes on
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(what + " interrupted while waiting for supervisor \"" + name() + "\"", e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new IllegalStateException(what + " failed", e.getCause());
-        }
-    }
-
-    Child byNameUnlocked(String name) {
-        lock.lock();
-        try {
-            return byName.get(name);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    // ---- operations on one child: run by the loop while it runs, else directly under the lock ----
+    // ---- operations on one child: messages to the loop (see SupervisorLoop.handle) ----
 
     @Override
     public void stopChild(String name) {
         Child c = requireChild(name, "stopChild");
-        call("stopChild(\"" + name + "\")", () -> {
-            if (c.removed) {
-                return; // removed meanwhile: it is stopped already
-            }
-            SupervisorLoop l = loop;
-            if (running && l != null) {
-                l.stop(c);
-            } else {
-                clearRestart(c);
-                if (c.state == ServiceState.NEW) {
-                    c.publish(ServiceState.STOPPED);
-                }
-            }
-        }, !isOwnRun(c));
+        host.call(new Msg.StopChild(c, new CompletableFuture<>()), !isOwnRun(c));
     }
 
     @Override
     public void restartChild(String name) {
         Child c = requireChild(name, "restartChild");
-        call("restartChild(\"" + name + "\")", () -> {
-            SupervisorLoop l = loop;
-            if (!running || l == null) {
-                throw new IllegalStateException("restartChild(\"" + name + "\"): supervisor \"" + name()
-                        + "\" is not running");
-            }
-            if (l.cancelled() || treeOrNull().shuttingDown()) {
-                throw new IllegalStateException("restartChild(\"" + name + "\"): shutdown has begun");
-            }
-            if (c.removed) {
-                throw new IllegalArgumentException("restartChild(\"" + name + "\"): the child was removed meanwhile");
-            }
-            l.restartNow(c);
-        }, !isOwnRun(c));
+        host.call(new Msg.RestartChild(c, new CompletableFuture<>()), !isOwnRun(c));
     }
 
     @Override
     public void removeChild(String name) {
         Child c = requireChild(name, "removeChild");
-        call("removeChild(\"" + name + "\")", () -> {
-            if (c.removed) {
-                return;
-            }
-            SupervisorLoop l = loop;
-            if (running && l != null) {
-                l.stop(c);
-            } else {
-                clearRestart(c);
-            }
-            lock.lock();
-            try {
-                if (byName.get(name) == c) {
-                    byName.remove(name);
-                    children.remove(c);
-                    viewStale = true;
-                }
-            } finally {
-                lock.unlock();
-            }
-            c.removed = true;
-            if (running && l != null) {
-                l.forget(c);
-            }
-            uncountSubtree(c);
-            Tree.LOG.info("removed {}", c.path());
-        }, !isOwnRun(c));
-    }
-
-    /** A child's pending start or restart, cancelled while no loop runs. */
-    private static void clearRestart(Child c) {
-        RestartGroup g = c.restartGroup;
-        if (g != null) {
-            c.restartGroup = null;
-            g.leave();
-        }
-        boolean wasWaiting = c.pendingStart || c.state == ServiceState.RESTARTING;
-        c.pendingStart = false;
-        if (wasWaiting && c.run == null) {
-            c.publish(ServiceState.STOPPED);
-        }
-    }
-
-    private static void uncountSubtree(Child c) {
-        c.uncount();
-        if (c.service instanceof SupervisorImpl s) {
-            for (Child g : s.childrenView()) {
-                uncountSubtree(g);
-            }
-        }
+        host.call(new Msg.RemoveChild(c, new CompletableFuture<>()), !isOwnRun(c));
     }
 
     /** Starts a child added after the supervisor began running (ServiceConfig.start()). */
@@ -637,32 +425,12 @@ public final class SupervisorImpl implements Supervisor {
         if (t != null && t.shuttingDown()) {
             throw new IllegalStateException("start of \"" + c.path() + "\" after shutdown began");
         }
-        call("start(\"" + c.name + "\")", () -> {
-            SupervisorLoop l = loop;
-            if (!running || l == null || c.removed || c.run != null || c.state != ServiceState.NEW) {
-                return;
-            }
-            List<String> missing = c.dependencies().stream().filter(d -> byNameUnlocked(d) == null).toList();
-            if (!missing.isEmpty()) {
-                throw new IllegalArgumentException("\"" + c.path() + "\" depends on unknown sibling(s) " + missing);
-            }
-            l.startSoon(c);
-        }, true);
+        host.call(new Msg.StartChild(c, new CompletableFuture<>()), true);
     }
 
     /** Starts every child still NEW (Governor.start() called again). */
     void startNewChildren() {
-        call("start()", () -> {
-            SupervisorLoop l = loop;
-            if (!running || l == null) {
-                return;
-            }
-            for (Child c : childrenView()) {
-                if (c.state == ServiceState.NEW && c.run == null && !c.pendingStart) {
-                    l.startSoon(c);
-                }
-            }
-        }, true);
+        host.call(new Msg.StartNewChildren(new CompletableFuture<>()), true);
     }
 
     private static boolean isOwnRun(Child c) {

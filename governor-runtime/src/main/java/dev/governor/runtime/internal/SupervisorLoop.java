@@ -1,51 +1,40 @@
 package dev.governor.runtime.internal;
 
-import dev.governor.AutoShutdown;
-import dev.governor.EscalationException;
 import dev.governor.GovernorEvent;
-import dev.governor.RestartPolicy;
 import dev.governor.ServiceState;
-import dev.governor.Stoppable;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 
 /**
  * One incarnation of a supervisor's run: the loop that alone acts on its children, fed by
- * {@link Msg}s through {@link #mailbox}. It starts the children in order, handles their ends by
- * policy and strategy, and, when cancelled, escalating or done, stops them in reverse order.
- * Everything here runs on the loop's thread, so none of it is locked.
+ * {@link Msg}s through {@link #mailbox}. It starts the children in order, handles each message
+ * ({@link #handle}: the complete list of what a supervisor does), and, when cancelled, escalating
+ * or done, stops them in reverse order. Its parts, on the same thread: {@link ChildCounts}
+ * (readiness and activity), {@link EndOfRun} (a run ended: policy, restart, escalation) and
+ * {@link StopSequence} (stopping a child). Nothing here is locked: only this thread touches it.
  */
 final class SupervisorLoop {
     private final SupervisorImpl sup;
     private final Tree tree;
     private final boolean root;
     final LinkedBlockingQueue<Msg> mailbox = new LinkedBlockingQueue<>();
-    private final Consumer<Boolean> readySink;
-    private final Consumer<Boolean> activeSink;
     private final Thread.Builder.OfVirtual threads = Thread.ofVirtual();
-    private final RestartWindow intensityTimes = new RestartWindow();
-    private int notReady;      // children that keep this supervisor from being ready
-    private int active;        // children with a service running or to run: see isActive
-    private boolean lastActive = true;
-    private int pending;       // children waiting to start
-    private boolean lastReady;
+    final StopSequence stops;
+    private final EndOfRun ends;
+    private final ChildCounts counts;
     private boolean cancelled;
-    private RuntimeException escalation;
-    private String autoShutdownReason;  // set when a significant child's end shuts this supervisor down
-    private volatile long busySince;   // System.nanoTime() when a message began, 0 when idle
+    private volatile Instant busySince;  // when the message in hand began, on the tree's clock; null when idle
 
     SupervisorLoop(SupervisorImpl sup, Tree tree, Consumer<Boolean> readySink, Consumer<Boolean> activeSink) {
         this.sup = sup;
         this.tree = tree;
         this.root = sup.isRoot();
-        this.readySink = readySink;
-        this.activeSink = activeSink;
+        this.counts = new ChildCounts(sup, tree, readySink, activeSink);
+        this.stops = new StopSequence(this, sup, tree);
+        this.ends = new EndOfRun(this, sup, tree);
     }
 
     /** Starts {@code order}, handles messages until cancelled, escalating or done, then stops the children. */
@@ -73,7 +62,7 @@ final class SupervisorLoop {
                 Run old = c.run;
                 if (old != null) {  // a run of the previous incarnation that would not stop
                     if (old.exited()) {
-                        endLateRun(c, old);
+                        ends.endLateRun(c, old);
                     } else {
                         Tree.LOG.warn("{} is still running from before {} restarted (it would not stop): "
                                 + "it starts again only once that run ends", c.path(), sup.name());
@@ -83,39 +72,112 @@ final class SupervisorLoop {
                 refresh(c);
             }
             startPending();
-            publishReadiness();
-            afterMessage();
+            counts.publishReadiness(cancelled);
+            counts.afterMessage(cancelled || ends.ending());
             loop();
         } finally {
             stopAll();
-            busySince = 0;
+            busySince = null;
         }
     }
 
     /** Why the loop gave up, if it did: its supervisor's run throws it. */
     RuntimeException escalation() {
-        return escalation;
+        return ends.escalation();
     }
 
     boolean cancelled() {
         return cancelled;
     }
 
-    long busyFor(long nowNanos) {
-        long since = busySince;
-        return since == 0 ? 0 : nowNanos - since;
+    EndOfRun ends() {
+        return ends;
     }
 
-    // ---- work asked through the supervisor's calls, run on this loop's thread ----
+    /** When the message in hand began, on the tree's clock; null while the loop waits for one. */
+    Instant busySince() {
+        return busySince;
+    }
 
-    /** Stops one child for good. */
-    void stop(Child c) {
-        requestStop(c);
-        finishStop(c, awaitStop(c));
+    // ---- the complete list of what a supervisor does ----
+
+    /** Handles one message; an operation's {@code done} completes after it (exceptionally if refused). */
+    void dispatch(Msg m) {
+        if (m instanceof Msg.Op op) {
+            try {
+                handle(m);
+                op.done().complete(null);
+            } catch (Throwable t) {
+                op.done().completeExceptionally(t);
+            }
+        } else {
+            handle(m);
+        }
+    }
+
+    /** Everything that can happen to a running supervisor, one message each. */
+    private void handle(Msg m) {
+        switch (m) {
+            case Msg.Exited e -> ends.onExit(e.child(), e.run());
+            case Msg.ReadyChanged r -> onReadyChanged(r.child(), r.run(), r.ready());
+            case Msg.ActiveChanged a -> onActiveChanged(a.child(), a.run(), a.active());
+            case Msg.RestartDue r -> onRestartDue(r.group(), r.token());
+            case Msg.Cancel c -> cancelled = true;
+            case Msg.StopChild s -> stopChild(s.child());
+            case Msg.RestartChild r -> restartChild(r);
+            case Msg.RemoveChild r -> removeChild(r.child());
+            case Msg.StartChild s -> startAdded(s);
+            case Msg.StartNewChildren s -> startNewChildren();
+        }
+    }
+
+    /**
+     * What an operation does while no loop runs (before the supervisor's first run, after it
+     * ended, or asked as its loop ended): the one path for it, run by the caller under the
+     * supervisor's lock. Nothing starts: a start waits for the supervisor's next run.
+     */
+    static void whileIdle(SupervisorImpl sup, Msg.Op op) {
+        switch (op) {
+            case Msg.StopChild s -> {
+                Child c = s.child();
+                if (!c.removed) {
+                    withdrawStart(c);
+                    if (c.state == ServiceState.NEW) {
+                        c.publish(ServiceState.STOPPED);
+                    }
+                }
+            }
+            case Msg.RestartChild r ->
+                throw new IllegalStateException(r.what() + ": supervisor \"" + sup.name() + "\" is not running");
+            case Msg.RemoveChild r -> {
+                Child c = r.child();
+                if (!c.removed) {
+                    withdrawStart(c);
+                    forget(sup, c, null);
+                }
+            }
+            case Msg.StartChild s -> {} // started with the others when the supervisor runs
+            case Msg.StartNewChildren s -> {}
+        }
+    }
+
+    /** Stops one child for good (it stays a child, STOPPED). */
+    private void stopChild(Child c) {
+        if (c.removed) {
+            return; // removed meanwhile: it is stopped already
+        }
+        stop(c);
     }
 
     /** Stops then starts one child at once. */
-    void restartNow(Child c) {
+    private void restartChild(Msg.RestartChild op) {
+        Child c = op.child();
+        if (cancelled || tree.shuttingDown()) {
+            throw new IllegalStateException(op.what() + ": shutdown has begun");
+        }
+        if (c.removed) {
+            throw new IllegalArgumentException(op.what() + ": the child was removed meanwhile");
+        }
         stop(c);
         if (c.run == null) {
             logInfo("restarting {} on request", c.path());
@@ -123,13 +185,62 @@ final class SupervisorLoop {
         }
     }
 
-    /** Accounts for a child its supervisor has just forgotten. */
-    void forget(Child c) {
-        refresh(c);
+    private void removeChild(Child c) {
+        if (c.removed) {
+            return;
+        }
+        stop(c);
+        forget(sup, c, this);
     }
 
-    /** Starts {@code c} (dependencies permitting) as soon as possible. */
-    void startSoon(Child c) {
+    /** Takes {@code c} out of its supervisor's membership, its loop's counts (if it runs) and the tree's counts. */
+    private static void forget(SupervisorImpl sup, Child c, SupervisorLoop loop) {
+        sup.unlink(c);
+        c.removed = true;
+        if (loop != null) {
+            loop.refresh(c);
+        }
+        uncountSubtree(c);
+        Tree.LOG.info("removed {}", c.path());
+    }
+
+    private static void uncountSubtree(Child c) {
+        c.uncount();
+        if (c.service instanceof SupervisorImpl s) {
+            for (Child g : s.childrenView()) {
+                uncountSubtree(g);
+            }
+        }
+    }
+
+    /** Starts a child added while this supervisor runs (dependencies permitting) as soon as possible. */
+    private void startAdded(Msg.StartChild op) {
+        Child c = op.child();
+        if (c.removed || c.run != null || c.state != ServiceState.NEW) {
+            return;
+        }
+        List<String> missing = c.dependencies().stream().filter(d -> sup.child(d) == null).toList();
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException("\"" + c.path() + "\" depends on unknown sibling(s) " + missing);
+        }
+        startSoon(c);
+    }
+
+    /** Starts every child still NEW. */
+    private void startNewChildren() {
+        for (Child c : sup.childrenView()) {
+            if (c.state == ServiceState.NEW && c.run == null && !c.pendingStart) {
+                startSoon(c);
+            }
+        }
+    }
+
+    private void stop(Child c) {
+        stops.requestStop(c);
+        stops.finishStop(c, stops.awaitStop(c));
+    }
+
+    private void startSoon(Child c) {
         setPending(c, true);
         refresh(c);
         startPending();
@@ -137,15 +248,8 @@ final class SupervisorLoop {
 
     // ---- starting ----
 
-    private void setPending(Child c, boolean value) {
-        if (c.pendingStart != value) {
-            c.pendingStart = value;
-            pending += value ? 1 : -1;
-        }
-    }
-
-    private void startPending() {
-        if (pending == 0) {
+    void startPending() {
+        if (!counts.anyPending()) {
             return;
         }
         Optional<Instant> now = null; // one timestamp for the children started by one message
@@ -161,7 +265,7 @@ final class SupervisorLoop {
 
     private boolean depsReady(Child c) {
         for (String d : c.dependencies()) {
-            Child dep = sup.byNameUnlocked(d);
+            Child dep = sup.child(d);
             if (dep != null && !(dep.run != null && dep.ready)) {
                 return false;
             }
@@ -191,7 +295,7 @@ final class SupervisorLoop {
         r.startedAt = now.get();
         Thread th = threads.name(c.path()).unstarted(r);
         r.thread = th;
-        sup.liveRuns.incrementAndGet();
+        sup.host.liveRuns.incrementAndGet();
         boolean readyNow = c.readyOnStart();
         c.ready = readyNow;
         c.publish(ServiceState.RUNNING); // STARTING is not published: nobody could act on it
@@ -217,7 +321,7 @@ final class SupervisorLoop {
             return;
         }
         if (ready) {
-            logDebug("{} is ready", c.path());
+            Tree.LOG.debug("{} is ready", c.path());
             markReady(c);
         } else {
             c.ready = false;
@@ -227,66 +331,18 @@ final class SupervisorLoop {
         startPending();
     }
 
-    // ---- readiness ----
+    // ---- readiness and activity: counted by ChildCounts ----
 
-    /** Recounts {@code c} in {@link #notReady} and tells the parent when this supervisor's readiness changes. */
-    private void refresh(Child c) {
-        boolean blocking = !c.removed && c.gatesReadiness() && (c.pendingStart || c.state == ServiceState.RESTARTING
-                || (c.run != null && !c.run.stopRequested && !c.ready));
-        if (blocking != c.countedNotReady) {
-            c.countedNotReady = blocking;
-            notReady += blocking ? 1 : -1;
-        }
-        boolean isActive = isActive(c);
-        if (isActive != c.countedActive) {
-            c.countedActive = isActive;
-            active += isActive ? 1 : -1;
-        }
-        publishReadiness();
+    void refresh(Child c) {
+        counts.refresh(c, cancelled);
     }
 
-    /**
-     * A child that keeps this subtree alive for the governor's natural end: a service running, or
-     * waiting to start or to restart (or added and not started); a supervisor waiting to start or
-     * to restart, or running with such a service somewhere below it. A running supervisor whose
-     * services have all ended does not count: supervisors stay up, but only services keep the
-     * process alive.
-     */
-    private static boolean isActive(Child c) {
-        if (c.removed) {
-            return false;
-        }
-        if (c.run != null) {
-            return !c.isSupervisor() || c.subtreeActive;
-        }
-        return c.pendingStart || !c.state.isTerminal();
+    void setPending(Child c, boolean value) {
+        counts.setPending(c, value);
     }
 
-    /**
-     * After each message: the root checks for its natural end; a nested supervisor tells its
-     * parent whether its subtree is still active. Nothing is reported once this incarnation is
-     * ending (cancelled, escalating, shutting itself down): its parent learns of the end itself.
-     */
-    private void afterMessage() {
-        if (cancelled || escalation != null || autoShutdownReason != null) {
-            return;
-        }
-        boolean isActive = active > 0;
-        if (root) {
-            Tree t = tree;
-            if (!isActive && t.serviceStarted && !t.shuttingDown() && !t.syncReloading) {
-                long failed = t.count(ServiceState.FAILED);
-                if (failed == 0) {
-                    t.beginShutdown("every service has ended", 0, null);
-                } else {
-                    t.beginShutdown("every service has ended, " + failed + " of them (or their supervisors) failed",
-                            t.options.escalationExitCode(), null);
-                }
-            }
-        } else if (isActive != lastActive) {
-            lastActive = isActive;
-            activeSink.accept(isActive);
-        }
+    static boolean isActive(Child c) {
+        return ChildCounts.isActive(c);
     }
 
     private void onActiveChanged(Child c, Run r, boolean isActive) {
@@ -295,232 +351,6 @@ final class SupervisorLoop {
         }
         c.subtreeActive = isActive;
         refresh(c);
-    }
-
-    private void publishReadiness() {
-        boolean ready = notReady == 0 && !cancelled;
-        if (ready != lastReady) {
-            lastReady = ready;
-            readySink.accept(ready);
-        }
-    }
-
-    // ---- a run ended ----
-
-    private enum Outcome { COMPLETED, ON_PURPOSE, FAILED, FATAL }
-
-    private void onExit(Child c, Run r) {
-        if (c.run != r) {
-            return;
-        }
-        Tree t = tree;
-        if (r.stopRequested) {
-            if (r.unstopped) {  // a run reported unstopped ended late
-                endLateRun(c, r);
-                refresh(c);
-                startPending(); // a new incarnation may have been waiting for it
-            }
-            return;
-        }
-        c.run = null;
-        c.ready = false;
-        Duration ran = Duration.between(r.startedAt, r.endedAt);
-        RestartPolicy policy = c.effectivePolicy();
-        policy.resetAfter().ifPresent(stable -> {
-            if (ran.compareTo(stable) >= 0) {
-                c.consecutiveRestarts = 0;
-                if (c.restartTimes != null) {
-                    c.restartTimes.clear();
-                }
-            }
-        });
-        Outcome outcome = report(c, r, r.endedAt, false);
-        boolean forGood = true;
-        switch (outcome) {
-            case ON_PURPOSE -> c.publish(ServiceState.STOPPED);
-            case FATAL -> c.publish(ServiceState.FAILED);
-            case FAILED -> {
-                if (policy.restarts(true)) {
-                    forGood = !restart(c, policy);
-                } else {
-                    c.publish(ServiceState.FAILED);
-                }
-            }
-            case COMPLETED -> {
-                if (policy.restarts(false)) {
-                    forGood = !restart(c, policy);
-                } else {
-                    c.publish(ServiceState.STOPPED);
-                }
-            }
-        }
-        refresh(c);
-        if (forGood && escalation == null && !root && c.significant()) {
-            checkAutoShutdown(c);
-        }
-    }
-
-    /**
-     * Logs and publishes how a run that ended by itself ended (the same whether its supervisor
-     * noticed at once or only when it came to stop it), and records its failure.
-     */
-    private Outcome report(Child c, Run r, Instant at, boolean beingStopped) {
-        Tree t = tree;
-        Throwable f = r.failure;
-        String during = beingStopped ? " before its stop was requested" : "";
-        StopServiceFinder.Found stop = StopServiceFinder.find(f);
-        if (stop != null) {
-            c.endedOnPurpose = true;
-            logInfo("{} stopped on purpose: {}", c.path(), stop.reason());
-            t.publish(new GovernorEvent.StoppedOnPurpose(c.path(), at, stop.reason()));
-            return Outcome.ON_PURPOSE;
-        }
-        if (f instanceof VirtualMachineError fatal) {
-            c.lastFailure = fatal;
-            c.publish();
-            Tree.LOG.error("{} died of a fatal error{}; it is not restarted", c.path(), during, Untrusted.loggable(fatal));
-            t.publish(new GovernorEvent.Failed(c.path(), at, fatal));
-            if (t.options.fatalErrorsShutDown()) {
-                t.beginShutdown("fatal error in " + c.path() + ": " + Untrusted.describe(fatal), t.options.fatalExitCode(), fatal);
-            }
-            return Outcome.FATAL;
-        }
-        if (f != null) {
-            c.lastFailure = f;
-            c.publish();
-            Tree.LOG.error("{} failed (attempt {}){}", c.path(), r.attempt(), during, Untrusted.loggable(f));
-            t.publish(new GovernorEvent.Failed(c.path(), at, f));
-            return Outcome.FAILED;
-        }
-        if (beingStopped) {
-            logInfo("{} completed{}", c.path(), during);
-        } else {
-            logInfo("{} completed", c.path());
-        }
-        c.publish();
-        t.publish(new GovernorEvent.Completed(c.path(), at));
-        return Outcome.COMPLETED;
-    }
-
-    /** A run reported unstopped (or left over from the previous incarnation) has ended at last. */
-    private void endLateRun(Child c, Run r) {
-        c.run = null;
-        c.ready = false;
-        c.publish(ServiceState.STOPPED);
-        Instant now = tree.now();
-        logInfo("{} ended at last, {} ms after its stop was requested", c.path(),
-                Duration.between(r.stopRequestedAt, now).toMillis());
-        tree.publish(new GovernorEvent.Stopped(c.path(), now, Duration.between(r.stopRequestedAt, now)));
-    }
-
-    /** OTP's auto_shutdown: a significant child ended by itself for good. */
-    private void checkAutoShutdown(Child c) {
-        AutoShutdown mode = sup.autoShutdownMode();
-        if (mode == AutoShutdown.NEVER) {
-            return;
-        }
-        if (mode == AutoShutdown.ALL_SIGNIFICANT) {
-            for (Child s : sup.childrenView()) {
-                if (s != c && s.significant() && isActive(s)) {
-                    return;
-                }
-            }
-        }
-        autoShutdownReason = "significant child " + c.path() + " ended (autoShutdown " + mode + ")";
-        Tree.LOG.info("supervisor \"{}\" shuts down: {}", sup.name(), autoShutdownReason);
-    }
-
-    /** Restarts {@code c} (and its group) by {@code policy}; false if it will not run again. */
-    private boolean restart(Child c, RestartPolicy policy) {
-        Tree t = tree;
-        if (cancelled || t.shuttingDown()) {
-            c.publish(ServiceState.STOPPED);
-            return false;
-        }
-        Instant now = t.now();
-        if (policy.maxRestarts() > 0) {
-            if (c.restartTimes == null) {
-                c.restartTimes = new RestartWindow();
-            }
-            int made = c.restartTimes.count(now, policy.limitWindow());
-            if (made >= policy.maxRestarts()) {
-                c.publish(ServiceState.FAILED);
-                escalate(c, made, policy.limitWindow(), c.path() + " would restart more than "
-                        + policy.maxRestarts() + " times within " + policy.limitWindow() + " (its limit)");
-                return false;
-            }
-            c.restartTimes.record(now);
-        }
-        if (sup.intensityMax() >= 0) {
-            int made = intensityTimes.count(now, sup.intensityWindow());
-            if (made >= sup.intensityMax()) {
-                c.publish(ServiceState.FAILED);
-                escalate(c, made, sup.intensityWindow(), "supervisor \"" + sup.name() + "\" would restart its children more than "
-                        + sup.intensityMax() + " times within " + sup.intensityWindow() + " (its intensity); last: " + c.path());
-                return false;
-            }
-            intensityTimes.record(now);
-        }
-        Duration delay = policy.delayFor(c.consecutiveRestarts++, jitterRandom(policy));
-        List<Child> group = restartGroup(c).stream()
-                .filter(s -> s == c || s.run != null || s.state == ServiceState.RESTARTING)
-                .toList();
-        for (int i = group.size() - 1; i >= 0; i--) {
-            Child sibling = group.get(i);
-            if (sibling != c && sibling.run != null) {
-                requestStop(sibling);
-                finishStop(sibling, awaitStop(sibling));
-            }
-        }
-        RestartGroup token = new RestartGroup();
-        List<Child> toRestart = new ArrayList<>(group.size());
-        for (Child sibling : group) {
-            if (sibling != c && sibling.effectivePolicy().mode() == RestartPolicy.Mode.NEVER) {
-                continue; // temporary: stopped with its siblings, never started again
-            }
-            if (sibling != c && sibling.endedOnPurpose) {
-                continue; // threw StopService before its stop was requested: never started again
-            }
-            if (sibling.run != null) {
-                continue; // would not stop in time: left alone
-            }
-            if (sibling.restartGroup != null) {
-                sibling.restartGroup.leave(); // it was waiting for an earlier restart: this one replaces it
-            }
-            sibling.restartGroup = token;
-            token.waiting++;
-            toRestart.add(sibling);
-        }
-        // the timer is set before anything of the restart is visible: whoever sees RESTARTING (a test
-        // advancing a virtual clock, say) finds the restart already due at now + delay
-        Msg due = new Msg.RestartDue(List.copyOf(toRestart), token);
-        if (delay.isZero()) {
-            sup.post(due);
-        } else {
-            token.timer = t.scheduler.schedule(delay, () -> sup.post(due));
-        }
-        for (Child sibling : toRestart) {
-            sibling.publish(ServiceState.RESTARTING);
-            refresh(sibling);
-            logInfo("restarting {} in {} ms", sibling.path(), delay.toMillis());
-            t.publish(new GovernorEvent.Restarting(sibling.path(), now, delay));
-        }
-        return true;
-    }
-
-    private static double jitterRandom(RestartPolicy policy) {
-        return ThreadLocalRandom.current().nextDouble(-1.0, Math.nextUp(1.0));
-    }
-
-    private List<Child> restartGroup(Child c) {
-        return switch (sup.strategy()) {
-            case ONE_FOR_ONE -> List.of(c);
-            case ONE_FOR_ALL -> sup.childrenView().stream().filter(ch -> !ch.removed).toList();
-            case REST_FOR_ONE -> {
-                List<Child> all = sup.childrenView();
-                yield all.subList(all.indexOf(c), all.size()).stream().filter(ch -> !ch.removed).toList();
-            }
-        };
     }
 
     private void onRestartDue(List<Child> group, RestartGroup token) {
@@ -538,171 +368,30 @@ final class SupervisorLoop {
         startPending();
     }
 
-    /** This supervisor gives up: restarting {@code tipping} would exceed a limit. */
-    private void escalate(Child tipping, int restarts, Duration window, String why) {
-        Tree t = tree;
-        Tree.LOG.error("escalating: {}", why);
-        t.publish(new GovernorEvent.Escalated(sup.name(), t.now(), restarts, window, tipping.path()));
-        EscalationException e = new EscalationException(why, sup.name(), tipping.path(), restarts, window);
-        if (root) {
-            t.escalating = true;
-            t.beginShutdown("escalation: " + why, t.options.escalationExitCode(), e);
-        } else {
-            escalation = e;
+    void cancelRestart(Child c) {
+        if (withdrawStart(c)) {
+            counts.withdrew();
         }
-    }
-
-    // ---- stopping ----
-
-    /** Cancels, calls Stoppable.stop() on its own thread, interrupts: the first half of a stop. */
-    private void requestStop(Child c) {
-        requestStop(c, tree.now());
-    }
-
-    private void requestStop(Child c, Instant now) {
-        cancelRestart(c);
-        Run r = c.run;
-        if (r == null || r.stopRequested) {
-            return;
-        }
-        r.stopRequested = true;
-        r.stopRequestedAt = now;
-        if (r.exited()) {  // it ended by itself before this request: report what really happened
-            endedBeforeStop(c, r, now);
-            return;
-        }
-        c.ready = false;
-        logDebug("stopping {}", c.path());
-        r.cancel();
-        Duration drain = Durations.min(c.drainTimeout(), tree.shutdownTimeLeft());
-        if (drain.isZero() || drain.isNegative() || r.exited()) {
-            forceStop(c, r, false);
-        } else {  // the run may finish its in-flight work by itself for that long; then it is made to stop
-            tree.scheduler.schedule(drain, () -> {
-                if (!r.exited()) {
-                    Tree.LOG.warn("{} did not finish draining within {} ms: stopping it", c.path(), drain.toMillis());
-                    forceStop(c, r, true);
-                }
-            });
-        }
-        // STOPPING becomes visible only once the drain's timer is set: whoever sees it (a test advancing a
-        // virtual clock, say) finds the drain already due at now + drain
-        c.publish(ServiceState.STOPPING);
         refresh(c);
     }
 
     /**
-     * Calls Stoppable.stop() on its own thread and interrupts the run: after the cancel (and the drain).
-     * Right after the cancel, a thread that saw the stop in a ctx wait is not interrupted (its cleanup
-     * runs in peace); once a drain has run out, it is.
+     * Takes {@code c} out of a pending start or restart (the rest of its restart group still
+     * restarts when the delay runs out); true if it was counted as pending a start.
      */
-    private void forceStop(Child c, Run r, boolean drainRanOut) {
-        if (c.service instanceof Stoppable s && !r.exited()) {
-            Thread.ofVirtual().name(c.path() + "/stop").start(() -> {
-                try {
-                    s.stop();
-                } catch (Throwable e) {
-                    Tree.LOG.warn("{}: Stoppable.stop() threw; stopping goes on", c.path(), Untrusted.loggable(e));
-                }
-            });
-        }
-        if (!c.isSupervisor() && (drainRanOut ? r.claimInterruptAfterDrain() : r.claimInterrupt())) {
-            try {
-                Thread th = r.thread;
-                if (th != null) {
-                    th.interrupt();
-                }
-            } finally {
-                r.interruptDelivered();
-            }
-        }
-    }
-
-    /**
-     * A run that ended by itself just before its supervisor came to stop it (its Exited message
-     * still queued): its real outcome is reported, and it is not restarted by its own policy.
-     */
-    private void endedBeforeStop(Child c, Run r, Instant now) {
-        c.run = null;
-        c.ready = false;
-        Outcome outcome = report(c, r, now, true);
-        c.publish(outcome == Outcome.FAILED || outcome == Outcome.FATAL ? ServiceState.FAILED : ServiceState.STOPPED);
-        tree.recordStopTime(c.path(), Duration.ZERO);
-        refresh(c);
-    }
-
-    /** The second half of a stop: waits for the run within its timeout (and the shutdown's); true if it ended. */
-    private boolean awaitStop(Child c) {
-        Run r = c.run;
-        if (r == null) {
-            return true;
-        }
-        Duration timeout = stopTimeout(c);
-        Deadline d = Deadline.after(tree.scheduler, timeout);
-        try {
-            return r.awaitExit(d);
-        } finally {
-            d.cancel();
-        }
-    }
-
-    private Duration stopTimeout(Child c) {
-        Duration own = c.stopTimeout(tree.options.serviceShutdownTimeout());
-        if (own != null && !c.drainTimeout().isZero()) {
-            own = Durations.plus(own, c.drainTimeout());
-        }
-        Duration left = tree.shutdownTimeLeft();
-        if (left == null) {
-            return own;
-        }
-        return own == null || left.compareTo(own) < 0 ? left : own;
-    }
-
-    private void finishStop(Child c, boolean ended) {
-        finishStop(c, ended, tree.now());
-    }
-
-    private void finishStop(Child c, boolean ended, Instant now) {
-        Run r = c.run;
-        if (r == null) {
-            return;
-        }
-        Tree t = tree;
-        if (ended) {
-            Duration took = Duration.between(r.stopRequestedAt, now);
-            c.run = null;
-            c.publish(ServiceState.STOPPED);
-            logInfo("stopped {} in {} ms", c.path(), took.toMillis());
-            t.recordStopTime(c.path(), took);
-            if (t.bus.hasListeners()) {
-                t.publish(new GovernorEvent.Stopped(c.path(), now, took));
-            }
-        } else {
-            Duration waited = Duration.between(r.stopRequestedAt, now);
-            r.unstopped = true;
-            if (r.exited()) {  // it ended as the deadline passed: stopped after all
-                finishStop(c, true, now);
-                return;
-            }
-            Tree.LOG.warn("{} did not stop within {} ms: reported unstopped, going on", c.path(), waited.toMillis());
-            t.recordUnstopped(c.path());
-            t.publish(new GovernorEvent.StopTimedOut(c.path(), now, waited));
-        }
-        refresh(c);
-    }
-
-    private void cancelRestart(Child c) {
+    static boolean withdrawStart(Child c) {
         RestartGroup g = c.restartGroup;
         if (g != null) {
             c.restartGroup = null;
-            g.leave();  // the rest of its group still restarts when the delay runs out
+            g.leave();
         }
-        boolean wasWaiting = c.pendingStart || c.state == ServiceState.RESTARTING;
-        setPending(c, false);
+        boolean wasPending = c.pendingStart;
+        boolean wasWaiting = wasPending || c.state == ServiceState.RESTARTING;
+        c.pendingStart = false;
         if (wasWaiting && c.run == null) {
             c.publish(ServiceState.STOPPED);
         }
-        refresh(c);
+        return wasPending;
     }
 
     /** Stops every child in reverse start order (concurrently for a parallel-stop supervisor). */
@@ -716,42 +405,7 @@ final class SupervisorLoop {
                 refresh(c);
             }
         }
-        if (all.isEmpty()) {
-            return;
-        }
-        if (sup.isParallelStop()) {
-            Instant requested = tree.now();
-            for (int i = all.size() - 1; i >= 0; i--) {
-                requestStop(all.get(i), requested);
-            }
-            Duration timeout = null;
-            for (Child c : all) {
-                if (c.run != null) {
-                    Duration ct = stopTimeout(c);
-                    timeout = ct == null || (timeout != null && timeout.compareTo(ct) > 0) ? timeout : ct;
-                }
-            }
-            Deadline d = Deadline.after(tree.scheduler, timeout);
-            try {
-                awaitNoLiveRuns(d); // one wait for the whole pool, woken by the last run to end
-                Instant now = tree.now();
-                for (int i = all.size() - 1; i >= 0; i--) {
-                    Child c = all.get(i);
-                    if (c.run != null) {
-                        boolean ended = c.run.exited() || c.run.awaitExit(d);
-                        finishStop(c, ended, ended ? now : tree.now());
-                    }
-                }
-            } finally {
-                d.cancel();
-            }
-        } else {
-            for (int i = all.size() - 1; i >= 0; i--) {
-                Child c = all.get(i);
-                requestStop(c);
-                finishStop(c, awaitStop(c));
-            }
-        }
+        stops.stopAll(all);
     }
 
     private void loop() {
@@ -763,42 +417,23 @@ final class SupervisorLoop {
             } catch (InterruptedException e) {
                 return;
             }
-            busySince = System.nanoTime() | 1;
+            busySince = tree.now();
             try {
-                switch (m) {
-                    case Msg.Cancel c -> {
-                        cancelled = true;
-                        return;
-                    }
-                    case Msg.Exited e -> onExit(e.child(), e.run());
-                    case Msg.ReadyChanged r -> onReadyChanged(r.child(), r.run(), r.ready());
-                    case Msg.RestartDue r -> onRestartDue(r.group(), r.token());
-                    case Msg.ActiveChanged a -> onActiveChanged(a.child(), a.run(), a.active());
-                    case Msg.Call call -> SupervisorImpl.runCall(call);
+                dispatch(m);
+                if (cancelled) {
+                    return;
                 }
-                afterMessage();
+                counts.afterMessage(ends.ending());
             } finally {
-                busySince = 0;
+                busySince = null;
             }
-            if (escalation != null || autoShutdownReason != null) {
+            if (ends.ending()) {
                 return;
             }
         }
     }
 
-    /** Waits until no run of a child is alive or {@code d} passed. */
-    private void awaitNoLiveRuns(Deadline d) {
-        sup.allEndedWaiter = Thread.currentThread();
-        try {
-            while (sup.liveRuns.get() > 0 && !d.passed()) {
-                java.util.concurrent.locks.LockSupport.park(sup);
-            }
-        } finally {
-            sup.allEndedWaiter = null;
-        }
-    }
-
-    private void logInfo(String fmt, Object a, Object b) {
+    void logInfo(String fmt, Object a, Object b) {
         if (sup.isParallelStop()) {
             Tree.LOG.debug(fmt, a, b);
         } else {
@@ -806,7 +441,7 @@ final class SupervisorLoop {
         }
     }
 
-    private void logInfo(String fmt, Object a) {
+    void logInfo(String fmt, Object a) {
         if (sup.isParallelStop()) {
             Tree.LOG.debug(fmt, a);
         } else {
@@ -814,13 +449,9 @@ final class SupervisorLoop {
         }
     }
 
-    private void logDebug(String fmt, Object a) {
-        Tree.LOG.debug(fmt, a);
-    }
-
     @Override
     public String toString() {
-        return "SupervisorLoop[" + sup.name() + ", notReady=" + notReady + ", active=" + active + ", pending=" + pending
+        return "SupervisorLoop[" + sup.name() + ", " + counts
                 + (cancelled ? ", cancelled" : "") + "]";
     }
 }

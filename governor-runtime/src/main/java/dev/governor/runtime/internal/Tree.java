@@ -21,7 +21,11 @@ import org.slf4j.LoggerFactory;
 /** What every node of one governor's tree shares: time, events, counts, and the shutdown in progress. */
 final class Tree {
     static final Logger LOG = LoggerFactory.getLogger("dev.governor");
-    /** A supervisor loop busy on one message longer than this is reported unhealthy. */
+    /**
+     * A supervisor loop busy with one message for longer than this, on the tree's clock, makes
+     * the tree unhealthy (GovernorHooks.healthy): the loop is stuck, and nothing under it is
+     * restarted or stopped until it moves on.
+     */
     static final Duration LOOP_STALL = Duration.ofSeconds(30);
 
     final GovernorImpl governor;
@@ -143,10 +147,10 @@ final class Tree {
         if (counts.get(ServiceState.FAILED.ordinal()) > 0 || escalating) {
             return false;
         }
-        long stallNanos = LOOP_STALL.toNanos();
-        long nowNanos = System.nanoTime();
+        Instant stalledIfBefore = now().minus(LOOP_STALL);
         for (SupervisorImpl loop : runningLoops) {
-            if (loop.busyFor(nowNanos) > stallNanos) {
+            Instant since = loop.busySince();
+            if (since != null && since.isBefore(stalledIfBefore)) {
                 return false;
             }
         }
@@ -161,7 +165,7 @@ final class Tree {
     List<String> liveThreads(SupervisorImpl root) {
         List<String> out = new ArrayList<>();
         if (liveRuns.sum() > 0) {
-            root.collectLiveRuns(out);
+            collectLiveRuns(root, out);
             if (out.isEmpty()) {
                 out.add(liveRuns.sum() + " run(s) of removed services");
             }
@@ -173,6 +177,19 @@ final class Tree {
             out.add("governor-events");
         }
         return out;
+    }
+
+    /** Paths of runs that have not returned, depth first (racy by design: diagnostics only). */
+    private static void collectLiveRuns(SupervisorImpl sup, List<String> out) {
+        for (Child c : sup.childrenView()) {
+            Run r = c.run;
+            if (r != null && !r.exited()) {
+                out.add(c.path() + (r.unstopped ? " (unstopped)" : ""));
+            }
+            if (c.service instanceof SupervisorImpl s) {
+                collectLiveRuns(s, out);
+            }
+        }
     }
 
     // ---- shutdown ----

@@ -47,8 +47,9 @@ import org.slf4j.LoggerFactory;
  *       {@code Accept} header asks for it (Prometheus does); gzip when accepted. Governor meters
  *       ({@link GovernorMetrics}) and the JVM's: memory, GC, threads, virtual threads, classes,
  *       CPU, uptime, file descriptors.</td></tr>
- *   <tr><td>{@code /healthz}</td><td>200 while the tree is healthy; 503 once a node is FAILED or an
- *       escalation is under way (liveness probe).</td></tr>
+ *   <tr><td>{@code /healthz}</td><td>200 while the tree is healthy; 503 once a node is FAILED, an
+ *       escalation is under way, or a supervisor loop has been stuck on one message for over 30 s
+ *       ({@link dev.governor.runtime.GovernorHooks#healthy()}) (liveness probe).</td></tr>
  *   <tr><td>{@code /readyz}</td><td>200 only while the governor is ready and not shutting down;
  *       503 from the first moment of shutdown, through the drain delay (readiness probe).</td></tr>
  *   <tr><td>{@code /status}</td><td>An HTML page of the live tree, refreshed in place every second.</td></tr>

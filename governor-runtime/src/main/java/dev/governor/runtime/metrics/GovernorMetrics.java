@@ -8,19 +8,14 @@ import dev.governor.ShutdownReport;
 import dev.governor.runtime.GovernorHooks;
 import dev.governor.runtime.GovernorRuntime;
 import dev.governor.runtime.LifecycleListener;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.TimeGauge;
-import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -31,9 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.ToDoubleFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -88,7 +81,6 @@ public final class GovernorMetrics implements MeterBinder {
     private static final Logger LOG = LoggerFactory.getLogger(GovernorMetrics.class);
     static final long SNAPSHOT_TTL_MILLIS = 100;
     private static final long RECONCILE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
-    private static final String SERVICE = "service";
 
     private final Governor governor;
     private final Optional<GovernorHooks> hooks;
@@ -113,7 +105,7 @@ public final class GovernorMetrics implements MeterBinder {
         this.pools = Set.copyOf(pools);
         this.tags = tags;
         for (String pool : this.pools) {
-            poolMeters.put(pool, new PoolMeters(pool));
+            poolMeters.put(pool, new PoolMeters(this, pool, tags, registries));
         }
     }
 
@@ -237,7 +229,7 @@ public final class GovernorMetrics implements MeterBinder {
                 .tags(tags)
                 .register(registry);
         hooks.ifPresent(h -> Gauge.builder("governor.healthy", h, x -> x.healthy() ? 1 : 0)
-                .description("1 while no node is FAILED and no escalation is under way, else 0")
+                .description("1 while no node is FAILED, no escalation is under way and no supervisor loop is stalled, else 0")
                 .tags(tags)
                 .register(registry));
         TimeGauge.builder("governor.shutdown.duration", this, TimeUnit.SECONDS, GovernorMetrics::shutdownSeconds)
@@ -290,7 +282,7 @@ public final class GovernorMetrics implements MeterBinder {
     private synchronized ServiceMeters register(String path) {
         ServiceMeters s = services.get(path);
         if (s == null) {
-            s = new ServiceMeters(path);
+            s = new ServiceMeters(this, path, tags, registries);
             services.put(path, s);
             for (MeterRegistry registry : registries) {
                 s.bind(registry);
@@ -352,182 +344,12 @@ public final class GovernorMetrics implements MeterBinder {
         }
     }
 
-    private static String stateTag(ServiceState state) {
+    static String stateTag(ServiceState state) {
         return state.name().toLowerCase(java.util.Locale.ROOT);
     }
 
-    private static double seconds(Duration d) {
+    static double seconds(Duration d) {
         return d.getSeconds() + d.getNano() / 1e9;
-    }
-
-    private static String outcome(GovernorEvent end) {
-        return switch (end) {
-            case GovernorEvent.Completed c -> "completed";
-            case GovernorEvent.StoppedOnPurpose s -> "stopped";
-            case GovernorEvent.Stopped s -> "stopped";
-            case GovernorEvent.Failed f -> f.cause() instanceof VirtualMachineError ? "fatal" : "failed";
-            default -> null;
-        };
-    }
-
-    /** The meters of one node outside pools, in every bound registry. */
-    private final class ServiceMeters {
-        final String path;
-        final long registeredNanos = System.nanoTime();
-        final Tags serviceTags;
-        final List<Bound> meters = new CopyOnWriteArrayList<>();
-        final Map<String, Boolean> lazyKeys = new ConcurrentHashMap<>();
-        volatile Instant runBegan;
-
-        ServiceMeters(String path) {
-            this.path = path;
-            this.serviceTags = tags.and(SERVICE, path);
-        }
-
-        ServiceInfo info() {
-            return snapshot().nodes().get(path);
-        }
-
-        double read(ToDoubleFunction<ServiceInfo> f) {
-            ServiceInfo info = info();
-            return info == null ? Double.NaN : f.applyAsDouble(info);
-        }
-
-        void bind(MeterRegistry registry) {
-            add(registry, Gauge.builder("governor.service.up", this, m -> m.read(i -> i.state() == ServiceState.RUNNING ? 1 : 0))
-                    .description("1 while the service runs (state RUNNING), else 0")
-                    .tags(serviceTags).register(registry));
-            add(registry, Gauge.builder("governor.service.ready", this, m -> m.read(i -> i.ready() ? 1 : 0))
-                    .description("1 while the current run of the service is ready, else 0")
-                    .tags(serviceTags).register(registry));
-            add(registry, FunctionCounter.builder("governor.service.restarts", this, m -> m.read(ServiceInfo::restarts))
-                    .description("Times the service was restarted")
-                    .baseUnit("restarts")
-                    .tags(serviceTags).register(registry));
-            add(registry, TimeGauge.builder("governor.service.uptime", this, TimeUnit.SECONDS, m -> m.read(m::uptimeSeconds))
-                    .description("Time since the current run of the service began; 0 when it does not run")
-                    .tags(serviceTags).register(registry));
-            for (String key : lazyKeys.keySet()) {
-                lazy(registry, key);
-            }
-        }
-
-        double uptimeSeconds(ServiceInfo info) {
-            if (info.state() != ServiceState.RUNNING && info.state() != ServiceState.STOPPING) {
-                return 0;
-            }
-            return info.startedAt().map(t -> Math.max(0, seconds(Duration.between(t, snapshot().at())))).orElse(0.0);
-        }
-
-        void on(GovernorEvent event) {
-            switch (event) {
-                case GovernorEvent.Started s -> runBegan = s.at();
-                case GovernorEvent.Failed f -> {
-                    String exception = f.cause().getClass().getName();
-                    for (MeterRegistry registry : registries) {
-                        ((Counter) lazy(registry, "failures:" + exception)).increment();
-                    }
-                    ended(event);
-                }
-                case GovernorEvent.Completed c -> ended(event);
-                case GovernorEvent.StoppedOnPurpose s -> ended(event);
-                case GovernorEvent.Stopped s -> ended(event);
-                default -> { }
-            }
-        }
-
-        private void ended(GovernorEvent end) {
-            Instant began = runBegan;
-            runBegan = null;
-            if (began == null) {
-                return; // the run began before the meters were bound
-            }
-            Duration took = Duration.between(began, end.at());
-            for (MeterRegistry registry : registries) {
-                ((Timer) lazy(registry, "run:" + outcome(end))).record(took.isNegative() ? Duration.ZERO : took);
-            }
-        }
-
-        /** A meter made on first use (one per exception class, per outcome), kept for removal. */
-        private Meter lazy(MeterRegistry registry, String key) {
-            lazyKeys.putIfAbsent(key, Boolean.TRUE);
-            int colon = key.indexOf(':');
-            String value = key.substring(colon + 1);
-            Meter meter = key.startsWith("failures:")
-                    ? Counter.builder("governor.service.failures")
-                            .description("Runs of the service that failed, by exception class")
-                            .baseUnit("failures")
-                            .tags(serviceTags).tag("exception", value).register(registry)
-                    : Timer.builder("governor.service.run.duration")
-                            .description("Duration of finished runs of the service, by outcome")
-                            .tags(serviceTags).tag("outcome", value).register(registry);
-            add(registry, meter);
-            return meter;
-        }
-
-        private void add(MeterRegistry registry, Meter meter) {
-            Bound b = new Bound(registry, meter);
-            if (!meters.contains(b)) {
-                meters.add(b);
-            }
-        }
-
-        void unbind() {
-            for (Bound b : meters) {
-                b.registry.remove(b.meter);
-            }
-            meters.clear();
-        }
-
-        @Override
-        public String toString() {
-            return "ServiceMeters[" + path + ", meters=" + meters.size() + "]";
-        }
-    }
-
-    private record Bound(MeterRegistry registry, Meter meter) {}
-
-    /** The meters of the descendants of one pool supervisor, counted together. */
-    private final class PoolMeters {
-        final String pool;
-        final Tags poolTags;
-        final LongAdder restarts = new LongAdder();
-
-        PoolMeters(String pool) {
-            this.pool = pool;
-            this.poolTags = tags.and("supervisor", pool);
-        }
-
-        void bind(MeterRegistry registry) {
-            for (ServiceState state : TreeSnapshot.STATES) {
-                Gauge.builder("governor.supervisor.children", GovernorMetrics.this, m -> m.snapshot().poolCount(pool, state))
-                        .description("Descendants of a pool supervisor in this state (pools are counted, not listed)")
-                        .baseUnit("children")
-                        .tags(poolTags).tag("state", stateTag(state))
-                        .register(registry);
-            }
-            FunctionCounter.builder("governor.supervisor.children.restarts", restarts, LongAdder::doubleValue)
-                    .description("Restarts of the descendants of a pool supervisor")
-                    .baseUnit("restarts")
-                    .tags(poolTags)
-                    .register(registry);
-        }
-
-        void on(GovernorEvent event) {
-            switch (event) {
-                case GovernorEvent.Restarting r -> restarts.increment();
-                case GovernorEvent.Failed f -> {
-                    for (MeterRegistry registry : registries) {
-                        Counter.builder("governor.supervisor.children.failures")
-                                .description("Failed runs of the descendants of a pool supervisor, by exception class")
-                                .baseUnit("failures")
-                                .tags(poolTags).tag("exception", f.cause().getClass().getName())
-                                .register(registry).increment();
-                    }
-                }
-                default -> { }
-            }
-        }
     }
 
     @Override
