@@ -111,18 +111,16 @@ class SystemdExtensionTest {
         gov.start();
         int readyAt = systemd.indexOf(systemd.await(m -> m.has("READY", "1"), WAIT));
 
-        // 20 pings at 100 ms take 2 s; allow a slow machine ten times that
+        // 20 pings at 100 ms take 2 s; allow a slow machine ten times that. The exact schedule (one ping
+        // per half period, none before time moves, none after a failure) is checked on injected time in
+        // WatchdogOnInjectedTimeTest; here the real scheduler only has to keep pinging.
         await().atMost(WAIT).until(() -> pingsAfter(systemd, readyAt).size() >= 20);
         List<Long> times = pingsAfter(systemd, readyAt).stream().map(NotifyReceiver.Message::receivedNanos).toList();
         List<Long> gapsMillis = new ArrayList<>();
         for (int i = 1; i < times.size(); i++) {
             gapsMillis.add(TimeUnit.NANOSECONDS.toMillis(times.get(i) - times.get(i - 1)));
         }
-        double mean = gapsMillis.stream().mapToLong(Long::longValue).average().orElseThrow();
-        long withinPeriod = gapsMillis.stream().filter(g -> g < 200).count();
-        System.out.printf("watchdog gaps (ms) with WATCHDOG_USEC=200000: mean %.1f, %s%n", mean, gapsMillis);
-        assertThat(mean).as("mean gap between WATCHDOG=1, ms").isBetween(90.0, 160.0);
-        assertThat(withinPeriod).as("gaps shorter than WATCHDOG_USEC").isGreaterThanOrEqualTo(gapsMillis.size() * 9L / 10);
+        System.out.printf("watchdog gaps (ms) with WATCHDOG_USEC=200000: %s%n", gapsMillis);
 
         fail.countDown();
         NotifyReceiver.Message failed = systemd.await(m -> m.get("STATUS").orElse("").contains("1 failed"), WAIT);
