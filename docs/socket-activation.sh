@@ -19,7 +19,7 @@ systemd-socket-activate -l 127.0.0.1:$PORT --fdname=echo \
 daemon=$!
 until exec 3<>/dev/tcp/127.0.0.1/$PORT; do sleep 0.2; done 2>/dev/null   # until it listens
 echo "hello systemd" >&3; read -t 60 line <&3; echo "echo answered: $line"
-until grep -q 'WATCHDOG=1' $OUT/notify.log; do sleep 0.2; done
+until sed -n '/READY=1/,$p' $OUT/notify.log | grep -q 'WATCHDOG=1'; do sleep 0.2; done   # a ping after READY=1
 kill -TERM $daemon; wait $daemon; echo "exit code $?"
 kill $watch; wait $watch || true
 cat $OUT/notify.log
