@@ -338,6 +338,8 @@ class SoakTest {
 
     /** A failure of a soak worker: cheap (no stack trace), so that the log stays small. */
     static final class SoakFailure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
         SoakFailure(String message) {
             super(message, null, false, false);
         }

@@ -271,6 +271,8 @@ final class Wire implements AutoCloseable {
 
     /** The peer broke the protocol. */
     static final class ProtocolException extends IOException {
+        private static final long serialVersionUID = 1L;
+
         ProtocolException(String message) {
             super(message);
         }
