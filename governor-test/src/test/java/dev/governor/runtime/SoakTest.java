@@ -153,7 +153,7 @@ class SoakTest {
         GovernorEndpoint endpoint = GovernorEndpoint.builder(gov).port(0).jvmMetrics(false).aggregateChildrenOf("pool0").build();
         endpoint.addTo(gov, "http");
         Path sock = dir.resolve("r" + (n + 1) + ".sock");
-        ControlSocket.at(sock).idleTimeout(Duration.ofSeconds(2)).install(gov);
+        ControlSocket.at(sock).idleTimeout(Duration.ofSeconds(2)).addTo(gov);
         List<Supervisor> pools = new ArrayList<>();
         for (int p = 0; p < POOLS; p++) {
             Supervisor pool = Supervisor.create(Strategy.ONE_FOR_ONE);

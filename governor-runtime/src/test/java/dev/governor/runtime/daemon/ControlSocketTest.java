@@ -47,7 +47,7 @@ class ControlSocketTest {
             gov.onReload(g -> reloads.incrementAndGet());
         }
         Path sock = dir.resolve("ctl.sock");
-        ControlSocket.at(sock).install(gov);
+        ControlSocket.at(sock).addTo(gov);
         gov.start();
         assertThat(gov.awaitReady(WAIT)).as("governor ready").isTrue();
         return sock;
@@ -215,7 +215,7 @@ class ControlSocketTest {
         Governor second = Governor.create();
         try {
             second.add("x", ctx -> ctx.awaitStop());
-            ControlSocket.at(sock).install(second).noRestart();
+            ControlSocket.at(sock).addTo(second).noRestart();
             second.start();
             await().atMost(WAIT).until(() -> second.service("control").orElseThrow().state() == ServiceState.FAILED);
             assertThat(second.service("control").orElseThrow().lastFailure().orElseThrow().getMessage())
@@ -233,7 +233,7 @@ class ControlSocketTest {
         Path file = Files.writeString(dir.resolve("plain"), "data");
         Governor g = Governor.create();
         try {
-            ControlSocket.at(file).install(g).noRestart();
+            ControlSocket.at(file).addTo(g).noRestart();
             g.start();
             await().atMost(WAIT).until(() -> g.service("control").orElseThrow().state() == ServiceState.FAILED);
             assertThat(g.service("control").orElseThrow().lastFailure().orElseThrow())

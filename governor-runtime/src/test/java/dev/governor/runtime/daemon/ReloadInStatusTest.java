@@ -42,7 +42,7 @@ class ReloadInStatusTest {
             generation.add("http", ctx -> ctx.awaitStop());
         });
         Path sock = dir.resolve("ctl.sock");
-        ControlSocket.at(sock).install(gov);
+        ControlSocket.at(sock).addTo(gov);
         GovernorEndpoint endpoint = GovernorEndpoint.builder(gov).port(0).build();
         endpoint.addTo(gov, "endpoint");
         gov.start();
