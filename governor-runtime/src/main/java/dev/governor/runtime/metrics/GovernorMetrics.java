@@ -413,10 +413,7 @@ public final class GovernorMetrics implements MeterBinder {
         }
 
         double uptimeSeconds(ServiceInfo info) {
-            if (info.state() != ServiceState.RUNNING && info.state() != ServiceState.STOPPING) {
-                return 0;
-            }
-            return info.startedAt().map(t -> Math.max(0, seconds(Duration.between(t, snapshot().at())))).orElse(0.0);
+            return seconds(dev.governor.runtime.internal.StatusJson.uptime(info, snapshot().at()));
         }
 
         void on(GovernorEvent event) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.governor.runtime.internal.Json;
 import dev.governor.Governor;
 import dev.governor.ServiceInfo;
 import dev.governor.ServiceState;
@@ -79,10 +80,10 @@ class ControlSocketTest {
             String status = c.ask("status");
             assertThat(status).startsWith("{\"ok\":true,\"pid\":" + ProcessHandle.current().pid() + ",\"ready\":true,")
                     .contains("\"healthy\":true")
-                    .contains("{\"name\":\"a\",\"state\":\"RUNNING\",\"ready\":true,\"restarts\":0,\"supervisor\":false,")
-                    .contains("{\"name\":\"db\",\"state\":\"RUNNING\",\"ready\":true,\"restarts\":0,\"supervisor\":true,")
-                    .contains("{\"name\":\"db/pool\",\"state\":\"RUNNING\"")
-                    .contains("{\"name\":\"control\",\"state\":\"RUNNING\"");
+                    .contains("{\"name\":\"a\",\"depth\":0,\"state\":\"RUNNING\",\"ready\":true,\"restarts\":0,\"supervisor\":false,")
+                    .contains("{\"name\":\"db\",\"depth\":0,\"state\":\"RUNNING\",\"ready\":true,\"restarts\":0,\"supervisor\":true,")
+                    .contains("{\"name\":\"db/pool\",\"depth\":1,\"state\":\"RUNNING\"")
+                    .contains("{\"name\":\"control\",\"depth\":0,\"state\":\"RUNNING\"");
             assertThat(c.ask("  STATUS  ")).as("case and blanks do not matter").startsWith("{\"ok\":true,\"pid\"");
         }
     }
