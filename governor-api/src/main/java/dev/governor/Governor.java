@@ -73,6 +73,25 @@ public interface Governor extends Supervisor, AutoCloseable {
     @Override
     Governor restartPolicy(RestartPolicy policy);
 
+    /**
+     * OTP intensity of the root: more than {@code maxRestarts} restarts of its children within
+     * {@code window} escalate at the root, which shuts the governor down with the escalation code.
+     * See {@link Supervisor#intensity(int, Duration)}.
+     */
+    @Override
+    Governor intensity(int maxRestarts, Duration window);
+
+    /** Stops the root's children concurrently. See {@link Supervisor#parallelStop()}. */
+    @Override
+    Governor parallelStop();
+
+    /**
+     * Accepted for the interface and ignored: the root's end is the natural end judged on services
+     * (see the class documentation), not on its significant children.
+     */
+    @Override
+    Governor autoShutdown(AutoShutdown mode);
+
     /** Bound on the whole ordered shutdown; default 30 s. */
     Governor shutdownTimeout(Duration timeout);
 

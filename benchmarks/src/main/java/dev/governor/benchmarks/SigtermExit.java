@@ -156,9 +156,13 @@ public final class SigtermExit {
         }
 
         @Override
-        public void close() throws Exception {
+        public void close() throws IOException {
             server.close();
-            acceptor.join();
+            try {
+                acceptor.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // kept for the caller; the held connections are closed anyway
+            }
             reset();
         }
     }

@@ -1,7 +1,5 @@
 package dev.governor.test;
 
-import static org.awaitility.Awaitility.await;
-
 import dev.governor.Governor;
 import dev.governor.GovernorEvent;
 import dev.governor.GovernorListener;
@@ -14,7 +12,7 @@ import java.util.Optional;
 import java.util.function.Predicate;
 
 /**
- * Records every {@link GovernorEvent} of a governor, with awaitility-based waits and exact
+ * Records every {@link GovernorEvent} of a governor, with polling waits and exact
  * sequence assertions. Register it with {@code gov.onEvent(recorder)} (the JUnit extension does).
  */
 public final class EventRecorder implements GovernorListener {
@@ -22,6 +20,7 @@ public final class EventRecorder implements GovernorListener {
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
     private final List<GovernorEvent> events = new ArrayList<>();
+    private static final Duration POLL = Duration.ofMillis(2);
     private final Duration timeout;
 
     public EventRecorder() {
@@ -64,9 +63,8 @@ public final class EventRecorder implements GovernorListener {
 
     /** Waits for the {@code n}-th (1-based) event of {@code type} for {@code path} and returns it. */
     public <T extends GovernorEvent> T awaitEvent(Class<T> type, String path, int n) {
-        await().atMost(timeout).pollInterval(Duration.ofMillis(2))
-                .alias("event #" + n + " " + type.getSimpleName() + " of \"" + path + "\"; have " + sequence(path))
-                .until(() -> events(type, path).size() >= n);
+        Waits.orFail(timeout, POLL, () -> "event #" + n + " " + type.getSimpleName() + " of \"" + path + "\"; have " + sequence(path),
+                () -> events(type, path).size() >= n);
         return events(type, path).get(n - 1);
     }
 
@@ -77,8 +75,7 @@ public final class EventRecorder implements GovernorListener {
 
     /** Waits for an event that matches. */
     public GovernorEvent awaitEvent(Predicate<GovernorEvent> match) {
-        await().atMost(timeout).pollInterval(Duration.ofMillis(2)).alias("an event matching " + match)
-                .until(() -> find(match).isPresent());
+        Waits.orFail(timeout, POLL, () -> "an event matching " + match, () -> find(match).isPresent());
         return find(match).orElseThrow();
     }
 
@@ -93,16 +90,18 @@ public final class EventRecorder implements GovernorListener {
 
     /** Waits until the node at {@code path} is in {@code state}. */
     public static ServiceInfo awaitState(Governor gov, String path, ServiceState state) {
-        await().atMost(DEFAULT_TIMEOUT).pollInterval(Duration.ofMillis(2))
-                .alias("\"" + path + "\" in state " + state + ", is " + gov.service(path).map(ServiceInfo::state))
-                .until(() -> gov.service(path).map(i -> i.state() == state).orElse(false));
+        Waits.orFail(DEFAULT_TIMEOUT, POLL, () -> "\"" + path + "\" in state " + state + ", is " + gov.service(path).map(ServiceInfo::state),
+                () -> gov.service(path).map(i -> i.state() == state).orElse(false));
         return gov.service(path).orElseThrow();
     }
 
     /** Asserts the exact sequence of event types of {@code path}. */
     @SafeVarargs
     public final void assertSequence(String path, Class<? extends GovernorEvent>... types) {
-        List<String> expected = java.util.Arrays.stream(types).map(Class::getSimpleName).toList();
+        List<String> expected = new java.util.ArrayList<>(types.length);
+        for (Class<? extends GovernorEvent> type : types) { // read element by element: the array never escapes
+            expected.add(type.getSimpleName());
+        }
         List<String> actual = sequence(path);
         if (!actual.equals(expected)) {
             throw new AssertionError("events of \"" + path + "\":\n  expected " + expected + "\n  but were " + actual);

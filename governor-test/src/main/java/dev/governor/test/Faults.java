@@ -22,6 +22,10 @@ public final class Faults {
     public abstract static class Counting implements Service {
         private final AtomicInteger runs = new AtomicInteger();
 
+        /** A service that has not run yet. */
+        protected Counting() {}
+
+
         @Override
         public final void run(ServiceCtx ctx) throws Exception {
             runs.incrementAndGet();
@@ -138,6 +142,10 @@ public final class Faults {
         private final CountDownLatch released = new CountDownLatch(1);
         private final CountDownLatch entered = new CountDownLatch(1);
 
+        /** A service that will ignore cancellation until {@code release()}. */
+        public IgnoresCancellation() {}
+
+
         @Override
         protected void body(ServiceCtx ctx) {
             entered.countDown();
@@ -181,6 +189,10 @@ public final class Faults {
     public static final class ThrowsFromStop extends Counting implements Stoppable {
         private final AtomicInteger stops = new AtomicInteger();
 
+        /** A service whose {@code stop()} will throw. */
+        public ThrowsFromStop() {}
+
+
         @Override
         protected void body(ServiceCtx ctx) throws InterruptedException {
             ctx.awaitStop();
@@ -212,6 +224,10 @@ public final class Faults {
     public static final class BlocksOnSocket extends Counting {
         private volatile ServerSocket socket;
         private final CountDownLatch listening = new CountDownLatch(1);
+
+        /** A service that will block in {@code accept()} on a fresh loopback socket. */
+        public BlocksOnSocket() {}
+
 
         @Override
         protected void body(ServiceCtx ctx) throws IOException {

@@ -25,6 +25,9 @@ public final class GovernorTestExtension implements ParameterResolver, AfterEach
 
     record Kit(VirtualClock clock, EventRecorder recorder, Governor governor) {}
 
+    /** Made by JUnit for {@code @ExtendWith(GovernorTestExtension.class)}, which {@link GovernorTest} carries. */
+    public GovernorTestExtension() {}
+
     @Override
     public boolean supportsParameter(ParameterContext p, ExtensionContext ctx) {
         Class<?> type = p.getParameter().getType();
@@ -90,12 +93,7 @@ public final class GovernorTestExtension implements ParameterResolver, AfterEach
     }
 
     private static List<String> awaitNoLiveThreads(Governor gov, Duration bound) {
-        try {
-            org.awaitility.Awaitility.await().atMost(bound).pollInterval(Duration.ofMillis(5))
-                    .until(() -> GovernorRuntime.hooks(gov).liveThreads().isEmpty());
-        } catch (org.awaitility.core.ConditionTimeoutException e) {
-            // reported by the caller with the names
-        }
+        Waits.until(bound, Duration.ofMillis(5), () -> GovernorRuntime.hooks(gov).liveThreads().isEmpty()); // the caller reports the names
         return GovernorRuntime.hooks(gov).liveThreads();
     }
 }

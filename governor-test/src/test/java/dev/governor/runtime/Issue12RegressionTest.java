@@ -214,6 +214,8 @@ class Issue12RegressionTest {
 
     /** A failure whose every descriptive method throws. */
     static final class HostileException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
         @Override
         public String getMessage() {
             throw new IllegalStateException("getMessage() is hostile");

@@ -96,7 +96,7 @@ class ReloadGenerationsTest {
         assertThat(names(gov)).containsExactly("app", "app/http");
         assertThat(gov.isReady()).isTrue();
         assertThat(GovernorRuntime.hooks(gov).lastReloadError())
-                .isEqualTo("generation 2 of \"app\" refused: IllegalArgumentException: config line 3: port \"x\" is not a number");
+                .isEqualTo("generation 2 of \"app\" refused: java.lang.IllegalArgumentException: config line 3: port \"x\" is not a number");
         config.set("good");
         assertThat(gov.reload()).as("the next good configuration is taken").isTrue();
         assertThat(rec.awaitEvent(Reloaded.class, "app").generation()).as("numbers count generations that served").isEqualTo(2);
@@ -283,7 +283,7 @@ class ReloadGenerationsTest {
         assertThatThrownBy(() -> gov.addReloadable("bad", (g, n) -> {
             throw new java.io.IOException("no such file: app.conf");
         })).isInstanceOf(IllegalStateException.class)
-                .hasMessage("generation 1 of \"bad\" was refused by its builder: IOException: no such file: app.conf");
+                .hasMessage("generation 1 of \"bad\" was refused by its builder: java.io.IOException: no such file: app.conf");
         assertThat(gov.services()).isEmpty();
         assertThatThrownBy(() -> gov.reloadTimeout(Duration.ZERO)).hasMessageContaining("reloadTimeout must be positive");
         assertThatThrownBy(gov::reload).isInstanceOf(IllegalStateException.class).hasMessageContaining("no reload handler");

@@ -153,7 +153,7 @@ class SoakTest {
         GovernorEndpoint endpoint = GovernorEndpoint.builder(gov).port(0).jvmMetrics(false).aggregateChildrenOf("pool0").build();
         endpoint.addTo(gov, "http");
         Path sock = dir.resolve("r" + (n + 1) + ".sock");
-        ControlSocket.at(sock).idleTimeout(Duration.ofSeconds(2)).install(gov);
+        ControlSocket.at(sock).idleTimeout(Duration.ofSeconds(2)).addTo(gov);
         List<Supervisor> pools = new ArrayList<>();
         for (int p = 0; p < POOLS; p++) {
             Supervisor pool = Supervisor.create(Strategy.ONE_FOR_ONE);
@@ -338,6 +338,8 @@ class SoakTest {
 
     /** A failure of a soak worker: cheap (no stack trace), so that the log stays small. */
     static final class SoakFailure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
         SoakFailure(String message) {
             super(message, null, false, false);
         }

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
@@ -74,7 +73,7 @@ public final class GovernorCtl implements Callable<Integer> {
 
     @Command(name = "status", description = "Print the tree: every service with its state, readiness, restarts and uptime.")
     int status() {
-        return send("status", answer -> out.print(StatusTable.render(answer, Instant.now(), colour())));
+        return send("status", answer -> out.print(StatusTable.render(answer, colour())));
     }
 
     @Command(name = "restart", description = "Stop then start one service (NAME is its path, e.g. db/pool).")
@@ -212,7 +211,7 @@ public final class GovernorCtl implements Callable<Integer> {
 
         private StatusTable() {}
 
-        static String render(Map<String, Object> answer, Instant now, boolean colour) {
+        static String render(Map<String, Object> answer, boolean colour) {
             StringBuilder sb = new StringBuilder();
             sb.append("pid ").append(Printable.of(answer.get("pid")))
                     .append("  ").append(Boolean.TRUE.equals(answer.get("ready")) ? "ready" : "NOT ready");
@@ -237,7 +236,7 @@ public final class GovernorCtl implements Callable<Integer> {
                         Printable.of(state),
                         Boolean.TRUE.equals(s.get("ready")) ? "yes" : "no",
                         Printable.of(s.get("restarts")),
-                        uptime(state, s.get("startedAt"), now),
+                        uptime(state, s.get("uptimeSeconds")),
                         s.get("lastFailure") == null ? "" : cut(String.valueOf(s.get("lastFailure")), 70)});
             }
             int[] width = new int[6];
@@ -275,22 +274,15 @@ public final class GovernorCtl implements Callable<Integer> {
             };
         }
 
-        private static String uptime(String state, Object startedAt, Instant now) {
-            if (!state.equals("RUNNING") || !(startedAt instanceof String s)) {
+        /** The daemon's {@code uptimeSeconds} (measured on the governor's clock), as {@code 59s}, {@code 1m05s}, {@code 2h03m}, {@code 3d04h}. */
+        private static String uptime(String state, Object uptimeSeconds) {
+            if (!(state.equals("RUNNING") || state.equals("STOPPING")) || !(uptimeSeconds instanceof Number n)) {
                 return "-";
             }
-            try {
-                Duration d = Duration.between(Instant.parse(s), now);
-                if (d.isNegative()) {
-                    d = Duration.ZERO;
-                }
-                long sec = d.toSeconds();
-                return sec < 60 ? sec + "s" : sec < 3600 ? sec / 60 + "m" + String.format("%02d", sec % 60) + "s"
-                        : sec < 86400 ? sec / 3600 + "h" + String.format("%02d", sec % 3600 / 60) + "m"
-                        : sec / 86400 + "d" + String.format("%02d", sec % 86400 / 3600) + "h";
-            } catch (DateTimeParseException e) {
-                return "?";
-            }
+            long sec = Math.max(0, n.longValue());
+            return sec < 60 ? sec + "s" : sec < 3600 ? sec / 60 + "m" + String.format("%02d", sec % 60) + "s"
+                    : sec < 86400 ? sec / 3600 + "h" + String.format("%02d", sec % 3600 / 60) + "m"
+                    : sec / 86400 + "d" + String.format("%02d", sec % 86400 / 3600) + "h";
         }
 
         private static String pad(String s, int width, boolean right) {

@@ -5,7 +5,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** A small JSON reader for the control socket's answers: objects become maps, arrays lists, numbers longs or doubles. */
+/**
+ * A small JSON reader for the control socket's answers: objects become maps, arrays lists, numbers
+ * longs or doubles. governorctl depends on nothing of Governor (a client with no native code and no
+ * runtime on its class path), so it keeps its own reader rather than share the runtime's writer or
+ * the fd handover's reader ({@code dev.governor.runtime.handover.MiniJson}).
+ */
 final class Json {
     private final String text;
     private int pos;

@@ -84,10 +84,15 @@ public final class HttpLoad implements AutoCloseable {
                 List.copyOf(errorSamples), bySecond, elapsedNanos());
     }
 
+    /** Stops the connections if {@link #stop()} was not called; an interrupt is kept for the caller. */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         if (!stopping) {
-            stop();
+            try {
+                stop();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -135,7 +135,7 @@ public final class SampleDaemon {
             });
         }
         if (controlSocket != null) {
-            ControlSocket.at(Daemon.resolve(controlSocket)).install(gov);
+            ControlSocket.at(Daemon.resolve(controlSocket)).addTo(gov);
         }
         if (daemon != null) {
             daemon.readyWhen(gov);

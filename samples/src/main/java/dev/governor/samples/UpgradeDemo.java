@@ -68,7 +68,7 @@ public final class UpgradeDemo {
             default -> { }
         }
         if (control != null) {
-            ControlSocket.at(Daemon.resolve(control)).install(gov);
+            ControlSocket.at(Daemon.resolve(control)).addTo(gov);
         }
         if (daemon != null) {
             daemon.readyWhen(gov);

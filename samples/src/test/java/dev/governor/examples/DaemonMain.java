@@ -18,7 +18,7 @@ final class DaemonMain {
                 .daemonize();                             // the launcher exits inside this call
         Governor gov = Governor.create();
         gov.add("http", new HttpFrontend(8080)).readyOnStart(false); // markReady() once it listens
-        ControlSocket.at(Path.of("/run/app/control.sock")).install(gov);
+        ControlSocket.at(Path.of("/run/app/control.sock")).addTo(gov);
         daemon.readyWhen(gov);                            // the launcher exits 0 when the tree is ready
         System.exit(gov.catchSignals().start().waitForShutdown().exitCode());
     }

@@ -142,7 +142,7 @@ class ControlSocketProcessTest {
             assertThat(readLine(ch)).isEqualTo("{\"ok\":false,\"error\":\"line of 1048576 bytes is longer than the limit of 4096 bytes\"}");
             send(ch, "status\n".getBytes(StandardCharsets.UTF_8));
             assertThat(readLine(ch)).startsWith("{\"ok\":true,\"pid\":" + pid + ",")
-                    .contains("{\"name\":\"control\",\"state\":\"RUNNING\",\"ready\":true,\"restarts\":0,");
+                    .contains("{\"name\":\"control\",\"depth\":0,\"state\":\"RUNNING\",\"ready\":true,\"restarts\":0,");
         }
         assertThat(DaemonCommands.running(pid)).isTrue();
         assertThat(governorctl("status").code()).isZero();

@@ -185,7 +185,7 @@ class DocsScriptsTest {
                 "PORT", Integer.toString(ExternalTool.freePort())), "bash", "docs/reload-walkthrough.sh")) {
             assertThat(run.awaitExit(BOUND)).as(run.output()).isZero();
             assertThat(run.output()).contains("hello from generation 1: Hello", "hello from generation 2: Bonjour",
-                    "governorctl: generation 3 of \"hello\" refused: IllegalArgumentException: " + demo
+                    "governorctl: generation 3 of \"hello\" refused: java.lang.IllegalArgumentException: " + demo
                             + "/hello.conf line 1: \"greeting Hallo\" is not key=value", "exit 1",
                     "reloaded: hello generation 3", "hello from generation 3: Hallo", "generation 2 drained in");
         }

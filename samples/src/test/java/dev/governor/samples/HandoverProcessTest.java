@@ -80,7 +80,8 @@ class HandoverProcessTest {
             String accepting = peer.awaitOutput(l -> l.startsWith("round 2: accepting on "), TIMEOUT);
             // a connection to the last socket, accepted by the other process over the descriptor it received
             try (SocketChannel client = SocketChannel.open(listeners.getLast().getLocalAddress())) {
-                peer.awaitOutput(l -> l.startsWith("round 2: accepted a connection from "), TIMEOUT);
+                assertThat(peer.awaitOutput(l -> l.startsWith("round 2: accepted a connection from "), TIMEOUT))
+                        .isEqualTo("round 2: accepted a connection from " + client.getLocalAddress());
             }
             assertThat(served.get(60, TimeUnit.SECONDS)).isEqualTo(peer.pid());
             assertThat(peer.awaitExit(TIMEOUT)).as(peer.output()).isZero();

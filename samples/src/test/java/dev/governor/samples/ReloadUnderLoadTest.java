@@ -117,7 +117,7 @@ class ReloadUnderLoadTest {
             Files.writeString(config, "greeting=third\nport: 80\n");
             Ctl refused = governorctl(socket, "reload");
             assertThat(refused.code()).isEqualTo(1);
-            assertThat(refused.err()).isEqualTo("governorctl: generation 3 of \"hello\" refused: IllegalArgumentException: " + config
+            assertThat(refused.err()).isEqualTo("governorctl: generation 3 of \"hello\" refused: java.lang.IllegalArgumentException: " + config
                     + " line 2: \"port: 80\" is not key=value; the running services are kept (see the daemon's log)\n");
             assertThat(get(port)).isEqualTo("hello from generation 2: second");
             assertThat(governorctl(socket, "status").out()).contains("hello/http");
@@ -151,7 +151,7 @@ class ReloadUnderLoadTest {
             var reloading = systemd.awaitAfter(systemd.indexOf(ready), m -> m.has("RELOADING", "1"), STEP);
             var refused = systemd.awaitAfter(systemd.indexOf(reloading), m -> m.has("READY", "1"), STEP);
             assertThat(refused.get("STATUS").orElseThrow()).startsWith("reload refused, previous generation kept: generation 2 of"
-                    + " \"hello\" refused: IllegalArgumentException: " + config + " line 1: greeting must be 1 to 200 characters, was 0");
+                    + " \"hello\" refused: java.lang.IllegalArgumentException: " + config + " line 1: greeting must be 1 to 200 characters, was 0");
             assertThat(get(port)).isEqualTo("hello from generation 1: activated");
 
             Files.writeString(config, "greeting=again\n");

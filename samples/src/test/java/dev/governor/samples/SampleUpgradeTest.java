@@ -136,6 +136,7 @@ class SampleUpgradeTest {
         child.awaitOutput(l -> l.contains("Listening on 127.0.0.1:" + port), WAIT);
         // the first connection starts the program, as a .socket unit does
         try (Socket first = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            assertThat(first.isConnected()).isTrue();
             systemd.await(m -> m.has("READY", "1"), WAIT);
         }
         long old = child.pid();

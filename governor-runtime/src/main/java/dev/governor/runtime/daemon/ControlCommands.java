@@ -5,6 +5,8 @@ import dev.governor.ServiceInfo;
 import dev.governor.ServiceState;
 import dev.governor.runtime.GovernorHooks;
 import dev.governor.runtime.GovernorRuntime;
+import dev.governor.runtime.internal.Json;
+import dev.governor.runtime.internal.StatusJson;
 import dev.governor.runtime.internal.Untrusted;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -83,27 +85,9 @@ final class ControlCommands {
     private String status() {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("ok", true);
-        out.put("pid", ProcessHandle.current().pid());
-        out.put("ready", gov.isReady());
-        out.put("stopping", gov.stopping());
-        hooks().ifPresent(h -> {
-            out.put("healthy", h.healthy());
-            out.put("summary", h.statusLine());
-        });
-        List<Map<String, Object>> services = new ArrayList<>();
-        for (ServiceInfo info : gov.services()) {
-            Map<String, Object> s = new LinkedHashMap<>();
-            s.put("name", info.name());
-            s.put("state", info.state().name());
-            s.put("ready", info.ready());
-            s.put("restarts", info.restarts());
-            s.put("supervisor", info.supervisor());
-            s.put("startedAt", info.startedAt().map(Object::toString).orElse(null));
-            s.put("lastFailure", info.lastFailure().map(ControlCommands::describe).orElse(null));
-            services.add(s);
-        }
-        out.put("services", services);
-        dev.governor.runtime.listen.ReloadStatus.put(out, gov);
+        List<ServiceInfo> services = gov.services();
+        out.putAll(StatusJson.document(gov, hooks().orElse(null), services, Map.of(), gov.options().clock().instant(),
+                services.size(), Integer.MAX_VALUE));
         return Json.write(out);
     }
 

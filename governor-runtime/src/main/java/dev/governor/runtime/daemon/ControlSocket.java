@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * starts in order, is ready once it listens, and stops in order with the tree.
  *
  * <pre>{@code
- * ControlSocket.at(Path.of("/run/app/control.sock")).install(gov);   // adds the child "control"
+ * ControlSocket.at(Path.of("/run/app/control.sock")).addTo(gov);   // adds the child "control"
  * }</pre>
  *
  * <p><b>Who may connect.</b> The socket file has mode 0600, and the uid of every peer is checked
@@ -136,16 +136,20 @@ public final class ControlSocket implements Service, Stoppable {
         return this;
     }
 
-    /** Adds this socket to {@code gov} as the child {@code "control"}, ready once it listens. */
-    public ServiceConfig install(Governor gov) {
-        return install(gov, "control");
+    /**
+     * Adds this socket to {@code gov} as the child {@code "control"}, ready once it listens. (The one
+     * verb for attaching a component, as {@code GovernorEndpoint.addTo}; it takes the governor itself
+     * because the socket commands it.)
+     */
+    public ServiceConfig addTo(Governor gov) {
+        return addTo(gov, "control");
     }
 
     /** Adds this socket to {@code gov} as the child {@code name}, ready once it listens. */
-    public ServiceConfig install(Governor gov, String name) {
+    public ServiceConfig addTo(Governor gov, String name) {
         Objects.requireNonNull(gov, "gov");
         if (this.gov != null) {
-            throw new IllegalStateException(this + " is already installed in " + this.gov);
+            throw new IllegalStateException(this + " is already added to " + this.gov);
         }
         this.gov = gov;
         return gov.add(name, this).readyOnStart(false);
@@ -159,7 +163,7 @@ public final class ControlSocket implements Service, Stoppable {
     public void run(ServiceCtx ctx) throws Exception {
         Governor g = gov;
         if (g == null) {
-            throw new IllegalStateException(this + " was added without install(gov): it needs the governor to command");
+            throw new IllegalStateException(this + " was added without addTo(gov): it needs the governor to command");
         }
         ControlCommands commands = new ControlCommands(g, ctx.name());
         Set<Long> allowed = new TreeSet<>(allowedUids);

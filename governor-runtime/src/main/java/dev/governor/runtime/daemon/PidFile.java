@@ -67,8 +67,9 @@ public final class PidFile implements AutoCloseable {
 
     /** Thrown when another live process holds the pid file. */
     public static final class AlreadyRunningException extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
         private final long pid;
-        private final Path path;
+        private final transient Path path; // Path is not Serializable: a deserialized copy has none
 
         AlreadyRunningException(long pid, Path path) {
             super("already running as pid " + (pid > 0 ? Long.toString(pid) : "unknown") + " (" + path + ")");

@@ -1,5 +1,6 @@
 package dev.governor.runtime.daemon;
 
+import dev.governor.runtime.internal.Json;
 import dev.governor.Governor;
 import dev.governor.UpgradeOptions;
 import dev.governor.UpgradeResult;

@@ -4,6 +4,8 @@ import java.io.IOException;
 
 /** A handover that did not happen, with the reason in words an operator can act on. */
 public final class HandoverException extends IOException {
+    private static final long serialVersionUID = 1L;
+
     public HandoverException(String message) {
         super(message);
     }

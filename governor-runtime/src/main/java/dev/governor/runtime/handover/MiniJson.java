@@ -8,7 +8,9 @@ import java.util.Map;
 /**
  * Reads the handover header: JSON objects, arrays, strings, integers, booleans and null; nothing
  * else is needed and anything else is an error naming the offset. Bounded: the frame it reads is
- * at most {@link Wire#MAX_FRAME} bytes.
+ * at most {@link Wire#MAX_FRAME} bytes. The runtime's only JSON reader; the control socket's
+ * answers are written by {@code internal.Json}, and governorctl (no runtime on its class path)
+ * reads them with its own.
  */
 final class MiniJson {
     private final String text;

@@ -73,6 +73,9 @@ final class Native {
         return function(name, descriptor, ERRNO_OPTION);
     }
 
+    // downcallHandle is restricted: the JVM allows it to the modules named by --enable-native-access
+    // (ALL-UNNAMED on the class path, dev.governor.runtime on the module path; see the README)
+    @SuppressWarnings("restricted")
     private static MethodHandle function(String name, FunctionDescriptor descriptor, Linker.Option variadic) {
         MemorySegment symbol = LINKER.defaultLookup().find(name).orElseThrow(() -> new IllegalStateException("libc has no " + name));
         return variadic == ERRNO_OPTION ? LINKER.downcallHandle(symbol, descriptor, ERRNO_OPTION)
@@ -345,6 +348,8 @@ final class Native {
 
     /** getsockopt said ENOTSOCK. */
     static final class NotASocket extends IOException {
+        private static final long serialVersionUID = 1L;
+
         NotASocket(int fd) {
             super("fd " + fd + " is not a socket");
         }

@@ -1,6 +1,6 @@
 package dev.governor.runtime.handover;
 
-import dev.governor.runtime.internal.JsonStrings;
+import dev.governor.runtime.internal.Json;
 import dev.governor.runtime.systemd.FdChannels;
 import java.io.EOFException;
 import java.io.IOException;
@@ -61,7 +61,7 @@ final class Wire implements AutoCloseable {
     }
 
     void sendFrame(Map<String, Object> header, int[] fds, long deadline) throws IOException {
-        byte[] json = json(header).getBytes(StandardCharsets.UTF_8);
+        byte[] json = Json.write(header).getBytes(StandardCharsets.UTF_8);
         byte[] frame = new byte[4 + json.length];
         frame[0] = (byte) (json.length >>> 24);
         frame[1] = (byte) (json.length >>> 16);
@@ -226,43 +226,6 @@ final class Wire implements AutoCloseable {
         }
     }
 
-    static String json(Object value) {
-        StringBuilder out = new StringBuilder(256);
-        json(value, out);
-        return out.toString();
-    }
-
-    private static void json(Object value, StringBuilder out) {
-        switch (value) {
-            case null -> out.append("null");
-            case Boolean b -> out.append(b);
-            case Number n -> out.append(n.longValue());
-            case Map<?, ?> map -> {
-                out.append('{');
-                boolean first = true;
-                for (Map.Entry<?, ?> e : map.entrySet()) {
-                    out.append(first ? "" : ",");
-                    first = false;
-                    JsonStrings.append(out, String.valueOf(e.getKey()));
-                    out.append(':');
-                    json(e.getValue(), out);
-                }
-                out.append('}');
-            }
-            case Iterable<?> list -> {
-                out.append('[');
-                boolean first = true;
-                for (Object o : list) {
-                    out.append(first ? "" : ",");
-                    first = false;
-                    json(o, out);
-                }
-                out.append(']');
-            }
-            default -> JsonStrings.append(out, value.toString());
-        }
-    }
-
     @Override
     public String toString() {
         return "Wire[fd=" + fd + ", buffered=" + (end - start) + ", pendingFds=" + marks.stream().mapToInt(m -> m.fds().size()).sum()
@@ -271,6 +234,8 @@ final class Wire implements AutoCloseable {
 
     /** The peer broke the protocol. */
     static final class ProtocolException extends IOException {
+        private static final long serialVersionUID = 1L;
+
         ProtocolException(String message) {
             super(message);
         }

@@ -116,20 +116,20 @@ public final class GovernorImpl implements Governor {
     }
 
     @Override
-    public Supervisor intensity(int maxRestarts, Duration window) {
+    public Governor intensity(int maxRestarts, Duration window) {
         root.intensity(maxRestarts, window);
         return this;
     }
 
     @Override
-    public Supervisor parallelStop() {
+    public Governor parallelStop() {
         root.parallelStop();
         return this;
     }
 
     /** Accepted for the interface; the root ignores it: its natural end is judged on services. */
     @Override
-    public Supervisor autoShutdown(dev.governor.AutoShutdown mode) {
+    public Governor autoShutdown(dev.governor.AutoShutdown mode) {
         root.autoShutdown(mode);
         return this;
     }

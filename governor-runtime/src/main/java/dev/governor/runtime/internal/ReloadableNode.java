@@ -63,7 +63,7 @@ final class ReloadableNode {
         } catch (Error e) {
             throw e;
         } catch (Exception e) {
-            throw new IllegalStateException("generation 1 of \"" + name + "\" was refused by its builder: " + describe(e), e);
+            throw new IllegalStateException("generation 1 of \"" + name + "\" was refused by its builder: " + Untrusted.describe(e), e);
         }
         Child c = (Child) parent.add(name, first);
         node.current = c;
@@ -236,9 +236,9 @@ final class ReloadableNode {
     private boolean refused(Tree tree, int number, Throwable cause) {
         refusals++;
         lastOutcome = "refused";
-        lastError = "generation " + number + " of \"" + path() + "\" refused: " + describe(cause);
+        lastError = "generation " + number + " of \"" + path() + "\" refused: " + Untrusted.describe(cause);
         lastAt = tree == null ? Instant.now() : tree.now();
-        Tree.LOG.error("reload of {} refused; generation {} keeps serving: {}", path(), generation, describe(cause),
+        Tree.LOG.error("reload of {} refused; generation {} keeps serving: {}", path(), generation, Untrusted.describe(cause),
                 cause instanceof TimeoutException || cause instanceof IllegalStateException ? null : Untrusted.loggable(cause));
         if (tree != null) {
             tree.publish(new GovernorEvent.ReloadRefused(path(), lastAt, number, cause));
@@ -246,10 +246,6 @@ final class ReloadableNode {
         return false;
     }
 
-    static String describe(Throwable t) {
-        String m = Untrusted.message(t); // a builder's exception is user code: its getMessage() may throw anything
-        return m == null || m.isBlank() ? t.getClass().getName() : t.getClass().getSimpleName() + ": " + m;
-    }
 
     String lastError() {
         return lastError;

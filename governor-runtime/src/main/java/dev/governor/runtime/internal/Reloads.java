@@ -88,7 +88,7 @@ final class Reloads {
                 } catch (VirtualMachineError e) {
                     throw e;
                 } catch (Throwable e) {
-                    error = "reload handler failed: " + ReloadableNode.describe(e);
+                    error = "reload handler failed: " + Untrusted.describe(e);
                     Tree.LOG.error("reload handler failed; the running services are kept", Untrusted.loggable(e));
                 }
             }

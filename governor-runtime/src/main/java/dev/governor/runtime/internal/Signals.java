@@ -1,16 +1,24 @@
 package dev.governor.runtime.internal;
 
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Proxy;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import sun.misc.Signal;
 
 /**
  * The JVM-wide POSIX signal handlers, installed once, dispatching to every governor that called
  * {@code catchSignals()}. INT, TERM, HUP and USR1 (upgrade) are ours; QUIT (thread dump) and USR2 (HotSpot) stay
  * the JVM's. A Java TERM handler replaces the JVM's own, so when no governor is left a signal
  * ends the process with the conventional code, as the JVM would.
+ *
+ * <p>{@code sun.misc.Signal} (module jdk.unsupported) is the only way to catch these signals in Java.
+ * It is reached through method handles, not named in the source: javac's warning on every use of
+ * it ("internal proprietary API") is a mandatory one that no {@code @SuppressWarnings} and no
+ * {@code -Xlint} option silences on JDK 25, and the build compiles with {@code -Werror}.
  */
 final class Signals {
     private static final Logger LOG = LoggerFactory.getLogger("dev.governor");
@@ -20,18 +28,58 @@ final class Signals {
     static final long SAME_REQUEST_NANOS = 500_000_000L;
     private static boolean installed;
 
+    private static final Class<?> SIGNAL;
+    private static final Class<?> HANDLER;
+    private static final MethodHandle NEW_SIGNAL;  // new Signal(String)
+    private static final MethodHandle HANDLE;      // static Signal.handle(Signal, SignalHandler)
+    private static final MethodHandle GET_NAME;    // signal.getName()
+    private static final MethodHandle GET_NUMBER;  // signal.getNumber()
+
+    static {
+        try {
+            SIGNAL = Class.forName("sun.misc.Signal");
+            HANDLER = Class.forName("sun.misc.SignalHandler");
+            MethodHandles.Lookup lookup = MethodHandles.publicLookup();
+            NEW_SIGNAL = lookup.findConstructor(SIGNAL, MethodType.methodType(void.class, String.class));
+            HANDLE = lookup.findStatic(SIGNAL, "handle", MethodType.methodType(HANDLER, SIGNAL, HANDLER));
+            GET_NAME = lookup.findVirtual(SIGNAL, "getName", MethodType.methodType(String.class));
+            GET_NUMBER = lookup.findVirtual(SIGNAL, "getNumber", MethodType.methodType(int.class));
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private Signals() {}
+
+    /** A {@code sun.misc.SignalHandler} that calls {@link #handle(Object)}. */
+    private static Object handler() {
+        return Proxy.newProxyInstance(HANDLER.getClassLoader(), new Class<?>[] {HANDLER}, (proxy, method, args) ->
+                switch (method.getName()) {
+                    case "handle" -> {
+                        handle(args[0]);
+                        yield null;
+                    }
+                    case "hashCode" -> System.identityHashCode(proxy);
+                    case "equals" -> proxy == args[0];
+                    default -> "Signals.handler";
+                });
+    }
 
     static synchronized void register(GovernorImpl governor) {
         GOVERNORS.add(governor);
         if (installed) {
             return;
         }
+        Object handler = handler();
         for (String name : HANDLED) {
             try {
-                Signal.handle(new Signal(name), Signals::handle);
+                HANDLE.invoke(NEW_SIGNAL.invoke(name), handler);
             } catch (IllegalArgumentException e) {
                 LOG.warn("cannot handle SIG{} in this JVM: {}", name, e.getMessage());
+            } catch (RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable e) {
+                throw new IllegalStateException("cannot install the handler of SIG" + name, e);
             }
         }
         installed = true;
@@ -42,17 +90,31 @@ final class Signals {
         GOVERNORS.remove(governor);
     }
 
-    private static void handle(Signal signal) {
+    private static void handle(Object signal) {
+        String name;
+        int number;
+        try {
+            name = (String) GET_NAME.invoke(signal);
+            number = (int) GET_NUMBER.invoke(signal);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("cannot read " + signal, e);
+        }
+        handle(name, number);
+    }
+
+    private static void handle(String name, int number) {
         List<GovernorImpl> live = GOVERNORS.stream().filter(g -> !g.terminatedAlready()).toList();
         if (live.isEmpty()) {
-            int code = 128 + signal.getNumber();
-            LOG.info("SIG{} with no running governor: exiting with {}", signal.getName(), code);
+            int code = 128 + number;
+            LOG.info("SIG{} with no running governor: exiting with {}", name, code);
             System.exit(code);
             return;
         }
-        LOG.info("received SIG{}", signal.getName());
+        LOG.info("received SIG{}", name);
         for (GovernorImpl g : live) {
-            g.onSignal(signal.getName(), signal.getNumber());
+            g.onSignal(name, number);
         }
     }
 }

@@ -108,6 +108,8 @@ public final class Untrusted {
 
     /** A printable copy of an exception whose own methods threw. */
     static final class StandIn extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
         StandIn(String description, Throwable cause) {
             super(description + " (printed by the governor: the original's methods threw)", cause, false, true);
         }

@@ -23,10 +23,14 @@ public final class Fds {
     private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = STATE.varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
+    // downcallHandle is restricted: the JVM allows it to the modules named by --enable-native-access
+    // (ALL-UNNAMED on the class path, dev.governor.runtime on the module path; see the README)
+    @SuppressWarnings("restricted")
     private static final MethodHandle FCNTL = LINKER.downcallHandle(
             LINKER.defaultLookup().find("fcntl").orElseThrow(),
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
             Linker.Option.firstVariadicArg(2), Linker.Option.captureCallState("errno"));
+    @SuppressWarnings("restricted") // as FCNTL
     private static final MethodHandle CLOSE = LINKER.downcallHandle(
             LINKER.defaultLookup().find("close").orElseThrow(),
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));

@@ -15,7 +15,7 @@ import java.util.Map;
 public final class ReloadStatus {
     private ReloadStatus() {}
 
-    /** Puts {@code "listeners"} into a status answer made of maps and lists. */
+    /** Puts {@code "listeners"} and {@code "reloadables"} into the status document (see {@code internal.StatusJson}). */
     public static void put(Map<String, Object> out, Governor governor) {
         if (!(governor.listeners() instanceof GovernorListeners listeners)) {
             return;
@@ -50,48 +50,5 @@ public final class ReloadStatus {
         } catch (IllegalArgumentException notOurs) {
             return List.of();
         }
-    }
-
-    /** Appends {@code ,"listeners":[…]} to a JSON object being written. */
-    public static void appendJson(StringBuilder out, Governor governor) {
-        if (!(governor.listeners() instanceof GovernorListeners listeners)) {
-            return;
-        }
-        out.append(",\"listeners\":[");
-        boolean first = true;
-        for (ListenerInfo info : listeners.info()) {
-            out.append(first ? "{" : ",{");
-            first = false;
-            field(out, "name", info.name()).append(',');
-            field(out, "kind", info.kind().label()).append(',');
-            field(out, "address", info.address()).append(',');
-            field(out, "source", info.source()).append('}');
-        }
-        out.append("],\"reloadables\":[");
-        first = true;
-        for (ReloadableStatus r : reloadables(governor)) {
-            out.append(first ? "{" : ",{");
-            first = false;
-            field(out, "name", r.name()).append(",\"generation\":").append(r.generation()).append(',');
-            field(out, "lastReload", r.lastOutcome()).append(',');
-            if (r.lastAt().isPresent()) {
-                field(out, "lastReloadAt", r.lastAt().get().toString()).append(',');
-            } else {
-                out.append("\"lastReloadAt\":null,");
-            }
-            if (r.lastError().isPresent()) {
-                field(out, "lastError", r.lastError().get());
-            } else {
-                out.append("\"lastError\":null");
-            }
-            out.append(",\"draining\":").append(r.draining().toString().replace(" ", "")).append('}');
-        }
-        out.append(']');
-    }
-
-    private static StringBuilder field(StringBuilder out, String key, String value) {
-        out.append('"').append(key).append("\":");
-        dev.governor.runtime.internal.JsonStrings.append(out, value);
-        return out;
     }
 }

@@ -70,10 +70,7 @@ final class ServiceMeters {
     }
 
     double uptimeSeconds(ServiceInfo info) {
-        if (info.state() != ServiceState.RUNNING && info.state() != ServiceState.STOPPING) {
-            return 0;
-        }
-        return info.startedAt().map(t -> Math.max(0, seconds(Duration.between(t, metrics.snapshot().at())))).orElse(0.0);
+        return seconds(dev.governor.runtime.internal.StatusJson.uptime(info, metrics.snapshot().at()));
     }
 
     void on(GovernorEvent event) {

@@ -1,12 +1,9 @@
 package dev.governor.runtime.metrics;
 
 import dev.governor.Governor;
-import dev.governor.ServiceInfo;
-import dev.governor.ServiceState;
 import dev.governor.runtime.GovernorHooks;
-import dev.governor.runtime.internal.Untrusted;
-import java.time.Duration;
-import java.util.Locale;
+import dev.governor.runtime.internal.Json;
+import dev.governor.runtime.internal.StatusJson;
 
 /**
  * {@code /status.json} (the live tree as JSON) and {@code /status} (an HTML page that renders it
@@ -18,74 +15,9 @@ final class StatusPage {
 
     private StatusPage() {}
 
+    /** The status document of {@code tree} (see {@link StatusJson}), pools folded, at most {@link #MAX_NODES} nodes listed. */
     static String json(Governor governor, GovernorHooks hooks, TreeSnapshot tree) {
-        StringBuilder out = new StringBuilder(256 + Math.min(tree.nodes().size(), MAX_NODES) * 160);
-        out.append("{\"ready\":").append(governor.isReady() && !governor.stopping())
-                .append(",\"stopping\":").append(governor.stopping())
-                .append(",\"healthy\":").append(hooks.healthy())
-                .append(",\"status\":");
-        string(out, hooks.statusLine());
-        out.append(",\"at\":");
-        string(out, tree.at().toString());
-        out.append(",\"total\":").append(tree.total());
-        dev.governor.runtime.listen.ReloadStatus.appendJson(out, governor);
-        out.append(",\"nodes\":[");
-        int listed = 0;
-        for (ServiceInfo info : tree.nodes().values()) {
-            if (listed == MAX_NODES) {
-                break;
-            }
-            if (listed++ > 0) {
-                out.append(',');
-            }
-            node(out, info, tree);
-        }
-        out.append("],\"truncated\":").append(tree.nodes().size() - listed).append('}');
-        return out.toString();
-    }
-
-    private static void node(StringBuilder out, ServiceInfo info, TreeSnapshot tree) {
-        String name = info.name();
-        out.append("{\"name\":");
-        string(out, name);
-        out.append(",\"depth\":").append(name.chars().filter(c -> c == '/').count())
-                .append(",\"state\":\"").append(info.state()).append('"')
-                .append(",\"ready\":").append(info.ready())
-                .append(",\"restarts\":").append(info.restarts())
-                .append(",\"supervisor\":").append(info.supervisor())
-                .append(",\"uptimeSeconds\":").append(uptimeSeconds(info, tree))
-                .append(",\"lastFailure\":");
-        if (info.lastFailure().isPresent()) {
-            Throwable t = info.lastFailure().get();
-            string(out, Untrusted.describe(t));
-        } else {
-            out.append("null");
-        }
-        if (tree.pools().containsKey(name)) {
-            out.append(",\"pool\":{");
-            boolean first = true;
-            for (ServiceState state : TreeSnapshot.STATES) {
-                long n = tree.poolCount(name, state);
-                if (n > 0) {
-                    out.append(first ? "" : ",").append('"').append(state).append("\":").append(n);
-                    first = false;
-                }
-            }
-            out.append('}');
-        }
-        out.append('}');
-    }
-
-    static long uptimeSeconds(ServiceInfo info, TreeSnapshot tree) {
-        if (info.state() != ServiceState.RUNNING && info.state() != ServiceState.STOPPING) {
-            return 0;
-        }
-        return info.startedAt().map(t -> Math.max(0, Duration.between(t, tree.at()).toSeconds())).orElse(0L);
-    }
-
-    /** Appends {@code s} as a JSON string, safe inside HTML. */
-    static void string(StringBuilder out, String s) {
-        dev.governor.runtime.internal.JsonStrings.append(out, s);
+        return Json.write(StatusJson.document(governor, hooks, tree.nodes().values(), tree.pools(), tree.at(), tree.total(), MAX_NODES));
     }
 
     /** The page: static markup, rendered from {@code status.json} by the script, refreshed every second. */
@@ -164,9 +96,9 @@ final class StatusPage {
               badge(summary, tree.healthy ? "healthy" : "unhealthy", tree.healthy ? "ok" : "bad");
               badge(summary, tree.stopping ? "shutting down" : tree.ready ? "ready" : "not ready",
                     tree.stopping ? "warn" : tree.ready ? "ok" : "warn");
-              summary.appendChild(document.createTextNode(tree.total + " nodes: " + tree.status));
+              summary.appendChild(document.createTextNode(tree.total + " nodes: " + tree.summary));
               const rows = document.createDocumentFragment();
-              for (const n of tree.nodes) {
+              for (const n of tree.services) {
                 const row = document.createElement("tr");
                 row.dataset.service = n.name;
                 row.dataset.state = n.state;

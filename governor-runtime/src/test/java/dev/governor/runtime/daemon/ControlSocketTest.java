@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.governor.runtime.internal.Json;
 import dev.governor.Governor;
 import dev.governor.ServiceInfo;
 import dev.governor.ServiceState;
@@ -47,7 +48,7 @@ class ControlSocketTest {
             gov.onReload(g -> reloads.incrementAndGet());
         }
         Path sock = dir.resolve("ctl.sock");
-        ControlSocket.at(sock).install(gov);
+        ControlSocket.at(sock).addTo(gov);
         gov.start();
         assertThat(gov.awaitReady(WAIT)).as("governor ready").isTrue();
         return sock;
@@ -79,10 +80,10 @@ class ControlSocketTest {
             String status = c.ask("status");
             assertThat(status).startsWith("{\"ok\":true,\"pid\":" + ProcessHandle.current().pid() + ",\"ready\":true,")
                     .contains("\"healthy\":true")
-                    .contains("{\"name\":\"a\",\"state\":\"RUNNING\",\"ready\":true,\"restarts\":0,\"supervisor\":false,")
-                    .contains("{\"name\":\"db\",\"state\":\"RUNNING\",\"ready\":true,\"restarts\":0,\"supervisor\":true,")
-                    .contains("{\"name\":\"db/pool\",\"state\":\"RUNNING\"")
-                    .contains("{\"name\":\"control\",\"state\":\"RUNNING\"");
+                    .contains("{\"name\":\"a\",\"depth\":0,\"state\":\"RUNNING\",\"ready\":true,\"restarts\":0,\"supervisor\":false,")
+                    .contains("{\"name\":\"db\",\"depth\":0,\"state\":\"RUNNING\",\"ready\":true,\"restarts\":0,\"supervisor\":true,")
+                    .contains("{\"name\":\"db/pool\",\"depth\":1,\"state\":\"RUNNING\"")
+                    .contains("{\"name\":\"control\",\"depth\":0,\"state\":\"RUNNING\"");
             assertThat(c.ask("  STATUS  ")).as("case and blanks do not matter").startsWith("{\"ok\":true,\"pid\"");
         }
     }
@@ -215,7 +216,7 @@ class ControlSocketTest {
         Governor second = Governor.create();
         try {
             second.add("x", ctx -> ctx.awaitStop());
-            ControlSocket.at(sock).install(second).noRestart();
+            ControlSocket.at(sock).addTo(second).noRestart();
             second.start();
             await().atMost(WAIT).until(() -> second.service("control").orElseThrow().state() == ServiceState.FAILED);
             assertThat(second.service("control").orElseThrow().lastFailure().orElseThrow().getMessage())
@@ -233,7 +234,7 @@ class ControlSocketTest {
         Path file = Files.writeString(dir.resolve("plain"), "data");
         Governor g = Governor.create();
         try {
-            ControlSocket.at(file).install(g).noRestart();
+            ControlSocket.at(file).addTo(g).noRestart();
             g.start();
             await().atMost(WAIT).until(() -> g.service("control").orElseThrow().state() == ServiceState.FAILED);
             assertThat(g.service("control").orElseThrow().lastFailure().orElseThrow())

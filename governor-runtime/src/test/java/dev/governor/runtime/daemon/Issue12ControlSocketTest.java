@@ -34,7 +34,7 @@ class Issue12ControlSocketTest {
     private Path start(ControlSocket socket) throws InterruptedException {
         gov = Governor.create(GovernorOptions.builder().systemd(false).build());
         gov.add("a", ctx -> ctx.awaitStop());
-        socket.install(gov);
+        socket.addTo(gov);
         gov.start();
         assertThat(gov.awaitReady(WAIT)).isTrue();
         return socket.path();

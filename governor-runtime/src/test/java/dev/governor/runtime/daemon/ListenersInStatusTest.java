@@ -40,7 +40,7 @@ class ListenersInStatusTest {
         }
         gov.listeners().unix("admin", dir.resolve("admin.sock")).close();
         Path sock = dir.resolve("ctl.sock");
-        ControlSocket.at(sock).install(gov);
+        ControlSocket.at(sock).addTo(gov);
         GovernorEndpoint endpoint = GovernorEndpoint.builder(gov).port(0).build();
         endpoint.addTo(gov, "endpoint");
         gov.start();

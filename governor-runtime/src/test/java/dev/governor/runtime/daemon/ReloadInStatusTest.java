@@ -42,7 +42,7 @@ class ReloadInStatusTest {
             generation.add("http", ctx -> ctx.awaitStop());
         });
         Path sock = dir.resolve("ctl.sock");
-        ControlSocket.at(sock).install(gov);
+        ControlSocket.at(sock).addTo(gov);
         GovernorEndpoint endpoint = GovernorEndpoint.builder(gov).port(0).build();
         endpoint.addTo(gov, "endpoint");
         gov.start();
@@ -53,11 +53,11 @@ class ReloadInStatusTest {
             assertThat(c.ask("reload")).isEqualTo("{\"ok\":true,\"command\":\"reload\",\"generation:app\":2}");
             broken.set(true);
             assertThat(c.ask("reload")).isEqualTo("{\"ok\":false,\"error\":\"generation 3 of \\\"app\\\" refused:"
-                    + " IllegalArgumentException: app.conf: greeting must not be empty; the running services are kept"
+                    + " java.lang.IllegalArgumentException: app.conf: greeting must not be empty; the running services are kept"
                     + " (see the daemon's log)\"}");
             await().atMost(WAIT).until(() -> gov.service("app~1").isEmpty());
             assertThat(c.ask("status")).contains("\"reloadables\":[{\"name\":\"app\",\"generation\":2,\"lastReload\":\"refused\",")
-                    .contains("\"lastError\":\"generation 3 of \\\"app\\\" refused: IllegalArgumentException: app.conf: greeting must not be empty\"");
+                    .contains("\"lastError\":\"generation 3 of \\\"app\\\" refused: java.lang.IllegalArgumentException: app.conf: greeting must not be empty\"");
         }
         String status = client.send(HttpRequest.newBuilder(endpoint.uri().resolve("/status.json")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();

@@ -50,7 +50,7 @@ class GovernorListenersTest {
             assertThat(b.getLocalAddress()).isEqualTo(a.getLocalAddress());
             InetSocketAddress at = (InetSocketAddress) a.getLocalAddress();
             assertThat(echoOnce(at, b, "via b")).isEqualTo("via b");
-            a.close();
+            closeEarly(a);
             assertThat(echoOnce(at, b, "a closed, b serves")).isEqualTo("a closed, b serves");
         }
         assertThat(listeners.names()).containsExactly("http");
@@ -142,7 +142,7 @@ class GovernorListenersTest {
         }
         assertThat(path).exists();
         try (ServerSocketChannel a = listeners.unix("ctl", path)) {
-            a.close();
+            closeEarly(a);
             try (ServerSocketChannel b = listeners.unix("ctl", path);
                  SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(path));
                  SocketChannel accepted = b.accept()) {
@@ -162,7 +162,7 @@ class GovernorListenersTest {
              DatagramChannel b = listeners.udp("dns", LOOPBACK_ANY);
              DatagramChannel client = DatagramChannel.open()) {
             assertThat(b.getLocalAddress()).isEqualTo(a.getLocalAddress());
-            a.close();
+            closeEarly(a);
             client.send(ByteBuffer.wrap("ping".getBytes(StandardCharsets.UTF_8)), b.getLocalAddress());
             ByteBuffer in = ByteBuffer.allocate(16);
             InetSocketAddress from = (InetSocketAddress) b.receive(in);
@@ -265,5 +265,10 @@ class GovernorListenersTest {
             assertThat(served.get(30, TimeUnit.SECONDS)).isEqualTo(text);
             return StandardCharsets.UTF_8.decode(back).toString();
         }
+    }
+
+    /** Closes one dup in the middle of a test; its try-with-resources still closes it again (a no-op) if the test fails first. */
+    private static void closeEarly(java.nio.channels.Channel dup) throws java.io.IOException {
+        dup.close();
     }
 }

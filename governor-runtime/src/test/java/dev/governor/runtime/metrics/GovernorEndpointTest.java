@@ -135,7 +135,7 @@ class GovernorEndpointTest {
         HttpResponse<String> json = get(endpoint, "/status.json");
         assertThat(json.statusCode()).isEqualTo(200);
         assertThat(json.headers().firstValue("Content-Type")).hasValue("application/json; charset=utf-8");
-        assertThat(json.body()).startsWith("{\"ready\":true,\"stopping\":false,\"healthy\":true,")
+        assertThat(json.body()).startsWith("{\"pid\":" + ProcessHandle.current().pid() + ",\"ready\":true,\"stopping\":false,\"healthy\":true,")
                 .contains("{\"name\":\"http\",\"depth\":0,\"state\":\"RUNNING\",\"ready\":true,\"restarts\":0")
                 .contains("{\"name\":\"worker\",");
 

@@ -40,7 +40,7 @@ class ReloadNotifyTest {
             NotifyReceiver.Message again = systemd.awaitAfter(systemd.indexOf(reloaded), m -> m.has("RELOADING", "1"), WAIT);
             NotifyReceiver.Message refused = systemd.awaitAfter(systemd.indexOf(again), m -> m.has("READY", "1"), WAIT);
             assertThat(refused.get("STATUS").orElseThrow()).startsWith("reload refused, previous generation kept: generation 3 of"
-                    + " \"app\" refused: IllegalArgumentException: app.conf line 2: greeting must not be empty (");
+                    + " \"app\" refused: java.lang.IllegalArgumentException: app.conf line 2: greeting must not be empty (");
         }
     }
 }

@@ -1,13 +1,19 @@
-package dev.governor.runtime.daemon;
+package dev.governor.runtime.internal;
 
 import java.util.Iterator;
 import java.util.Map;
 
-/** The small JSON writer of the control socket's answers: maps, lists, strings, numbers, booleans, null. */
-final class Json {
+/**
+ * The runtime's JSON writer (the control socket's answers, the status document): maps, lists,
+ * strings, numbers, booleans, null. Strings go through {@link JsonStrings}, so the text is also
+ * safe inside HTML. (The fd handover keeps its own reader and writer, {@code handover.MiniJson}: it
+ * must also read, and its wire format is versioned apart from these answers.)
+ */
+public final class Json {
     private Json() {}
 
-    static String write(Object value) {
+    /** {@code value} as JSON text. */
+    public static String write(Object value) {
         StringBuilder out = new StringBuilder(128);
         write(value, out);
         return out.toString();
@@ -51,6 +57,6 @@ final class Json {
     }
 
     private static void string(String s, StringBuilder out) {
-        dev.governor.runtime.internal.JsonStrings.append(out, s);
+        JsonStrings.append(out, s);
     }
 }
