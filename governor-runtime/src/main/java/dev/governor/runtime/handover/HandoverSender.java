@@ -1,5 +1,6 @@
 package dev.governor.runtime.handover;
 
+import dev.governor.runtime.internal.os.Libc;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -57,9 +58,9 @@ public final class HandoverSender {
                 wire.sendFrame(refusal, new int[0], receivedDeadline);
                 throw new HandoverException(reason);
             }
-            int batches = Math.max(1, (sockets.size() + Native.SCM_MAX_FD - 1) / Native.SCM_MAX_FD);
+            int batches = Math.max(1, (sockets.size() + Libc.SCM_MAX_FD - 1) / Libc.SCM_MAX_FD);
             for (int b = 0; b < batches; b++) {
-                List<Outgoing> batch = sockets.subList(b * Native.SCM_MAX_FD, Math.min(sockets.size(), (b + 1) * Native.SCM_MAX_FD));
+                List<Outgoing> batch = sockets.subList(b * Libc.SCM_MAX_FD, Math.min(sockets.size(), (b + 1) * Libc.SCM_MAX_FD));
                 Map<String, Object> h = header();
                 h.put("batch", b);
                 h.put("batches", batches);
