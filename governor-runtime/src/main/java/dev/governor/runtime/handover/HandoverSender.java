@@ -10,7 +10,7 @@ import java.util.Objects;
 
 /**
  * The old process's side of one handover connection: sends every socket with its metadata, in
- * batches of at most {@value Native#SCM_MAX_FD} descriptors (the kernel's {@code SCM_MAX_FD}), then
+ * batches of at most 253 descriptors (the kernel's {@code SCM_MAX_FD}), then
  * waits for the new process to say it received them all and, later, that it is ready. Only then
  * does it answer {@code DRAIN}: from that moment the new process serves and the old one must
  * drain and exit. Anything else (an {@code ERROR} line, a closed connection, a wrong count, the

@@ -7,7 +7,7 @@ import java.nio.channels.Channel;
 import java.nio.channels.NetworkChannel;
 
 /**
- * Raw descriptors of sockets, through the runtime's one native binding ({@link Libc}): a {@code dup}
+ * Raw descriptors of sockets, through the runtime's one native binding ({@code internal.os.Libc}): a {@code dup}
  * that is close-on-exec from birth, and {@code close}. Every call is short and never blocks, so it
  * may run on a virtual thread.
  */

@@ -15,7 +15,6 @@ import java.util.List;
  * {@code READY=1}).
  */
 final class UnixDatagram implements AutoCloseable {
-
     private final int fd;
 
     private UnixDatagram(int fd) {
