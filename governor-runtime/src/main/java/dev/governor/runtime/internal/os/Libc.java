@@ -540,35 +540,30 @@ public final class Libc {
     /** The uid of the user {@code name} (getpwnam_r); -1 when there is none. */
     public static long uidOf(String name) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = state(arena);
-            MemorySegment pwd = arena.allocate(PASSWD_SIZE, 8);
-            MemorySegment buf = arena.allocate(16_384);
-            MemorySegment result = arena.allocate(ADDRESS);
-            int rc = i(call(Fn.GETPWNAM_R, state, arena.allocateFrom(name).address(), pwd.address(), buf.address(), buf.byteSize(), result.address()));
-            if (rc != 0) {
-                throw new ErrnoException("getpwnam_r(" + name + ")", rc); // returns the error number
-            }
-            return result.get(ADDRESS, 0).address() == 0 ? -1 : Integer.toUnsignedLong(pwd.get(JAVA_INT, PW_UID));
+            MemorySegment pwd = passwd(arena, Fn.GETPWNAM_R, arena.allocateFrom(name).address(), "getpwnam_r(" + name + ")");
+            return pwd == null ? -1 : Integer.toUnsignedLong(pwd.get(JAVA_INT, PW_UID));
         }
     }
 
     /** The login name of {@code uid} (getpwuid_r); null when it has none. */
-    @SuppressWarnings("restricted") // reading the C string pw_name points to, inside buf
+    @SuppressWarnings("restricted") // reading the C string pw_name points to, inside the lookup's buffer
     public static String userName(long uid) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = state(arena);
-            MemorySegment pwd = arena.allocate(PASSWD_SIZE, 8);
-            MemorySegment buf = arena.allocate(16_384);
-            MemorySegment result = arena.allocate(ADDRESS);
-            int rc = i(call(Fn.GETPWUID_R, state, uid, pwd.address(), buf.address(), buf.byteSize(), result.address()));
-            if (rc != 0) {
-                throw new ErrnoException("getpwuid_r(" + uid + ")", rc);
-            }
-            if (result.get(ADDRESS, 0).address() == 0) {
-                return null;
-            }
-            return pwd.get(ADDRESS, 0).reinterpret(4096).getString(0, StandardCharsets.UTF_8);
+            MemorySegment pwd = passwd(arena, Fn.GETPWUID_R, uid, "getpwuid_r(" + uid + ")");
+            return pwd == null ? null : pwd.get(ADDRESS, 0).reinterpret(4096).getString(0, StandardCharsets.UTF_8);
         }
+    }
+
+    /** One getpw*_r lookup by {@code key}: the {@code struct passwd} it filled, or null when there is no such entry. */
+    private static MemorySegment passwd(Arena arena, Fn fn, long key, String call) throws ErrnoException {
+        MemorySegment pwd = arena.allocate(PASSWD_SIZE, 8);
+        MemorySegment buf = arena.allocate(16_384);
+        MemorySegment result = arena.allocate(ADDRESS);
+        int rc = i(call(fn, state(arena), key, pwd.address(), buf.address(), buf.byteSize(), result.address()));
+        if (rc != 0) {
+            throw new ErrnoException(call, rc); // these return the error number instead of setting errno
+        }
+        return result.get(ADDRESS, 0).address() == 0 ? null : pwd;
     }
 
     /** {@code getrlimit(resource)}: {@code {soft, hard}}. */
