@@ -1,34 +1,33 @@
 package dev.governor.runtime.internal.os;
 
+import static dev.governor.runtime.internal.os.Downcalls.call;
+import static dev.governor.runtime.internal.os.Downcalls.check;
+import static dev.governor.runtime.internal.os.Downcalls.errno;
+import static dev.governor.runtime.internal.os.Downcalls.i;
+import static dev.governor.runtime.internal.os.Downcalls.state;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
+import dev.governor.runtime.internal.os.Downcalls.Fn;
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The runtime's one binding to libc: every native call Governor makes (sd_notify, socket
- * activation, the handover, the daemon's setsid and pid checks), through the JDK's FFM API
+ * activation, the handover, the daemon's setsid, kill and detaching), through the JDK's FFM API
  * ({@code java.lang.foreign}). Internal: not part of the API.
  *
  * <p><b>Errors.</b> A call that fails throws {@link ErrnoException}, naming the call and its
@@ -91,72 +90,8 @@ public final class Libc {
 
     private Libc() {}
 
-    // struct msghdr, struct iovec, struct cmsghdr, struct passwd on 64-bit Linux
-    private static final long MSG_SIZE = 56, MSG_IOV = 16, MSG_IOVLEN = 24, MSG_CONTROL = 32, MSG_CONTROLLEN = 40, MSG_FLAGS = 48;
-    private static final long IOV_SIZE = 16;
-    private static final long CMSG_HEADER = 16, CMSG_LEVEL = 8, CMSG_TYPE = 12;
+    // struct passwd on 64-bit Linux
     private static final long PASSWD_SIZE = 48, PW_UID = 16;
-
-    /**
-     * The functions, each linked on its first call. Every one is called through one downcall shape,
-     * {@code long f(long, long, long, long, long)}, with errno captured. The JDK caches downcall stubs
-     * by shape, so the first call generates one stub and every other function costs a symbol lookup;
-     * with a shape per function, each stub cost ~10-20 ms to generate at startup, on the path to
-     * {@code READY=1}. This is sound for the integer-and-pointer functions used here on the 64-bit
-     * Linux ABIs (x86-64 SysV, AAPCS64): arguments travel in registers, a callee ignores the
-     * registers it does not take and reads the low 32 bits of an int argument, and a result declared
-     * {@code int} is truncated back to int here ({@link #i}) because the upper half of the register is
-     * unspecified. The variadic functions (fcntl, open) read their third argument from the same
-     * register on both ABIs, and on x86-64 the stub sets {@code %al} (vector registers used) as a
-     * variadic callee expects.
-     */
-    private enum Fn {
-        SOCKET("socket"), CONNECT("connect"), BIND("bind"), SENDMSG("sendmsg"), RECVMSG("recvmsg"), POLL("poll"),
-        CLOSE("close"), SETSOCKOPT("setsockopt"), GETSOCKOPT("getsockopt"), GETSOCKNAME("getsockname"),
-        DUP("dup"), DUP2("dup2"), FCNTL("fcntl"), OPEN("open"), UNSETENV("unsetenv"), CLOCK_GETTIME("clock_gettime"),
-        STRERROR_R("strerror_r"), SETSID("setsid"), UMASK("umask"), KILL("kill"), GETEUID("geteuid"),
-        GETPWNAM_R("getpwnam_r"), GETPWUID_R("getpwuid_r"), GETRLIMIT("getrlimit"), SETRLIMIT("setrlimit");
-
-        private final String symbol;
-        private volatile MethodHandle handle;
-
-        Fn(String symbol) {
-            this.symbol = symbol;
-        }
-
-        MethodHandle handle() {
-            MethodHandle h = handle;
-            if (h == null) {
-                h = handle = Linking.link(symbol); // a race links twice at worst: both handles are the same function
-            }
-            return h;
-        }
-    }
-
-    /** What every link shares, initialized by the first link. */
-    private static final class Linking {
-        static final Linker LINKER = Linker.nativeLinker();
-        static final StructLayout STATE = Linker.Option.captureStateLayout();
-        static final VarHandle ERRNO = STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-        static final FunctionDescriptor SHAPE = FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
-        static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
-
-        static {
-            String arch = System.getProperty("os.arch", "");
-            if (ADDRESS.byteSize() != 8 || !System.getProperty("os.name", "").equals("Linux")
-                    || !(arch.equals("amd64") || arch.equals("x86_64") || arch.equals("aarch64"))) {
-                throw new UnsupportedOperationException("Governor's native calls are made for 64-bit Linux on x86-64 or aarch64, not "
-                        + System.getProperty("os.name") + " " + arch);
-            }
-        }
-
-        @SuppressWarnings("restricted") // native access is granted by --enable-native-access / the jars' Enable-Native-Access
-        static MethodHandle link(String name) {
-            MemorySegment symbol = LINKER.defaultLookup().find(name)
-                    .orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name + "()"));
-            return LINKER.downcallHandle(symbol, SHAPE, CAPTURE_ERRNO);
-        }
-    }
 
     private static final AtomicBoolean LINKING_AHEAD = new AtomicBoolean();
 
@@ -176,45 +111,6 @@ public final class Libc {
                 }
             });
         }
-    }
-
-    /** Calls {@code fn} with errno captured into {@code state}. */
-    private static long call(Fn fn, MemorySegment state, long a, long b, long c, long d, long e) {
-        try {
-            return (long) fn.handle().invokeExact(state, a, b, c, d, e);
-        } catch (Throwable t) {
-            if (t instanceof Error err) {
-                throw err;
-            }
-            if (t instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new IllegalStateException("native call " + fn.symbol + " failed to run", t);
-        }
-    }
-
-    /** An {@code int} result: the low half of the register. */
-    private static int i(long result) {
-        return (int) result;
-    }
-
-    private static MemorySegment state(Arena arena) {
-        return arena.allocate(Linking.STATE);
-    }
-
-    private static int errno(MemorySegment state) {
-        return (int) Linking.ERRNO.get(state, 0L);
-    }
-
-    private static int check(String call, int result, MemorySegment state) throws ErrnoException {
-        if (result < 0) {
-            throw new ErrnoException(call, errno(state));
-        }
-        return result;
-    }
-
-    private static long align8(long n) {
-        return (n + 7) & ~7L;
     }
 
     // ---- sockets
@@ -250,34 +146,7 @@ public final class Libc {
      * for the caller to wait or give up.
      */
     public static long sendmsg(int fd, byte[] data, int offset, int length, int[] fds, int flags) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = state(arena);
-            MemorySegment buf = arena.allocate(Math.max(1, length));
-            MemorySegment.copy(data, offset, buf, JAVA_BYTE, 0, length);
-            MemorySegment iov = arena.allocate(IOV_SIZE, 8);
-            iov.set(ADDRESS, 0, buf);
-            iov.set(JAVA_LONG, 8, length);
-            MemorySegment msg = arena.allocate(MSG_SIZE, 8);
-            msg.set(ADDRESS, MSG_IOV, iov);
-            msg.set(JAVA_LONG, MSG_IOVLEN, 1);
-            if (fds.length > 0) {
-                long used = CMSG_HEADER + 4L * fds.length;
-                MemorySegment control = arena.allocate(align8(used), 8);
-                control.set(JAVA_LONG, 0, used);
-                control.set(JAVA_INT, CMSG_LEVEL, SOL_SOCKET);
-                control.set(JAVA_INT, CMSG_TYPE, SCM_RIGHTS);
-                for (int k = 0; k < fds.length; k++) {
-                    control.set(JAVA_INT, CMSG_HEADER + 4L * k, fds[k]);
-                }
-                msg.set(ADDRESS, MSG_CONTROL, control);
-                msg.set(JAVA_LONG, MSG_CONTROLLEN, control.byteSize());
-            }
-            long sent = call(Fn.SENDMSG, state, fd, msg.address(), flags, 0, 0);
-            if (sent < 0) {
-                throw new ErrnoException("sendmsg(fd " + fd + ", " + length + " bytes, " + fds.length + " descriptors)", errno(state));
-            }
-            return sent;
-        }
+        return Msghdr.send(fd, data, offset, length, fds, flags);
     }
 
     /** A message received: its bytes, the descriptors passed with it, and whether control data was cut ({@code MSG_CTRUNC}). */
@@ -288,40 +157,7 @@ public final class Libc {
      * Blocks unless {@code flags} has {@link #MSG_DONTWAIT}; EAGAIN is thrown like any errno.
      */
     public static Received recvmsg(int fd, int maxBytes, int maxFds, int flags) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = state(arena);
-            MemorySegment buf = arena.allocate(Math.max(1, maxBytes));
-            MemorySegment iov = arena.allocate(IOV_SIZE, 8);
-            iov.set(ADDRESS, 0, buf);
-            iov.set(JAVA_LONG, 8, maxBytes);
-            long controlSpace = CMSG_HEADER + align8(4L * maxFds);
-            MemorySegment control = arena.allocate(controlSpace, 8);
-            MemorySegment msg = arena.allocate(MSG_SIZE, 8);
-            msg.set(ADDRESS, MSG_IOV, iov);
-            msg.set(JAVA_LONG, MSG_IOVLEN, 1);
-            msg.set(ADDRESS, MSG_CONTROL, control);
-            msg.set(JAVA_LONG, MSG_CONTROLLEN, controlSpace);
-            long n = call(Fn.RECVMSG, state, fd, msg.address(), flags, 0, 0);
-            if (n < 0) {
-                throw new ErrnoException("recvmsg(fd " + fd + ")", errno(state));
-            }
-            List<Integer> fds = new ArrayList<>();
-            long controlLength = msg.get(JAVA_LONG, MSG_CONTROLLEN);
-            for (long at = 0; at + CMSG_HEADER <= controlLength; ) {
-                long length = control.get(JAVA_LONG, at);
-                if (length < CMSG_HEADER || at + length > controlLength) {
-                    break;
-                }
-                if (control.get(JAVA_INT, at + CMSG_LEVEL) == SOL_SOCKET && control.get(JAVA_INT, at + CMSG_TYPE) == SCM_RIGHTS) {
-                    for (long p = at + CMSG_HEADER; p + 4 <= at + length; p += 4) {
-                        fds.add(control.get(JAVA_INT, p));
-                    }
-                }
-                at += align8(length);
-            }
-            boolean truncated = (msg.get(JAVA_INT, MSG_FLAGS) & MSG_CTRUNC) != 0;
-            return new Received(buf.asSlice(0, n).toArray(JAVA_BYTE), List.copyOf(fds), truncated);
-        }
+        return Msghdr.receive(fd, maxBytes, maxFds, flags);
     }
 
     /**
