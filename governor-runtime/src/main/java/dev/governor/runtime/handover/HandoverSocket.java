@@ -110,6 +110,10 @@ public final class HandoverSocket implements AutoCloseable {
             }
         } catch (HandoverException e) {
             throw e;
+        } catch (java.net.SocketTimeoutException e) {
+            // connected, but its pid or hello came too late (a new JVM slow to start on a loaded machine):
+            // the same as not asking in time, so the caller reports it as a timeout
+            throw new HandoverException("the new process did not ask for the sockets in time (" + e.getMessage() + ")", e);
         } catch (IOException e) {
             throw new HandoverException("handover at " + path + " failed: " + e.getMessage(), e);
         }
