@@ -14,7 +14,7 @@
  * {@code --add-opens java.base/sun.nio.ch=dev.governor.runtime}); on the class path, with
  * {@code ALL-UNNAMED} in both places.
  */
-// micrometer and jnr ship no module descriptors (automatic modules): the one warning of -Xlint:all a
+// micrometer ships no module descriptors (automatic modules): the one warning of -Xlint:all a
 // module declaration cannot avoid while it needs them, silenced here rather than for the whole build
 @SuppressWarnings({"requires-automatic", "requires-transitive-automatic"})
 module dev.governor.runtime {
@@ -25,9 +25,7 @@ module dev.governor.runtime {
     requires jdk.management;   // VirtualThreadSchedulerMXBean
     requires jdk.net;          // SO_PEERCRED of the control socket
     requires jdk.unsupported;  // sun.misc.Signal: INT, TERM, HUP, USR1
-    // the daemon's native calls (setsid, umask, kill) through jnr-posix (daemon.Posix)
-    requires org.jnrproject.posix;
-    requires org.jnrproject.constants;
+    // native calls go through the JDK's FFM API (internal.os.Libc): no native library to require
 
     exports dev.governor.runtime;
     exports dev.governor.runtime.daemon;

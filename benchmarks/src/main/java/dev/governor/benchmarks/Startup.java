@@ -63,6 +63,7 @@ public final class Startup {
         }
         List<String> minimal = List.of("-cp", String.join(":", minimalCp), MinimalDaemon.class.getName());
 
+        String loadBefore = loadAverage();
         double hello = median(Startup::helloOnce, "hello world");
         double sampleCold = median(() -> readyOnce(flags, sample, null), "sample");
         double minimalCold = median(() -> readyOnce(flags, minimal, null), "minimal governor");
@@ -80,7 +81,56 @@ public final class Startup {
         System.out.printf(Locale.ROOT, "| minimal governor, -XX:AOTCache | READY=1 | %.0f | %s |%n", minimalWarm, Jvms.ratio(minimalWarm, hello));
         System.out.println("medians of " + REPS + " processes after " + WARMUPS + " discarded, NOTIFY_SOCKET set for the daemons; sample: java "
                 + String.join(" ", flags) + " " + String.join(" ", sample).replace(root + "/", "") + "; minimal: the same flags, -cp <benchmarks jar, the runtime's jars> " + MinimalDaemon.class.getName());
+        System.out.println("load average (1, 5, 15 min) before the run: " + loadBefore + "; after: " + loadAverage());
+        System.out.println();
+        System.out.println("Classes loaded by READY=1 (one more process of each, -Xlog:class+load, killed at READY=1):");
+        System.out.println();
+        System.out.println("| process | classes | from the CDS archive or AOT cache | the largest groups |");
+        System.out.println("|---|--:|--:|---|");
+        System.out.println(classLoads("sample daemon", flags, sample, null));
+        System.out.println(classLoads("sample daemon, -XX:AOTCache", flags, sample, sampleAot));
+        System.out.println(classLoads("minimal governor", flags, minimal, null));
+        System.out.println(classLoads("minimal governor, -XX:AOTCache", flags, minimal, minimalAot));
         System.out.println(Jvms.reproduce("startup"));
+    }
+
+    /** {@code /proc/loadavg}'s three averages: the figures mean little on a machine that is busy. */
+    private static String loadAverage() throws IOException {
+        String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+        return f[0] + ", " + f[1] + ", " + f[2];
+    }
+
+    /**
+     * One start with {@code -Xlog:class+load}, killed the moment {@code READY=1} arrives: how many
+     * classes it loaded on the way, how many came from the CDS archive or AOT cache, and the largest
+     * groups by package (JDK packages by their first two names, Governor's by its own packages;
+     * generated lambda and method-handle classes as one group).
+     */
+    private static String classLoads(String what, List<String> flags, List<String> app, Path aot) throws Exception {
+        Path log = Files.createTempFile("governor-startup-classes", ".log");
+        try {
+            List<String> withLog = new ArrayList<>(flags);
+            withLog.add("-Xlog:class+load:file=" + log + ":uptime");
+            readyOnce(withLog, app, aot, true);
+            List<String> loads = Files.readAllLines(log).stream().filter(l -> l.contains(" source: ")).toList();
+            long shared = loads.stream().filter(l -> l.contains("source: shared objects file")).count();
+            java.util.Map<String, Long> groups = loads.stream().map(l -> group(l.split(" ")[1]))
+                    .collect(java.util.stream.Collectors.groupingBy(g -> g, java.util.stream.Collectors.counting()));
+            String top = groups.entrySet().stream().sorted(java.util.Map.Entry.<String, Long>comparingByValue().reversed()).limit(8)
+                    .map(e -> e.getValue() + " " + e.getKey()).collect(java.util.stream.Collectors.joining(", "));
+            return "| " + what + " | " + loads.size() + " | " + shared + " | " + top + " |";
+        } finally {
+            Files.deleteIfExists(log);
+        }
+    }
+
+    private static String group(String className) {
+        if (className.contains("$$Lambda") || className.contains("LambdaForm$") || className.contains("$Species_")) {
+            return "(generated lambdas and method handles)";
+        }
+        String[] p = className.split("\\.");
+        int names = className.startsWith("dev.governor.runtime.") ? 4 : 2;
+        return String.join(".", java.util.Arrays.copyOf(p, Math.min(names, p.length - 1)));
     }
 
     private static void train(List<String> flags, List<String> app, Path output) throws Exception {
@@ -130,6 +180,10 @@ public final class Startup {
 
     /** exec → READY=1 of {@code java flags [AOT cache] app...}. */
     private static double readyOnce(List<String> flags, List<String> app, Path aot) throws Exception {
+        return readyOnce(flags, app, aot, false);
+    }
+
+    private static double readyOnce(List<String> flags, List<String> app, Path aot, boolean killAtReady) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Jvms.java()));
         cmd.addAll(flags);
         if (aot != null) {
@@ -152,7 +206,11 @@ public final class Startup {
                 }
                 return (ready.receivedNanos() - t0) / 1e6;
             } finally {
-                p.destroy();
+                if (killAtReady) {
+                    p.destroyForcibly(); // SIGKILL: nothing loaded after READY=1 reaches the class-load log
+                } else {
+                    p.destroy();
+                }
                 if (!p.waitFor(1, TimeUnit.MINUTES)) {
                     p.destroyForcibly().waitFor();
                 }

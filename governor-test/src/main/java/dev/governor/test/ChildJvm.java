@@ -59,7 +59,7 @@ public final class ChildJvm implements AutoCloseable {
         return cp != null && !cp.isBlank() ? cp : System.getProperty("java.class.path");
     }
 
-    /** JVM flags every Governor JVM needs (native access for jnr), from the build's {@code governor.jvmArgs}. */
+    /** JVM flags every Governor JVM needs (native access for the FFM calls), from the build's {@code governor.jvmArgs}. */
     public static List<String> governorJvmArgs() {
         String args = System.getProperty("governor.jvmArgs", "--enable-native-access=ALL-UNNAMED");
         return Arrays.stream(args.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();

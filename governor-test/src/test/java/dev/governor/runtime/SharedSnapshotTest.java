@@ -26,6 +26,8 @@ class SharedSnapshotTest {
 
     /** A failure whose equals() and hashCode() throw: the governor must never call them. */
     static final class HostileFailure extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
         HostileFailure() {
             super("hostile");
         }

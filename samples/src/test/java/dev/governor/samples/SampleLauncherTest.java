@@ -60,6 +60,22 @@ class SampleLauncherTest {
             assertThat(run.awaitExit(BOUND)).as(run.output()).isZero();
             assertOrderedShutdown(run.lines(), "SIGINT");
         }
+
+        // --aot-cache makes a real cache (a training run up to READY=1), and the next start uses it:
+        // with -XX:AOTMode=on a cache the JVM cannot use is an error, not a silent slow start
+        Path cache = clone.resolve("samples/target/sample.aot");
+        Files.delete(cache);
+        try (ScriptRun run = ScriptRun.start(clone, Map.of(), launcher.toString(), "--aot-cache")) {
+            assertThat(run.awaitExit(BUILD_BOUND)).as(run.output()).isZero();
+            assertThat(run.output()).contains("AOT cache " + cache);
+        }
+        assertThat(Files.size(cache)).isGreaterThan(1_000_000);
+        try (ScriptRun run = ScriptRun.start(clone, Map.of("JAVA_TOOL_OPTIONS", "-XX:AOTMode=on"), args)) {
+            run.awaitLine(l -> l.contains("governor ready"), BOUND);
+            assertThat(run.output()).doesNotContain("[error][aot]").doesNotContain("[warning][aot]");
+            run.signalGroup("INT");
+            assertThat(run.awaitExit(BOUND)).as(run.output()).isZero();
+        }
     }
 
     /** Every started service stopped, in reverse start order, after the signal; exit code 0 logged. */

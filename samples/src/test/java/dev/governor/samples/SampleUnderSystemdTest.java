@@ -3,6 +3,7 @@ package dev.governor.samples;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.governor.runtime.listen.Fds;
 import dev.governor.runtime.systemd.FdChannels;
 import dev.governor.runtime.systemd.NotifyReceiver;
 import dev.governor.test.ChildJvm;
@@ -149,10 +150,8 @@ class SampleUnderSystemdTest {
         }
     }
 
-    private static int dup(int fd) {
-        int copy = jnr.posix.POSIXFactory.getNativePOSIX().dup(fd);
-        assertThat(copy).as("dup(%d)", fd).isNotNegative();
-        return copy;
+    private static int dup(int fd) throws IOException {
+        return Fds.dup(fd); // throws, naming the errno, when it fails
     }
 
     @Test

@@ -5,6 +5,8 @@ import dev.governor.Service;
 import dev.governor.ServiceConfig;
 import dev.governor.ServiceCtx;
 import dev.governor.Stoppable;
+import dev.governor.runtime.internal.os.ErrnoException;
+import dev.governor.runtime.internal.os.Libc;
 import dev.governor.runtime.upgrade.OwnSockets;
 import dev.governor.runtime.upgrade.Takeover;
 import java.io.ByteArrayOutputStream;
@@ -167,7 +169,7 @@ public final class ControlSocket implements Service, Stoppable {
         }
         ControlCommands commands = new ControlCommands(g, ctx.name());
         Set<Long> allowed = new TreeSet<>(allowedUids);
-        allowed.add((long) Posix.get().geteuid());
+        allowed.add(Libc.geteuid());
         allowed.add(0L);
         String handoverName = "governor-control-socket/" + ctx.name();
         ServerSocketChannel inherited = OwnSockets.inherited(handoverName); // an upgrade: the same socket, already at path
@@ -294,8 +296,8 @@ public final class ControlSocket implements Service, Stoppable {
             long uid = peerUid(conn);
             if (!allowed.contains(uid)) {
                 refused.incrementAndGet();
-                LOG.warn("control socket {}: refused a connection from uid {}", path, Posix.describeUid(uid));
-                refuse(conn, ControlCommands.error("permission denied: uid " + Posix.describeUid(uid) + " may not use this control socket"
+                LOG.warn("control socket {}: refused a connection from uid {}", path, describeUid(uid));
+                refuse(conn, ControlCommands.error("permission denied: uid " + describeUid(uid) + " may not use this control socket"
                         + " (allowed uids " + allowed + ")"));
                 return;
             }
@@ -333,8 +335,21 @@ public final class ControlSocket implements Service, Stoppable {
         if (name.chars().allMatch(Character::isDigit) && !name.isEmpty()) {
             return Long.parseLong(name); // no passwd entry: the JDK names the user by its uid
         }
-        var pw = Posix.get().getpwnam(name);
-        return pw == null ? -1 : pw.getUID();
+        try {
+            return Libc.uidOf(name); // -1 when the name has no passwd entry
+        } catch (ErrnoException e) {
+            return -1;
+        }
+    }
+
+    /** A uid as {@code 65534 (nobody)}, or just the number when it has no name. */
+    private static String describeUid(long uid) {
+        try {
+            String name = Libc.userName(uid);
+            return name == null ? Long.toString(uid) : uid + " (" + name + ")";
+        } catch (ErrnoException | RuntimeException e) {
+            return Long.toString(uid);
+        }
     }
 
     /**

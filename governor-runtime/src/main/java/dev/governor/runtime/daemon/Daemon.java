@@ -4,6 +4,8 @@ import dev.governor.Governor;
 import dev.governor.runtime.GovernorRuntime;
 import dev.governor.runtime.LifecycleListener;
 import dev.governor.runtime.handover.Handover;
+import dev.governor.runtime.internal.os.ErrnoException;
+import dev.governor.runtime.internal.os.Libc;
 import dev.governor.runtime.upgrade.Takeover;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -198,13 +200,16 @@ public final class Daemon {
     private static void detachOutput() {
         System.out.flush();
         System.err.flush();
-        var posix = Posix.get();
-        int devNull = Posix.check(posix.open("/dev/null", jnr.constants.platform.OpenFlags.O_WRONLY.intValue(), 0), "open /dev/null");
         try {
-            Posix.check(posix.dup2(devNull, 1), "dup2 /dev/null 1");
-            Posix.check(posix.dup2(devNull, 2), "dup2 /dev/null 2");
-        } finally {
-            posix.close(devNull);
+            int devNull = Libc.open("/dev/null", Libc.O_WRONLY | Libc.O_CLOEXEC, 0);
+            try {
+                Libc.dup2(devNull, 1);
+                Libc.dup2(devNull, 2);
+            } finally {
+                Libc.close(devNull);
+            }
+        } catch (ErrnoException e) {
+            throw new IllegalStateException("cannot detach stdout and stderr: " + e.getMessage(), e);
         }
     }
 
@@ -278,8 +283,12 @@ public final class Daemon {
                 System.exit(new Launcher(this.pidFile, this.logFile, this.workingDirectory, this.startupTimeout).run());
                 throw new IllegalStateException("unreachable: System.exit returned");
             }
-            Posix.check(Posix.get().setsid(), "setsid");
-            Posix.get().umask(umask);
+            try {
+                Libc.setsid();
+            } catch (ErrnoException e) {
+                throw new IllegalStateException("cannot detach from the terminal: " + e.getMessage(), e);
+            }
+            Libc.umask(umask);
             PidFile pf = pidFile == null ? null : PidFile.acquire(pidFile);
             try {
                 SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(marker.get().readySocket()));

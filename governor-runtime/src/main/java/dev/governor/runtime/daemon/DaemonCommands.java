@@ -1,5 +1,7 @@
 package dev.governor.runtime.daemon;
 
+import dev.governor.runtime.internal.os.ErrnoException;
+import dev.governor.runtime.internal.os.Libc;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -125,7 +127,11 @@ public final class DaemonCommands {
         if (pid.isEmpty()) {
             return new Result(Outcome.NOT_RUNNING, -1, pidFile);
         }
-        int rc = Posix.get().kill(pid.getAsLong(), signal);
-        return new Result(rc == 0 ? Outcome.SIGNALLED : Outcome.FAILED, pid.getAsLong(), pidFile);
+        try {
+            Libc.kill(pid.getAsLong(), signal);
+            return new Result(Outcome.SIGNALLED, pid.getAsLong(), pidFile);
+        } catch (ErrnoException e) {
+            return new Result(Outcome.FAILED, pid.getAsLong(), pidFile);
+        }
     }
 }

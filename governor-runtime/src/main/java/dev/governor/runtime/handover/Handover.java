@@ -1,5 +1,6 @@
 package dev.governor.runtime.handover;
 
+import dev.governor.runtime.internal.os.Libc;
 import java.io.IOException;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
@@ -37,7 +38,7 @@ public final class Handover {
         UserPrincipal own = Files.getOwner(Path.of("/proc/self"));
         String name = peer.user().getName();
         if (!peer.user().equals(own) && !name.equals(own.getName()) && !name.equals("root") && !name.equals("0")) {
-            int[] cred = Native.peerCredentials(new Wire(ch).fd());
+            int[] cred = Libc.peerCredentials(new Wire(ch).fd());
             throw new HandoverException("permission denied: " + what + " is uid " + cred[1] + " (" + name + ", pid " + cred[0]
                     + "); only " + (own.getName().equals("root") ? "root" : "uid " + own.getName() + " and root")
                     + " may take part in a handover with this process");
@@ -46,16 +47,16 @@ public final class Handover {
 
     /** The peer's pid, as the kernel reports it. */
     static long peerPid(Wire wire) throws IOException {
-        return Native.peerCredentials(wire.fd())[0];
+        return Libc.peerCredentials(wire.fd())[0];
     }
 
     /** Makes {@code target} a copy of {@code fd} ({@code dup2}): how a new process adopts the old one's stdout and stderr. */
     public static void redirect(int fd, int target) throws IOException {
-        Native.dup2(fd, target);
+        Libc.dup2(fd, target);
     }
 
     /** Closes a descriptor received in a handover and not used. */
     public static void close(int fd) {
-        Native.close(fd);
+        Libc.close(fd);
     }
 }

@@ -1,5 +1,6 @@
 package dev.governor.runtime.handover;
 
+import dev.governor.runtime.internal.os.Libc;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
@@ -64,7 +65,7 @@ public final class HandoverReceiver implements AutoCloseable {
             return new HandoverReceiver(wire, senderPid, got);
         } catch (IOException | RuntimeException e) {
             for (Socket s : got) {
-                Native.close(s.fd());
+                Libc.close(s.fd());
             }
             String reason = describe(e, socket);
             try {
@@ -116,7 +117,7 @@ public final class HandoverReceiver implements AutoCloseable {
                 if (b == 0) {
                     batches = number(h, "batches");
                     total = number(h, "total");
-                    if (batches < 1 || total < 0 || total > batches * Native.SCM_MAX_FD) {
+                    if (batches < 1 || total < 0 || total > (long) batches * Libc.SCM_MAX_FD) {
                         throw new HandoverException("the header announces " + total + " sockets in " + batches + " batches: impossible");
                     }
                 } else if (number(h, "batches") != batches || number(h, "total") != total) {
@@ -157,7 +158,7 @@ public final class HandoverReceiver implements AutoCloseable {
                     }
                     fds.set(i, -1); // in got now, closed from there on failure
                     got.add(new Socket(entry, fd));
-                    java.net.SocketAddress local = Native.localAddress(fd);
+                    java.net.SocketAddress local = Libc.localAddress(fd);
                     String bound = local == null ? "an address of another family" : Entry.address(local);
                     if (!bound.equals(entry.address())) {
                         throw new HandoverException("socket \"" + entry.name() + "\" was announced at " + entry.address()
@@ -167,7 +168,7 @@ public final class HandoverReceiver implements AutoCloseable {
             } finally {
                 for (int fd : fds) {
                     if (fd >= 0) {
-                        Native.close(fd);
+                        Libc.close(fd);
                     }
                 }
             }

@@ -1,5 +1,6 @@
 package dev.governor.runtime.handover;
 
+import dev.governor.runtime.internal.os.Libc;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -9,7 +10,7 @@ import java.util.Objects;
 
 /**
  * The old process's side of one handover connection: sends every socket with its metadata, in
- * batches of at most {@value Native#SCM_MAX_FD} descriptors (the kernel's {@code SCM_MAX_FD}), then
+ * batches of at most 253 descriptors (the kernel's {@code SCM_MAX_FD}), then
  * waits for the new process to say it received them all and, later, that it is ready. Only then
  * does it answer {@code DRAIN}: from that moment the new process serves and the old one must
  * drain and exit. Anything else (an {@code ERROR} line, a closed connection, a wrong count, the
@@ -57,9 +58,9 @@ public final class HandoverSender {
                 wire.sendFrame(refusal, new int[0], receivedDeadline);
                 throw new HandoverException(reason);
             }
-            int batches = Math.max(1, (sockets.size() + Native.SCM_MAX_FD - 1) / Native.SCM_MAX_FD);
+            int batches = Math.max(1, (sockets.size() + Libc.SCM_MAX_FD - 1) / Libc.SCM_MAX_FD);
             for (int b = 0; b < batches; b++) {
-                List<Outgoing> batch = sockets.subList(b * Native.SCM_MAX_FD, Math.min(sockets.size(), (b + 1) * Native.SCM_MAX_FD));
+                List<Outgoing> batch = sockets.subList(b * Libc.SCM_MAX_FD, Math.min(sockets.size(), (b + 1) * Libc.SCM_MAX_FD));
                 Map<String, Object> h = header();
                 h.put("batch", b);
                 h.put("batches", batches);

@@ -1,5 +1,6 @@
 package dev.governor.runtime.handover;
 
+import dev.governor.runtime.internal.os.Libc;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -83,7 +84,7 @@ public final class HandoverSocket implements AutoCloseable {
                     if (System.nanoTime() - receivedDeadline >= 0) {
                         throw new HandoverException("the new process did not ask for the sockets in time");
                     }
-                    if (Native.poll(fd, Native.POLLIN, SLICE_MILLIS)) {
+                    if (Libc.poll(fd, Libc.POLLIN, SLICE_MILLIS)) {
                         conn = server.accept();
                     }
                 }
@@ -109,6 +110,10 @@ public final class HandoverSocket implements AutoCloseable {
             }
         } catch (HandoverException e) {
             throw e;
+        } catch (java.net.SocketTimeoutException e) {
+            // connected, but its pid or hello came too late (a new JVM slow to start on a loaded machine):
+            // the same as not asking in time, so the caller reports it as a timeout
+            throw new HandoverException("the new process did not ask for the sockets in time (" + e.getMessage() + ")", e);
         } catch (IOException e) {
             throw new HandoverException("handover at " + path + " failed: " + e.getMessage(), e);
         }

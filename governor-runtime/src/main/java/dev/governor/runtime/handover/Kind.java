@@ -1,5 +1,7 @@
 package dev.governor.runtime.handover;
 
+import dev.governor.runtime.internal.os.ErrnoException;
+import dev.governor.runtime.internal.os.Libc;
 import java.io.IOException;
 
 /** The kinds of socket a governor hands over, by the names the protocol uses. */
@@ -54,20 +56,23 @@ public enum Kind {
     private static String actualSocket(int fd) throws IOException {
         int domain;
         try {
-            domain = Native.socketOption(fd, Native.SO_DOMAIN);
-        } catch (Native.NotASocket e) {
-            return "not a socket";
+            domain = Libc.socketOption(fd, Libc.SO_DOMAIN);
+        } catch (ErrnoException e) {
+            if (e.errno() == Libc.ENOTSOCK) {
+                return "not a socket";
+            }
+            throw e;
         }
-        int type = Native.socketOption(fd, Native.SO_TYPE);
-        boolean listening = type == Native.SOCK_STREAM && Native.socketOption(fd, Native.SO_ACCEPTCONN) != 0;
-        boolean inet = domain == Native.AF_INET || domain == Native.AF_INET6;
-        if (inet && type == Native.SOCK_STREAM) {
+        int type = Libc.socketOption(fd, Libc.SO_TYPE);
+        boolean listening = type == Libc.SOCK_STREAM && Libc.socketOption(fd, Libc.SO_ACCEPTCONN) != 0;
+        boolean inet = domain == Libc.AF_INET || domain == Libc.AF_INET6;
+        if (inet && type == Libc.SOCK_STREAM) {
             return listening ? "tcp" : "a tcp socket that does not listen";
         }
-        if (inet && type == Native.SOCK_DGRAM) {
+        if (inet && type == Libc.SOCK_DGRAM) {
             return "udp";
         }
-        if (domain == Native.AF_UNIX && type == Native.SOCK_STREAM) {
+        if (domain == Libc.AF_UNIX && type == Libc.SOCK_STREAM) {
             return listening ? "unix" : "a unix socket that does not listen";
         }
         return "a socket of domain " + domain + ", type " + type;

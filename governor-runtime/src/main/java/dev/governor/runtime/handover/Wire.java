@@ -1,6 +1,8 @@
 package dev.governor.runtime.handover;
 
 import dev.governor.runtime.internal.Json;
+import dev.governor.runtime.internal.os.ErrnoException;
+import dev.governor.runtime.internal.os.Libc;
 import dev.governor.runtime.systemd.FdChannels;
 import java.io.EOFException;
 import java.io.IOException;
@@ -76,12 +78,20 @@ final class Wire implements AutoCloseable {
         int sent = 0;
         int[] attach = fds;
         while (sent < bytes.length) {
-            long n = Native.sendmsg(fd, bytes, sent, bytes.length - sent, attach);
+            long n;
+            try {
+                n = Libc.sendmsg(fd, bytes, sent, bytes.length - sent, attach, Libc.MSG_NOSIGNAL | Libc.MSG_DONTWAIT);
+            } catch (ErrnoException e) {
+                if (e.errno() != Libc.EAGAIN && e.errno() != Libc.EINTR) {
+                    throw e;
+                }
+                n = 0; // the socket's buffer is full: wait until it drains
+            }
             if (n > 0) {
                 sent += (int) n;
                 attach = new int[0]; // the kernel took them with the first byte
             } else {
-                await(Native.POLLOUT, deadline, "sending");
+                await(Libc.POLLOUT, deadline, "sending");
             }
         }
     }
@@ -121,7 +131,7 @@ final class Wire implements AutoCloseable {
             Mark m = marks.pollFirst();
             fds.addAll(m.fds());
             if (m.offset() != frameStart) {
-                Native.closeAll(fds);
+                Libc.closeAll(fds);
                 throw new ProtocolException("descriptors attached to byte " + (m.offset() - frameStart) + " of a frame, not its first");
             }
         }
@@ -135,7 +145,7 @@ final class Wire implements AutoCloseable {
             Map<String, Object> typed = (Map<String, Object>) header;
             return new Frame(typed, fds);
         } catch (IllegalArgumentException e) {
-            Native.closeAll(fds);
+            Libc.closeAll(fds);
             throw new ProtocolException("a header that is not JSON (" + e.getMessage() + ")");
         }
     }
@@ -146,7 +156,7 @@ final class Wire implements AutoCloseable {
             stray.addAll(marks.pollFirst().fds());
         }
         if (!stray.isEmpty()) {
-            Native.closeAll(stray);
+            Libc.closeAll(stray);
             throw new ProtocolException(stray.size() + " descriptors attached to " + what + "; closed them");
         }
     }
@@ -168,17 +178,25 @@ final class Wire implements AutoCloseable {
 
     private void fill(long deadline) throws IOException {
         while (true) {
-            Native.Received r = Native.recvmsg(fd, 65536, Native.SCM_MAX_FD);
+            Libc.Received r;
+            try {
+                r = Libc.recvmsg(fd, 65536, Libc.SCM_MAX_FD, Libc.MSG_CMSG_CLOEXEC | Libc.MSG_DONTWAIT);
+            } catch (ErrnoException e) {
+                if (e.errno() != Libc.EAGAIN && e.errno() != Libc.EINTR) {
+                    throw e;
+                }
+                r = null; // nothing yet
+            }
             if (r == null) {
-                await(Native.POLLIN, deadline, "waiting for the peer");
+                await(Libc.POLLIN, deadline, "waiting for the peer");
                 continue;
             }
             if (r.truncated()) {
-                Native.closeAll(r.fds());
-                throw new ProtocolException("more descriptors in one message than the " + Native.SCM_MAX_FD + " allowed");
+                Libc.closeAll(r.fds());
+                throw new ProtocolException("more descriptors in one message than the " + Libc.SCM_MAX_FD + " allowed");
             }
             if (r.data().length == 0) {
-                Native.closeAll(r.fds());
+                Libc.closeAll(r.fds());
                 throw new EOFException("the peer closed the handover connection");
             }
             if (!r.fds().isEmpty()) {
@@ -207,7 +225,7 @@ final class Wire implements AutoCloseable {
             if (left <= 0) {
                 throw new SocketTimeoutException("timed out " + doing);
             }
-            if (Native.poll(fd, events, (int) Math.min(SLICE_MILLIS, Math.max(1, left / 1_000_000)))) {
+            if (Libc.poll(fd, events, (int) Math.min(SLICE_MILLIS, Math.max(1, left / 1_000_000)))) {
                 return;
             }
         }
@@ -217,7 +235,7 @@ final class Wire implements AutoCloseable {
     @Override
     public void close() {
         while (!marks.isEmpty()) {
-            Native.closeAll(marks.pollFirst().fds());
+            Libc.closeAll(marks.pollFirst().fds());
         }
         try {
             channel.close();

@@ -1,5 +1,6 @@
 package dev.governor.runtime.systemd;
 
+import dev.governor.runtime.internal.os.Libc;
 import java.io.FileDescriptor;
 import java.io.IOException;
 import java.lang.reflect.Constructor;
@@ -137,7 +138,7 @@ public final class FdChannels {
     private static DatagramChannel datagram(int fd, boolean unblock) throws IOException {
         Internals in = internals("wrapping fd " + fd + " in a DatagramChannel");
         SocketKind kind = SocketKind.of(fd);
-        if (kind.type() != Posix.SOCK_DGRAM || kind.family() == StandardProtocolFamily.UNIX || kind.family() == null) {
+        if (kind.type() != Libc.SOCK_DGRAM || kind.family() == StandardProtocolFamily.UNIX || kind.family() == null) {
             throw new IOException("fd " + fd + " is " + kind + ", not a UDP socket");
         }
         prepare(fd, unblock);
@@ -176,9 +177,9 @@ public final class FdChannels {
     }
 
     private static void prepare(int fd, boolean unblock) throws IOException {
-        Posix.setCloseOnExec(fd);
+        Libc.setCloseOnExec(fd);
         if (unblock) {
-            Posix.setBlocking(fd);
+            Libc.setBlocking(fd);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.governor.runtime.systemd;
 
+import dev.governor.runtime.internal.os.Libc;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -127,7 +128,7 @@ public final class NotifyReceiver implements AutoCloseable {
                 List<Integer> fds = d.fds();
                 if (d.text().lines().anyMatch("BARRIER=1"::equals)) {
                     // sd_notify_barrier(3): the sender waits until its pipe's write end is closed, as systemd does
-                    fds.forEach(Posix::close);
+                    fds.forEach(Libc::close);
                     fds = List.of();
                 }
                 synchronized (messages) {
@@ -206,7 +207,7 @@ public final class NotifyReceiver implements AutoCloseable {
         }
         socket.close();
         synchronized (messages) {
-            messages.forEach(m -> m.fds().forEach(Posix::close));
+            messages.forEach(m -> m.fds().forEach(Libc::close));
         }
         if (!address.isAbstract()) {
             try {

@@ -1,5 +1,6 @@
 package dev.governor.runtime.systemd;
 
+import dev.governor.runtime.internal.os.Libc;
 import java.io.IOException;
 import java.nio.channels.Channel;
 import java.nio.charset.StandardCharsets;
@@ -79,7 +80,7 @@ public final class SdNotify {
      */
     public static void linkAhead() {
         if (fromEnvironment().enabled()) {
-            Libc.linkAhead();
+            Libc.linkAheadForNotify();
         }
     }
 
@@ -164,7 +165,7 @@ public final class SdNotify {
 
     /** {@code RELOADING=1} with {@code MONOTONIC_USEC} (required by Type=notify-reload); send {@link #ready()} after. */
     public boolean reloading() {
-        return send("RELOADING=1\nMONOTONIC_USEC=" + Posix.monotonicMicros());
+        return send("RELOADING=1\nMONOTONIC_USEC=" + Libc.monotonicMicros());
     }
 
     /** {@code WATCHDOG=1}: the keep-alive ping. */

@@ -1,5 +1,7 @@
 package dev.governor.runtime.systemd;
 
+import dev.governor.runtime.internal.os.ErrnoException;
+import dev.governor.runtime.internal.os.Libc;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -94,7 +96,15 @@ public final class SocketActivation {
     /** Reads the environment on first use only. */
     private static final class FromEnvironment {
         static final SocketActivation INSTANCE = parse(System.getenv(), ProcessHandle.current().pid(), FIRST_FD,
-                Posix::unsetenv, SdNotify.fromEnvironment());
+                SocketActivation::unsetenv, SdNotify.fromEnvironment());
+    }
+
+    private static void unsetenv(String name) {
+        try {
+            Libc.unsetenv(name);
+        } catch (ErrnoException e) {
+            throw new IllegalArgumentException("cannot unset " + name + ": " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -142,7 +152,7 @@ public final class SocketActivation {
                             ours.add(fd); // opened by this JVM after it started: never inherited
                             continue;
                         }
-                        Posix.setCloseOnExec(fd);
+                        Libc.setCloseOnExec(fd);
                         kinds.put(fd, kind);
                         inherited.add(new Inherited(fd, names[i], kind.toString()));
                     } catch (IOException e) {
@@ -277,13 +287,13 @@ public final class SocketActivation {
             if (known.kind() != kind) {
                 throw new IOException("listener \"" + name + "\" is " + lower(known.kind()) + ", asked for as " + lower(kind));
             }
-            return wrap(Posix.dup(known.fd()), kind);
+            return wrap(Libc.dup(known.fd()), kind);
         }
         Inherited match = match(name, kind);
         if (match != null) {
             settled.put(name, new Settled(match.fd(), kind));
             log.info("listener \"{}\": inherited fd {} ({})", name, match.fd(), match.kind());
-            return wrap(Posix.dup(match.fd()), kind);
+            return wrap(Libc.dup(match.fd()), kind);
         }
         if (fallback == null) {
             throw new IOException("no inherited socket named \"" + name + "\" (inherited: "
@@ -295,8 +305,8 @@ public final class SocketActivation {
                     + " service nor pushed to systemd's fd store", name, fresh.getLocalAddress(), FdChannels.REQUIRED_FLAG);
             return fresh;
         }
-        int own = Posix.dup(FdChannels.fd(fresh));
-        Posix.setCloseOnExec(own);
+        int own = Libc.dup(FdChannels.fd(fresh));
+        Libc.setCloseOnExec(own);
         settled.put(name, new Settled(own, kind));
         log.info("listener \"{}\": nothing inherited, bound {}", name, fresh.getLocalAddress());
         if (notify.enabled()) {
@@ -340,7 +350,7 @@ public final class SocketActivation {
         return switch (kind) {
             case TCP -> k.listeningStream() && k.family() != StandardProtocolFamily.UNIX;
             case UNIX -> k.listeningStream() && k.family() == StandardProtocolFamily.UNIX;
-            case UDP -> k.type() == Posix.SOCK_DGRAM && (k.domain() == Posix.AF_INET || k.domain() == Posix.AF_INET6);
+            case UDP -> k.type() == Libc.SOCK_DGRAM && (k.domain() == Libc.AF_INET || k.domain() == Libc.AF_INET6);
         };
     }
 
@@ -348,7 +358,7 @@ public final class SocketActivation {
         try {
             return kind == Kind.UDP ? FdChannels.datagram(fd) : FdChannels.serverSocket(fd);
         } catch (IOException | RuntimeException e) {
-            Posix.close(fd);
+            Libc.close(fd);
             throw e;
         }
     }

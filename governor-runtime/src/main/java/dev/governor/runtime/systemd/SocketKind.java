@@ -1,5 +1,6 @@
 package dev.governor.runtime.systemd;
 
+import dev.governor.runtime.internal.os.Libc;
 import java.io.IOException;
 import java.net.ProtocolFamily;
 import java.net.StandardProtocolFamily;
@@ -15,25 +16,25 @@ import java.net.StandardProtocolFamily;
 record SocketKind(boolean socket, int domain, int type, boolean listening) {
 
     static SocketKind of(int fd) throws IOException {
-        if (!Posix.isSocket(fd)) {
+        if (!Libc.isSocket(fd)) {
             return new SocketKind(false, -1, -1, false);
         }
-        return new SocketKind(true, Posix.socketOption(fd, Posix.SO_DOMAIN), Posix.socketOption(fd, Posix.SO_TYPE),
-                Posix.socketOption(fd, Posix.SO_ACCEPTCONN) != 0);
+        return new SocketKind(true, Libc.socketOption(fd, Libc.SO_DOMAIN), Libc.socketOption(fd, Libc.SO_TYPE),
+                Libc.socketOption(fd, Libc.SO_ACCEPTCONN) != 0);
     }
 
     /** The JDK's family for {@link #domain}, null for one the JDK cannot use. */
     ProtocolFamily family() {
         return switch (domain) {
-            case Posix.AF_INET -> StandardProtocolFamily.INET;
-            case Posix.AF_INET6 -> StandardProtocolFamily.INET6;
-            case Posix.AF_UNIX -> StandardProtocolFamily.UNIX;
+            case Libc.AF_INET -> StandardProtocolFamily.INET;
+            case Libc.AF_INET6 -> StandardProtocolFamily.INET6;
+            case Libc.AF_UNIX -> StandardProtocolFamily.UNIX;
             default -> null;
         };
     }
 
     boolean listeningStream() {
-        return socket && type == Posix.SOCK_STREAM && listening && family() != null;
+        return socket && type == Libc.SOCK_STREAM && listening && family() != null;
     }
 
     /** The kind a user asks for by name: {@code tcp}, {@code udp} or {@code unix}. */
@@ -42,8 +43,8 @@ record SocketKind(boolean socket, int domain, int type, boolean listening) {
             return "not a socket";
         }
         return switch (domain) {
-            case Posix.AF_INET, Posix.AF_INET6 -> type == Posix.SOCK_STREAM ? "tcp" : type == Posix.SOCK_DGRAM ? "udp" : "inet type " + type;
-            case Posix.AF_UNIX -> type == Posix.SOCK_STREAM ? "unix" : "unix type " + type;
+            case Libc.AF_INET, Libc.AF_INET6 -> type == Libc.SOCK_STREAM ? "tcp" : type == Libc.SOCK_DGRAM ? "udp" : "inet type " + type;
+            case Libc.AF_UNIX -> type == Libc.SOCK_STREAM ? "unix" : "unix type " + type;
             default -> "domain " + domain + " type " + type;
         };
     }
@@ -54,6 +55,6 @@ record SocketKind(boolean socket, int domain, int type, boolean listening) {
             return "not a socket";
         }
         return "a " + kindName() + " socket (" + (family() == null ? "domain " + domain : family())
-                + (type == Posix.SOCK_STREAM ? (listening ? ", listening" : ", not listening") : "") + ")";
+                + (type == Libc.SOCK_STREAM ? (listening ? ", listening" : ", not listening") : "") + ")";
     }
 }

@@ -1,5 +1,6 @@
 package dev.governor.runtime.systemd;
 
+import dev.governor.runtime.internal.os.Libc;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 
@@ -11,7 +12,7 @@ import java.util.Objects;
  */
 record UnixAddress(String spelling) {
     /** Room in {@code sockaddr_un.sun_path} for the path bytes, the trailing NUL excluded. */
-    static final int MAX_PATH_BYTES = Posix.SUN_PATH_MAX - 1;
+    static final int MAX_PATH_BYTES = Libc.SUN_PATH_MAX - 1;
 
     UnixAddress {
         Objects.requireNonNull(spelling, "spelling");
@@ -44,7 +45,7 @@ record UnixAddress(String spelling) {
         byte[] name = name(spelling);
         // an abstract name is a leading NUL then the name, with no terminator; a path ends with NUL
         byte[] addr = new byte[2 + 1 + name.length];
-        short family = Posix.AF_UNIX;
+        short family = Libc.AF_UNIX;
         if (java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN) {
             addr[0] = (byte) family;
         } else {

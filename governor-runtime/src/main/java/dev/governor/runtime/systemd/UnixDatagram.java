@@ -1,5 +1,7 @@
 package dev.governor.runtime.systemd;
 
+import dev.governor.runtime.internal.os.ErrnoException;
+import dev.governor.runtime.internal.os.Libc;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -13,9 +15,6 @@ import java.util.List;
  * {@code READY=1}).
  */
 final class UnixDatagram implements AutoCloseable {
-    private static final int SOCK_CLOEXEC = 0x80000;
-    private static final int SO_RCVTIMEO = 20;
-
     private final int fd;
 
     private UnixDatagram(int fd) {
@@ -24,7 +23,7 @@ final class UnixDatagram implements AutoCloseable {
 
     /** A new unix datagram socket, close-on-exec. */
     static UnixDatagram open() throws IOException {
-        return new UnixDatagram(Libc.socket(Posix.AF_UNIX, Posix.SOCK_DGRAM | SOCK_CLOEXEC, 0));
+        return new UnixDatagram(Libc.socket(Libc.AF_UNIX, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0));
     }
 
     int fd() {
@@ -43,7 +42,7 @@ final class UnixDatagram implements AutoCloseable {
     void receiveTimeout(int millis) throws IOException {
         ByteBuffer timeval = ByteBuffer.allocate(16).order(ByteOrder.nativeOrder());
         timeval.putLong(0, millis / 1000).putLong(8, (millis % 1000) * 1000L);
-        Libc.setsockopt(fd, Posix.SOL_SOCKET, SO_RCVTIMEO, timeval.array(), "SO_RCVTIMEO");
+        Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_RCVTIMEO, timeval.array(), "SO_RCVTIMEO");
     }
 
     /**
@@ -52,10 +51,10 @@ final class UnixDatagram implements AutoCloseable {
      */
     boolean send(byte[] payload, int... fds) throws IOException {
         try {
-            Libc.sendmsg(fd, payload, fds, Posix.MSG_DONTWAIT | Posix.MSG_NOSIGNAL);
+            Libc.sendmsg(fd, payload, 0, payload.length, fds, Libc.MSG_DONTWAIT | Libc.MSG_NOSIGNAL);
             return true;
-        } catch (Libc.ErrnoException e) {
-            if (e.errno() == Posix.EAGAIN) {
+        } catch (ErrnoException e) {
+            if (e.errno() == Libc.EAGAIN) {
                 return false;
             }
             throw e;
@@ -72,9 +71,9 @@ final class UnixDatagram implements AutoCloseable {
     Datagram receive(int maxBytes, int maxFds) throws IOException {
         Libc.Received r;
         try {
-            r = Libc.recvmsg(fd, maxBytes, maxFds);
-        } catch (Libc.ErrnoException e) {
-            if (e.errno() == Posix.EAGAIN || e.errno() == Posix.EINTR) {
+            r = Libc.recvmsg(fd, maxBytes, maxFds, 0);
+        } catch (ErrnoException e) {
+            if (e.errno() == Libc.EAGAIN || e.errno() == Libc.EINTR) {
                 return null;
             }
             throw e;

@@ -8,6 +8,7 @@ import dev.governor.GovernorOptions;
 import dev.governor.ServiceState;
 import dev.governor.ShutdownReport;
 import dev.governor.runtime.daemon.ControlSocketTest.Client;
+import dev.governor.runtime.internal.os.Libc;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,7 +26,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** Regression tests of issue 12 on the control socket: items 2 (durations), 3 (accept errors) and 6 (idle connections). */
 class Issue12ControlSocketTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
-    private static final int RLIMIT_NOFILE = 7; // Linux
 
     @TempDir
     Path dir;
@@ -106,11 +106,11 @@ class Issue12ControlSocketTest {
             assertThat(warm.ask("status")).startsWith("{\"ok\":true");
         }
         await().atMost(WAIT).until(() -> socket.acceptErrors() == 0); // awaitility loaded before the descriptors run out
-        jnr.posix.RLimit saved = Posix.get().getrlimit(RLIMIT_NOFILE);
+        long[] saved = Libc.getrlimit(Libc.RLIMIT_NOFILE); // {soft, hard}
         List<FileInputStream> filler = new ArrayList<>();
         Client waiting = null;
         try {
-            assertThat(Posix.get().setrlimit(RLIMIT_NOFILE, maxFd() + 1, saved.rlimMax())).isZero();
+            Libc.setrlimit(Libc.RLIMIT_NOFILE, maxFd() + 1, saved[1]); // throws, naming the errno, when it fails
             try {
                 while (filler.size() < 100_000) {
                     filler.add(new FileInputStream("/dev/null")); // every free descriptor below the limit
@@ -122,7 +122,7 @@ class Issue12ControlSocketTest {
             waiting = new Client(sock);
             await().atMost(WAIT).until(() -> socket.acceptErrors() > 1); // EMFILE, met and retried
         } finally {
-            Posix.get().setrlimit(RLIMIT_NOFILE, saved.rlimCur(), saved.rlimMax());
+            Libc.setrlimit(Libc.RLIMIT_NOFILE, saved[0], saved[1]);
             for (FileInputStream f : filler) {
                 f.close();
             }

@@ -2,6 +2,7 @@ package dev.governor.runtime.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.governor.runtime.internal.os.Libc;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -37,7 +38,7 @@ class Issue12PidFileTest {
         }
         Files.setPosixFilePermissions(source, PosixFilePermissions.fromString("rw-r--r--"));
         List<String> cmd = new ArrayList<>();
-        boolean root = Posix.get().geteuid() == 0;
+        boolean root = Libc.geteuid() == 0;
         if (root) { // the attack as issued: another uid, one that may only read the file
             cmd.addAll(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"));
         }

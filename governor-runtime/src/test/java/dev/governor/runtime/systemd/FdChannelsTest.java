@@ -3,6 +3,7 @@ package dev.governor.runtime.systemd;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.governor.runtime.internal.os.Libc;
 import java.io.IOException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -35,7 +36,7 @@ class FdChannelsTest {
     @Test
     void aDescriptorThatIsNotAListeningSocketIsRefusedNamingWhatItIs() throws IOException {
         try (ServerSocketChannel unbound = ServerSocketChannel.open()) {
-            int fd = Posix.dup(FdChannels.fd(unbound));
+            int fd = Libc.dup(FdChannels.fd(unbound));
             try {
                 assertThatThrownBy(() -> FdChannels.serverSocket(fd))
                         .isInstanceOf(IOException.class)
@@ -45,7 +46,7 @@ class FdChannelsTest {
                         .isInstanceOf(IOException.class)
                         .hasMessageContaining("not a UDP socket");
             } finally {
-                Posix.close(fd);
+                Libc.close(fd);
             }
         }
     }

@@ -3,6 +3,7 @@ package dev.governor.runtime.systemd;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.governor.runtime.internal.os.Libc;
 import dev.governor.runtime.listen.Fds;
 import dev.governor.runtime.listen.GovernorListeners;
 import dev.governor.runtime.listen.HandedOverSockets;
@@ -25,8 +26,6 @@ import org.junit.jupiter.api.Test;
  * numbers and the environment systemd would set is parsed, as in {@link SocketActivationTest}.
  */
 class ListenersFromSystemdTest {
-    /** The runtime binds its calls with FFM; this test's setup (dup2) uses jnr-posix, an independent binding. */
-    private static final jnr.posix.POSIX POSIX = jnr.posix.POSIXFactory.getNativePOSIX();
 
     private static final InetSocketAddress LOOPBACK_ANY = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
 
@@ -40,7 +39,7 @@ class ListenersFromSystemdTest {
             c.close();
         }
         for (int i = 0; i < placed; i++) {
-            Posix.close(firstFd + i);
+            Libc.close(firstFd + i);
         }
     }
 
@@ -49,9 +48,7 @@ class ListenersFromSystemdTest {
             firstFd = freeRun(8);
         }
         int target = firstFd + placed++;
-        if (POSIX.dup2(FdChannels.fd(channel), target) != target) {
-            throw new IOException("dup2 failed: errno " + POSIX.errno());
-        }
+        Libc.dup2(FdChannels.fd(channel), target); // throws, naming the errno, when it fails
         return target;
     }
 
@@ -59,7 +56,7 @@ class ListenersFromSystemdTest {
         outer:
         for (int base = 600; base < 1000; base += length) {
             for (int fd = base; fd < base + length; fd++) {
-                if (POSIX.fcntl(fd, jnr.constants.platform.Fcntl.F_GETFD) >= 0) {
+                if (Libc.isOpen(fd)) {
                     continue outer;
                 }
             }

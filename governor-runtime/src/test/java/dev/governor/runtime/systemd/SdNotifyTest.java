@@ -3,6 +3,7 @@ package dev.governor.runtime.systemd;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.governor.runtime.internal.os.Libc;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -96,7 +97,7 @@ class SdNotifyTest {
             assertThat(m.fields()).containsEntry("FDNAME", "echo");
             assertThat(m.fds()).hasSize(1);
             // accept through the passed descriptor: it is the very socket we listen on
-            try (ServerSocketChannel passed = FdChannels.serverSocket(Posix.dup(m.fds().getFirst()));
+            try (ServerSocketChannel passed = FdChannels.serverSocket(Libc.dup(m.fds().getFirst()));
                  SocketChannel client = SocketChannel.open(listener.getLocalAddress());
                  SocketChannel accepted = passed.accept()) {
                 assertThat(passed.getLocalAddress()).isEqualTo(listener.getLocalAddress());

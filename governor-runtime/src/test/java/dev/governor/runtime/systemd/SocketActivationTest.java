@@ -3,6 +3,7 @@ package dev.governor.runtime.systemd;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.governor.runtime.internal.os.Libc;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -30,8 +31,6 @@ import org.junit.jupiter.api.io.TempDir;
  * environment systemd would set is handed to the parser, with those numbers as the first fd.
  */
 class SocketActivationTest {
-    /** The runtime binds its calls with FFM; the test's own setup (dup2, open) uses jnr-posix, a second, independent binding. */
-    private static final jnr.posix.POSIX POSIX = jnr.posix.POSIXFactory.getNativePOSIX();
 
     private static final InetSocketAddress LOOPBACK_ANY = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
 
@@ -49,7 +48,7 @@ class SocketActivationTest {
             c.close();
         }
         for (int i = 0; i < placed; i++) {
-            Posix.close(firstFd + i);
+            Libc.close(firstFd + i);
         }
     }
 
@@ -59,9 +58,7 @@ class SocketActivationTest {
             firstFd = freeRun(8);
         }
         int target = firstFd + placed++;
-        if (POSIX.dup2(FdChannels.fd(channel), target) != target) {
-            throw new IOException("dup2 failed: errno " + POSIX.errno());
-        }
+        Libc.dup2(FdChannels.fd(channel), target); // throws, naming the errno, when it fails
         return target;
     }
 
@@ -69,7 +66,7 @@ class SocketActivationTest {
         outer:
         for (int base = 700; base < 1000; base += length) {
             for (int fd = base; fd < base + length; fd++) {
-                if (POSIX.fcntl(fd, jnr.constants.platform.Fcntl.F_GETFD) >= 0) {
+                if (Libc.isOpen(fd)) {
                     continue outer;
                 }
             }
@@ -144,7 +141,7 @@ class SocketActivationTest {
         assertThat(sa.problems()).isEmpty();
         assertThat(sa.inherited()).extracting(SocketActivation.Inherited::name).containsExactly("echo", "dns");
         assertThat(unset).containsExactlyInAnyOrder("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES");
-        assertThat(Posix.closeOnExec(echoFd)).as("inherited fds get FD_CLOEXEC").isTrue();
+        assertThat(Libc.closeOnExec(echoFd)).as("inherited fds get FD_CLOEXEC").isTrue();
 
         ServerSocketChannel echo = closeLater(sa.tcp("echo", new InetSocketAddress(InetAddress.getLoopbackAddress(), 1)));
         InetSocketAddress bound = (InetSocketAddress) original.getLocalAddress();
@@ -242,7 +239,7 @@ class SocketActivationTest {
             try (ServerSocketChannel echo = sa.tcp("echo", LOOPBACK_ANY)) {
                 NotifyReceiver.Message m = systemd.await(x -> x.has("FDSTORE", "1"), Duration.ofSeconds(30));
                 assertThat(m.fields()).containsEntry("FDNAME", "echo");
-                try (ServerSocketChannel stored = FdChannels.serverSocket(Posix.dup(m.fds().getFirst()))) {
+                try (ServerSocketChannel stored = FdChannels.serverSocket(Libc.dup(m.fds().getFirst()))) {
                     InetSocketAddress bound = (InetSocketAddress) echo.getLocalAddress();
                     assertThat(stored.getLocalAddress()).isEqualTo(bound);
                     assertThat(echoOnce(bound, stored, "stored")).isEqualTo("stored");
@@ -271,7 +268,7 @@ class SocketActivationTest {
         assertThat(sa.inherited()).isEmpty();
         assertThat(sa.problems()).containsExactly("LISTEN_PID=" + other + " names another process (this is pid "
                 + ProcessHandle.current().pid() + "): the descriptors are not ours, nothing inherited, listeners bind afresh");
-        assertThat(Posix.closeOnExec(fd)).as("a descriptor that is not ours is not touched").isFalse();
+        assertThat(Libc.closeOnExec(fd)).as("a descriptor that is not ours is not touched").isFalse();
         try (ServerSocketChannel echo = sa.tcp("echo", LOOPBACK_ANY)) {
             assertThat(echo.getLocalAddress()).as("bound afresh").isNotEqualTo(theirs.getLocalAddress());
         }
@@ -315,9 +312,9 @@ class SocketActivationTest {
         firstFd = freeRun(8);
         int fd = firstFd;
         placed = 1;
-        int src = POSIX.open(file.toString(), 0, 0);
-        assertThat(POSIX.dup2(src, fd)).isEqualTo(fd);
-        Posix.close(src);
+        int src = Libc.open(file.toString(), Libc.O_RDONLY, 0);
+        Libc.dup2(src, fd);
+        Libc.close(src);
         SocketActivation sa = parse(env("1", ourPid(), "echo"));
         assertThat(sa.inherited()).isEmpty();
         assertThat(sa.problems()).containsExactly("LISTEN_FDS=1: 1 of the 1 descriptors looked at are not open sockets (fd " + fd

@@ -1,0 +1,466 @@
+package dev.governor.runtime.internal.os;
+
+import static dev.governor.runtime.internal.os.Downcalls.call;
+import static dev.governor.runtime.internal.os.Downcalls.check;
+import static dev.governor.runtime.internal.os.Downcalls.errno;
+import static dev.governor.runtime.internal.os.Downcalls.i;
+import static dev.governor.runtime.internal.os.Downcalls.state;
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import dev.governor.runtime.internal.os.Downcalls.Fn;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The runtime's one binding to libc: every native call Governor makes (sd_notify, socket
+ * activation, the handover, the daemon's setsid, kill and detaching), through the JDK's FFM API
+ * ({@code java.lang.foreign}). Internal: not part of the API.
+ *
+ * <p><b>Errors.</b> A call that fails throws {@link ErrnoException}, naming the call and its
+ * arguments, {@code errno} and {@code strerror(errno)}. Callers that expect an errno (EAGAIN from a
+ * non-blocking send) ask {@link ErrnoException#errno()}.
+ *
+ * <p><b>Linking.</b> Each function is linked on its first call and never before ({@link Fn}):
+ * a daemon that only sends {@code READY=1} links socket, connect, sendmsg and close. jnr's first call
+ * generated classes for ~450 ms on the path to {@code READY=1}; a link here is a symbol lookup
+ * once the shared stub exists.
+ *
+ * <p><b>Threads.</b> Every call returns at once except {@link #poll} (waits up to its timeout) and
+ * {@link #recvmsg} without {@link #MSG_DONTWAIT}; those block a carrier thread, so call them from
+ * platform threads. The passwd lookups may read files (NSS); they are made where the JDK has just
+ * made the same lookup on the same thread.
+ *
+ * <p>Structures are laid out as on 64-bit Linux (x86-64 and aarch64 agree); on any other platform
+ * the first call throws {@link UnsupportedOperationException} naming it.
+ */
+public final class Libc {
+    public static final int SOL_SOCKET = 1;
+    public static final int SO_TYPE = 3;
+    public static final int SO_PEERCRED = 17;
+    public static final int SO_RCVTIMEO = 20;
+    public static final int SO_ACCEPTCONN = 30;
+    public static final int SO_DOMAIN = 39;
+    public static final int SCM_RIGHTS = 1;
+    public static final int AF_UNIX = 1;
+    public static final int AF_INET = 2;
+    public static final int AF_INET6 = 10;
+    public static final int SOCK_STREAM = 1;
+    public static final int SOCK_DGRAM = 2;
+    public static final int SOCK_CLOEXEC = 0x80000;
+    public static final int MSG_CTRUNC = 0x8;
+    public static final int MSG_DONTWAIT = 0x40;
+    public static final int MSG_NOSIGNAL = 0x4000;
+    public static final int MSG_CMSG_CLOEXEC = 0x40000000;
+    public static final int FD_CLOEXEC = 1;
+    public static final int F_GETFD = 1;
+    public static final int F_SETFD = 2;
+    public static final int F_GETFL = 3;
+    public static final int F_SETFL = 4;
+    public static final int F_DUPFD_CLOEXEC = 1030;
+    public static final int O_RDONLY = 0;
+    public static final int O_WRONLY = 1;
+    public static final int O_NONBLOCK = 0x800;
+    public static final int O_CLOEXEC = 0x80000;
+    public static final int POLLIN = 0x1;
+    public static final int POLLOUT = 0x4;
+    public static final int CLOCK_MONOTONIC = 1;
+    public static final int RLIMIT_NOFILE = 7;
+    public static final int EINTR = 4;
+    public static final int EBADF = 9;
+    public static final int EAGAIN = 11;
+    public static final int ENOTSOCK = 88;
+    /** {@code sizeof(sockaddr_un.sun_path)} on Linux. */
+    public static final int SUN_PATH_MAX = 108;
+    /** The kernel's cap on descriptors in one SCM_RIGHTS message ({@code SCM_MAX_FD}). */
+    public static final int SCM_MAX_FD = 253;
+
+    private Libc() {}
+
+    // struct passwd on 64-bit Linux
+    private static final long PASSWD_SIZE = 48, PW_UID = 16;
+
+    private static final AtomicBoolean LINKING_AHEAD = new AtomicBoolean();
+
+    /**
+     * Links the calls of sd_notify (socket, connect, sendmsg, close) on a background daemon thread,
+     * once per JVM, so that the first message does not wait for the shared stub to be generated.
+     */
+    public static void linkAheadForNotify() {
+        if (LINKING_AHEAD.compareAndSet(false, true)) {
+            Thread.ofPlatform().daemon().name("governor-ffm-link").start(() -> {
+                try {
+                    for (Fn fn : new Fn[] {Fn.SOCKET, Fn.CONNECT, Fn.SENDMSG, Fn.CLOSE}) {
+                        fn.handle();
+                    }
+                } catch (RuntimeException | LinkageError e) {
+                    // the first real call reports it
+                }
+            });
+        }
+    }
+
+    // ---- sockets
+
+    public static int socket(int domain, int type, int protocol) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = state(arena);
+            return check("socket(" + domain + ", " + type + ")", i(call(Fn.SOCKET, state, domain, type, protocol, 0, 0)), state);
+        }
+    }
+
+    /** {@code connect(fd, sockaddr)}; {@code what} names the address in the error. */
+    public static void connect(int fd, byte[] sockaddr, String what) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = state(arena);
+            MemorySegment addr = arena.allocateFrom(JAVA_BYTE, sockaddr);
+            check("connect(fd " + fd + ", " + what + ")", i(call(Fn.CONNECT, state, fd, addr.address(), sockaddr.length, 0, 0)), state);
+        }
+    }
+
+    /** {@code bind(fd, sockaddr)}; {@code what} names the address in the error. */
+    public static void bind(int fd, byte[] sockaddr, String what) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = state(arena);
+            MemorySegment addr = arena.allocateFrom(JAVA_BYTE, sockaddr);
+            check("bind(fd " + fd + ", " + what + ")", i(call(Fn.BIND, state, fd, addr.address(), sockaddr.length, 0, 0)), state);
+        }
+    }
+
+    /**
+     * {@code sendmsg(fd, data[offset, offset + length), flags)} with {@code fds} attached as
+     * SCM_RIGHTS; the bytes sent (a stream socket may take fewer). EAGAIN is thrown like any errno,
+     * for the caller to wait or give up.
+     */
+    public static long sendmsg(int fd, byte[] data, int offset, int length, int[] fds, int flags) throws ErrnoException {
+        return Msghdr.send(fd, data, offset, length, fds, flags);
+    }
+
+    /** A message received: its bytes, the descriptors passed with it, and whether control data was cut ({@code MSG_CTRUNC}). */
+    public record Received(byte[] data, List<Integer> fds, boolean truncated) {}
+
+    /**
+     * One {@code recvmsg(fd, ..., flags)} of at most {@code maxBytes} and {@code maxFds} descriptors.
+     * Blocks unless {@code flags} has {@link #MSG_DONTWAIT}; EAGAIN is thrown like any errno.
+     */
+    public static Received recvmsg(int fd, int maxBytes, int maxFds, int flags) throws ErrnoException {
+        return Msghdr.receive(fd, maxBytes, maxFds, flags);
+    }
+
+    /**
+     * Waits up to {@code millis} for {@code events} on {@code fd}: true when one is pending (or an
+     * error or hangup), false on timeout or EINTR. Blocks: call it from a platform thread.
+     */
+    public static boolean poll(int fd, int events, int millis) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = state(arena);
+            MemorySegment pollfd = arena.allocate(8, 4);
+            pollfd.set(JAVA_INT, 0, fd);
+            pollfd.set(JAVA_SHORT, 4, (short) events);
+            int n = i(call(Fn.POLL, state, pollfd.address(), 1, millis, 0, 0));
+            if (n < 0) {
+                int errno = errno(state);
+                if (errno == EINTR) {
+                    return false;
+                }
+                throw new ErrnoException("poll(fd " + fd + ", events " + events + ")", errno);
+            }
+            return n > 0;
+        }
+    }
+
+    public static void setsockopt(int fd, int level, int option, byte[] value, String what) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = state(arena);
+            MemorySegment v = arena.allocateFrom(JAVA_BYTE, value);
+            check("setsockopt(fd " + fd + ", " + what + ")", i(call(Fn.SETSOCKOPT, state, fd, level, option, v.address(), value.length)), state);
+        }
+    }
+
+    /** One int-valued {@code SOL_SOCKET} option of {@code fd}; ENOTSOCK for a descriptor that is no socket. */
+    public static int socketOption(int fd, int option) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = state(arena);
+            MemorySegment value = arena.allocate(JAVA_INT);
+            MemorySegment length = arena.allocateFrom(JAVA_INT, 4);
+            int rc = i(call(Fn.GETSOCKOPT, state, fd, SOL_SOCKET, option, value.address(), length.address()));
+            check("getsockopt(fd " + fd + ", SOL_SOCKET, " + option + ")", rc, state);
+            return value.get(JAVA_INT, 0);
+        }
+    }
+
+    /** Whether {@code fd} is an open socket (getsockopt answers ENOTSOCK for anything else, EBADF for a closed fd). */
+    public static boolean isSocket(int fd) {
+        try {
+            socketOption(fd, SO_TYPE);
+            return true;
+        } catch (ErrnoException e) {
+            return false;
+        }
+    }
+
+    /** The peer's {@code {pid, uid, gid}} of a connected unix socket ({@code SO_PEERCRED}). */
+    public static int[] peerCredentials(int fd) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = state(arena);
+            MemorySegment value = arena.allocate(12, 4);
+            MemorySegment length = arena.allocateFrom(JAVA_INT, 12);
+            int rc = i(call(Fn.GETSOCKOPT, state, fd, SOL_SOCKET, SO_PEERCRED, value.address(), length.address()));
+            check("getsockopt(fd " + fd + ", SO_PEERCRED)", rc, state);
+            return new int[] {value.get(JAVA_INT, 0), value.get(JAVA_INT, 4), value.get(JAVA_INT, 8)};
+        }
+    }
+
+    /** Where {@code fd} is bound ({@code getsockname}): an inet or unix address; null for another family. */
+    public static SocketAddress localAddress(int fd) throws IOException {
+        byte[] addr;
+        int length;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = state(arena);
+            MemorySegment sockaddr = arena.allocate(128, 8);
+            MemorySegment len = arena.allocateFrom(JAVA_INT, 128);
+            check("getsockname(fd " + fd + ")", i(call(Fn.GETSOCKNAME, state, fd, sockaddr.address(), len.address(), 0, 0)), state);
+            length = Math.min(128, len.get(JAVA_INT, 0));
+            addr = sockaddr.toArray(JAVA_BYTE);
+        }
+        MemorySegment a = MemorySegment.ofArray(addr);
+        int family = Short.toUnsignedInt(a.get(JAVA_SHORT.withByteAlignment(1), 0));
+        int port = Short.toUnsignedInt(a.get(JAVA_SHORT.withByteAlignment(1).withOrder(ByteOrder.BIG_ENDIAN), 2));
+        return switch (family) {
+            case AF_INET -> new InetSocketAddress(InetAddress.getByAddress(java.util.Arrays.copyOfRange(addr, 4, 8)), port);
+            case AF_INET6 -> new InetSocketAddress(InetAddress.getByAddress(java.util.Arrays.copyOfRange(addr, 8, 24)), port);
+            case AF_UNIX -> {
+                int end = 2;
+                while (end < length && addr[end] != 0) {
+                    end++;
+                }
+                yield UnixDomainSocketAddress.of(new String(addr, 2, end - 2, StandardCharsets.UTF_8));
+            }
+            default -> null;
+        };
+    }
+
+    // ---- descriptors
+
+    /** Closes {@code fd}, ignoring errors (every caller is a cleanup path, and a failed close leaves nothing to do). */
+    public static void close(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            call(Fn.CLOSE, state(arena), fd, 0, 0, 0, 0);
+        }
+    }
+
+    public static void closeAll(List<Integer> fds) {
+        for (int fd : fds) {
+            close(fd);
+        }
+    }
+
+    /** {@code dup(fd)}: the lowest free descriptor, without close-on-exec. */
+    public static int dup(int fd) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = state(arena);
+            return check("dup(" + fd + ")", i(call(Fn.DUP, state, fd, 0, 0, 0, 0)), state);
+        }
+    }
+
+    /** A new descriptor for the same open file as {@code fd}, close-on-exec from birth, numbered 3 or above. */
+    public static int dupCloseOnExec(int fd) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = state(arena);
+            return check("fcntl(" + fd + ", F_DUPFD_CLOEXEC)", i(call(Fn.FCNTL, state, fd, F_DUPFD_CLOEXEC, 3, 0, 0)), state);
+        }
+    }
+
+    /** {@code dup2(from, to)}: {@code to} becomes a copy of {@code from}. */
+    public static void dup2(int from, int to) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = state(arena);
+            check("dup2(" + from + ", " + to + ")", i(call(Fn.DUP2, state, from, to, 0, 0, 0)), state);
+        }
+    }
+
+    /** {@code fcntl(fd, cmd, arg)}; commands that take no argument ignore {@code arg}. */
+    public static int fcntl(int fd, int cmd, int arg) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = state(arena);
+            return check("fcntl(" + fd + ", " + cmd + ")", i(call(Fn.FCNTL, state, fd, cmd, arg, 0, 0)), state);
+        }
+    }
+
+    /** Sets {@code FD_CLOEXEC} on {@code fd}, so a process this one execs does not inherit it. */
+    public static void setCloseOnExec(int fd) throws ErrnoException {
+        fcntl(fd, F_SETFD, fcntl(fd, F_GETFD, 0) | FD_CLOEXEC);
+    }
+
+    /** Whether {@code fd} is open and close-on-exec. */
+    public static boolean closeOnExec(int fd) {
+        try {
+            return (fcntl(fd, F_GETFD, 0) & FD_CLOEXEC) != 0;
+        } catch (ErrnoException e) {
+            return false;
+        }
+    }
+
+    /** Whether {@code fd} is an open descriptor. */
+    public static boolean isOpen(int fd) {
+        try {
+            fcntl(fd, F_GETFD, 0);
+            return true;
+        } catch (ErrnoException e) {
+            return false;
+        }
+    }
+
+    /** Clears {@code O_NONBLOCK} on {@code fd}, if set. */
+    public static void setBlocking(int fd) throws ErrnoException {
+        int flags = fcntl(fd, F_GETFL, 0);
+        if ((flags & O_NONBLOCK) != 0) {
+            fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+        }
+    }
+
+    /** {@code open(path, flags, mode)}: a new descriptor. */
+    public static int open(String path, int flags, int mode) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = state(arena);
+            MemorySegment p = arena.allocateFrom(path);
+            return check("open(" + path + ", " + flags + ")", i(call(Fn.OPEN, state, p.address(), flags, mode, 0, 0)), state);
+        }
+    }
+
+    // ---- process
+
+    /** {@code setsid()}: a new session with this process as its leader, detached from the terminal. */
+    public static int setsid() throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = state(arena);
+            return check("setsid()", i(call(Fn.SETSID, state, 0, 0, 0, 0, 0)), state);
+        }
+    }
+
+    /** {@code umask(mask)}; the previous mask (it cannot fail). */
+    public static int umask(int mask) {
+        try (Arena arena = Arena.ofConfined()) {
+            return i(call(Fn.UMASK, state(arena), mask, 0, 0, 0, 0));
+        }
+    }
+
+    /** {@code kill(pid, signal)}. */
+    public static void kill(long pid, int signal) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = state(arena);
+            check("kill(" + pid + ", " + signal + ")", i(call(Fn.KILL, state, pid, signal, 0, 0, 0)), state);
+        }
+    }
+
+    /** This process's effective uid (it cannot fail). */
+    public static long geteuid() {
+        try (Arena arena = Arena.ofConfined()) {
+            return Integer.toUnsignedLong(i(call(Fn.GETEUID, state(arena), 0, 0, 0, 0, 0)));
+        }
+    }
+
+    /** The uid of the user {@code name} (getpwnam_r); -1 when there is none. */
+    public static long uidOf(String name) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pwd = passwd(arena, Fn.GETPWNAM_R, arena.allocateFrom(name).address(), "getpwnam_r(" + name + ")");
+            return pwd == null ? -1 : Integer.toUnsignedLong(pwd.get(JAVA_INT, PW_UID));
+        }
+    }
+
+    /** The login name of {@code uid} (getpwuid_r); null when it has none. */
+    @SuppressWarnings("restricted") // reading the C string pw_name points to, inside the lookup's buffer
+    public static String userName(long uid) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pwd = passwd(arena, Fn.GETPWUID_R, uid, "getpwuid_r(" + uid + ")");
+            return pwd == null ? null : pwd.get(ADDRESS, 0).reinterpret(4096).getString(0, StandardCharsets.UTF_8);
+        }
+    }
+
+    /** One getpw*_r lookup by {@code key}: the {@code struct passwd} it filled, or null when there is no such entry. */
+    private static MemorySegment passwd(Arena arena, Fn fn, long key, String call) throws ErrnoException {
+        MemorySegment pwd = arena.allocate(PASSWD_SIZE, 8);
+        MemorySegment buf = arena.allocate(16_384);
+        MemorySegment result = arena.allocate(ADDRESS);
+        int rc = i(call(fn, state(arena), key, pwd.address(), buf.address(), buf.byteSize(), result.address()));
+        if (rc != 0) {
+            throw new ErrnoException(call, rc); // these return the error number instead of setting errno
+        }
+        return result.get(ADDRESS, 0).address() == 0 ? null : pwd;
+    }
+
+    /** {@code getrlimit(resource)}: {@code {soft, hard}}. */
+    public static long[] getrlimit(int resource) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = state(arena);
+            MemorySegment limit = arena.allocate(16, 8);
+            check("getrlimit(" + resource + ")", i(call(Fn.GETRLIMIT, state, resource, limit.address(), 0, 0, 0)), state);
+            return new long[] {limit.get(JAVA_LONG, 0), limit.get(JAVA_LONG, 8)};
+        }
+    }
+
+    /** {@code setrlimit(resource, {soft, hard})}. */
+    public static void setrlimit(int resource, long soft, long hard) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = state(arena);
+            MemorySegment limit = arena.allocate(16, 8);
+            limit.set(JAVA_LONG, 0, soft);
+            limit.set(JAVA_LONG, 8, hard);
+            check("setrlimit(" + resource + ", " + soft + ", " + hard + ")", i(call(Fn.SETRLIMIT, state, resource, limit.address(), 0, 0, 0)), state);
+        }
+    }
+
+    public static void unsetenv(String name) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = state(arena);
+            check("unsetenv(" + name + ")", i(call(Fn.UNSETENV, state, arena.allocateFrom(name).address(), 0, 0, 0, 0)), state);
+        }
+    }
+
+    /**
+     * {@code CLOCK_MONOTONIC} in microseconds, as systemd's {@code MONOTONIC_USEC} wants it. Read with
+     * {@code clock_gettime}; HotSpot's {@link System#nanoTime()} reads the same clock on Linux, which
+     * is the fallback should the native call fail.
+     */
+    public static long monotonicMicros() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = state(arena);
+            MemorySegment timespec = arena.allocate(16, 8);
+            check("clock_gettime(CLOCK_MONOTONIC)", i(call(Fn.CLOCK_GETTIME, state, CLOCK_MONOTONIC, timespec.address(), 0, 0, 0)), state);
+            return timespec.get(JAVA_LONG, 0) * 1_000_000L + timespec.get(JAVA_LONG, 8) / 1_000L;
+        } catch (IOException | RuntimeException | LinkageError e) {
+            return TimeUnit.NANOSECONDS.toMicros(System.nanoTime());
+        }
+    }
+
+    /** libc's message for {@code errno}, e.g. "No such file or directory", from the thread-safe strerror_r (glibc's returns the text, the XSI one fills buf). */
+    @SuppressWarnings("restricted") // reading the C string strerror_r returns
+    static String strerror(int errno) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(256);
+            long text = call(Fn.STRERROR_R, state(arena), errno, buf.address(), buf.byteSize(), 0, 0);
+            if (text == 0) { // the XSI strerror_r (musl): 0 and the text in buf
+                return buf.getString(0, StandardCharsets.UTF_8);
+            }
+            if (text > 0 && text < 4096) { // the XSI one's error number
+                return "errno " + errno;
+            }
+            return MemorySegment.ofAddress(text).reinterpret(1024).getString(0, StandardCharsets.UTF_8);
+        } catch (RuntimeException | LinkageError e) {
+            return "errno " + errno;
+        }
+    }
+}
