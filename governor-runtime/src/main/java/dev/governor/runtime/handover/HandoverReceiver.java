@@ -117,7 +117,7 @@ public final class HandoverReceiver implements AutoCloseable {
                 if (b == 0) {
                     batches = number(h, "batches");
                     total = number(h, "total");
-                    if (batches < 1 || total < 0 || total > (long) batches * Libc.SCM_MAX_FD) {
+                    if (batches < 1 || total < 0 || total > batches * Libc.SCM_MAX_FD) {
                         throw new HandoverException("the header announces " + total + " sockets in " + batches + " batches: impossible");
                     }
                 } else if (number(h, "batches") != batches || number(h, "total") != total) {
