@@ -7,6 +7,7 @@ import dev.governor.ServiceCtx;
 import dev.governor.Stoppable;
 import dev.governor.runtime.internal.os.ErrnoException;
 import dev.governor.runtime.internal.os.Libc;
+import dev.governor.runtime.internal.os.ProcessCalls;
 import dev.governor.runtime.upgrade.OwnSockets;
 import dev.governor.runtime.upgrade.Takeover;
 import java.io.ByteArrayOutputStream;
@@ -80,15 +81,10 @@ public final class ControlSocket implements Service, Stoppable {
     private volatile Governor gov;
     private volatile ServerSocketChannel server;
     private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
-    private final java.util.Map<SocketChannel, Activity> activity = new ConcurrentHashMap<>();
+    private final java.util.Map<SocketChannel, LineReader.Activity> activity = new ConcurrentHashMap<>();
     private final AtomicLong idleClosed = new AtomicLong();
     private final AtomicLong acceptErrors = new AtomicLong();
 
-    /** When a connection last sent something, and whether a command of it is being answered. */
-    private static final class Activity {
-        volatile long lastNanos = System.nanoTime();
-        volatile boolean busy;
-    }
     private final AtomicLong served = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
 
@@ -169,7 +165,7 @@ public final class ControlSocket implements Service, Stoppable {
         }
         ControlCommands commands = new ControlCommands(g, ctx.name());
         Set<Long> allowed = new TreeSet<>(allowedUids);
-        allowed.add(Libc.geteuid());
+        allowed.add(ProcessCalls.geteuid());
         allowed.add(0L);
         String handoverName = "governor-control-socket/" + ctx.name();
         ServerSocketChannel inherited = OwnSockets.inherited(handoverName); // an upgrade: the same socket, already at path
@@ -290,7 +286,7 @@ public final class ControlSocket implements Service, Stoppable {
 
     private void serve(SocketChannel conn, ControlCommands commands, Set<Long> allowed) {
         connections.add(conn);
-        Activity act = new Activity();
+        LineReader.Activity act = new LineReader.Activity();
         activity.put(conn, act);
         try (conn) {
             long uid = peerUid(conn);
@@ -336,7 +332,7 @@ public final class ControlSocket implements Service, Stoppable {
             return Long.parseLong(name); // no passwd entry: the JDK names the user by its uid
         }
         try {
-            return Libc.uidOf(name); // -1 when the name has no passwd entry
+            return ProcessCalls.uidOf(name); // -1 when the name has no passwd entry
         } catch (ErrnoException e) {
             return -1;
         }
@@ -345,7 +341,7 @@ public final class ControlSocket implements Service, Stoppable {
     /** A uid as {@code 65534 (nobody)}, or just the number when it has no name. */
     private static String describeUid(long uid) {
         try {
-            String name = Libc.userName(uid);
+            String name = ProcessCalls.userName(uid);
             return name == null ? Long.toString(uid) : uid + " (" + name + ")";
         } catch (ErrnoException | RuntimeException e) {
             return Long.toString(uid);
@@ -406,59 +402,5 @@ public final class ControlSocket implements Service, Stoppable {
         return "ControlSocket[" + path + (server != null && server.isOpen() ? ", listening" : "") + ", connections=" + connections.size()
                 + ", served=" + served.get() + ", refused=" + refused.get() + ", idleClosed=" + idleClosed.get()
                 + ", acceptErrors=" + acceptErrors.get() + "]";
-    }
-
-    /** Lines of at most {@code max} bytes; a longer line is consumed up to its end and reported as overlong. */
-    static final class LineReader {
-        record Line(String text, boolean overlong, long bytes) {}
-
-        private final SocketChannel ch;
-        private final int max;
-        private final ByteBuffer buf = ByteBuffer.allocate(8192);
-        private final ByteArrayOutputStream line = new ByteArrayOutputStream();
-        private final Activity activity;
-
-        LineReader(SocketChannel ch, int max) {
-            this(ch, max, null);
-        }
-
-        LineReader(SocketChannel ch, int max, Activity activity) {
-            this.ch = ch;
-            this.max = max;
-            this.activity = activity;
-            buf.flip();
-        }
-
-        /** The next line, or null at the end of the stream (a last unterminated line is dropped). */
-        Line next() throws IOException {
-            line.reset();
-            long bytes = 0;
-            while (true) {
-                while (buf.hasRemaining()) {
-                    byte b = buf.get();
-                    if (b == '\n') {
-                        if (bytes > max) {
-                            return new Line("", true, bytes);
-                        }
-                        byte[] raw = line.toByteArray();
-                        int len = raw.length > 0 && raw[raw.length - 1] == '\r' ? raw.length - 1 : raw.length;
-                        return new Line(new String(raw, 0, len, StandardCharsets.UTF_8), false, bytes);
-                    }
-                    bytes++;
-                    if (bytes <= max) {
-                        line.write(b);
-                    }
-                }
-                buf.clear();
-                int n = ch.read(buf);
-                buf.flip();
-                if (n > 0 && activity != null) {
-                    activity.lastNanos = System.nanoTime();
-                }
-                if (n < 0) {
-                    return null;
-                }
-            }
-        }
     }
 }

@@ -6,6 +6,7 @@ import dev.governor.runtime.LifecycleListener;
 import dev.governor.runtime.handover.Handover;
 import dev.governor.runtime.internal.os.ErrnoException;
 import dev.governor.runtime.internal.os.Libc;
+import dev.governor.runtime.internal.os.ProcessCalls;
 import dev.governor.runtime.upgrade.Takeover;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -284,11 +285,11 @@ public final class Daemon {
                 throw new IllegalStateException("unreachable: System.exit returned");
             }
             try {
-                Libc.setsid();
+                ProcessCalls.setsid();
             } catch (ErrnoException e) {
                 throw new IllegalStateException("cannot detach from the terminal: " + e.getMessage(), e);
             }
-            Libc.umask(umask);
+            ProcessCalls.umask(umask);
             PidFile pf = pidFile == null ? null : PidFile.acquire(pidFile);
             try {
                 SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(marker.get().readySocket()));

@@ -2,6 +2,7 @@ package dev.governor.runtime.daemon;
 
 import dev.governor.runtime.internal.os.ErrnoException;
 import dev.governor.runtime.internal.os.Libc;
+import dev.governor.runtime.internal.os.ProcessCalls;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -128,7 +129,7 @@ public final class DaemonCommands {
             return new Result(Outcome.NOT_RUNNING, -1, pidFile);
         }
         try {
-            Libc.kill(pid.getAsLong(), signal);
+            ProcessCalls.kill(pid.getAsLong(), signal);
             return new Result(Outcome.SIGNALLED, pid.getAsLong(), pidFile);
         } catch (ErrnoException e) {
             return new Result(Outcome.FAILED, pid.getAsLong(), pidFile);

@@ -1,6 +1,7 @@
 package dev.governor.runtime.systemd;
 
 import dev.governor.runtime.internal.os.Libc;
+import dev.governor.runtime.internal.os.ProcessCalls;
 import java.io.IOException;
 import java.nio.channels.Channel;
 import java.nio.charset.StandardCharsets;
@@ -165,7 +166,7 @@ public final class SdNotify {
 
     /** {@code RELOADING=1} with {@code MONOTONIC_USEC} (required by Type=notify-reload); send {@link #ready()} after. */
     public boolean reloading() {
-        return send("RELOADING=1\nMONOTONIC_USEC=" + Libc.monotonicMicros());
+        return send("RELOADING=1\nMONOTONIC_USEC=" + ProcessCalls.monotonicMicros());
     }
 
     /** {@code WATCHDOG=1}: the keep-alive ping. */

@@ -2,6 +2,7 @@ package dev.governor.runtime.systemd;
 
 import dev.governor.runtime.internal.os.ErrnoException;
 import dev.governor.runtime.internal.os.Libc;
+import dev.governor.runtime.internal.os.ProcessCalls;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -101,7 +102,7 @@ public final class SocketActivation {
 
     private static void unsetenv(String name) {
         try {
-            Libc.unsetenv(name);
+            ProcessCalls.unsetenv(name);
         } catch (ErrnoException e) {
             throw new IllegalArgumentException("cannot unset " + name + ": " + e.getMessage(), e);
         }

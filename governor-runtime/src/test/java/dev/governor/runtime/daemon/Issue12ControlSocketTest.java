@@ -9,6 +9,7 @@ import dev.governor.ServiceState;
 import dev.governor.ShutdownReport;
 import dev.governor.runtime.daemon.ControlSocketTest.Client;
 import dev.governor.runtime.internal.os.Libc;
+import dev.governor.runtime.internal.os.ProcessCalls;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -106,11 +107,11 @@ class Issue12ControlSocketTest {
             assertThat(warm.ask("status")).startsWith("{\"ok\":true");
         }
         await().atMost(WAIT).until(() -> socket.acceptErrors() == 0); // awaitility loaded before the descriptors run out
-        long[] saved = Libc.getrlimit(Libc.RLIMIT_NOFILE); // {soft, hard}
+        long[] saved = ProcessCalls.getrlimit(ProcessCalls.RLIMIT_NOFILE); // {soft, hard}
         List<FileInputStream> filler = new ArrayList<>();
         Client waiting = null;
         try {
-            Libc.setrlimit(Libc.RLIMIT_NOFILE, maxFd() + 1, saved[1]); // throws, naming the errno, when it fails
+            ProcessCalls.setrlimit(ProcessCalls.RLIMIT_NOFILE, maxFd() + 1, saved[1]); // throws, naming the errno, when it fails
             try {
                 while (filler.size() < 100_000) {
                     filler.add(new FileInputStream("/dev/null")); // every free descriptor below the limit
@@ -122,7 +123,7 @@ class Issue12ControlSocketTest {
             waiting = new Client(sock);
             await().atMost(WAIT).until(() -> socket.acceptErrors() > 1); // EMFILE, met and retried
         } finally {
-            Libc.setrlimit(Libc.RLIMIT_NOFILE, saved[0], saved[1]);
+            ProcessCalls.setrlimit(ProcessCalls.RLIMIT_NOFILE, saved[0], saved[1]);
             for (FileInputStream f : filler) {
                 f.close();
             }

@@ -3,6 +3,7 @@ package dev.governor.runtime.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.governor.runtime.internal.os.Libc;
+import dev.governor.runtime.internal.os.ProcessCalls;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -38,7 +39,7 @@ class Issue12PidFileTest {
         }
         Files.setPosixFilePermissions(source, PosixFilePermissions.fromString("rw-r--r--"));
         List<String> cmd = new ArrayList<>();
-        boolean root = Libc.geteuid() == 0;
+        boolean root = ProcessCalls.geteuid() == 0;
         if (root) { // the attack as issued: another uid, one that may only read the file
             cmd.addAll(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"));
         }

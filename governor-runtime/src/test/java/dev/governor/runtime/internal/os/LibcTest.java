@@ -71,21 +71,21 @@ class LibcTest {
 
     @Test
     void theEffectiveUserAndItsNameAgreeWithTheJdk() throws Exception {
-        long uid = Libc.geteuid();
-        String name = Libc.userName(uid);
+        long uid = ProcessCalls.geteuid();
+        String name = ProcessCalls.userName(uid);
         String jdk = Files.getOwner(Files.createFile(dir.resolve("mine"))).getName();
         if (name == null) { // no passwd entry: the JDK names the owner by number
             assertThat(jdk).isEqualTo(Long.toString(uid));
         } else {
             assertThat(name).isEqualTo(jdk);
-            assertThat(Libc.uidOf(name)).isEqualTo(uid);
+            assertThat(ProcessCalls.uidOf(name)).isEqualTo(uid);
         }
-        assertThat(Libc.uidOf("no-such-user-" + ProcessHandle.current().pid())).isEqualTo(-1);
+        assertThat(ProcessCalls.uidOf("no-such-user-" + ProcessHandle.current().pid())).isEqualTo(-1);
     }
 
     @Test
     void theDescriptorLimitReadsAsProcShowsIt() throws Exception {
-        long[] limit = Libc.getrlimit(Libc.RLIMIT_NOFILE);
+        long[] limit = ProcessCalls.getrlimit(ProcessCalls.RLIMIT_NOFILE);
         String line = Files.readAllLines(Path.of("/proc/self/limits")).stream().filter(l -> l.startsWith("Max open files")).findFirst().orElseThrow();
         assertThat(line.split("\\s{2,}")[1]).isEqualTo(Long.toString(limit[0]));
     }
