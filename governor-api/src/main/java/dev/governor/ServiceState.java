@@ -15,7 +15,10 @@ package dev.governor;
  *
  * <ul>
  *   <li>{@link #NEW}: added, not started yet.
- *   <li>{@link #STARTING}: its virtual thread is being created; {@code run} has not begun.
+ *   <li>{@link #STARTING}: its supervisor has decided to start it, and it waits for the siblings it
+ *       {@linkplain ServiceConfig#dependsOn depends on} to be running and ready. A child with
+ *       nothing to wait for goes from NEW (or RESTARTING) to RUNNING in one step of its supervisor,
+ *       so it is never seen STARTING. Stopping it, or a shutdown, makes it STOPPED without a run.
  *   <li>{@link #RUNNING}: {@code run} is executing. Readiness is separate: see {@link ServiceInfo#ready()}.
  *   <li>{@link #RESTARTING}: a run ended and the restart policy scheduled another after a delay.
  *       Shutdown cancels the delay and the node goes straight to {@link #STOPPED}.
@@ -32,7 +35,7 @@ package dev.governor;
 public enum ServiceState {
     /** Added, never started. */
     NEW,
-    /** About to run: thread being created. */
+    /** Its start is decided and waits for the siblings it depends on to be ready. */
     STARTING,
     /** {@code run(ctx)} is executing. */
     RUNNING,

@@ -253,12 +253,34 @@ final class SupervisorLoop {
             return;
         }
         Optional<Instant> now = null; // one timestamp for the children started by one message
+        boolean waiting = false;
         for (Child c : sup.childrenView()) {
-            if (c.pendingStart && !cancelled && c.run == null && depsReady(c)) {
-                if (now == null) {
-                    now = Optional.of(tree.now());
+            if (c.pendingStart && !cancelled && c.run == null) {
+                if (depsReady(c)) {
+                    if (now == null) {
+                        now = Optional.of(tree.now());
+                    }
+                    startChild(c, now);
+                } else {
+                    waiting = true;
                 }
-                startChild(c, now);
+            }
+        }
+        if (waiting) {
+            publishWaitingStarts();
+        }
+    }
+
+    /**
+     * A child whose start is decided but waits for the siblings it depends on is STARTING; one that
+     * can start at once goes from NEW or RESTARTING to RUNNING within this message, so nobody sees it
+     * STARTING. (A sibling started above may have become ready already: check again.)
+     */
+    private void publishWaitingStarts() {
+        for (Child c : sup.childrenView()) {
+            if (c.pendingStart && c.run == null && c.state != ServiceState.STARTING && !depsReady(c)) {
+                c.publish(ServiceState.STARTING);
+                refresh(c);
             }
         }
     }
@@ -399,7 +421,7 @@ final class SupervisorLoop {
         cancelled = true;
         List<Child> all = sup.childrenView();
         for (Child c : all) {
-            if (c.state == ServiceState.NEW && c.run == null) {
+            if ((c.state == ServiceState.NEW || c.state == ServiceState.STARTING) && c.run == null) {
                 setPending(c, false);
                 c.publish(ServiceState.STOPPED); // never started, and now never will in this incarnation
                 refresh(c);
