@@ -358,8 +358,8 @@ public final class SupervisorImpl implements Supervisor {
         host.runEnded();
     }
 
-    /** When the message its loop has in hand began (tree clock), or null: no loop, or waiting for a message. */
-    java.time.Instant busySince() {
+    /** When the message its loop has in hand began (tree clock, milliseconds), or SupervisorLoop.IDLE: no loop, or waiting. */
+    long busySince() {
         return host.busySince();
     }
 
