@@ -122,8 +122,12 @@ final class EndOfRun {
         if (f != null) {
             c.lastFailure = f;
             c.publish();
-            Tree.LOG.error("{} failed (attempt {}){}", c.path(), r.attempt(), during, Untrusted.loggable(f));
-            t.publish(new GovernorEvent.Failed(c.path(), at, f));
+            if (Tree.LOG.isErrorEnabled()) {
+                Tree.LOG.error("{} failed (attempt {}){}", c.path(), r.attempt(), during, Untrusted.loggable(f));
+            }
+            if (t.bus.hasListeners()) {
+                t.publish(new GovernorEvent.Failed(c.path(), at, f));
+            }
             return Outcome.FAILED;
         }
         if (beingStopped) {

@@ -298,7 +298,8 @@ final class SupervisorLoop {
         setPending(c, false);
         c.freeze();
         int attempt = c.nextAttempt++;
-        Run r = new Run(t, c, sup, c.path(), attempt);
+        String path = c.path();  // once per start: the run, its thread and the lines below share it
+        Run r = new Run(t, c, sup, path, attempt);
         c.run = r;
         c.ready = false;
         c.endedOnPurpose = false;
@@ -309,7 +310,7 @@ final class SupervisorLoop {
         }
         c.startedAt = now;
         r.startedAt = now.get();
-        Thread th = threads.name(c.path()).unstarted(r);
+        Thread th = threads.name(path).unstarted(r);
         r.thread = th;
         sup.host.liveRuns.incrementAndGet();
         boolean readyNow = c.readyOnStart();
@@ -317,12 +318,12 @@ final class SupervisorLoop {
         c.publish(ServiceState.RUNNING); // STARTING is not published: nobody could act on it
         th.start();
         if (logsStarts()) {
-            logInfo("started {} (attempt {})", c.path(), attempt);
+            logInfo("started {} (attempt {})", path, attempt);
         }
         if (t.bus.hasListeners()) {
-            t.publish(new GovernorEvent.Started(c.path(), r.startedAt, attempt));
+            t.publish(new GovernorEvent.Started(path, r.startedAt, attempt));
             if (readyNow) {
-                t.publish(new GovernorEvent.Ready(c.path(), r.startedAt));
+                t.publish(new GovernorEvent.Ready(path, r.startedAt));
             }
         }
         refresh(c);

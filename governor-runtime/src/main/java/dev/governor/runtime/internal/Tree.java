@@ -228,7 +228,9 @@ final class Tree {
     void recordStopTime(String path, Duration time) {
         if (shutdownDeadline != null) {
             stopTimes.add(Map.entry(path, time));
-            bus.lifecycle(l -> l.shutdownProgress(path));
+            if (bus.hasLifecycleListeners()) {  // no captured lambda per stopped child when nobody listens
+                bus.lifecycle(l -> l.shutdownProgress(path));
+            }
         }
     }
 
