@@ -308,14 +308,13 @@ final class SupervisorLoop {
         } else if (!t.serviceStarted) {
             t.serviceStarted = true;
         }
-        c.startedAt = now;
         r.startedAt = now.get();
         Thread th = threads.name(path).unstarted(r);
         r.thread = th;
         sup.host.liveRuns.incrementAndGet();
         boolean readyNow = c.readyOnStart();
         c.ready = readyNow;
-        c.publish(ServiceState.RUNNING); // STARTING is not published: nobody could act on it
+        c.publishStarted(ServiceState.RUNNING, now); // STARTING is not published: nobody could act on it
         th.start();
         if (logsStarts()) {
             logInfo("started {} (attempt {})", path, attempt);
