@@ -162,7 +162,9 @@ final class StopSequence {
         }
         if (sup.isParallelStop()) {
             Instant requested = tree.now();
-            Duration left = tree.shutdownTimeLeft(requested);  // once for the pool: it changes by nanoseconds meanwhile
+            // once for the pool, not per child: a drain is bounded by the time left when the pool's stop began
+            // (the wait below reads it again, so the shutdown's deadline still bounds the whole stop)
+            Duration left = tree.shutdownTimeLeft(requested);
             for (int i = all.size() - 1; i >= 0; i--) {
                 requestStop(all.get(i), requested, left);
             }
