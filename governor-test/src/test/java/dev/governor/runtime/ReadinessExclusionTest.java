@@ -40,6 +40,18 @@ class ReadinessExclusionTest {
     }
 
     @Test
+    void shouldStayReadyThroughZeroDelayRestartsDecidedInOneMessage(Governor gov, EventRecorder rec) throws Exception {
+        gov.add("flaky", Faults.failsThenRuns(3)).restart(Duration.ZERO);
+        gov.start();
+        rec.awaitEvent(Started.class, "flaky", 3);
+        assertThat(gov.awaitReady(LONG)).isTrue();
+        // each failure is restarted in the message that handles it: RESTARTING and RUNNING again within
+        // one message, so the governor's readiness never drops (with a delay the drop is real)
+        assertThat(rec.events(Ready.class, "")).as("the governor became ready once").hasSize(1);
+        assertThat(rec.events(Started.class, "flaky")).extracting(Started::attempt).containsExactly(0, 1, 2, 3);
+    }
+
+    @Test
     void shouldNotLetAnExcludedSupervisorGateReadinessButStillCountItForDependencies(
             Governor gov, EventRecorder rec, VirtualClock clock) throws Exception {
         Supervisor pool = Supervisor.create(Strategy.ONE_FOR_ONE);

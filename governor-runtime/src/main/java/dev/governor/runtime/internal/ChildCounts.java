@@ -19,6 +19,7 @@ final class ChildCounts {
     private int pending;       // children waiting to start
     private boolean lastActive = true;
     private boolean lastReady;
+    private boolean held;      // within a message whose readiness is told once, at its end
 
     ChildCounts(SupervisorImpl sup, Tree tree, Consumer<Boolean> readySink, Consumer<Boolean> activeSink) {
         this.root = sup.isRoot();
@@ -56,6 +57,18 @@ final class ChildCounts {
             c.countedActive = isActive;
             active += isActive ? 1 : -1;
         }
+        if (!held) {
+            publishReadiness(cancelled);
+        }
+    }
+
+    /** Until {@link #release}, recounts do not tell the parent: it hears the outcome once. */
+    void hold() {
+        held = true;
+    }
+
+    void release(boolean cancelled) {
+        held = false;
         publishReadiness(cancelled);
     }
 

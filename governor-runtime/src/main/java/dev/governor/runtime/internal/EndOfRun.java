@@ -122,8 +122,12 @@ final class EndOfRun {
         if (f != null) {
             c.lastFailure = f;
             c.publish();
-            Tree.LOG.error("{} failed (attempt {}){}", c.path(), r.attempt(), during, Untrusted.loggable(f));
-            t.publish(new GovernorEvent.Failed(c.path(), at, f));
+            if (Tree.LOG.isErrorEnabled()) {
+                Tree.LOG.error("{} failed (attempt {}){}", c.path(), r.attempt(), during, Untrusted.loggable(f));
+            }
+            if (t.bus.hasListeners()) {
+                t.publish(new GovernorEvent.Failed(c.path(), at, f));
+            }
             return Outcome.FAILED;
         }
         if (beingStopped) {
@@ -211,19 +215,26 @@ final class EndOfRun {
             token.waiting++;
             toRestart.add(sibling);
         }
-        // the timer is set before anything of the restart is visible: whoever sees RESTARTING (a test
-        // advancing a virtual clock, say) finds the restart already due at now + delay
-        Msg due = new Msg.RestartDue(List.copyOf(toRestart), token);
-        if (delay.isZero()) {
-            sup.post(due);
-        } else {
+        boolean atOnce = delay.isZero();
+        if (!atOnce) {
+            // the timer is set before anything of the restart is visible: whoever sees RESTARTING (a test
+            // advancing a virtual clock, say) finds the restart already due at now + delay
+            Msg due = new Msg.RestartDue(List.copyOf(toRestart), token);
             token.timer = t.scheduler.schedule(delay, () -> sup.post(due));
         }
+        boolean logged = loop.logsStarts();
         for (Child sibling : toRestart) {
             sibling.publish(ServiceState.RESTARTING);
             loop.refresh(sibling);
-            loop.logInfo("restarting {} in {} ms", sibling.path(), delay.toMillis());
-            t.publish(new GovernorEvent.Restarting(sibling.path(), now, delay));
+            if (logged) {
+                loop.logInfo("restarting {} in {} ms", sibling.path(), delay.toMillis());
+            }
+            if (t.bus.hasListeners()) {
+                t.publish(new GovernorEvent.Restarting(sibling.path(), now, delay));
+            }
+        }
+        if (atOnce) {  // no delay: started in this same message, after its Restarting events, as the timer would
+            loop.restartNow(toRestart, token);
         }
         return true;
     }

@@ -1,7 +1,6 @@
 package dev.governor.runtime.internal;
 
 import dev.governor.ServiceCtx;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -46,9 +45,9 @@ final class LoopHost {
         }
     }
 
-    Instant busySince() {
+    long busySince() {
         SupervisorLoop l = loop;
-        return l == null ? null : l.busySince();
+        return l == null ? SupervisorLoop.IDLE : l.busySince();
     }
 
     boolean loopRunning() {

@@ -348,6 +348,22 @@ final class Run implements ServiceCtx, Runnable {
         return exited;
     }
 
+    /**
+     * Whether the run ends within a short spin (a few microseconds): a run interrupted out of a
+     * blocking call usually does, and its stopper then needs no timer and no park.
+     */
+    boolean exitedSoon() {
+        for (int i = 0; i < SPINS; i++) {
+            if (exited) {
+                return true;
+            }
+            Thread.onSpinWait();
+        }
+        return exited;
+    }
+
+    private static final int SPINS = 2_000;
+
     /** Waits until the run has ended or {@code deadline} passed; true if it ended. */
     boolean awaitExit(Deadline deadline) {
         exitWaiter = Thread.currentThread();

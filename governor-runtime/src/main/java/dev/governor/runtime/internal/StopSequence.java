@@ -27,10 +27,12 @@ final class StopSequence {
 
     /** Cancels, calls Stoppable.stop() on its own thread, interrupts: the first half of a stop. */
     void requestStop(Child c) {
-        requestStop(c, tree.now());
+        Instant now = tree.now();
+        requestStop(c, now, tree.shutdownTimeLeft(now));
     }
 
-    private void requestStop(Child c, Instant now) {
+    /** {@code left}: the shutdown's time left at {@code now} (null: none under way), read once for a whole pool. */
+    private void requestStop(Child c, Instant now, Duration left) {
         loop.cancelRestart(c);
         Run r = c.run;
         if (r == null || r.stopRequested) {
@@ -45,7 +47,7 @@ final class StopSequence {
         c.ready = false;
         Tree.LOG.debug("stopping {}", c.path());
         r.cancel();
-        Duration drain = Durations.min(c.drainTimeout(), tree.shutdownTimeLeft());
+        Duration drain = Durations.min(c.drainTimeout(), left);
         if (drain.isZero() || drain.isNegative() || r.exited()) {
             forceStop(c, r, false);
         } else {  // the run may finish its in-flight work by itself for that long; then it is made to stop
@@ -95,7 +97,10 @@ final class StopSequence {
         if (r == null) {
             return true;
         }
-        Duration timeout = stopTimeout(c);
+        if (r.exitedSoon()) {  // the usual case: it ends microseconds after the interrupt; no timer for it
+            return true;
+        }
+        Duration timeout = stopTimeout(c, tree.shutdownTimeLeft());
         Deadline d = Deadline.after(tree.scheduler, timeout);
         try {
             return r.awaitExit(d);
@@ -104,12 +109,11 @@ final class StopSequence {
         }
     }
 
-    private Duration stopTimeout(Child c) {
+    private Duration stopTimeout(Child c, Duration left) {
         Duration own = c.stopTimeout(tree.options.serviceShutdownTimeout());
         if (own != null && !c.drainTimeout().isZero()) {
             own = Durations.plus(own, c.drainTimeout());
         }
-        Duration left = tree.shutdownTimeLeft();
         if (left == null) {
             return own;
         }
@@ -127,10 +131,12 @@ final class StopSequence {
         }
         Tree t = tree;
         if (ended) {
-            Duration took = Duration.between(r.stopRequestedAt, now);
+            Duration took = took(r.stopRequestedAt, now);
             c.run = null;
             c.publish(ServiceState.STOPPED);
-            loop.logInfo("stopped {} in {} ms", c.path(), took.toMillis());
+            if (loop.logsStarts()) {
+                loop.logInfo("stopped {} in {} ms", c.path(), took.toMillis());
+            }
             t.recordStopTime(c.path(), took);
             if (t.bus.hasListeners()) {
                 t.publish(new GovernorEvent.Stopped(c.path(), now, took));
@@ -156,13 +162,17 @@ final class StopSequence {
         }
         if (sup.isParallelStop()) {
             Instant requested = tree.now();
+            // once for the pool, not per child: a drain is bounded by the time left when the pool's stop began
+            // (the wait below reads it again, so the shutdown's deadline still bounds the whole stop)
+            Duration left = tree.shutdownTimeLeft(requested);
             for (int i = all.size() - 1; i >= 0; i--) {
-                requestStop(all.get(i), requested);
+                requestStop(all.get(i), requested, left);
             }
+            left = tree.shutdownTimeLeft();
             Duration timeout = null;
             for (Child c : all) {
                 if (c.run != null) {
-                    Duration ct = stopTimeout(c);
+                    Duration ct = stopTimeout(c, left);
                     timeout = ct == null || (timeout != null && timeout.compareTo(ct) > 0) ? timeout : ct;
                 }
             }
@@ -187,6 +197,23 @@ final class StopSequence {
                 finishStop(c, awaitStop(c));
             }
         }
+    }
+
+    private Instant tookFrom;
+    private Instant tookTo;
+    private Duration took;
+
+    /**
+     * {@code Duration.between(from, to)}, the last one kept: the children of a pool stopped
+     * together share their request and end instants, and so one Duration.
+     */
+    private Duration took(Instant from, Instant to) {
+        if (from != tookFrom || to != tookTo) {
+            took = Duration.between(from, to);
+            tookFrom = from;
+            tookTo = to;
+        }
+        return took;
     }
 
     /** Waits until no run of a child is alive or {@code d} passed. */

@@ -142,14 +142,13 @@ public final class SupervisorImpl implements Supervisor {
         }
         lock.lock();
         try {
-            if (byName.containsKey(name)) {
+            if (byName.putIfAbsent(name, child) != null) {  // one lookup per add: a pool adds a million
                 if (sub != null) {
                     sub.detach();
                 }
                 throw new IllegalArgumentException("duplicate name \"" + name + "\" in supervisor \"" + name()
                         + "\": names must be unique among siblings");
             }
-            byName.put(name, child);
             int at = beside == null ? -1 : children.indexOf(beside);
             children.add(at < 0 ? children.size() : at + 1, child);
             viewStale = true;
@@ -358,8 +357,8 @@ public final class SupervisorImpl implements Supervisor {
         host.runEnded();
     }
 
-    /** When the message its loop has in hand began (tree clock), or null: no loop, or waiting for a message. */
-    java.time.Instant busySince() {
+    /** When the message its loop has in hand began (tree clock, milliseconds), or SupervisorLoop.IDLE: no loop, or waiting. */
+    long busySince() {
         return host.busySince();
     }
 

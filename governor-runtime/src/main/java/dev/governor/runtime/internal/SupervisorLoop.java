@@ -5,7 +5,6 @@ import dev.governor.ServiceState;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.Consumer;
 
 /**
@@ -20,13 +19,16 @@ final class SupervisorLoop {
     private final SupervisorImpl sup;
     private final Tree tree;
     private final boolean root;
-    final LinkedBlockingQueue<Msg> mailbox = new LinkedBlockingQueue<>();
+    final Mailbox mailbox = new Mailbox();
     private final Thread.Builder.OfVirtual threads = Thread.ofVirtual();
     final StopSequence stops;
     private final EndOfRun ends;
     private final ChildCounts counts;
     private boolean cancelled;
-    private volatile Instant busySince;  // when the message in hand began, on the tree's clock; null when idle
+    /** {@link #busySince} while the loop waits for a message. */
+    static final long IDLE = Long.MIN_VALUE;
+    // when the message in hand began, in milliseconds of the tree's clock (read without making an Instant); IDLE when idle
+    private volatile long busySince = IDLE;
 
     SupervisorLoop(SupervisorImpl sup, Tree tree, Consumer<Boolean> readySink, Consumer<Boolean> activeSink) {
         this.sup = sup;
@@ -77,7 +79,7 @@ final class SupervisorLoop {
             loop();
         } finally {
             stopAll();
-            busySince = null;
+            busySince = IDLE;
         }
     }
 
@@ -94,8 +96,8 @@ final class SupervisorLoop {
         return ends;
     }
 
-    /** When the message in hand began, on the tree's clock; null while the loop waits for one. */
-    Instant busySince() {
+    /** When the message in hand began, in milliseconds of the tree's clock; IDLE while the loop waits for one. */
+    long busySince() {
         return busySince;
     }
 
@@ -118,7 +120,7 @@ final class SupervisorLoop {
     /** Everything that can happen to a running supervisor, one message each. */
     private void handle(Msg m) {
         switch (m) {
-            case Msg.Exited e -> ends.onExit(e.child(), e.run());
+            case Msg.Exited e -> onExit(e.child(), e.run());
             case Msg.ReadyChanged r -> onReadyChanged(r.child(), r.run(), r.ready());
             case Msg.ActiveChanged a -> onActiveChanged(a.child(), a.run(), a.active());
             case Msg.RestartDue r -> onRestartDue(r.group(), r.token());
@@ -158,6 +160,20 @@ final class SupervisorLoop {
             }
             case Msg.StartChild s -> {} // started with the others when the supervisor runs
             case Msg.StartNewChildren s -> {}
+        }
+    }
+
+    /**
+     * A run ended by itself. Readiness is told once, after the whole message: a zero-delay restart
+     * takes the child through RESTARTING to RUNNING within it, and a flip undone in the same message
+     * is seen by nobody (no "not ready" and "ready again" per cycle of a service failing in a loop).
+     */
+    private void onExit(Child c, Run r) {
+        counts.hold();
+        try {
+            ends.onExit(c, r);
+        } finally {
+            counts.release(cancelled);
         }
     }
 
@@ -304,7 +320,8 @@ final class SupervisorLoop {
         setPending(c, false);
         c.freeze();
         int attempt = c.nextAttempt++;
-        Run r = new Run(t, c, sup, c.path(), attempt);
+        String path = c.path();  // once per start: the run, its thread and the lines below share it
+        Run r = new Run(t, c, sup, path, attempt);
         c.run = r;
         c.ready = false;
         c.endedOnPurpose = false;
@@ -313,20 +330,21 @@ final class SupervisorLoop {
         } else if (!t.serviceStarted) {
             t.serviceStarted = true;
         }
-        c.startedAt = now;
         r.startedAt = now.get();
-        Thread th = threads.name(c.path()).unstarted(r);
+        Thread th = threads.name(path).unstarted(r);
         r.thread = th;
         sup.host.liveRuns.incrementAndGet();
         boolean readyNow = c.readyOnStart();
         c.ready = readyNow;
-        c.publish(ServiceState.RUNNING); // STARTING is not published: nobody could act on it
+        c.publishStarted(ServiceState.RUNNING, now); // STARTING is not published: nobody could act on it
         th.start();
-        logInfo("started {} (attempt {})", c.path(), attempt);
+        if (logsStarts()) {
+            logInfo("started {} (attempt {})", path, attempt);
+        }
         if (t.bus.hasListeners()) {
-            t.publish(new GovernorEvent.Started(c.path(), r.startedAt, attempt));
+            t.publish(new GovernorEvent.Started(path, r.startedAt, attempt));
             if (readyNow) {
-                t.publish(new GovernorEvent.Ready(c.path(), r.startedAt));
+                t.publish(new GovernorEvent.Ready(path, r.startedAt));
             }
         }
         refresh(c);
@@ -373,6 +391,11 @@ final class SupervisorLoop {
         }
         c.subtreeActive = isActive;
         refresh(c);
+    }
+
+    /** A restart with no delay, decided in this message: what its RestartDue would do, done at once. */
+    void restartNow(List<Child> group, RestartGroup token) {
+        onRestartDue(group, token);
     }
 
     private void onRestartDue(List<Child> group, RestartGroup token) {
@@ -431,7 +454,7 @@ final class SupervisorLoop {
     }
 
     private void loop() {
-        LinkedBlockingQueue<Msg> box = mailbox;
+        Mailbox box = mailbox;
         while (true) {
             Msg m;
             try {
@@ -439,7 +462,7 @@ final class SupervisorLoop {
             } catch (InterruptedException e) {
                 return;
             }
-            busySince = tree.now();
+            busySince = tree.clock.millis();
             try {
                 dispatch(m);
                 if (cancelled) {
@@ -447,12 +470,17 @@ final class SupervisorLoop {
                 }
                 counts.afterMessage(ends.ending());
             } finally {
-                busySince = null;
+                busySince = IDLE;
             }
             if (ends.ending()) {
                 return;
             }
         }
+    }
+
+    /** Whether the lines logInfo writes are logged at all (checked before their arguments are boxed). */
+    boolean logsStarts() {
+        return sup.isParallelStop() ? Tree.LOG.isDebugEnabled() : Tree.LOG.isInfoEnabled();
     }
 
     void logInfo(String fmt, Object a, Object b) {

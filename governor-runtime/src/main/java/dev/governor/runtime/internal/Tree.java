@@ -147,10 +147,10 @@ final class Tree {
         if (counts.get(ServiceState.FAILED.ordinal()) > 0 || escalating) {
             return false;
         }
-        Instant stalledIfBefore = now().minus(LOOP_STALL);
+        long stalledIfBefore = clock.millis() - LOOP_STALL.toMillis();
         for (SupervisorImpl loop : runningLoops) {
-            Instant since = loop.busySince();
-            if (since != null && since.isBefore(stalledIfBefore)) {
+            long since = loop.busySince();
+            if (since != SupervisorLoop.IDLE && since < stalledIfBefore) {
                 return false;
             }
         }
@@ -208,11 +208,16 @@ final class Tree {
 
     /** Time left of the whole-shutdown bound, or null when no shutdown is under way. */
     Duration shutdownTimeLeft() {
+        return shutdownDeadline == null ? null : shutdownTimeLeft(now());
+    }
+
+    /** {@link #shutdownTimeLeft()} at {@code now}, a time the caller has just read. */
+    Duration shutdownTimeLeft(Instant now) {
         Instant d = shutdownDeadline;
         if (d == null) {
             return null;
         }
-        Duration left = Duration.between(now(), d);
+        Duration left = Duration.between(now, d);
         return left.isNegative() ? Duration.ZERO : left;
     }
 
@@ -223,7 +228,9 @@ final class Tree {
     void recordStopTime(String path, Duration time) {
         if (shutdownDeadline != null) {
             stopTimes.add(Map.entry(path, time));
-            bus.lifecycle(l -> l.shutdownProgress(path));
+            if (bus.hasLifecycleListeners()) {  // no captured lambda per stopped child when nobody listens
+                bus.lifecycle(l -> l.shutdownProgress(path));
+            }
         }
     }
 
