@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Operations on a supervisor whose loop does not run (before start): one path handles them all
- * (SupervisorLoop.whileIdle, issue 15), and what they do stays what it was.
+ * (IdleOperations.whileIdle, issue 15), and what they do stays what it was.
  */
 class IdleOperationsTest {
 

@@ -39,7 +39,7 @@ final class ChildCounts {
         return pending > 0;
     }
 
-    /** A child counted as pending was taken out of its pending start (SupervisorLoop.withdrawStart). */
+    /** A child counted as pending was taken out of its pending start (IdleOperations.withdrawStart). */
     void withdrew() {
         pending--;
     }

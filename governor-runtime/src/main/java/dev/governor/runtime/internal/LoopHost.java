@@ -12,7 +12,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * The door to a supervisor's loop: runs one {@link SupervisorLoop} per run of the supervisor,
  * hands it messages ({@link #post}) and operations ({@link #call}, waiting for them), and, while
  * no loop runs, has an operation done at once under the supervisor's lock
- * ({@link SupervisorLoop#whileIdle}). Whether a loop runs changes under that lock only.
+ * ({@link IdleOperations#whileIdle}). Whether a loop runs changes under that lock only.
  */
 final class LoopHost {
     private final SupervisorImpl sup;
@@ -155,7 +155,7 @@ final class LoopHost {
     /** An operation while no loop runs: the caller holds the lock. */
     private void runIdle(Msg.Op op) {
         try {
-            SupervisorLoop.whileIdle(sup, op);
+            IdleOperations.whileIdle(sup, op);
             op.done().complete(null);
         } catch (Throwable t) {
             op.done().completeExceptionally(t);

@@ -134,36 +134,6 @@ final class SupervisorLoop {
     }
 
     /**
-     * What an operation does while no loop runs (before the supervisor's first run, after it
-     * ended, or asked as its loop ended): the one path for it, run by the caller under the
-     * supervisor's lock. Nothing starts: a start waits for the supervisor's next run.
-     */
-    static void whileIdle(SupervisorImpl sup, Msg.Op op) {
-        switch (op) {
-            case Msg.StopChild s -> {
-                Child c = s.child();
-                if (!c.removed) {
-                    withdrawStart(c);
-                    if (c.state == ServiceState.NEW) {
-                        c.publish(ServiceState.STOPPED);
-                    }
-                }
-            }
-            case Msg.RestartChild r ->
-                throw new IllegalStateException(r.what() + ": supervisor \"" + sup.name() + "\" is not running");
-            case Msg.RemoveChild r -> {
-                Child c = r.child();
-                if (!c.removed) {
-                    withdrawStart(c);
-                    forget(sup, c, null);
-                }
-            }
-            case Msg.StartChild s -> {} // started with the others when the supervisor runs
-            case Msg.StartNewChildren s -> {}
-        }
-    }
-
-    /**
      * A run ended by itself. Readiness is told once, after the whole message: a zero-delay restart
      * takes the child through RESTARTING to RUNNING within it, and a flip undone in the same message
      * is seen by nobody (no "not ready" and "ready again" per cycle of a service failing in a loop).
@@ -206,27 +176,7 @@ final class SupervisorLoop {
             return;
         }
         stop(c);
-        forget(sup, c, this);
-    }
-
-    /** Takes {@code c} out of its supervisor's membership, its loop's counts (if it runs) and the tree's counts. */
-    private static void forget(SupervisorImpl sup, Child c, SupervisorLoop loop) {
-        sup.unlink(c);
-        c.removed = true;
-        if (loop != null) {
-            loop.refresh(c);
-        }
-        uncountSubtree(c);
-        Tree.LOG.info("removed {}", c.path());
-    }
-
-    private static void uncountSubtree(Child c) {
-        c.uncount();
-        if (c.service instanceof SupervisorImpl s) {
-            for (Child g : s.childrenView()) {
-                uncountSubtree(g);
-            }
-        }
+        IdleOperations.forget(sup, c, this);
     }
 
     /** Starts a child added while this supervisor runs (dependencies permitting) as soon as possible. */
@@ -414,29 +364,10 @@ final class SupervisorLoop {
     }
 
     void cancelRestart(Child c) {
-        if (withdrawStart(c)) {
+        if (IdleOperations.withdrawStart(c)) {
             counts.withdrew();
         }
         refresh(c);
-    }
-
-    /**
-     * Takes {@code c} out of a pending start or restart (the rest of its restart group still
-     * restarts when the delay runs out); true if it was counted as pending a start.
-     */
-    static boolean withdrawStart(Child c) {
-        RestartGroup g = c.restartGroup;
-        if (g != null) {
-            c.restartGroup = null;
-            g.leave();
-        }
-        boolean wasPending = c.pendingStart;
-        boolean wasWaiting = wasPending || c.state == ServiceState.RESTARTING;
-        c.pendingStart = false;
-        if (wasWaiting && c.run == null) {
-            c.publish(ServiceState.STOPPED);
-        }
-        return wasPending;
     }
 
     /** Stops every child in reverse start order (concurrently for a parallel-stop supervisor). */
