@@ -22,9 +22,9 @@ module dev.governor.runtime {
     // GovernorMetrics is a MeterBinder and GovernorEndpoint hands out its PrometheusMeterRegistry
     requires transitive micrometer.core;
     requires transitive micrometer.registry.prometheus;
-    requires jdk.management;   // VirtualThreadSchedulerMXBean
-    requires jdk.net;          // SO_PEERCRED of the control socket
-    requires jdk.unsupported;  // sun.misc.Signal: INT, TERM, HUP, USR1
+    requires jdk.management; // VirtualThreadSchedulerMXBean
+    requires jdk.net; // SO_PEERCRED of the control socket
+    requires jdk.unsupported; // sun.misc.Signal: INT, TERM, HUP, USR1
     // native calls go through the JDK's FFM API (internal.os.Libc): no native library to require
 
     exports dev.governor.runtime;
@@ -32,9 +32,11 @@ module dev.governor.runtime {
     exports dev.governor.runtime.metrics;
     exports dev.governor.runtime.systemd;
 
-    provides dev.governor.spi.GovernorProvider with dev.governor.runtime.internal.GovernorProviderImpl;
-    provides dev.governor.runtime.GovernorExtension
-            with dev.governor.runtime.systemd.SystemdExtension, dev.governor.runtime.upgrade.Takeover;
+    provides dev.governor.spi.GovernorProvider with
+            dev.governor.runtime.internal.GovernorProviderImpl;
+    provides dev.governor.runtime.GovernorExtension with
+            dev.governor.runtime.systemd.SystemdExtension,
+            dev.governor.runtime.upgrade.Takeover;
 
     uses dev.governor.runtime.GovernorExtension;
 }

@@ -4,8 +4,15 @@ import java.time.Duration;
 import java.util.Optional;
 
 /** The one implementation of {@link RestartPolicy}: a value checked on construction. */
-record DefaultRestartPolicy(Mode mode, Duration delay, Duration maxDelay, double multiplier, double jitter,
-                            Optional<Duration> explicitReset, int maxRestarts, Duration limitWindow)
+record DefaultRestartPolicy(
+        Mode mode,
+        Duration delay,
+        Duration maxDelay,
+        double multiplier,
+        double jitter,
+        Optional<Duration> explicitReset,
+        int maxRestarts,
+        Duration limitWindow)
         implements RestartPolicy {
 
     static final DefaultRestartPolicy NEVER = new DefaultRestartPolicy(
@@ -43,8 +50,8 @@ record DefaultRestartPolicy(Mode mode, Duration delay, Duration maxDelay, double
     public RestartPolicy resetAfter(Duration stableRun) {
         requireRestarting("resetAfter");
         Checks.positive(stableRun, "resetAfter");
-        return new DefaultRestartPolicy(mode, delay, maxDelay, multiplier, jitter, Optional.of(stableRun),
-                maxRestarts, limitWindow);
+        return new DefaultRestartPolicy(
+                mode, delay, maxDelay, multiplier, jitter, Optional.of(stableRun), maxRestarts, limitWindow);
     }
 
     @Override
@@ -94,13 +101,25 @@ record DefaultRestartPolicy(Mode mode, Duration delay, Duration maxDelay, double
             return "RestartPolicy.never()";
         }
         StringBuilder s = new StringBuilder("RestartPolicy.")
-                .append(mode == Mode.ALWAYS ? "always(" : "onFailure(").append(delay).append(')');
+                .append(mode == Mode.ALWAYS ? "always(" : "onFailure(")
+                .append(delay)
+                .append(')');
         if (!maxDelay.equals(delay)) {
-            s.append(".withBackoff(").append(maxDelay).append(", ").append(multiplier).append(", ").append(jitter).append(')');
+            s.append(".withBackoff(")
+                    .append(maxDelay)
+                    .append(", ")
+                    .append(multiplier)
+                    .append(", ")
+                    .append(jitter)
+                    .append(')');
         }
         explicitReset.ifPresent(r -> s.append(".resetAfter(").append(r).append(')'));
         if (maxRestarts > 0) {
-            s.append(".withLimit(").append(maxRestarts).append(", ").append(limitWindow).append(')');
+            s.append(".withLimit(")
+                    .append(maxRestarts)
+                    .append(", ")
+                    .append(limitWindow)
+                    .append(')');
         }
         return s.toString();
     }

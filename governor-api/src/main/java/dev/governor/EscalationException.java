@@ -10,7 +10,8 @@ import java.time.Duration;
  * the message says what happened.
  */
 public final class EscalationException extends RuntimeException {
-    @Serial private static final long serialVersionUID = 1L;
+    @Serial
+    private static final long serialVersionUID = 1L;
 
     private final String supervisor;
     private final String child;

@@ -19,9 +19,16 @@ import java.util.Objects;
  * @param fatalErrorsShutDown    whether a fatal error in a service shuts the governor down
  * @param systemd                whether the runtime talks to systemd by itself when {@code NOTIFY_SOCKET} is set
  */
-public record GovernorOptions(InstantSource clock, Scheduler scheduler, Duration serviceShutdownTimeout,
-                              Duration shutdownTimeout, Duration drainDelay, int escalationExitCode,
-                              int fatalExitCode, boolean fatalErrorsShutDown, boolean systemd) {
+public record GovernorOptions(
+        InstantSource clock,
+        Scheduler scheduler,
+        Duration serviceShutdownTimeout,
+        Duration shutdownTimeout,
+        Duration drainDelay,
+        int escalationExitCode,
+        int fatalExitCode,
+        boolean fatalErrorsShutDown,
+        boolean systemd) {
 
     public GovernorOptions {
         Objects.requireNonNull(clock, "clock");
@@ -132,8 +139,16 @@ public record GovernorOptions(InstantSource clock, Scheduler scheduler, Duration
         }
 
         public GovernorOptions build() {
-            return new GovernorOptions(clock == null ? monotonicClock() : clock, scheduler, serviceShutdownTimeout,
-                    shutdownTimeout, drainDelay, escalationExitCode, fatalExitCode, fatalErrorsShutDown, systemd);
+            return new GovernorOptions(
+                    clock == null ? monotonicClock() : clock,
+                    scheduler,
+                    serviceShutdownTimeout,
+                    shutdownTimeout,
+                    drainDelay,
+                    escalationExitCode,
+                    fatalExitCode,
+                    fatalErrorsShutDown,
+                    systemd);
         }
     }
 

@@ -10,7 +10,8 @@ final class Runtimes {
     private Runtimes() {}
 
     private static final class Holder {
-        static final GovernorProvider PROVIDER = ServiceLoader.load(GovernorProvider.class, Runtimes.class.getClassLoader())
+        static final GovernorProvider PROVIDER = ServiceLoader.load(
+                        GovernorProvider.class, Runtimes.class.getClassLoader())
                 .findFirst()
                 .or(() -> ServiceLoader.load(GovernorProvider.class).findFirst())
                 .orElse(null);

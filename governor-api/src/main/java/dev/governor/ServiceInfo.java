@@ -15,9 +15,14 @@ import java.util.Optional;
  * @param startedAt   when the current (or last) run began, if it ever ran
  * @param supervisor  true for a supervisor node
  */
-public record ServiceInfo(String name, ServiceState state, boolean ready, int restarts,
-                          Optional<Throwable> lastFailure, Optional<Instant> startedAt,
-                          boolean supervisor) {
+public record ServiceInfo(
+        String name,
+        ServiceState state,
+        boolean ready,
+        int restarts,
+        Optional<Throwable> lastFailure,
+        Optional<Instant> startedAt,
+        boolean supervisor) {
     public ServiceInfo {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(state, "state");

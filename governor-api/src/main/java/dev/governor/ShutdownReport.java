@@ -15,8 +15,12 @@ import java.util.Optional;
  * @param unstopped  paths still running when their shutdown timeout ran out
  * @param fatalCause the fatal error or escalation that caused the shutdown, if any
  */
-public record ShutdownReport(int exitCode, Duration duration, Map<String, Duration> stopTimes,
-                             List<String> unstopped, Optional<Throwable> fatalCause) {
+public record ShutdownReport(
+        int exitCode,
+        Duration duration,
+        Map<String, Duration> stopTimes,
+        List<String> unstopped,
+        Optional<Throwable> fatalCause) {
     public ShutdownReport {
         Objects.requireNonNull(duration, "duration");
         stopTimes = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(stopTimes));

@@ -7,7 +7,8 @@ import java.io.Serial;
  * whatever its restart policy. Cheap to throw: it records no stack trace.
  */
 public final class StopService extends RuntimeException {
-    @Serial private static final long serialVersionUID = 1L;
+    @Serial
+    private static final long serialVersionUID = 1L;
 
     /** Stops the service with the reason "stopped by the service". */
     public StopService() {

@@ -30,7 +30,8 @@ public interface Supervisor extends Service {
     /** A new supervisor with {@code strategy}, from the runtime on the class path. */
     static Supervisor create(Strategy strategy) {
         if (strategy == null) {
-            throw new IllegalArgumentException("strategy must not be null; one of ONE_FOR_ONE, ONE_FOR_ALL, REST_FOR_ONE");
+            throw new IllegalArgumentException(
+                    "strategy must not be null; one of ONE_FOR_ONE, ONE_FOR_ALL, REST_FOR_ONE");
         }
         return Runtimes.provider().createSupervisor(strategy);
     }

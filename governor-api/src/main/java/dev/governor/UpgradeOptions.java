@@ -33,7 +33,8 @@ public record UpgradeOptions(List<String> command, Duration readyTimeout, Map<St
         }
         for (String name : environment.keySet()) {
             if (name.isEmpty() || name.indexOf('=') >= 0 || name.indexOf('\0') >= 0) {
-                throw new IllegalArgumentException("environment variable name \"" + name + "\" must be non-empty, without '=' or NUL");
+                throw new IllegalArgumentException(
+                        "environment variable name \"" + name + "\" must be non-empty, without '=' or NUL");
             }
         }
     }

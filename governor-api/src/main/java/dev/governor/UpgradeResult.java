@@ -11,6 +11,9 @@ package dev.governor;
 public record UpgradeResult(boolean succeeded, long newPid, String reason) {
     @Override
     public String toString() {
-        return (succeeded ? "upgraded to pid " + newPid : "upgrade failed" + (newPid > 0 ? " (pid " + newPid + ")" : "")) + ": " + reason;
+        return (succeeded
+                        ? "upgraded to pid " + newPid
+                        : "upgrade failed" + (newPid > 0 ? " (pid " + newPid + ")" : ""))
+                + ": " + reason;
     }
 }

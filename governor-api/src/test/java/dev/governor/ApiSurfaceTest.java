@@ -16,7 +16,9 @@ class ApiSurfaceTest {
     void shouldShowOnlyCancellableInsideScheduler() {
         assertThat(Scheduler.class.getDeclaredClasses()).containsExactly(Scheduler.Cancellable.class);
         Class<?> system = Scheduler.system().getClass();
-        assertThat(Modifier.isPublic(system.getModifiers())).as(system + " is public").isFalse();
+        assertThat(Modifier.isPublic(system.getModifiers()))
+                .as(system + " is public")
+                .isFalse();
         assertThat(Scheduler.system()).isSameAs(Scheduler.system());
     }
 
@@ -30,11 +32,15 @@ class ApiSurfaceTest {
         for (Method m : Supervisor.class.getMethods()) {
             if (m.getReturnType() == Supervisor.class && !m.isDefault() && !Modifier.isStatic(m.getModifiers())) {
                 Method onGovernor = Governor.class.getMethod(m.getName(), m.getParameterTypes());
-                assertThat(onGovernor.getReturnType()).as("Governor.%s%s", m.getName(), Arrays.toString(m.getParameterTypes()))
+                assertThat(onGovernor.getReturnType())
+                        .as("Governor.%s%s", m.getName(), Arrays.toString(m.getParameterTypes()))
                         .isEqualTo(Governor.class);
             }
         }
-        assertThat(Governor.class.getMethod("intensity", int.class, Duration.class).getReturnType()).isEqualTo(Governor.class);
+        assertThat(Governor.class
+                        .getMethod("intensity", int.class, Duration.class)
+                        .getReturnType())
+                .isEqualTo(Governor.class);
         assertThat(Governor.class.getMethod("parallelStop").getReturnType()).isEqualTo(Governor.class);
     }
 

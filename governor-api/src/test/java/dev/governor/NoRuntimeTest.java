@@ -19,9 +19,15 @@ class NoRuntimeTest {
 
     @Test
     void optionsRejectBadValuesByName() {
-        assertThatThrownBy(() -> GovernorOptions.builder().shutdownTimeout(java.time.Duration.ZERO).build())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("shutdownTimeout").hasMessageContaining("PT0S");
+        assertThatThrownBy(() -> GovernorOptions.builder()
+                        .shutdownTimeout(java.time.Duration.ZERO)
+                        .build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("shutdownTimeout")
+                .hasMessageContaining("PT0S");
         assertThatThrownBy(() -> GovernorOptions.builder().fatalExitCode(0).build())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("fatalExitCode").hasMessageContaining("was 0");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("fatalExitCode")
+                .hasMessageContaining("was 0");
     }
 }

@@ -17,7 +17,8 @@ class RestartPolicyTest {
         for (int i = 0; i < 12; i++) {
             millis.add(p.delayFor(i, 1.0).toMillis());
         }
-        assertThat(millis).containsExactly(100L, 200L, 400L, 800L, 1600L, 3200L, 6400L, 12800L, 25600L, 30000L, 30000L, 30000L);
+        assertThat(millis)
+                .containsExactly(100L, 200L, 400L, 800L, 1600L, 3200L, 6400L, 12800L, 25600L, 30000L, 30000L, 30000L);
     }
 
     @Test
@@ -49,7 +50,8 @@ class RestartPolicyTest {
         assertThat(base.maxRestarts()).isZero();
         assertThat(limited.maxRestarts()).isEqualTo(5);
         assertThat(limited.limitWindow()).isEqualTo(Duration.ofSeconds(30));
-        assertThat(limited).isEqualTo(RestartPolicy.always(Duration.ofSeconds(1)).withLimit(5, Duration.ofSeconds(30)));
+        assertThat(limited)
+                .isEqualTo(RestartPolicy.always(Duration.ofSeconds(1)).withLimit(5, Duration.ofSeconds(30)));
         assertThat(limited.toString()).isEqualTo("RestartPolicy.always(PT1S).withLimit(5, PT30S)");
     }
 
@@ -64,20 +66,31 @@ class RestartPolicyTest {
     @Test
     void badArgumentsAreRejectedWithTheValueAndTheRule() {
         assertThatThrownBy(() -> RestartPolicy.always(Duration.ofSeconds(-1)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PT-1S").hasMessageContaining("negative");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("PT-1S")
+                .hasMessageContaining("negative");
         assertThatThrownBy(() -> RestartPolicy.always(null))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("null");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("null");
         assertThatThrownBy(() -> RestartPolicy.always(Duration.ZERO).withLimit(0, Duration.ofSeconds(1)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("was 0").hasMessageContaining(">= 1");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("was 0")
+                .hasMessageContaining(">= 1");
         assertThatThrownBy(() -> RestartPolicy.always(Duration.ZERO).withLimit(3, Duration.ZERO))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PT0S");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("PT0S");
         assertThatThrownBy(() -> RestartPolicy.always(Duration.ofSeconds(2)).withBackoff(Duration.ofSeconds(1), 2, 0))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PT1S").hasMessageContaining("PT2S");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("PT1S")
+                .hasMessageContaining("PT2S");
         assertThatThrownBy(() -> RestartPolicy.always(Duration.ZERO).withBackoff(Duration.ofSeconds(1), 0.5, 0))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0.5");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("0.5");
         assertThatThrownBy(() -> RestartPolicy.always(Duration.ZERO).withBackoff(Duration.ofSeconds(1), 2, 1.5))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1.5");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("1.5");
         assertThatThrownBy(() -> RestartPolicy.never().withLimit(3, Duration.ofSeconds(1)))
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("never()");
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("never()");
     }
 }

@@ -19,13 +19,17 @@ final class Jvms {
     /** The flags every row of the peer harness gets (its run.sh): default GC (G1). */
     static final List<String> HARNESS_FLAGS = List.of("-Xms2g", "-Xmx8g");
     /** What native access and inherited descriptors need (the project's launchers carry the same). */
-    static final List<String> NATIVE_FLAGS = List.of("--enable-native-access=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED");
+    static final List<String> NATIVE_FLAGS =
+            List.of("--enable-native-access=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED");
 
     private Jvms() {}
 
     /** This JVM's {@code java} (the build's JDK 25 toolchain). */
     static String java() {
-        return ProcessHandle.current().info().command().orElseThrow(() -> new IllegalStateException("cannot tell this JVM's command"));
+        return ProcessHandle.current()
+                .info()
+                .command()
+                .orElseThrow(() -> new IllegalStateException("cannot tell this JVM's command"));
     }
 
     /**
@@ -40,7 +44,8 @@ final class Jvms {
         if (daemonFlags) {
             cmd.addAll(NATIVE_FLAGS);
         }
-        String extra = System.getProperty("bench.childFlags", "").trim(); // for profiling, e.g. -XX:StartFlightRecording=...
+        String extra =
+                System.getProperty("bench.childFlags", "").trim(); // for profiling, e.g. -XX:StartFlightRecording=...
         if (!extra.isEmpty()) {
             cmd.addAll(Arrays.asList(extra.split("\\s+")));
         }
@@ -54,7 +59,9 @@ final class Jvms {
      * returns its stdout lines; fails with the output when it exits non-zero.
      */
     static List<String> run(Class<?> main, String... args) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command(main, false, args)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process p = new ProcessBuilder(command(main, false, args))
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
         List<String> out = new ArrayList<>();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = r.readLine()) != null; ) {
@@ -63,16 +70,20 @@ final class Jvms {
         }
         int rc = p.waitFor();
         if (rc != 0) {
-            throw new IllegalStateException(main.getSimpleName() + " " + String.join(" ", args) + " exited " + rc + ":\n" + String.join("\n", out));
+            throw new IllegalStateException(main.getSimpleName() + " " + String.join(" ", args) + " exited " + rc
+                    + ":\n" + String.join("\n", out));
         }
         return out;
     }
 
     /** The line starting with {@code prefix}, split on tabs, without the prefix. */
     static String[] result(List<String> lines, String prefix) {
-        return lines.stream().filter(l -> l.startsWith(prefix + "\t")).reduce((a, b) -> b)
+        return lines.stream()
+                .filter(l -> l.startsWith(prefix + "\t"))
+                .reduce((a, b) -> b)
                 .orElseThrow(() -> new IllegalStateException("no " + prefix + " line in " + lines))
-                .substring(prefix.length() + 1).split("\t");
+                .substring(prefix.length() + 1)
+                .split("\t");
     }
 
     static double median(double[] values) {
@@ -95,8 +106,14 @@ final class Jvms {
 
     /** The first line of a report: the JDK, the machine, its load now, and the flags every measured JVM got. */
     static String header(String what, List<String> flags) {
-        return String.format(Locale.ROOT, "%s: JDK %s, %d cores (load average %s at the start), flags %s (default G1) in every measured JVM, each row in a fresh JVM",
-                what, Runtime.version(), Runtime.getRuntime().availableProcessors(), loadAverage(), String.join(" ", flags));
+        return String.format(
+                Locale.ROOT,
+                "%s: JDK %s, %d cores (load average %s at the start), flags %s (default G1) in every measured JVM, each row in a fresh JVM",
+                what,
+                Runtime.version(),
+                Runtime.getRuntime().availableProcessors(),
+                loadAverage(),
+                String.join(" ", flags));
     }
 
     /** The 1-minute load average: the machine may be shared, and the figures of a loaded run are inflated. */
@@ -127,7 +144,8 @@ final class Jvms {
     static Path projectRoot() {
         String dir = System.getProperty("governor.root");
         if (dir == null) {
-            throw new IllegalStateException("-Dgovernor.root=<project directory> is not set (the Maven profiles set it)");
+            throw new IllegalStateException(
+                    "-Dgovernor.root=<project directory> is not set (the Maven profiles set it)");
         }
         return Path.of(dir).toAbsolutePath().normalize();
     }

@@ -126,19 +126,39 @@ public final class PoolScale {
             sizes = List.of(10_000, 100_000, 1_000_000);
         }
         System.out.println(Jvms.header("W1 pool scale"));
-        System.out.println("| N | bare start | governor start | ratio | bare stop | governor stop | ratio | bare heap/thread | governor heap/service | ratio | bare RSS/thread | governor RSS/service | ratio |");
+        System.out.println(
+                "| N | bare start | governor start | ratio | bare stop | governor stop | ratio | bare heap/thread | governor heap/service | ratio | bare RSS/thread | governor RSS/service | ratio |");
         System.out.println("|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         for (int n : sizes) {
             double[] b = row("bare", n);
             double[] g = row("governor", n);
-            System.out.printf(Locale.ROOT, "| %,d | %s | %s | %s | %s | %s | %s | %,.0f B | %,.0f B | %s | %,.0f B | %,.0f B | %s |%n", n,
-                    ms(b[0]), ms(g[0]), Jvms.ratio(g[0], b[0]), ms(b[1]), ms(g[1]), Jvms.ratio(g[1], b[1]),
-                    b[2], g[2], Jvms.ratio(g[2], b[2]), b[3], g[3], Jvms.ratio(g[3], b[3]));
+            System.out.printf(
+                    Locale.ROOT,
+                    "| %,d | %s | %s | %s | %s | %s | %s | %,.0f B | %,.0f B | %s | %,.0f B | %,.0f B | %s |%n",
+                    n,
+                    ms(b[0]),
+                    ms(g[0]),
+                    Jvms.ratio(g[0], b[0]),
+                    ms(b[1]),
+                    ms(g[1]),
+                    Jvms.ratio(g[1], b[1]),
+                    b[2],
+                    g[2],
+                    Jvms.ratio(g[2], b[2]),
+                    b[3],
+                    g[3],
+                    Jvms.ratio(g[3], b[3]));
         }
-        System.out.println("start = from the first add() (bare: the first Thread.start) until all run; stop = shutdown() (bare: interrupt + join) until all ended;"
-                + " heap = used after a full GC with N running minus with none, / N; RSS = VmRSS with N running minus that of the fresh JVM holding an empty supervisor, / N;"
-                + " medians of 3 rounds after warm-up, as the harness's Bench.w1");
-        System.out.println(Jvms.reproduce("scale") + (sizes.equals(List.of(10_000, 100_000, 1_000_000)) ? "" : " -Dbench.sizes=\"" + String.join(" ", sizes.stream().map(String::valueOf).toList()) + "\""));
+        System.out.println(
+                "start = from the first add() (bare: the first Thread.start) until all run; stop = shutdown() (bare: interrupt + join) until all ended;"
+                        + " heap = used after a full GC with N running minus with none, / N; RSS = VmRSS with N running minus that of the fresh JVM holding an empty supervisor, / N;"
+                        + " medians of 3 rounds after warm-up, as the harness's Bench.w1");
+        System.out.println(Jvms.reproduce("scale")
+                + (sizes.equals(List.of(10_000, 100_000, 1_000_000))
+                        ? ""
+                        : " -Dbench.sizes=\""
+                                + String.join(
+                                        " ", sizes.stream().map(String::valueOf).toList()) + "\""));
     }
 
     static String ms(double v) {
@@ -147,13 +167,15 @@ public final class PoolScale {
 
     private static double[] row(String side, int n) throws Exception {
         String[] r = Jvms.result(Jvms.run(PoolScale.class, "--one", side, Integer.toString(n)), "RESULT");
-        return new double[] {Double.parseDouble(r[0]), Double.parseDouble(r[1]), Double.parseDouble(r[2]), Double.parseDouble(r[3])};
+        return new double[] {
+            Double.parseDouble(r[0]), Double.parseDouble(r[1]), Double.parseDouble(r[2]), Double.parseDouble(r[3])
+        };
     }
 
     /** In a fresh JVM: warm-up, then 3 rounds; prints {@code RESULT start_ms stop_ms heap_B rss_B}. */
     private static void one(String sideName, int n) throws Exception {
         Side side = sideName.equals("bare") ? new Bare() : new Governed();
-        side.open();                      // a fresh process holding an empty supervisor: the RSS baseline
+        side.open(); // a fresh process holding an empty supervisor: the RSS baseline
         Jvms.heapAfterGc();
         long rss0 = Jvms.rss();
         side.stopAll();
@@ -165,10 +187,24 @@ public final class PoolScale {
         double[][] rounds = new double[REPS][];
         for (int r = 0; r < REPS; r++) {
             rounds[r] = round(side, n, rss0);
-            System.err.println(String.format(Locale.ROOT, "%s N=%d round %d: start %.1f ms, stop %.1f ms, heap %.0f B/worker, rss %.0f B/worker",
-                    sideName, n, r, rounds[r][0], rounds[r][1], rounds[r][2], rounds[r][3]));
+            System.err.println(String.format(
+                    Locale.ROOT,
+                    "%s N=%d round %d: start %.1f ms, stop %.1f ms, heap %.0f B/worker, rss %.0f B/worker",
+                    sideName,
+                    n,
+                    r,
+                    rounds[r][0],
+                    rounds[r][1],
+                    rounds[r][2],
+                    rounds[r][3]));
         }
-        System.out.printf(Locale.ROOT, "RESULT\t%.2f\t%.2f\t%.1f\t%.1f%n", med(rounds, 0), med(rounds, 1), med(rounds, 2), med(rounds, 3));
+        System.out.printf(
+                Locale.ROOT,
+                "RESULT\t%.2f\t%.2f\t%.1f\t%.1f%n",
+                med(rounds, 0),
+                med(rounds, 1),
+                med(rounds, 2),
+                med(rounds, 3));
         System.exit(0);
     }
 
@@ -196,7 +232,8 @@ public final class PoolScale {
         side.stopAll();
         await(terminated, "terminated");
         long t3 = System.nanoTime();
-        return new double[] {(t1 - t0) / 1e6, (t3 - t2) / 1e6, (double) (heapN - heap0) / n, (double) (rssN - rss0) / n};
+        return new double[] {(t1 - t0) / 1e6, (t3 - t2) / 1e6, (double) (heapN - heap0) / n, (double) (rssN - rss0) / n
+        };
     }
 
     static void await(CountDownLatch latch, String what) throws InterruptedException {

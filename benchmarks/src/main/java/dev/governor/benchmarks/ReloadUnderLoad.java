@@ -41,22 +41,36 @@ public final class ReloadUnderLoad {
         Path config = dir.resolve("hello.conf");
         Files.writeString(config, "greeting=good-0\n");
         String java = ProcessHandle.current().info().command().orElseThrow();
-        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
-                "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-Xms2g", "-Xmx8g",
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=info", "-Dorg.slf4j.simpleLogger.log.org.eclipse.jetty=warn",
-                "-cp", System.getProperty("java.class.path"), "dev.governor.samples.SampleDaemon",
-                "--config=" + config, "--hello-port=0", "--port=0", "--metrics-port=0", "--tick=600000", "--flaky-fails=0"));
+        List<String> command = new ArrayList<>(List.of(
+                java,
+                "--enable-native-access=ALL-UNNAMED",
+                "--add-opens",
+                "java.base/sun.nio.ch=ALL-UNNAMED",
+                "-Xms2g",
+                "-Xmx8g",
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
+                "-Dorg.slf4j.simpleLogger.log.org.eclipse.jetty=warn",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.governor.samples.SampleDaemon",
+                "--config=" + config,
+                "--hello-port=0",
+                "--port=0",
+                "--metrics-port=0",
+                "--tick=600000",
+                "--flaky-fails=0"));
         Process daemon = new ProcessBuilder(command).redirectErrorStream(true).start();
         List<String> lines = new CopyOnWriteArrayList<>();
         CompletableFuture<Integer> port = new CompletableFuture<>();
         Thread.ofPlatform().daemon().start(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(daemon.getInputStream(), StandardCharsets.UTF_8))) {
+            try (BufferedReader r =
+                    new BufferedReader(new InputStreamReader(daemon.getInputStream(), StandardCharsets.UTF_8))) {
                 String live = System.getenv("RELOAD_BENCH_LOG");
                 for (String l = r.readLine(); l != null; l = r.readLine()) {
                     lines.add(l);
                     if (live != null) {
-                        Files.writeString(Path.of(live), l + "\n", StandardOpenOption.CREATE,
-                                StandardOpenOption.APPEND);
+                        Files.writeString(
+                                Path.of(live), l + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
                     }
                     Matcher m = HELLO.matcher(l);
                     if (m.find()) {
@@ -70,7 +84,11 @@ public final class ReloadUnderLoad {
         try {
             InetSocketAddress target = new InetSocketAddress("127.0.0.1", port.get(120, TimeUnit.SECONDS));
             awaitLine(lines, "governor ready", 120);
-            System.out.printf(Locale.ROOT, "reload under load: %d connections, %d s per phase, daemon pid %d%n", connections, seconds,
+            System.out.printf(
+                    Locale.ROOT,
+                    "reload under load: %d connections, %d s per phase, daemon pid %d%n",
+                    connections,
+                    seconds,
                     daemon.pid());
             run(target, connections, Math.max(5, seconds / 2), null, null); // warm-up, not reported
             HttpLoad.Result floor = run(target, connections, seconds, null, null);
@@ -78,8 +96,12 @@ public final class ReloadUnderLoad {
             HttpLoad.Result reloading = run(target, connections, seconds, daemon, config, reloadSeconds, lines);
             HttpLoad.Result floor2 = run(target, connections, seconds, null, null);
 
-            long served = lines.stream().filter(l -> l.contains("is serving; stopping generation")).count();
-            long refused = lines.stream().filter(l -> l.contains("reload of hello refused")).count();
+            long served = lines.stream()
+                    .filter(l -> l.contains("is serving; stopping generation"))
+                    .count();
+            long refused = lines.stream()
+                    .filter(l -> l.contains("reload of hello refused"))
+                    .count();
             double floorP99 = floor.percentileMillis(0.99, s -> true);
             double floor2P99 = floor2.percentileMillis(0.99, s -> true);
             double reloadP99 = reloading.percentileMillis(0.99, s -> true);
@@ -88,19 +110,35 @@ public final class ReloadUnderLoad {
                 worstWindow = Math.max(worstWindow, reloading.percentileMillis(0.99, x -> x == s || x == s + 1));
             }
             System.out.println();
-            System.out.printf(Locale.ROOT, "%-26s %10s %8s %8s %9s %9s%n", "phase", "req/s", "errors", "non-200", "p50 ms", "p99 ms");
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-26s %10s %8s %8s %9s %9s%n",
+                    "phase",
+                    "req/s",
+                    "errors",
+                    "non-200",
+                    "p50 ms",
+                    "p99 ms");
             row("floor (no reloads)", floor);
             row("one reload a second", reloading);
             row("floor again", floor2);
             System.out.println();
             System.out.println("p99 ms per second, floor:     " + timeline(floor, List.of()));
-            System.out.println("p99 ms per second, reloading: " + timeline(reloading, reloadSeconds) + "  (* = a reload)");
+            System.out.println(
+                    "p99 ms per second, reloading: " + timeline(reloading, reloadSeconds) + "  (* = a reload)");
             System.out.println("p99 ms per second, floor:     " + timeline(floor2, List.of()));
-            System.out.printf(Locale.ROOT, "%nreloads: %d good served, %d broken refused; worst p99 in the 2 s after a reload: %.2f ms%n",
-                    served, refused, worstWindow);
+            System.out.printf(
+                    Locale.ROOT,
+                    "%nreloads: %d good served, %d broken refused; worst p99 in the 2 s after a reload: %.2f ms%n",
+                    served,
+                    refused,
+                    worstWindow);
             double floorBest = Math.min(floorP99, floor2P99);
-            System.out.printf(Locale.ROOT, "p99 ratio, reloading / floor: %.2f (whole phase), %.2f (worst 2 s window); req/s ratio %.2f%n",
-                    reloadP99 / floorBest, worstWindow / floorBest,
+            System.out.printf(
+                    Locale.ROOT,
+                    "p99 ratio, reloading / floor: %.2f (whole phase), %.2f (worst 2 s window); req/s ratio %.2f%n",
+                    reloadP99 / floorBest,
+                    worstWindow / floorBest,
                     reloading.requestsPerSecond() / Math.max(floor.requestsPerSecond(), floor2.requestsPerSecond()));
             for (HttpLoad.Result r : List.of(floor, reloading, floor2)) {
                 r.errorSamples().forEach(e -> System.out.println("error sample: " + e));
@@ -118,18 +156,32 @@ public final class ReloadUnderLoad {
     }
 
     private static void row(String name, HttpLoad.Result r) {
-        System.out.printf(Locale.ROOT, "%-26s %10.0f %8d %8d %9.2f %9.2f%n", name, r.requestsPerSecond(), r.connectionErrors(),
-                r.non200(), r.percentileMillis(0.5, s -> true), r.percentileMillis(0.99, s -> true));
+        System.out.printf(
+                Locale.ROOT,
+                "%-26s %10.0f %8d %8d %9.2f %9.2f%n",
+                name,
+                r.requestsPerSecond(),
+                r.connectionErrors(),
+                r.non200(),
+                r.percentileMillis(0.5, s -> true),
+                r.percentileMillis(0.99, s -> true));
     }
 
-    private static HttpLoad.Result run(InetSocketAddress target, int connections, int seconds, Process daemon, Path config)
-            throws Exception {
+    private static HttpLoad.Result run(
+            InetSocketAddress target, int connections, int seconds, Process daemon, Path config) throws Exception {
         return run(target, connections, seconds, daemon, config, new ArrayList<>(), List.of());
     }
 
     /** Load for {@code seconds}; with a daemon, one SIGHUP a second after the first, alternating good and broken files. */
-    private static HttpLoad.Result run(InetSocketAddress target, int connections, int seconds, Process daemon, Path config,
-                                       List<Long> reloadSeconds, List<String> lines) throws Exception {
+    private static HttpLoad.Result run(
+            InetSocketAddress target,
+            int connections,
+            int seconds,
+            Process daemon,
+            Path config,
+            List<Long> reloadSeconds,
+            List<String> lines)
+            throws Exception {
         HttpLoad load = new HttpLoad(target, "/hello", connections);
         HttpLoad.Result result;
         try {
@@ -141,7 +193,10 @@ public final class ReloadUnderLoad {
                     boolean good = i % 2 == 1;
                     Files.writeString(config, good ? "greeting=good-" + i + "\n" : "greeting\n");
                     reloadSeconds.add(TimeUnit.NANOSECONDS.toSeconds(load.elapsedNanos()));
-                    new ProcessBuilder("kill", "-HUP", Long.toString(daemon.pid())).inheritIO().start().waitFor();
+                    new ProcessBuilder("kill", "-HUP", Long.toString(daemon.pid()))
+                            .inheritIO()
+                            .start()
+                            .waitFor();
                 }
             }
             LockSupport.parkNanos(begin + TimeUnit.SECONDS.toNanos(seconds) - System.nanoTime());
@@ -152,7 +207,9 @@ public final class ReloadUnderLoad {
     }
 
     private static long outcomes(List<String> lines) {
-        return lines.stream().filter(l -> l.contains("is serving; stopping generation") || l.contains("reload of hello refused")).count();
+        return lines.stream()
+                .filter(l -> l.contains("is serving; stopping generation") || l.contains("reload of hello refused"))
+                .count();
     }
 
     private static void awaitOutcomes(List<String> lines, long count) {
@@ -165,8 +222,13 @@ public final class ReloadUnderLoad {
     /** p99 of each second of a phase, {@code *} marking the seconds a reload was asked in. */
     private static String timeline(HttpLoad.Result r, List<Long> reloadSeconds) {
         StringBuilder out = new StringBuilder();
-        r.latenciesBySecond().forEach((second, latencies) -> out.append(String.format(Locale.ROOT, " %s%d:%.1f",
-                reloadSeconds.contains(second) ? "*" : "", second, latencies[Math.max(0, (int) Math.ceil(0.99 * latencies.length) - 1)] / 1000.0)));
+        r.latenciesBySecond()
+                .forEach((second, latencies) -> out.append(String.format(
+                        Locale.ROOT,
+                        " %s%d:%.1f",
+                        reloadSeconds.contains(second) ? "*" : "",
+                        second,
+                        latencies[Math.max(0, (int) Math.ceil(0.99 * latencies.length) - 1)] / 1000.0)));
         return out.toString().trim();
     }
 

@@ -114,10 +114,11 @@ public final class RestartCycle {
         public void start(Probe probe) {
             gov = Governor.create(GovernorOptions.builder().systemd(false).build());
             gov.add("w", ctx -> {
-                probe.started();
-                probe.failing();
-                throw new IllegalStateException("boom");
-            }).restartPolicy(RestartPolicy.onFailure(Duration.ZERO));
+                        probe.started();
+                        probe.failing();
+                        throw new IllegalStateException("boom");
+                    })
+                    .restartPolicy(RestartPolicy.onFailure(Duration.ZERO));
             gov.start();
         }
 
@@ -140,10 +141,18 @@ public final class RestartCycle {
         double bus = Double.parseDouble(b[1]);
         for (String[] r : new String[][] {b, g}) {
             double us = Double.parseDouble(r[1]);
-            System.out.printf(Locale.ROOT, "| %s | %,.0f | %.2f | %s | %.2f µs | %.2f µs |%n", r == b ? "bare virtual threads (floor)" : "Governor",
-                    Double.parseDouble(r[0]), us, Jvms.ratio(us, bus), Double.parseDouble(r[2]), Double.parseDouble(r[3]));
+            System.out.printf(
+                    Locale.ROOT,
+                    "| %s | %,.0f | %.2f | %s | %.2f µs | %.2f µs |%n",
+                    r == b ? "bare virtual threads (floor)" : "Governor",
+                    Double.parseDouble(r[0]),
+                    us,
+                    Jvms.ratio(us, bus),
+                    Double.parseDouble(r[2]),
+                    Double.parseDouble(r[3]));
         }
-        System.out.println("logging off in both JVMs (the harness's Governor row logs through slf4j-nop); gap = from the worker's throw to its next start");
+        System.out.println(
+                "logging off in both JVMs (the harness's Governor row logs through slf4j-nop); gap = from the worker's throw to its next start");
         System.out.println(Jvms.reproduce("restart"));
     }
 
@@ -155,8 +164,15 @@ public final class RestartCycle {
         double[][] rounds = new double[REPS][];
         for (int r = 0; r < REPS; r++) {
             rounds[r] = round(sideName);
-            System.err.println(String.format(Locale.ROOT, "%s round %d: %.0f restarts/s, %.2f us/cycle, p50 %.2f us, p99 %.2f us",
-                    sideName, r, rounds[r][0], rounds[r][1], rounds[r][2], rounds[r][3]));
+            System.err.println(String.format(
+                    Locale.ROOT,
+                    "%s round %d: %.0f restarts/s, %.2f us/cycle, p50 %.2f us, p99 %.2f us",
+                    sideName,
+                    r,
+                    rounds[r][0],
+                    rounds[r][1],
+                    rounds[r][2],
+                    rounds[r][3]));
         }
         double[] med = new double[4];
         for (int i = 0; i < 4; i++) {
@@ -184,7 +200,9 @@ public final class RestartCycle {
             throw new IllegalStateException(sideName + ": no restart in " + WINDOW_MS + " ms");
         }
         int[] gaps = p.sortedGaps(c0, c1);
-        return new double[] {cycles / ((t1 - t0) / 1e9), (t1 - t0) / 1e3 / cycles, pct(gaps, 0.50) / 1e3, pct(gaps, 0.99) / 1e3};
+        return new double[] {
+            cycles / ((t1 - t0) / 1e9), (t1 - t0) / 1e3 / cycles, pct(gaps, 0.50) / 1e3, pct(gaps, 0.99) / 1e3
+        };
     }
 
     private static double pct(int[] sorted, double q) {

@@ -48,17 +48,30 @@ public final class SigtermExit {
             return;
         }
         int n = args.length > 0 ? Integer.parseInt(args[0].replace("_", "")) : 10_000;
-        System.out.println(Jvms.header("W3 SIGTERM → exit, " + String.format(Locale.ROOT, "%,d", n) + " services blocked in socket reads",
-                java.util.stream.Stream.concat(Jvms.HARNESS_FLAGS.stream(), Jvms.NATIVE_FLAGS.stream()).toList()));
+        System.out.println(Jvms.header(
+                "W3 SIGTERM → exit, " + String.format(Locale.ROOT, "%,d", n) + " services blocked in socket reads",
+                java.util.stream.Stream.concat(Jvms.HARNESS_FLAGS.stream(), Jvms.NATIVE_FLAGS.stream())
+                        .toList()));
         try (Peer peer = new Peer()) {
             double bare = shape(peer, "bare", n);
             double flat = shape(peer, "flat", n);
             double pool = shape(peer, "pool", n);
             System.out.println("| shape | SIGTERM → exit | ratio to the bare JVM |");
             System.out.println("|---|--:|--:|");
-            System.out.printf(Locale.ROOT, "| bare JVM, %,d virtual threads in reads (floor) | %.0f ms | 1.00× |%n", n, bare);
-            System.out.printf(Locale.ROOT, "| Governor, %,d services flat under the root | %.0f ms | %s |%n", n, flat, Jvms.ratio(flat, bare));
-            System.out.printf(Locale.ROOT, "| Governor, %,d services in a parallelStop() pool | %.0f ms | %s |%n", n, pool, Jvms.ratio(pool, bare));
+            System.out.printf(
+                    Locale.ROOT, "| bare JVM, %,d virtual threads in reads (floor) | %.0f ms | 1.00× |%n", n, bare);
+            System.out.printf(
+                    Locale.ROOT,
+                    "| Governor, %,d services flat under the root | %.0f ms | %s |%n",
+                    n,
+                    flat,
+                    Jvms.ratio(flat, bare));
+            System.out.printf(
+                    Locale.ROOT,
+                    "| Governor, %,d services in a parallelStop() pool | %.0f ms | %s |%n",
+                    n,
+                    pool,
+                    Jvms.ratio(pool, bare));
         }
         System.out.println("medians of " + REPS + " child JVMs per shape; logging at WARN");
         System.out.println(Jvms.reproduce("exit"));
@@ -69,15 +82,18 @@ public final class SigtermExit {
         double[] ms = new double[REPS];
         for (int r = 0; r < REPS; r++) {
             ms[r] = once(peer, shape, n);
-            System.err.println(String.format(Locale.ROOT, "%s N=%d rep %d: SIGTERM -> exit %.1f ms", shape, n, r, ms[r]));
+            System.err.println(
+                    String.format(Locale.ROOT, "%s N=%d rep %d: SIGTERM -> exit %.1f ms", shape, n, r, ms[r]));
         }
         return Jvms.median(ms);
     }
 
     private static double once(Peer peer, String shape, int n) throws Exception {
         peer.reset();
-        Process p = new ProcessBuilder(Jvms.command(SigtermExit.class, true, "--child", shape, Integer.toString(n), Integer.toString(peer.port())))
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process p = new ProcessBuilder(Jvms.command(
+                        SigtermExit.class, true, "--child", shape, Integer.toString(n), Integer.toString(peer.port())))
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
             String line;
@@ -88,7 +104,8 @@ public final class SigtermExit {
                 throw new IllegalStateException(shape + ": the child ended before READY, exit " + p.waitFor());
             }
             if (!peer.awaitAccepted(n, Duration.ofSeconds(60))) {
-                throw new IllegalStateException(shape + ": only " + peer.accepted() + " of " + n + " connections arrived");
+                throw new IllegalStateException(
+                        shape + ": only " + peer.accepted() + " of " + n + " connections arrived");
             }
             long t0 = System.nanoTime();
             p.toHandle().destroy(); // SIGTERM (Process.destroy() would also close our end of its pipes)

@@ -57,7 +57,8 @@ public final class Startup {
         flags.addAll(Jvms.NATIVE_FLAGS);
         List<String> sample = AotCache.sampleCommand(jar);
         // an AOT cache takes jars only: this module's jar and the runtime's jars the sample ships with
-        List<String> minimalCp = new ArrayList<>(List.of(jar(root.resolve("benchmarks/target"), "benchmarks-.*\\.jar").toString()));
+        List<String> minimalCp = new ArrayList<>(List.of(
+                jar(root.resolve("benchmarks/target"), "benchmarks-.*\\.jar").toString()));
         try (var libs = Files.list(root.resolve("samples/target/lib"))) {
             libs.map(Path::toString).filter(p -> p.endsWith(".jar")).sorted().forEach(minimalCp::add);
         }
@@ -75,15 +76,35 @@ public final class Startup {
         System.out.println("| process | exec → | ms | ratio to hello world |");
         System.out.println("|---|---|--:|--:|");
         System.out.printf(Locale.ROOT, "| hello-world JVM (floor) | exit | %.0f | 1.00× |%n", hello);
-        System.out.printf(Locale.ROOT, "| sample daemon (4 services, HTTP endpoint with Micrometer, echo) | READY=1 | %.0f | %s |%n", sampleCold, Jvms.ratio(sampleCold, hello));
-        System.out.printf(Locale.ROOT, "| sample daemon, -XX:AOTCache | READY=1 | %.0f | %s |%n", sampleWarm, Jvms.ratio(sampleWarm, hello));
-        System.out.printf(Locale.ROOT, "| minimal governor (1 service) | READY=1 | %.0f | %s |%n", minimalCold, Jvms.ratio(minimalCold, hello));
-        System.out.printf(Locale.ROOT, "| minimal governor, -XX:AOTCache | READY=1 | %.0f | %s |%n", minimalWarm, Jvms.ratio(minimalWarm, hello));
-        System.out.println("medians of " + REPS + " processes after " + WARMUPS + " discarded, NOTIFY_SOCKET set for the daemons; sample: java "
-                + String.join(" ", flags) + " " + String.join(" ", sample).replace(root + "/", "") + "; minimal: the same flags, -cp <benchmarks jar, the runtime's jars> " + MinimalDaemon.class.getName());
+        System.out.printf(
+                Locale.ROOT,
+                "| sample daemon (4 services, HTTP endpoint with Micrometer, echo) | READY=1 | %.0f | %s |%n",
+                sampleCold,
+                Jvms.ratio(sampleCold, hello));
+        System.out.printf(
+                Locale.ROOT,
+                "| sample daemon, -XX:AOTCache | READY=1 | %.0f | %s |%n",
+                sampleWarm,
+                Jvms.ratio(sampleWarm, hello));
+        System.out.printf(
+                Locale.ROOT,
+                "| minimal governor (1 service) | READY=1 | %.0f | %s |%n",
+                minimalCold,
+                Jvms.ratio(minimalCold, hello));
+        System.out.printf(
+                Locale.ROOT,
+                "| minimal governor, -XX:AOTCache | READY=1 | %.0f | %s |%n",
+                minimalWarm,
+                Jvms.ratio(minimalWarm, hello));
+        System.out.println("medians of " + REPS + " processes after " + WARMUPS
+                + " discarded, NOTIFY_SOCKET set for the daemons; sample: java " + String.join(" ", flags) + " "
+                + String.join(" ", sample).replace(root + "/", "")
+                + "; minimal: the same flags, -cp <benchmarks jar, the runtime's jars> "
+                + MinimalDaemon.class.getName());
         System.out.println("load average (1, 5, 15 min) before the run: " + loadBefore + "; after: " + loadAverage());
         System.out.println();
-        System.out.println("Classes loaded by READY=1 (one more process of each, -Xlog:class+load, killed at READY=1):");
+        System.out.println(
+                "Classes loaded by READY=1 (one more process of each, -Xlog:class+load, killed at READY=1):");
         System.out.println();
         System.out.println("| process | classes | from the CDS archive or AOT cache | the largest groups |");
         System.out.println("|---|--:|--:|---|");
@@ -112,12 +133,20 @@ public final class Startup {
             List<String> withLog = new ArrayList<>(flags);
             withLog.add("-Xlog:class+load:file=" + log + ":uptime");
             readyOnce(withLog, app, aot, true);
-            List<String> loads = Files.readAllLines(log).stream().filter(l -> l.contains(" source: ")).toList();
-            long shared = loads.stream().filter(l -> l.contains("source: shared objects file")).count();
-            java.util.Map<String, Long> groups = loads.stream().map(l -> group(l.split(" ")[1]))
+            List<String> loads = Files.readAllLines(log).stream()
+                    .filter(l -> l.contains(" source: "))
+                    .toList();
+            long shared = loads.stream()
+                    .filter(l -> l.contains("source: shared objects file"))
+                    .count();
+            java.util.Map<String, Long> groups = loads.stream()
+                    .map(l -> group(l.split(" ")[1]))
                     .collect(java.util.stream.Collectors.groupingBy(g -> g, java.util.stream.Collectors.counting()));
-            String top = groups.entrySet().stream().sorted(java.util.Map.Entry.<String, Long>comparingByValue().reversed()).limit(8)
-                    .map(e -> e.getValue() + " " + e.getKey()).collect(java.util.stream.Collectors.joining(", "));
+            String top = groups.entrySet().stream()
+                    .sorted(java.util.Map.Entry.<String, Long>comparingByValue().reversed())
+                    .limit(8)
+                    .map(e -> e.getValue() + " " + e.getKey())
+                    .collect(java.util.stream.Collectors.joining(", "));
             return "| " + what + " | " + loads.size() + " | " + shared + " | " + top + " |";
         } finally {
             Files.deleteIfExists(log);
@@ -136,14 +165,20 @@ public final class Startup {
     private static void train(List<String> flags, List<String> app, Path output) throws Exception {
         long t0 = System.nanoTime();
         AotCache.train(Jvms.java(), flags, app, output, Duration.ofMinutes(5));
-        System.err.println(String.format(Locale.ROOT, "AOT cache trained in %d ms: %s (%,d bytes)",
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), output, Files.size(output)));
+        System.err.println(String.format(
+                Locale.ROOT,
+                "AOT cache trained in %d ms: %s (%,d bytes)",
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
+                output,
+                Files.size(output)));
     }
 
     private static Path jar(Path dir, String pattern) throws IOException {
         try (var jars = Files.list(dir)) {
-            return jars.filter(p -> p.getFileName().toString().matches(pattern)).findFirst()
-                    .orElseThrow(() -> new IllegalStateException("no " + pattern + " in " + dir + ": run the package phase first"));
+            return jars.filter(p -> p.getFileName().toString().matches(pattern))
+                    .findFirst()
+                    .orElseThrow(() -> new IllegalStateException(
+                            "no " + pattern + " in " + dir + ": run the package phase first"));
         }
     }
 
@@ -166,8 +201,18 @@ public final class Startup {
     private static double helloOnce() throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Jvms.java()));
         cmd.addAll(Jvms.HARNESS_FLAGS);
-        cmd.addAll(List.of("-cp", Path.of(Hello.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString(), Hello.class.getName()));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.INHERIT);
+        cmd.addAll(List.of(
+                "-cp",
+                Path.of(Hello.class
+                                .getProtectionDomain()
+                                .getCodeSource()
+                                .getLocation()
+                                .toURI())
+                        .toString(),
+                Hello.class.getName()));
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.INHERIT);
         long t0 = System.nanoTime();
         Process p = pb.start();
         int rc = p.waitFor();
@@ -183,7 +228,8 @@ public final class Startup {
         return readyOnce(flags, app, aot, false);
     }
 
-    private static double readyOnce(List<String> flags, List<String> app, Path aot, boolean killAtReady) throws Exception {
+    private static double readyOnce(List<String> flags, List<String> app, Path aot, boolean killAtReady)
+            throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Jvms.java()));
         cmd.addAll(flags);
         if (aot != null) {
@@ -191,8 +237,11 @@ public final class Startup {
             cmd.add("-XX:AOTMode=on"); // a cache the JVM cannot use is an error, not a silent slow start
         }
         cmd.addAll(app);
-        try (NotifyReceiver systemd = NotifyReceiver.bind("@governor-startup-" + ProcessHandle.current().pid() + "-" + System.nanoTime())) {
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD);
+        try (NotifyReceiver systemd = NotifyReceiver.bind(
+                "@governor-startup-" + ProcessHandle.current().pid() + "-" + System.nanoTime())) {
+            ProcessBuilder pb = new ProcessBuilder(cmd)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(ProcessBuilder.Redirect.DISCARD);
             pb.environment().put("NOTIFY_SOCKET", systemd.address());
             pb.environment().remove("GOVERNOR_METRICS_PORT");
             long t0 = System.nanoTime();
@@ -202,7 +251,10 @@ public final class Startup {
                 try {
                     ready = systemd.await(m -> m.has("READY", "1"), Duration.ofMinutes(1));
                 } catch (AssertionError e) {
-                    throw new IllegalStateException("no READY=1 from " + String.join(" ", cmd) + (p.isAlive() ? "" : " (exited " + p.exitValue() + ")"), e);
+                    throw new IllegalStateException(
+                            "no READY=1 from " + String.join(" ", cmd)
+                                    + (p.isAlive() ? "" : " (exited " + p.exitValue() + ")"),
+                            e);
                 }
                 return (ready.receivedNanos() - t0) / 1e6;
             } finally {

@@ -49,19 +49,36 @@ public final class UpgradeUnderLoad {
         Path log = dir.resolve("demo.log");
         Files.writeString(config, "greeting=bench\n");
         String java = ProcessHandle.current().info().command().orElseThrow();
-        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
-                "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-Xms2g", "-Xmx8g",
+        List<String> command = new ArrayList<>(List.of(
+                java,
+                "--enable-native-access=ALL-UNNAMED",
+                "--add-opens",
+                "java.base/sun.nio.ch=ALL-UNNAMED",
+                "-Xms2g",
+                "-Xmx8g",
                 "-Dorg.slf4j.simpleLogger.log.org.eclipse.jetty=warn",
-                "-cp", System.getProperty("java.class.path"), "dev.governor.samples.UpgradeDemo",
-                "--config=" + config, "--port=0", "--control-socket=" + control));
-        Process first = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.governor.samples.UpgradeDemo",
+                "--config=" + config,
+                "--port=0",
+                "--control-socket=" + control));
+        Process first = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         long pid = first.pid();
         try {
             int port = Integer.parseInt(awaitLine(log, HELLO, 120).group(1));
             awaitLine(log, Pattern.compile("upgrade demo: pid " + pid + " ready"), 120);
             InetSocketAddress target = new InetSocketAddress("127.0.0.1", port);
-            System.out.printf(Locale.ROOT, "upgrade under load: %d upgrades, %d connections, floors of %d s, first pid %d%n",
-                    upgrades, connections, floorSeconds, pid);
+            System.out.printf(
+                    Locale.ROOT,
+                    "upgrade under load: %d upgrades, %d connections, floors of %d s, first pid %d%n",
+                    upgrades,
+                    connections,
+                    floorSeconds,
+                    pid);
             floor(target, connections, Math.max(5, floorSeconds / 2)); // warm-up, not reported
             HttpLoad.Result floor = floor(target, connections, floorSeconds);
             List<Timing> timings = new ArrayList<>();
@@ -83,7 +100,8 @@ public final class UpgradeUnderLoad {
                         LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
                     }
                     double goneMs = (System.nanoTime() - asked) / 1e6;
-                    timings.add(new Timing(second, TimeUnit.NANOSECONDS.toSeconds(load.elapsedNanos()), pid, next, readyMs, goneMs));
+                    timings.add(new Timing(
+                            second, TimeUnit.NANOSECONDS.toSeconds(load.elapsedNanos()), pid, next, readyMs, goneMs));
                     pid = next;
                     LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(2)); // the new one serves alone a moment
                 }
@@ -93,24 +111,50 @@ public final class UpgradeUnderLoad {
             HttpLoad.Result floor2 = floor(target, connections, floorSeconds);
 
             System.out.println();
-            System.out.printf(Locale.ROOT, "%-26s %10s %8s %8s %9s %9s%n", "phase", "req/s", "errors", "non-200", "p50 ms", "p99 ms");
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-26s %10s %8s %8s %9s %9s%n",
+                    "phase",
+                    "req/s",
+                    "errors",
+                    "non-200",
+                    "p50 ms",
+                    "p99 ms");
             row("floor (no upgrade)", floor);
             row(upgrades + " upgrades", upgrading);
             row("floor again", floor2);
             System.out.println();
-            System.out.printf(Locale.ROOT, "%-8s %-8s %-8s %14s %14s %18s%n", "upgrade", "old pid", "new pid", "ready ms", "old gone ms",
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-8s %-8s %-8s %14s %14s %18s%n",
+                    "upgrade",
+                    "old pid",
+                    "new pid",
+                    "ready ms",
+                    "old gone ms",
                     "p99 ms, meanwhile");
             double worst = 0;
             for (int i = 0; i < timings.size(); i++) {
                 Timing t = timings.get(i);
                 double p99 = upgrading.percentileMillis(0.99, x -> x >= t.second() && x <= t.goneSecond());
                 worst = Math.max(worst, p99);
-                System.out.printf(Locale.ROOT, "%-8d %-8d %-8d %14.0f %14.0f %18.2f%n", i + 1, t.oldPid(), t.newPid(), t.readyMs(),
-                        t.oldGoneMs(), p99);
+                System.out.printf(
+                        Locale.ROOT,
+                        "%-8d %-8d %-8d %14.0f %14.0f %18.2f%n",
+                        i + 1,
+                        t.oldPid(),
+                        t.newPid(),
+                        t.readyMs(),
+                        t.oldGoneMs(),
+                        p99);
             }
-            double floorP99 = Math.min(floor.percentileMillis(0.99, x -> true), floor2.percentileMillis(0.99, x -> true));
-            System.out.printf(Locale.ROOT, "%np99 ratio, upgrading / floor: %.2f (whole phase), %.2f (worst upgrade, command to old gone); req/s ratio %.2f%n",
-                    upgrading.percentileMillis(0.99, x -> true) / floorP99, worst / floorP99,
+            double floorP99 =
+                    Math.min(floor.percentileMillis(0.99, x -> true), floor2.percentileMillis(0.99, x -> true));
+            System.out.printf(
+                    Locale.ROOT,
+                    "%np99 ratio, upgrading / floor: %.2f (whole phase), %.2f (worst upgrade, command to old gone); req/s ratio %.2f%n",
+                    upgrading.percentileMillis(0.99, x -> true) / floorP99,
+                    worst / floorP99,
                     upgrading.requestsPerSecond() / Math.max(floor.requestsPerSecond(), floor2.requestsPerSecond()));
             for (HttpLoad.Result r : List.of(floor, upgrading, floor2)) {
                 r.errorSamples().forEach(e -> System.out.println("error sample: " + e));
@@ -132,15 +176,23 @@ public final class UpgradeUnderLoad {
         }
     }
 
-    private static HttpLoad.Result floor(InetSocketAddress target, int connections, int seconds) throws InterruptedException {
+    private static HttpLoad.Result floor(InetSocketAddress target, int connections, int seconds)
+            throws InterruptedException {
         HttpLoad load = new HttpLoad(target, "/hello", connections);
         LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(seconds));
         return load.stop();
     }
 
     private static void row(String name, HttpLoad.Result r) {
-        System.out.printf(Locale.ROOT, "%-26s %10.0f %8d %8d %9.2f %9.2f%n", name, r.requestsPerSecond(), r.connectionErrors(),
-                r.non200(), r.percentileMillis(0.5, s -> true), r.percentileMillis(0.99, s -> true));
+        System.out.printf(
+                Locale.ROOT,
+                "%-26s %10.0f %8d %8d %9.2f %9.2f%n",
+                name,
+                r.requestsPerSecond(),
+                r.connectionErrors(),
+                r.non200(),
+                r.percentileMillis(0.5, s -> true),
+                r.percentileMillis(0.99, s -> true));
     }
 
     /** One command line to the control socket, its one-line answer. */
@@ -169,7 +221,8 @@ public final class UpgradeUnderLoad {
                 }
             }
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the demo did not print " + pattern + " within " + seconds + " s:\n" + Files.readString(log));
+                throw new IllegalStateException(
+                        "the demo did not print " + pattern + " within " + seconds + " s:\n" + Files.readString(log));
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
         }

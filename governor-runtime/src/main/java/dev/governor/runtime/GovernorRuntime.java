@@ -16,6 +16,7 @@ public final class GovernorRuntime {
         if (governor instanceof GovernorImpl impl) {
             return impl.hooks();
         }
-        throw new IllegalArgumentException("governor " + governor + " was not created by dev.governor:governor-runtime");
+        throw new IllegalArgumentException(
+                "governor " + governor + " was not created by dev.governor:governor-runtime");
     }
 }

@@ -17,5 +17,12 @@ import java.util.Optional;
  * @param refusals    refused reloads so far
  * @param draining    generations being stopped after a reload (listed as {@code name~n})
  */
-public record ReloadableStatus(String name, int generation, String lastOutcome, Optional<Instant> lastAt,
-                               Optional<String> lastError, long reloads, long refusals, List<Integer> draining) {}
+public record ReloadableStatus(
+        String name,
+        int generation,
+        String lastOutcome,
+        Optional<Instant> lastAt,
+        Optional<String> lastError,
+        long reloads,
+        long refusals,
+        List<Integer> draining) {}

@@ -34,7 +34,8 @@ public final class ChildJvm implements AutoCloseable {
 
     private ChildJvm(Process process) {
         this.process = process;
-        this.reader = Thread.ofPlatform().daemon().name("child-jvm-" + process.pid()).start(this::readOutput);
+        this.reader =
+                Thread.ofPlatform().daemon().name("child-jvm-" + process.pid()).start(this::readOutput);
     }
 
     /** A builder for running {@code mainClass} in a child JVM. */
@@ -49,7 +50,9 @@ public final class ChildJvm implements AutoCloseable {
 
     /** The java executable of this JVM (so children use the same JDK). */
     public static String javaExecutable() {
-        return ProcessHandle.current().info().command()
+        return ProcessHandle.current()
+                .info()
+                .command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     }
 
@@ -62,7 +65,9 @@ public final class ChildJvm implements AutoCloseable {
     /** JVM flags every Governor JVM needs (native access for the FFM calls), from the build's {@code governor.jvmArgs}. */
     public static List<String> governorJvmArgs() {
         String args = System.getProperty("governor.jvmArgs", "--enable-native-access=ALL-UNNAMED");
-        return Arrays.stream(args.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
+        return Arrays.stream(args.trim().split("\\s+"))
+                .filter(s -> !s.isEmpty())
+                .toList();
     }
 
     public long pid() {
@@ -77,7 +82,8 @@ public final class ChildJvm implements AutoCloseable {
     public void signal(String name) {
         try {
             Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
-                    .redirectErrorStream(true).start();
+                    .redirectErrorStream(true)
+                    .start();
             if (!kill.waitFor(30, TimeUnit.SECONDS) || kill.exitValue() != 0) {
                 throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed: "
                         + new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
@@ -104,7 +110,8 @@ public final class ChildJvm implements AutoCloseable {
                 long left = deadline - System.nanoTime();
                 if (left <= 0 || (!reader.isAlive() && seen == output.size())) {
                     throw new AssertionError("no matching line from pid " + process.pid() + " within " + timeout
-                            + (reader.isAlive() ? "" : " (output ended)") + "; output so far:\n" + String.join("\n", output));
+                            + (reader.isAlive() ? "" : " (output ended)") + "; output so far:\n"
+                            + String.join("\n", output));
                 }
                 output.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
             }
@@ -114,7 +121,8 @@ public final class ChildJvm implements AutoCloseable {
     /** Waits for the process to exit and returns its exit code; fails if it does not within {@code timeout}. */
     public int awaitExit(Duration timeout) throws InterruptedException {
         if (!process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
-            throw new AssertionError("pid " + process.pid() + " still running after " + timeout + "; output:\n" + output());
+            throw new AssertionError(
+                    "pid " + process.pid() + " still running after " + timeout + "; output:\n" + output());
         }
         reader.join(TimeUnit.SECONDS.toMillis(30));
         return process.exitValue();
@@ -135,7 +143,8 @@ public final class ChildJvm implements AutoCloseable {
     }
 
     private void readOutput() {
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedReader in =
+                new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = in.readLine()) != null; ) {
                 synchronized (output) {
                     output.add(line);

@@ -53,7 +53,11 @@ public final class EventRecorder implements GovernorListener {
 
     /** The events of one type for one path, in order. */
     public synchronized <T extends GovernorEvent> List<T> events(Class<T> type, String path) {
-        return events.stream().filter(type::isInstance).map(type::cast).filter(e -> e.service().equals(path)).toList();
+        return events.stream()
+                .filter(type::isInstance)
+                .map(type::cast)
+                .filter(e -> e.service().equals(path))
+                .toList();
     }
 
     /** The simple type names of a path's events, e.g. {@code [Started, Ready, Failed, Restarting, Started]}. */
@@ -63,7 +67,10 @@ public final class EventRecorder implements GovernorListener {
 
     /** Waits for the {@code n}-th (1-based) event of {@code type} for {@code path} and returns it. */
     public <T extends GovernorEvent> T awaitEvent(Class<T> type, String path, int n) {
-        Waits.orFail(timeout, POLL, () -> "event #" + n + " " + type.getSimpleName() + " of \"" + path + "\"; have " + sequence(path),
+        Waits.orFail(
+                timeout,
+                POLL,
+                () -> "event #" + n + " " + type.getSimpleName() + " of \"" + path + "\"; have " + sequence(path),
                 () -> events(type, path).size() >= n);
         return events(type, path).get(n - 1);
     }
@@ -75,7 +82,11 @@ public final class EventRecorder implements GovernorListener {
 
     /** Waits for an event that matches. */
     public GovernorEvent awaitEvent(Predicate<GovernorEvent> match) {
-        Waits.orFail(timeout, POLL, () -> "an event matching " + match, () -> find(match).isPresent());
+        Waits.orFail(
+                timeout,
+                POLL,
+                () -> "an event matching " + match,
+                () -> find(match).isPresent());
         return find(match).orElseThrow();
     }
 
@@ -90,7 +101,11 @@ public final class EventRecorder implements GovernorListener {
 
     /** Waits until the node at {@code path} is in {@code state}. */
     public static ServiceInfo awaitState(Governor gov, String path, ServiceState state) {
-        Waits.orFail(DEFAULT_TIMEOUT, POLL, () -> "\"" + path + "\" in state " + state + ", is " + gov.service(path).map(ServiceInfo::state),
+        Waits.orFail(
+                DEFAULT_TIMEOUT,
+                POLL,
+                () -> "\"" + path + "\" in state " + state + ", is "
+                        + gov.service(path).map(ServiceInfo::state),
                 () -> gov.service(path).map(i -> i.state() == state).orElse(false));
         return gov.service(path).orElseThrow();
     }

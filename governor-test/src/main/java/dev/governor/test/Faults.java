@@ -25,7 +25,6 @@ public final class Faults {
         /** A service that has not run yet. */
         protected Counting() {}
 
-
         @Override
         public final void run(ServiceCtx ctx) throws Exception {
             runs.incrementAndGet();
@@ -145,7 +144,6 @@ public final class Faults {
         /** A service that will ignore cancellation until {@code release()}. */
         public IgnoresCancellation() {}
 
-
         @Override
         protected void body(ServiceCtx ctx) {
             entered.countDown();
@@ -192,7 +190,6 @@ public final class Faults {
         /** A service whose {@code stop()} will throw. */
         public ThrowsFromStop() {}
 
-
         @Override
         protected void body(ServiceCtx ctx) throws InterruptedException {
             ctx.awaitStop();
@@ -227,7 +224,6 @@ public final class Faults {
 
         /** A service that will block in {@code accept()} on a fresh loopback socket. */
         public BlocksOnSocket() {}
-
 
         @Override
         protected void body(ServiceCtx ctx) throws IOException {

@@ -36,13 +36,17 @@ public final class GovernorTestExtension implements ParameterResolver, AfterEach
 
     @Override
     public Object resolveParameter(ParameterContext p, ExtensionContext ctx) {
-        Kit kit = ctx.getStore(NS).getOrComputeIfAbsent(Kit.class, k -> {
-            VirtualClock clock = new VirtualClock();
-            EventRecorder recorder = new EventRecorder();
-            Governor gov = Governor.create(clock.options());
-            gov.onEvent(recorder);
-            return new Kit(clock, recorder, gov);
-        }, Kit.class);
+        Kit kit = ctx.getStore(NS)
+                .getOrComputeIfAbsent(
+                        Kit.class,
+                        k -> {
+                            VirtualClock clock = new VirtualClock();
+                            EventRecorder recorder = new EventRecorder();
+                            Governor gov = Governor.create(clock.options());
+                            gov.onEvent(recorder);
+                            return new Kit(clock, recorder, gov);
+                        },
+                        Kit.class);
         Class<?> type = p.getParameter().getType();
         if (type == Governor.class) {
             return kit.governor();
@@ -72,20 +76,23 @@ public final class GovernorTestExtension implements ParameterResolver, AfterEach
     static ShutdownReport shutDown(Kit kit) throws Exception {
         Governor gov = kit.governor();
         gov.requestShutdown("end of test");
-        CompletableFuture<ShutdownReport> done = CompletableFuture.supplyAsync(() -> {
-            try {
-                return gov.waitForShutdown();
-            } catch (IllegalStateException notStarted) {
-                return null;
-            }
-        }, r -> Thread.ofVirtual().start(r));
+        CompletableFuture<ShutdownReport> done = CompletableFuture.supplyAsync(
+                () -> {
+                    try {
+                        return gov.waitForShutdown();
+                    } catch (IllegalStateException notStarted) {
+                        return null;
+                    }
+                },
+                r -> Thread.ofVirtual().start(r));
         long deadline = System.nanoTime() + SHUTDOWN_BOUND.toNanos();
         while (true) {
             try {
                 return done.get(5, TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
                 if (System.nanoTime() > deadline) {
-                    throw new AssertionError("governor did not shut down within " + SHUTDOWN_BOUND + " of real time: " + gov);
+                    throw new AssertionError(
+                            "governor did not shut down within " + SHUTDOWN_BOUND + " of real time: " + gov);
                 }
                 kit.clock().advance(Duration.ofMillis(500));
             }
@@ -93,7 +100,10 @@ public final class GovernorTestExtension implements ParameterResolver, AfterEach
     }
 
     private static List<String> awaitNoLiveThreads(Governor gov, Duration bound) {
-        Waits.until(bound, Duration.ofMillis(5), () -> GovernorRuntime.hooks(gov).liveThreads().isEmpty()); // the caller reports the names
+        Waits.until(
+                bound,
+                Duration.ofMillis(5),
+                () -> GovernorRuntime.hooks(gov).liveThreads().isEmpty()); // the caller reports the names
         return GovernorRuntime.hooks(gov).liveThreads();
     }
 }

@@ -55,15 +55,17 @@ class DrainTest {
     }
 
     @Test
-    void shouldLetARunFinishByItselfWithinItsDrainWithoutStopOrInterrupt(Governor gov, EventRecorder rec, VirtualClock clock)
-            throws Exception {
+    void shouldLetARunFinishByItselfWithinItsDrainWithoutStopOrInterrupt(
+            Governor gov, EventRecorder rec, VirtualClock clock) throws Exception {
         Draining svc = new Draining();
         gov.add("http", svc).drainTimeout(Duration.ofSeconds(10));
         gov.start();
         rec.awaitEvent(GovernorEvent.Ready.class, "");
-        CompletableFuture<Void> stop = CompletableFuture.runAsync(() -> gov.stopChild("http"), r -> Thread.ofVirtual().start(r));
+        CompletableFuture<Void> stop = CompletableFuture.runAsync(
+                () -> gov.stopChild("http"), r -> Thread.ofVirtual().start(r));
         assertThat(svc.cancelled.await(30, TimeUnit.SECONDS)).isTrue();
-        awaitScheduled(clock, Duration.ofSeconds(10), Duration.ofSeconds(15)); // the drain, then drain + shutdown timeout
+        awaitScheduled(
+                clock, Duration.ofSeconds(10), Duration.ofSeconds(15)); // the drain, then drain + shutdown timeout
         clock.advance(Duration.ofSeconds(9));
         svc.finish.countDown(); // the last response is written
         stop.get(30, TimeUnit.SECONDS);
@@ -73,15 +75,17 @@ class DrainTest {
     }
 
     @Test
-    void shouldStopAndInterruptARunThatIgnoresItsDrainWhenTheDrainRunsOut(Governor gov, EventRecorder rec, VirtualClock clock)
-            throws Exception {
+    void shouldStopAndInterruptARunThatIgnoresItsDrainWhenTheDrainRunsOut(
+            Governor gov, EventRecorder rec, VirtualClock clock) throws Exception {
         Draining svc = new Draining();
         gov.add("http", svc).drainTimeout(Duration.ofSeconds(10));
         gov.start();
         rec.awaitEvent(GovernorEvent.Ready.class, "");
-        CompletableFuture<Void> stop = CompletableFuture.runAsync(() -> gov.stopChild("http"), r -> Thread.ofVirtual().start(r));
+        CompletableFuture<Void> stop = CompletableFuture.runAsync(
+                () -> gov.stopChild("http"), r -> Thread.ofVirtual().start(r));
         assertThat(svc.cancelled.await(30, TimeUnit.SECONDS)).isTrue();
-        awaitScheduled(clock, Duration.ofSeconds(10), Duration.ofSeconds(15)); // the drain, then drain + shutdown timeout
+        awaitScheduled(
+                clock, Duration.ofSeconds(10), Duration.ofSeconds(15)); // the drain, then drain + shutdown timeout
         clock.advance(Duration.ofSeconds(9));
         assertThat(svc.stops).as("not before the drain runs out").hasValue(0);
         clock.advance(Duration.ofSeconds(1));
@@ -98,7 +102,8 @@ class DrainTest {
         gov.add("stubborn", stubborn).drainTimeout(Duration.ofSeconds(10)).shutdownTimeout(Duration.ofSeconds(5));
         gov.start();
         stubborn.awaitEntered(Duration.ofSeconds(30));
-        CompletableFuture<Void> stop = CompletableFuture.runAsync(() -> gov.stopChild("stubborn"), r -> Thread.ofVirtual().start(r));
+        CompletableFuture<Void> stop = CompletableFuture.runAsync(
+                () -> gov.stopChild("stubborn"), r -> Thread.ofVirtual().start(r));
         awaitScheduled(clock, Duration.ofSeconds(10), Duration.ofSeconds(15));
         clock.advance(Duration.ofSeconds(10)); // drain over: stop() and interrupt, both ignored
         clock.advance(Duration.ofSeconds(4));
@@ -127,12 +132,15 @@ class DrainTest {
     }
 
     private static void awaitScheduled(VirtualClock clock, Duration... delays) {
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> clock.pending().containsAll(java.util.List.of(delays)));
+        org.awaitility.Awaitility.await()
+                .atMost(Duration.ofSeconds(30))
+                .until(() -> clock.pending().containsAll(java.util.List.of(delays)));
     }
 
     @Test
     void shouldRejectANegativeDrain(Governor gov) {
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> gov.add("x", ctx -> { }).drainTimeout(Duration.ofSeconds(-1)))
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> gov.add("x", ctx -> {}).drainTimeout(Duration.ofSeconds(-1)))
                 .hasMessage("drain timeout of \"x\" must not be negative, was PT-1S");
     }
 }

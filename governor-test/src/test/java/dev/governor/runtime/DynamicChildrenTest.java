@@ -59,7 +59,8 @@ class DynamicChildrenTest {
         assertThat(rec.awaitEvent(Started.class, "a", 2).attempt()).isEqualTo(1);
         rec.assertSequence("a", Started.class, Ready.class, Stopped.class, Started.class, Ready.class);
         // Started is published as the run's thread starts, not once its body began: wait for the body
-        await().atMost(java.time.Duration.ofSeconds(30)).untilAsserted(() -> assertThat(svc.runs()).isEqualTo(2));
+        await().atMost(java.time.Duration.ofSeconds(30))
+                .untilAsserted(() -> assertThat(svc.runs()).isEqualTo(2));
     }
 
     @Test

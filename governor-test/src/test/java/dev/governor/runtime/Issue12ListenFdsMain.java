@@ -13,11 +13,14 @@ public final class Issue12ListenFdsMain {
 
     public static void main(String[] args) throws Exception {
         Governor gov = Governor.create(GovernorOptions.builder().systemd(false).build());
-        GovernorEndpoint metrics = GovernorEndpoint.builder(gov).port(0).jvmMetrics(false).build();
+        GovernorEndpoint metrics =
+                GovernorEndpoint.builder(gov).port(0).jvmMetrics(false).build();
         SocketActivation activation = SocketActivation.fromEnvironment();
         try (ServerSocketChannel echo = activation.tcp("echo", new InetSocketAddress("127.0.0.1", 0))) {
-            System.out.println("metrics-port=" + metrics.port() + " echo-port=" + ((InetSocketAddress) echo.getLocalAddress()).getPort()
-                    + " inherited=" + activation.inherited().size() + " problems=" + activation.problems().size());
+            System.out.println("metrics-port=" + metrics.port() + " echo-port="
+                    + ((InetSocketAddress) echo.getLocalAddress()).getPort() + " inherited="
+                    + activation.inherited().size() + " problems="
+                    + activation.problems().size());
         }
         System.exit(0);
     }

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 /** Regression tests of issue 12, item 8: LISTEN_FDS claiming more than was passed, in real child JVMs. */
 class Issue12ListenFdsTest {
     private static final Duration BOUND = Duration.ofSeconds(60);
-    private static final Pattern RESULT = Pattern.compile("metrics-port=(\\d+) echo-port=(\\d+) inherited=(\\d+) problems=(\\d+)");
+    private static final Pattern RESULT =
+            Pattern.compile("metrics-port=(\\d+) echo-port=(\\d+) inherited=(\\d+) problems=(\\d+)");
 
     /** Runs the main with LISTEN_FDS set to {@code fds} and LISTEN_PID to the JVM's own pid (bash execs java). */
     private static Matcher run(String fds, String... prefix) throws Exception {
@@ -24,27 +25,35 @@ class Issue12ListenFdsTest {
         words[prefix.length] = "bash";
         words[prefix.length + 1] = "-c";
         words[prefix.length + 2] = "export LISTEN_FDS=" + fds + " LISTEN_PID=$$; exec \"$0\" \"$@\"";
-        try (ChildJvm child = ChildJvm.builder(Issue12ListenFdsMain.class).commandPrefix(words).start()) {
+        try (ChildJvm child = ChildJvm.builder(Issue12ListenFdsMain.class)
+                .commandPrefix(words)
+                .start()) {
             if (prefix.length > 0) { // systemd-socket-activate starts the program on the first connection
-                int port = Integer.parseInt(prefix[prefix.length - 1].substring(prefix[prefix.length - 1].lastIndexOf(':') + 1));
+                int port = Integer.parseInt(
+                        prefix[prefix.length - 1].substring(prefix[prefix.length - 1].lastIndexOf(':') + 1));
                 // systemd-socket-activate may not listen yet when this runs (a loaded machine): retry a
                 // refused connection until it is accepted, then hold it until the program exits
-                Thread.ofVirtual().start(() -> org.awaitility.Awaitility.await().atMost(BOUND)
-                        .pollInterval(java.time.Duration.ofMillis(50)).until(() -> {
-                            try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
-                                s.getInputStream().read();
-                            } catch (java.net.ConnectException notListeningYet) {
-                                return false;
-                            } catch (java.io.IOException ignored) {
-                                // the program has exited
-                            }
-                            return true;
-                        }));
+                Thread.ofVirtual()
+                        .start(() -> org.awaitility.Awaitility.await()
+                                .atMost(BOUND)
+                                .pollInterval(java.time.Duration.ofMillis(50))
+                                .until(() -> {
+                                    try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+                                        s.getInputStream().read();
+                                    } catch (java.net.ConnectException notListeningYet) {
+                                        return false;
+                                    } catch (java.io.IOException ignored) {
+                                        // the program has exited
+                                    }
+                                    return true;
+                                }));
             }
             assertThat(child.awaitExit(BOUND)).as(child.output()).isZero();
             Matcher m = RESULT.matcher(child.output());
             assertThat(m.find()).as(child.output()).isTrue();
-            long warnings = child.lines().stream().filter(l -> l.contains("WARN") && l.contains("socket activation")).count();
+            long warnings = child.lines().stream()
+                    .filter(l -> l.contains("WARN") && l.contains("socket activation"))
+                    .count();
             assertThat(warnings).as("one warning: " + child.output()).isLessThanOrEqualTo(1);
             return m;
         }
@@ -72,7 +81,9 @@ class Issue12ListenFdsTest {
     @Test
     void aReallyInheritedSocketIsStillTaken() throws Exception {
         if (!Files.isExecutable(Path.of("/usr/bin/systemd-socket-activate"))) {
-            assertThat(System.getenv("CI")).as("systemd-socket-activate is installed in CI").isNull();
+            assertThat(System.getenv("CI"))
+                    .as("systemd-socket-activate is installed in CI")
+                    .isNull();
             return;
         }
         int port;

@@ -10,7 +10,6 @@ import dev.governor.ServiceState;
 import dev.governor.ShutdownReport;
 import dev.governor.Strategy;
 import dev.governor.Supervisor;
-import dev.governor.runtime.LifecycleListener;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -36,7 +35,8 @@ class Issue12RegressionTest {
         release.countDown();
         for (Governor g : started) {
             g.requestShutdown("end of test");
-            CompletableFuture<ShutdownReport> done = CompletableFuture.supplyAsync(g::waitForShutdown, r -> Thread.ofVirtual().start(r));
+            CompletableFuture<ShutdownReport> done = CompletableFuture.supplyAsync(
+                    g::waitForShutdown, r -> Thread.ofVirtual().start(r));
             try {
                 done.get(BOUND.toSeconds(), TimeUnit.SECONDS);
             } catch (java.util.concurrent.TimeoutException e) {
@@ -46,7 +46,10 @@ class Issue12RegressionTest {
     }
 
     private Governor governor(Duration shutdownTimeout) {
-        Governor g = Governor.create(GovernorOptions.builder().systemd(false).shutdownTimeout(shutdownTimeout).build());
+        Governor g = Governor.create(GovernorOptions.builder()
+                .systemd(false)
+                .shutdownTimeout(shutdownTimeout)
+                .build());
         started.add(g);
         return g;
     }
@@ -63,10 +66,12 @@ class Issue12RegressionTest {
     }
 
     private static ShutdownReport shutdownWithin(Governor gov, Duration bound) throws Exception {
-        CompletableFuture<ShutdownReport> done = CompletableFuture.supplyAsync(() -> {
-            gov.shutdown();
-            return gov.waitForShutdown();
-        }, r -> Thread.ofVirtual().start(r));
+        CompletableFuture<ShutdownReport> done = CompletableFuture.supplyAsync(
+                () -> {
+                    gov.shutdown();
+                    return gov.waitForShutdown();
+                },
+                r -> Thread.ofVirtual().start(r));
         return done.get(bound.toMillis(), TimeUnit.MILLISECONDS); // TimeoutException: the shutdown froze
     }
 
@@ -102,10 +107,15 @@ class Issue12RegressionTest {
         gov.start();
         await().atMost(BOUND).until(() -> gov.isReady());
         gov.add("late", ctx -> ctx.awaitStop()).start();
-        await().atMost(BOUND).until(() -> heard.stream().anyMatch(e -> e instanceof GovernorEvent.Started s && s.service().equals("late")));
+        await().atMost(BOUND)
+                .until(() -> heard.stream()
+                        .anyMatch(e -> e instanceof GovernorEvent.Started s
+                                && s.service().equals("late")));
         ShutdownReport report = shutdownWithin(gov, BOUND);
         assertThat(report.unstopped()).isEmpty();
-        assertThat(heard).anyMatch(e -> e instanceof GovernorEvent.Stopped s && s.service().equals("a"));
+        assertThat(heard)
+                .anyMatch(
+                        e -> e instanceof GovernorEvent.Stopped s && s.service().equals("a"));
     }
 
     /** Issue 12.1: stopChild and restartChild waited, without bound, for a blocked listener to hear of their work. */
@@ -117,10 +127,13 @@ class Issue12RegressionTest {
         gov.start();
         await().atMost(BOUND).until(() -> gov.isReady());
         gov.onEvent(e -> blockUninterruptibly());
-        CompletableFuture.runAsync(() -> {
-            gov.stopChild("a");
-            gov.restartChild("b");
-        }, r -> Thread.ofVirtual().start(r)).get(BOUND.toSeconds(), TimeUnit.SECONDS);
+        CompletableFuture.runAsync(
+                        () -> {
+                            gov.stopChild("a");
+                            gov.restartChild("b");
+                        },
+                        r -> Thread.ofVirtual().start(r))
+                .get(BOUND.toSeconds(), TimeUnit.SECONDS);
         assertThat(gov.service("a").orElseThrow().state()).isEqualTo(ServiceState.STOPPED);
         assertThat(gov.service("b").orElseThrow().restarts()).isEqualTo(1);
     }
@@ -139,7 +152,9 @@ class Issue12RegressionTest {
         gov.onEvent(e -> blockUninterruptibly());
         gov.add("svc", ctx -> ctx.awaitStop());
         gov.start();
-        assertThat(heardReady.await(BOUND.toSeconds(), TimeUnit.SECONDS)).as("READY reached the lifecycle listener").isTrue();
+        assertThat(heardReady.await(BOUND.toSeconds(), TimeUnit.SECONDS))
+                .as("READY reached the lifecycle listener")
+                .isTrue();
     }
 
     // ---- 2. huge durations ----
@@ -202,7 +217,7 @@ class Issue12RegressionTest {
         gov.start();
         await().atMost(BOUND).until(() -> gov.isReady());
         for (int i = 0; i < services / 2; i++) {
-            gov.stopChild("s" + i);  // one at a time through the loop, as the control socket's stop does
+            gov.stopChild("s" + i); // one at a time through the loop, as the control socket's stop does
         }
         ShutdownReport report = shutdownWithin(gov, BOUND);
         assertThat(report.unstopped()).isEmpty();
@@ -238,11 +253,12 @@ class Issue12RegressionTest {
         Governor gov = governor(Duration.ofSeconds(10));
         AtomicInteger runs = new AtomicInteger();
         gov.add("hostile", ctx -> {
-            if (runs.incrementAndGet() <= 2) {
-                throw new HostileException();
-            }
-            ctx.awaitStop();
-        }).restart(Duration.ofMillis(10));
+                    if (runs.incrementAndGet() <= 2) {
+                        throw new HostileException();
+                    }
+                    ctx.awaitStop();
+                })
+                .restart(Duration.ofMillis(10));
         gov.onEvent(new dev.governor.GovernorListener() {
             @Override
             public void onEvent(GovernorEvent event) {

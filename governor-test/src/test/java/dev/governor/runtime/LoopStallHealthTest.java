@@ -51,11 +51,13 @@ class LoopStallHealthTest {
         Thread stopper = null;
         try (HttpClient http = HttpClient.newHttpClient()) {
             gov.add("stuck", stuck).shutdownTimeout(Duration.ofMinutes(5));
-            GovernorEndpoint endpoint = GovernorEndpoint.builder(gov).port(0).jvmMetrics(false).build();
+            GovernorEndpoint endpoint =
+                    GovernorEndpoint.builder(gov).port(0).jvmMetrics(false).build();
             endpoint.addTo(gov, "endpoint");
             gov.start();
             assertThat(gov.awaitReady(Duration.ofSeconds(30))).isTrue();
-            assertThat(stuck.running.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(stuck.running.await(30, java.util.concurrent.TimeUnit.SECONDS))
+                    .isTrue();
             GovernorHooks hooks = GovernorRuntime.hooks(gov);
             URI healthz = endpoint.uri().resolve("/healthz");
             assertThat(status(http, healthz)).isEqualTo(200);
@@ -63,20 +65,21 @@ class LoopStallHealthTest {
             // the root loop takes the stop and waits (up to 5 virtual minutes) for a run that will not end
             int timersBefore = clock.pending().size();
             stopper = Thread.ofVirtual().name("stopper").start(() -> gov.stopChild("stuck"));
-            await().atMost(Duration.ofSeconds(30)).until(() -> state(gov) == ServiceState.STOPPING
-                    && clock.pending().size() > timersBefore);
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> state(gov) == ServiceState.STOPPING
+                            && clock.pending().size() > timersBefore);
             assertThat(hooks.healthy()).isTrue();
 
-            clock.advance(Duration.ofSeconds(30));  // busy exactly the threshold: not yet a stall
+            clock.advance(Duration.ofSeconds(30)); // busy exactly the threshold: not yet a stall
             assertThat(hooks.healthy()).isTrue();
             assertThat(status(http, healthz)).isEqualTo(200);
 
-            clock.advance(Duration.ofMillis(1));    // past it
+            clock.advance(Duration.ofMillis(1)); // past it
             assertThat(hooks.healthy()).isFalse();
             assertThat(status(http, healthz)).isEqualTo(503);
             assertThat(state(gov)).isEqualTo(ServiceState.STOPPING);
 
-            stuck.release.countDown();              // the run ends: the loop finishes the stop and waits again
+            stuck.release.countDown(); // the run ends: the loop finishes the stop and waits again
             stopper.join(Duration.ofSeconds(30));
             assertThat(stopper.isAlive()).isFalse();
             assertThat(state(gov)).isEqualTo(ServiceState.STOPPED);
@@ -96,7 +99,12 @@ class LoopStallHealthTest {
     }
 
     private static int status(HttpClient http, URI uri) throws Exception {
-        return http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).GET().build(),
-                HttpResponse.BodyHandlers.discarding()).statusCode();
+        return http.send(
+                        HttpRequest.newBuilder(uri)
+                                .timeout(Duration.ofSeconds(30))
+                                .GET()
+                                .build(),
+                        HttpResponse.BodyHandlers.discarding())
+                .statusCode();
     }
 }

@@ -50,8 +50,12 @@ class OtpSutureRegressionTest {
         gov.start();
         rec.awaitEvent(Completed.class, "sup/temp");
         gov.stopChild("keeper"); // a message to the root's loop: by now sup's loop handled temp's end
-        assertThat(rec.events(Started.class, "sup/temp")).as("the temporary child ran once").hasSize(1);
-        assertThat(rec.events(Started.class, "sup")).as("the supervisor was never restarted").hasSize(1);
+        assertThat(rec.events(Started.class, "sup/temp"))
+                .as("the temporary child ran once")
+                .hasSize(1);
+        assertThat(rec.events(Started.class, "sup"))
+                .as("the supervisor was never restarted")
+                .hasSize(1);
         assertThat(rec.events(Completed.class, "sup")).isEmpty();
     }
 
@@ -95,7 +99,9 @@ class OtpSutureRegressionTest {
     @Test
     void significant_transient(Governor gov, EventRecorder rec) {
         Supervisor sup = Supervisor.create(Strategy.ONE_FOR_ONE).autoShutdown(AutoShutdown.ANY_SIGNIFICANT);
-        sup.add("sig", Faults.failsThenRuns(1)).restartPolicy(RestartPolicy.onFailure(Duration.ZERO)).significant(true);
+        sup.add("sig", Faults.failsThenRuns(1))
+                .restartPolicy(RestartPolicy.onFailure(Duration.ZERO))
+                .significant(true);
         sup.add("other", Faults.runsUntilStopped());
         gov.add("keeper", Faults.runsUntilStopped());
         gov.add("sup", sup).noRestart();
@@ -127,7 +133,9 @@ class OtpSutureRegressionTest {
         endA.countDown();
         rec.awaitEvent(Completed.class, "sup/a");
         gov.stopChild("keeper");
-        assertThat(rec.events(Completed.class, "sup")).as("b, significant, still runs").isEmpty();
+        assertThat(rec.events(Completed.class, "sup"))
+                .as("b, significant, still runs")
+                .isEmpty();
         endB.countDown();
         rec.awaitEvent(Completed.class, "sup");
     }
@@ -148,10 +156,11 @@ class OtpSutureRegressionTest {
             throw new IllegalStateException("a failed on its own");
         });
         gov.add("b", ctx -> {
-            ctx.awaitStop();      // stopped first (reverse order); while the loop waits for b, a fails
-            failA.countDown();
-            aThread.get().join();
-        }).shutdownTimeout(LONG);
+                    ctx.awaitStop(); // stopped first (reverse order); while the loop waits for b, a fails
+                    failA.countDown();
+                    aThread.get().join();
+                })
+                .shutdownTimeout(LONG);
         gov.start();
         rec.awaitEvent(Started.class, "b");
         gov.requestShutdown("test");
@@ -159,7 +168,9 @@ class OtpSutureRegressionTest {
         assertThat(report.exitCode()).as("a shutdown asked for").isZero();
         rec.assertSequence("a", Started.class, dev.governor.GovernorEvent.Ready.class, Failed.class);
         assertThat(rec.events(Failed.class, "a").getFirst().cause()).hasMessage("a failed on its own");
-        assertThat(gov.service("a").orElseThrow().lastFailure()).get().extracting(Throwable::getMessage)
+        assertThat(gov.service("a").orElseThrow().lastFailure())
+                .get()
+                .extracting(Throwable::getMessage)
                 .isEqualTo("a failed on its own");
         assertThat(gov.service("a").orElseThrow().state()).isEqualTo(ServiceState.FAILED);
     }
@@ -175,18 +186,20 @@ class OtpSutureRegressionTest {
         CountDownLatch stopP = new CountDownLatch(1);
         TreeTest.Trigger q = new TreeTest.Trigger();
         sup.add("p", ctx -> {
-            pThread.set(Thread.currentThread());
-            stopP.await();
-            throw new StopService("p is done");
-        }).restart(Duration.ZERO);
+                    pThread.set(Thread.currentThread());
+                    stopP.await();
+                    throw new StopService("p is done");
+                })
+                .restart(Duration.ZERO);
         sup.add("q", q).restart(Duration.ZERO);
         sup.add("r", ctx -> {
-            ctx.awaitStop();
-            if (ctx.attempt() == 0) {
-                stopP.countDown(); // p ends by itself while the loop is busy stopping r
-                pThread.get().join();
-            }
-        }).restart(Duration.ZERO);
+                    ctx.awaitStop();
+                    if (ctx.attempt() == 0) {
+                        stopP.countDown(); // p ends by itself while the loop is busy stopping r
+                        pThread.get().join();
+                    }
+                })
+                .restart(Duration.ZERO);
         gov.add("sup", sup);
         gov.start();
         rec.awaitEvent(Started.class, "sup/r");
@@ -195,7 +208,9 @@ class OtpSutureRegressionTest {
         rec.awaitEvent(Started.class, "sup/q", 2);
         assertThat(rec.events(StoppedOnPurpose.class, "sup/p")).hasSize(1);
         assertThat(rec.events(Stopped.class, "sup/p")).isEmpty();
-        assertThat(rec.events(Started.class, "sup/p")).as("StopService: never started again").hasSize(1);
+        assertThat(rec.events(Started.class, "sup/p"))
+                .as("StopService: never started again")
+                .hasSize(1);
         assertThat(gov.service("sup/p").orElseThrow().state()).isEqualTo(ServiceState.STOPPED);
     }
 
@@ -240,24 +255,25 @@ class OtpSutureRegressionTest {
         Supervisor sup = Supervisor.create(Strategy.ONE_FOR_ONE);
         AtomicInteger runs = new AtomicInteger();
         sup.add("stubborn", ctx -> {
-            int run = runs.incrementAndGet();
-            maxLive.accumulateAndGet(live.incrementAndGet(), Math::max);
-            try {
-                if (run == 1) {
-                    while (release.getCount() > 0) {
-                        try {
-                            release.await();
-                        } catch (InterruptedException ignored) {
-                            // ignores its stop on purpose
+                    int run = runs.incrementAndGet();
+                    maxLive.accumulateAndGet(live.incrementAndGet(), Math::max);
+                    try {
+                        if (run == 1) {
+                            while (release.getCount() > 0) {
+                                try {
+                                    release.await();
+                                } catch (InterruptedException ignored) {
+                                    // ignores its stop on purpose
+                                }
+                            }
+                        } else {
+                            ctx.awaitStop();
                         }
+                    } finally {
+                        live.decrementAndGet();
                     }
-                } else {
-                    ctx.awaitStop();
-                }
-            } finally {
-                live.decrementAndGet();
-            }
-        }).shutdownTimeout(Duration.ofSeconds(1));
+                })
+                .shutdownTimeout(Duration.ofSeconds(1));
         gov.add("sup", sup).restart(Duration.ZERO);
         gov.start();
         rec.awaitEvent(Started.class, "sup/stubborn");
@@ -268,7 +284,9 @@ class OtpSutureRegressionTest {
         rec.awaitEvent(Started.class, "sup", 2);
         gov.add("probe", Faults.completesAtOnce()).start(); // a round trip through sup's parent loop
         sup.add("probe", Faults.completesAtOnce()).start(); // and through sup's new loop, after its start
-        assertThat(rec.events(Started.class, "sup/stubborn")).as("not started while its first run goes on").hasSize(1);
+        assertThat(rec.events(Started.class, "sup/stubborn"))
+                .as("not started while its first run goes on")
+                .hasSize(1);
         assertThat(gov.isReady()).as("sup waits for stubborn's start").isFalse();
         release.countDown();
         assertThat(rec.awaitEvent(Started.class, "sup/stubborn", 2).attempt()).isZero();
@@ -344,8 +362,8 @@ class OtpSutureRegressionTest {
     @Test
     void one_for_one_escalation_names_the_supervisor(Governor gov, EventRecorder rec) {
         Supervisor workers = Supervisor.create(Strategy.ONE_FOR_ONE);
-        workers.add("worker-0", Faults.failsForever()).restartPolicy(
-                RestartPolicy.always(Duration.ZERO).withLimit(2, Duration.ofMinutes(1)));
+        workers.add("worker-0", Faults.failsForever())
+                .restartPolicy(RestartPolicy.always(Duration.ZERO).withLimit(2, Duration.ofMinutes(1)));
         gov.add("keeper", Faults.runsUntilStopped());
         gov.add("workers", workers).noRestart();
         gov.start();

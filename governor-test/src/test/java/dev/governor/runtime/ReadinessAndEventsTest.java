@@ -66,7 +66,8 @@ class ReadinessAndEventsTest {
     }
 
     @Test
-    void shouldWakeCtxSleepWhenTheClockReachesItAndNotBefore(Governor gov, EventRecorder rec, VirtualClock clock) throws Exception {
+    void shouldWakeCtxSleepWhenTheClockReachesItAndNotBefore(Governor gov, EventRecorder rec, VirtualClock clock)
+            throws Exception {
         AtomicInteger ticks = new AtomicInteger();
         gov.add("ticker", ctx -> {
             while (!ctx.sleep(Duration.ofMinutes(1))) {
@@ -85,7 +86,8 @@ class ReadinessAndEventsTest {
     }
 
     @Test
-    void shouldListTheTreeInStartOrderWithSnapshotsThatDoNotChangeUnderTheReader(Governor gov, EventRecorder rec, VirtualClock clock) {
+    void shouldListTheTreeInStartOrderWithSnapshotsThatDoNotChangeUnderTheReader(
+            Governor gov, EventRecorder rec, VirtualClock clock) {
         gov.add("one", Faults.runsUntilStopped());
         gov.add("two", Faults.failsForever()).restart(Duration.ofSeconds(5));
         gov.start();
@@ -131,11 +133,12 @@ class ReadinessAndEventsTest {
     void shouldHonourReadyOnStartFalseUntilMarkReady(Governor gov, EventRecorder rec) {
         AtomicBoolean go = new AtomicBoolean();
         gov.add("manual", ctx -> {
-            await().atMost(Duration.ofSeconds(30)).untilTrue(go);
-            ctx.markReady();
-            ctx.markReady();
-            ctx.awaitStop();
-        }).readyOnStart(false);
+                    await().atMost(Duration.ofSeconds(30)).untilTrue(go);
+                    ctx.markReady();
+                    ctx.markReady();
+                    ctx.awaitStop();
+                })
+                .readyOnStart(false);
         gov.start();
         rec.awaitEvent(Started.class, "manual");
         assertThat(gov.service("manual").orElseThrow().ready()).isFalse();

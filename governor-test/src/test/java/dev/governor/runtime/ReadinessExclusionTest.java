@@ -25,14 +25,17 @@ class ReadinessExclusionTest {
     private static final Duration LONG = Duration.ofSeconds(30);
 
     @Test
-    void shouldStayReadyWhileAnExcludedWorkerBacksOff(Governor gov, EventRecorder rec, VirtualClock clock) throws Exception {
+    void shouldStayReadyWhileAnExcludedWorkerBacksOff(Governor gov, EventRecorder rec, VirtualClock clock)
+            throws Exception {
         gov.add("web", Faults.runsUntilStopped());
         gov.add("worker", Faults.failsForever()).restart(Duration.ofSeconds(1)).excludeFromReadiness();
         gov.start();
         assertThat(gov.awaitReady(LONG)).isTrue();
         for (int i = 1; i <= 5; i++) {
             rec.awaitRestarts("worker", i);
-            assertThat(gov.isReady()).as("ready while worker is restarting (%d)", i).isTrue();
+            assertThat(gov.isReady())
+                    .as("ready while worker is restarting (%d)", i)
+                    .isTrue();
             clock.advance(Duration.ofSeconds(1));
         }
         assertThat(rec.events(Ready.class, "")).as("readiness never dropped").hasSize(1);
@@ -47,8 +50,12 @@ class ReadinessExclusionTest {
         assertThat(gov.awaitReady(LONG)).isTrue();
         // each failure is restarted in the message that handles it: RESTARTING and RUNNING again within
         // one message, so the governor's readiness never drops (with a delay the drop is real)
-        assertThat(rec.events(Ready.class, "")).as("the governor became ready once").hasSize(1);
-        assertThat(rec.events(Started.class, "flaky")).extracting(Started::attempt).containsExactly(0, 1, 2, 3);
+        assertThat(rec.events(Ready.class, ""))
+                .as("the governor became ready once")
+                .hasSize(1);
+        assertThat(rec.events(Started.class, "flaky"))
+                .extracting(Started::attempt)
+                .containsExactly(0, 1, 2, 3);
     }
 
     @Test
@@ -61,7 +68,9 @@ class ReadinessExclusionTest {
         gov.add("needsPool", Faults.runsUntilStopped()).dependsOn("pool");
         gov.start();
         rec.awaitEvent(Started.class, "web");
-        assertThat(gov.isReady()).as("needsPool waits for pool, and gates readiness").isFalse();
+        assertThat(gov.isReady())
+                .as("needsPool waits for pool, and gates readiness")
+                .isFalse();
         clock.awaitPending(1, LONG);
         clock.advance(Duration.ofSeconds(10));
         rec.awaitEvent(Started.class, "needsPool");
@@ -73,14 +82,17 @@ class ReadinessExclusionTest {
         var cfg = gov.add("a", Faults.runsUntilStopped());
         gov.start();
         rec.awaitEvent(Started.class, "a");
-        assertThatThrownBy(cfg::excludeFromReadiness).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(cfg::excludeFromReadiness)
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("excludeFromReadiness of \"a\" after it started");
-        assertThatThrownBy(() -> cfg.significant(true)).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> cfg.significant(true))
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("significant of \"a\"");
     }
 
     @Test
-    void shouldLogReadinessFlappingAtMostOnceASecondAtInfo(Governor gov, EventRecorder rec, VirtualClock clock) throws Exception {
+    void shouldLogReadinessFlappingAtMostOnceASecondAtInfo(Governor gov, EventRecorder rec, VirtualClock clock)
+            throws Exception {
         gov.add("web", Faults.runsUntilStopped());
         gov.add("flapper", Faults.failsForever()).restart(Duration.ofMillis(100));
         PrintStream original = System.out;
@@ -88,7 +100,7 @@ class ReadinessExclusionTest {
         System.setOut(new PrintStream(new TeeStream(original, captured), true, StandardCharsets.UTF_8));
         try {
             gov.start();
-            for (int i = 1; i <= 20; i++) {  // 2 s of virtual time, 20 dips of readiness
+            for (int i = 1; i <= 20; i++) { // 2 s of virtual time, 20 dips of readiness
                 rec.awaitRestarts("flapper", i);
                 clock.advance(Duration.ofMillis(100));
             }
@@ -97,8 +109,10 @@ class ReadinessExclusionTest {
             System.setOut(original);
         }
         String log = captured.toString(StandardCharsets.UTF_8);
-        long infoLines = log.lines().filter(l -> l.contains(" INFO ") && l.contains("governor ready again")
-                || l.contains(" INFO ") && l.contains("governor not ready")).count();
+        long infoLines = log.lines()
+                .filter(l -> l.contains(" INFO ") && l.contains("governor ready again")
+                        || l.contains(" INFO ") && l.contains("governor not ready"))
+                .count();
         // readiness changed about 40 times in 2 s; at most one INFO line per change per second
         assertThat(infoLines).as("INFO readiness lines in:%n%s", log).isBetween(1L, 4L);
         assertThat(log).contains("logged at DEBUG");

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.governor.Governor;
 import dev.governor.ReloadAction;
-import dev.governor.test.Faults;
 import dev.governor.test.EventRecorder;
+import dev.governor.test.Faults;
 import dev.governor.test.GovernorTest;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -19,7 +19,7 @@ class ReloadActionTest {
     void shouldRunANoArgumentLambdaOnReload(Governor gov) {
         AtomicInteger reloads = new AtomicInteger();
         gov.add("worker", Faults.runsUntilStopped());
-        gov.onReload(() -> reloads.incrementAndGet());   // compiles: the lambda takes no governor
+        gov.onReload(() -> reloads.incrementAndGet()); // compiles: the lambda takes no governor
         gov.start();
         assertThat(gov.reload()).isTrue();
         assertThat(gov.reload()).isTrue();
@@ -39,7 +39,9 @@ class ReloadActionTest {
     @Test
     void shouldReportAThrowingActionAsAFailedReloadAndKeepServing(Governor gov) throws InterruptedException {
         gov.add("worker", Faults.runsUntilStopped());
-        gov.onReload(() -> { throw new java.io.IOException("config unreadable on purpose"); });
+        gov.onReload(() -> {
+            throw new java.io.IOException("config unreadable on purpose");
+        });
         gov.start();
         EventRecorder.awaitState(gov, "worker", dev.governor.ServiceState.RUNNING); // start() is asynchronous
         assertThat(gov.reload()).isFalse();
@@ -49,6 +51,7 @@ class ReloadActionTest {
     @Test
     void shouldRefuseANullAction(Governor gov) {
         assertThatThrownBy(() -> gov.onReload((ReloadAction) null))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must not be null");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("must not be null");
     }
 }

@@ -42,7 +42,8 @@ class ReloadGenerationsTest {
     }
 
     @Test
-    void shouldStartTheNextGenerationBesideTheCurrentOneThenStopTheOldOne(Governor gov, EventRecorder rec) throws Exception {
+    void shouldStartTheNextGenerationBesideTheCurrentOneThenStopTheOldOne(Governor gov, EventRecorder rec)
+            throws Exception {
         List<String> log = new CopyOnWriteArrayList<>();
         gov.add("db", ctx -> ctx.awaitStop());
         gov.addReloadable("app", (generation, number) -> {
@@ -59,7 +60,8 @@ class ReloadGenerationsTest {
         await().atMost(WAIT).until(() -> names(gov).equals(List.of("db", "app", "app/http", "app/worker")));
         // generation 2 started before generation 1 stopped; generation 1 stopped in reverse order
         assertThat(log).containsExactly("start 1", "start 1", "start 2", "start 2", "stop 1", "stop 1");
-        assertThat(rec.events(Stopped.class)).extracting(GovernorEvent::service)
+        assertThat(rec.events(Stopped.class))
+                .extracting(GovernorEvent::service)
                 .containsExactly("app~1/worker", "app~1/http", "app~1");
         assertThat(gov.service("app/http").orElseThrow().state()).isEqualTo(ServiceState.RUNNING);
         assertThat(gov.isReady()).isTrue();
@@ -96,32 +98,42 @@ class ReloadGenerationsTest {
         assertThat(names(gov)).containsExactly("app", "app/http");
         assertThat(gov.isReady()).isTrue();
         assertThat(GovernorRuntime.hooks(gov).lastReloadError())
-                .isEqualTo("generation 2 of \"app\" refused: java.lang.IllegalArgumentException: config line 3: port \"x\" is not a number");
+                .isEqualTo(
+                        "generation 2 of \"app\" refused: java.lang.IllegalArgumentException: config line 3: port \"x\" is not a number");
         config.set("good");
         assertThat(gov.reload()).as("the next good configuration is taken").isTrue();
-        assertThat(rec.awaitEvent(Reloaded.class, "app").generation()).as("numbers count generations that served").isEqualTo(2);
+        assertThat(rec.awaitEvent(Reloaded.class, "app").generation())
+                .as("numbers count generations that served")
+                .isEqualTo(2);
     }
 
     @Test
-    void shouldRefuseAGenerationThatIsNotReadyWithinTheReloadTimeout(Governor gov, EventRecorder rec, VirtualClock clock)
-            throws Exception {
+    void shouldRefuseAGenerationThatIsNotReadyWithinTheReloadTimeout(
+            Governor gov, EventRecorder rec, VirtualClock clock) throws Exception {
         List<String> log = new CopyOnWriteArrayList<>();
         gov.addReloadable("app", (generation, number) -> {
             if (number == 1) {
                 generation.add("http", serving(log, number));
             } else {
-                generation.add("http", ctx -> { // never calls markReady
-                    log.add("start " + number);
-                    ctx.awaitStop();
-                    log.add("stop " + number);
-                }).readyOnStart(false);
+                generation
+                        .add(
+                                "http",
+                                ctx -> { // never calls markReady
+                                    log.add("start " + number);
+                                    ctx.awaitStop();
+                                    log.add("stop " + number);
+                                })
+                        .readyOnStart(false);
             }
         });
         gov.start();
         rec.awaitEvent(GovernorEvent.Ready.class, "");
-        CompletableFuture<Boolean> reload = CompletableFuture.supplyAsync(gov::reload, r -> Thread.ofVirtual().start(r));
+        CompletableFuture<Boolean> reload = CompletableFuture.supplyAsync(
+                gov::reload, r -> Thread.ofVirtual().start(r));
         rec.awaitEvent(Started.class, "app/http", 2);
-        assertThat(gov.isReady()).as("readiness does not dip while the next generation starts").isTrue();
+        assertThat(gov.isReady())
+                .as("readiness does not dip while the next generation starts")
+                .isTrue();
         await().atMost(WAIT).until(() -> clock.pending().contains(Duration.ofSeconds(30))); // the reload timeout runs
         clock.advance(Duration.ofSeconds(29));
         assertThat(reload).isNotDone();
@@ -129,7 +141,8 @@ class ReloadGenerationsTest {
 
         assertThat(reload.get(30, TimeUnit.SECONDS)).isFalse();
         assertThat(rec.awaitEvent(ReloadRefused.class, "app").cause())
-                .hasMessageContaining("generation 2 of \"app\" was not ready within 30000 ms (the reload timeout); not ready: [app/http]");
+                .hasMessageContaining(
+                        "generation 2 of \"app\" was not ready within 30000 ms (the reload timeout); not ready: [app/http]");
         assertThat(log).containsExactly("start 1", "start 2", "stop 2");
         assertThat(names(gov)).containsExactly("app", "app/http");
         assertThat(gov.service("app/http").orElseThrow().state()).isEqualTo(ServiceState.RUNNING);
@@ -144,9 +157,13 @@ class ReloadGenerationsTest {
             if (number == 1) {
                 generation.add("http", serving(log, number));
             } else {
-                generation.add("http", ctx -> { // fails before it would mark itself ready
-                    throw new java.net.BindException("Address already in use");
-                }).readyOnStart(false);
+                generation
+                        .add(
+                                "http",
+                                ctx -> { // fails before it would mark itself ready
+                                    throw new java.net.BindException("Address already in use");
+                                })
+                        .readyOnStart(false);
             }
         });
         gov.start();
@@ -186,7 +203,8 @@ class ReloadGenerationsTest {
         });
         gov.start();
         rec.awaitEvent(GovernorEvent.Ready.class, "");
-        CompletableFuture<Boolean> reload = CompletableFuture.supplyAsync(gov::reload, r -> Thread.ofVirtual().start(r));
+        CompletableFuture<Boolean> reload = CompletableFuture.supplyAsync(
+                gov::reload, r -> Thread.ofVirtual().start(r));
         rec.awaitEvent(Started.class, "app/lock-holder", 2);
         await().atMost(WAIT).until(() -> clock.pending().contains(Duration.ofSeconds(5))); // the reload timeout runs
         clock.advance(Duration.ofSeconds(5));
@@ -230,8 +248,10 @@ class ReloadGenerationsTest {
         });
         gov.start();
         rec.awaitEvent(GovernorEvent.Ready.class, "");
-        CompletableFuture<Boolean> a = CompletableFuture.supplyAsync(gov::reload, r -> Thread.ofVirtual().start(r));
-        CompletableFuture<Boolean> b = CompletableFuture.supplyAsync(gov::reload, r -> Thread.ofVirtual().start(r));
+        CompletableFuture<Boolean> a = CompletableFuture.supplyAsync(
+                gov::reload, r -> Thread.ofVirtual().start(r));
+        CompletableFuture<Boolean> b = CompletableFuture.supplyAsync(
+                gov::reload, r -> Thread.ofVirtual().start(r));
         assertThat(a.get(30, TimeUnit.SECONDS)).isTrue();
         assertThat(b.get(30, TimeUnit.SECONDS)).isTrue();
         assertThat(overlaps).hasValue(0);
@@ -243,30 +263,40 @@ class ReloadGenerationsTest {
 
     @Test
     void shouldShowTheOutgoingGenerationWhileItDrains(Governor gov, EventRecorder rec, VirtualClock clock) {
-        gov.addReloadable("app", (generation, number) -> generation.add("http", ctx -> {
-            ctx.awaitStop();
-            if (number == 1) {
-                Thread.sleep(Long.MAX_VALUE); // "finishing in-flight work": only the interrupt after the drain ends it
-            }
-        }).drainTimeout(Duration.ofSeconds(10)));
+        gov.addReloadable(
+                "app",
+                (generation, number) -> generation
+                        .add("http", ctx -> {
+                            ctx.awaitStop();
+                            if (number == 1) {
+                                Thread.sleep(
+                                        Long.MAX_VALUE); // "finishing in-flight work": only the interrupt after the
+                                // drain ends it
+                            }
+                        })
+                        .drainTimeout(Duration.ofSeconds(10)));
         gov.start();
         rec.awaitEvent(GovernorEvent.Ready.class, "");
         assertThat(gov.reload()).isTrue();
         await().atMost(WAIT).until(() -> names(gov).equals(List.of("app~1", "app~1/http", "app", "app/http")));
         assertThat(gov.service("app~1/http").orElseThrow().state()).isEqualTo(ServiceState.STOPPING);
-        assertThat(GovernorRuntime.hooks(gov).reloadables().getFirst().draining()).containsExactly(1);
+        assertThat(GovernorRuntime.hooks(gov).reloadables().getFirst().draining())
+                .containsExactly(1);
         clock.advance(Duration.ofSeconds(10)); // the drain runs out: interrupted, it ends
         await().atMost(WAIT).until(() -> names(gov).equals(List.of("app", "app/http")));
-        assertThat(GovernorRuntime.hooks(gov).reloadables().getFirst().draining()).isEmpty();
+        assertThat(GovernorRuntime.hooks(gov).reloadables().getFirst().draining())
+                .isEmpty();
     }
 
     @Test
     void shouldFindTheCurrentGenerationByItsStablePath(Governor gov, EventRecorder rec) {
         AtomicInteger runs = new AtomicInteger();
-        gov.addReloadable("app", (generation, number) -> generation.add("http", ctx -> {
-            runs.incrementAndGet();
-            ctx.awaitStop();
-        }));
+        gov.addReloadable(
+                "app",
+                (generation, number) -> generation.add("http", ctx -> {
+                    runs.incrementAndGet();
+                    ctx.awaitStop();
+                }));
         gov.start();
         rec.awaitEvent(GovernorEvent.Ready.class, "");
         assertThat(gov.reload()).isTrue();
@@ -278,15 +308,20 @@ class ReloadGenerationsTest {
 
     @Test
     void shouldRejectBadReloadableArguments(Governor gov) {
-        assertThatThrownBy(() -> gov.addReloadable("a~1", (g, n) -> { })).hasMessageContaining("must not contain '~'");
+        assertThatThrownBy(() -> gov.addReloadable("a~1", (g, n) -> {})).hasMessageContaining("must not contain '~'");
         assertThatThrownBy(() -> gov.addReloadable("a", null)).hasMessageContaining("must not be null");
         assertThatThrownBy(() -> gov.addReloadable("bad", (g, n) -> {
-            throw new java.io.IOException("no such file: app.conf");
-        })).isInstanceOf(IllegalStateException.class)
-                .hasMessage("generation 1 of \"bad\" was refused by its builder: java.io.IOException: no such file: app.conf");
+                    throw new java.io.IOException("no such file: app.conf");
+                }))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage(
+                        "generation 1 of \"bad\" was refused by its builder: java.io.IOException: no such file: app.conf");
         assertThat(gov.services()).isEmpty();
-        assertThatThrownBy(() -> gov.reloadTimeout(Duration.ZERO)).hasMessageContaining("reloadTimeout must be positive");
-        assertThatThrownBy(gov::reload).isInstanceOf(IllegalStateException.class).hasMessageContaining("no reload handler");
+        assertThatThrownBy(() -> gov.reloadTimeout(Duration.ZERO))
+                .hasMessageContaining("reloadTimeout must be positive");
+        assertThatThrownBy(gov::reload)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("no reload handler");
     }
 
     private static List<String> names(Governor gov) {

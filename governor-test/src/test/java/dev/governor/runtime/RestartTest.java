@@ -6,11 +6,11 @@ import dev.governor.Governor;
 import dev.governor.GovernorEvent.Completed;
 import dev.governor.GovernorEvent.Escalated;
 import dev.governor.GovernorEvent.Failed;
+import dev.governor.GovernorEvent.Ready;
 import dev.governor.GovernorEvent.Restarting;
 import dev.governor.GovernorEvent.Started;
 import dev.governor.GovernorEvent.Stopped;
 import dev.governor.GovernorEvent.StoppedOnPurpose;
-import dev.governor.GovernorEvent.Ready;
 import dev.governor.RestartPolicy;
 import dev.governor.ServiceCtx;
 import dev.governor.ServiceState;
@@ -34,9 +34,10 @@ class RestartTest {
     void shouldNeverRestartAServiceThatThrowsStopServiceThreeCallsDeepEvenUnderAlways(Governor gov, EventRecorder rec) {
         AtomicInteger runs = new AtomicInteger();
         gov.add("deep", ctx -> {
-            runs.incrementAndGet();
-            level1();
-        }).restartPolicy(RestartPolicy.always(Duration.ZERO));
+                    runs.incrementAndGet();
+                    level1();
+                })
+                .restartPolicy(RestartPolicy.always(Duration.ZERO));
         gov.add("keeper", Faults.runsUntilStopped());
         gov.start();
 
@@ -60,7 +61,8 @@ class RestartTest {
     }
 
     @Test
-    void shouldRestartAFailedServiceUnderOnFailureButNotACompletedOne(Governor gov, EventRecorder rec, VirtualClock clock) {
+    void shouldRestartAFailedServiceUnderOnFailureButNotACompletedOne(
+            Governor gov, EventRecorder rec, VirtualClock clock) {
         Faults.Counting failing = Faults.failsThenRuns(1);
         Faults.Counting completing = Faults.completesAtOnce();
         gov.add("failing", failing).restartPolicy(RestartPolicy.onFailure(Duration.ofSeconds(1)));
@@ -74,17 +76,19 @@ class RestartTest {
         assertThat(rec.awaitEvent(Started.class, "failing", 2).attempt()).isEqualTo(1);
         EventRecorder.awaitState(gov, "completing", ServiceState.STOPPED);
         assertThat(completing.runs()).isEqualTo(1);
-        rec.assertSequence("failing", Started.class, Ready.class, Failed.class, Restarting.class, Started.class, Ready.class);
+        rec.assertSequence(
+                "failing", Started.class, Ready.class, Failed.class, Restarting.class, Started.class, Ready.class);
     }
 
     @Test
     void shouldRestartACompletedServiceUnderAlwaysWithAZeroDelay(Governor gov, EventRecorder rec) {
         AtomicInteger runs = new AtomicInteger();
         gov.add("again", ctx -> {
-            if (runs.incrementAndGet() >= 3) {
-                ctx.awaitStop();
-            }
-        }).restartPolicy(RestartPolicy.always(Duration.ZERO));
+                    if (runs.incrementAndGet() >= 3) {
+                        ctx.awaitStop();
+                    }
+                })
+                .restartPolicy(RestartPolicy.always(Duration.ZERO));
         gov.start();
         assertThat(rec.awaitEvent(Started.class, "again", 3).attempt()).isEqualTo(2);
         assertThat(rec.events(Completed.class, "again")).hasSize(2);
@@ -96,7 +100,9 @@ class RestartTest {
         gov.add("broken", Faults.failsForever());
         gov.start();
         ShutdownReport report = gov.waitForShutdown();
-        assertThat(report.exitCode()).as("a natural end after a failure (issue 16, item 6)").isEqualTo(1);
+        assertThat(report.exitCode())
+                .as("a natural end after a failure (issue 16, item 6)")
+                .isEqualTo(1);
         assertThat(gov.service("broken").orElseThrow().state()).isEqualTo(ServiceState.FAILED);
         assertThat(gov.service("once").orElseThrow().state()).isEqualTo(ServiceState.STOPPED);
         assertThat(rec.events(Restarting.class)).isEmpty();
@@ -105,32 +111,38 @@ class RestartTest {
     @Test
     void shouldWaitTheExactBackoffSequenceWithoutJitter(Governor gov, EventRecorder rec, VirtualClock clock) {
         Faults.Counting service = Faults.failsForever();
-        gov.add("worker", service).restartPolicy(
-                RestartPolicy.always(Duration.ofMillis(100)).withBackoff(Duration.ofSeconds(30), 2.0, 0.0));
+        gov.add("worker", service)
+                .restartPolicy(
+                        RestartPolicy.always(Duration.ofMillis(100)).withBackoff(Duration.ofSeconds(30), 2.0, 0.0));
         gov.start();
         List<Long> delays = new ArrayList<>();
         for (int i = 1; i <= 12; i++) {
             Restarting r = rec.awaitEvent(Restarting.class, "worker", i);
             delays.add(r.delay().toMillis());
             clock.advance(r.delay().minusNanos(1));
-            assertThat(rec.events(Started.class, "worker")).as("no run before its delay has passed").hasSize(i);
+            assertThat(rec.events(Started.class, "worker"))
+                    .as("no run before its delay has passed")
+                    .hasSize(i);
             clock.advance(Duration.ofNanos(1));
             rec.awaitEvent(Started.class, "worker", i + 1);
         }
-        assertThat(delays).containsExactly(100L, 200L, 400L, 800L, 1600L, 3200L, 6400L, 12800L, 25600L, 30000L, 30000L, 30000L);
+        assertThat(delays)
+                .containsExactly(100L, 200L, 400L, 800L, 1600L, 3200L, 6400L, 12800L, 25600L, 30000L, 30000L, 30000L);
     }
 
     @Test
     void shouldResetTheBackoffAfterAStableRun(Governor gov, EventRecorder rec, VirtualClock clock) {
         AtomicInteger runs = new AtomicInteger();
         gov.add("worker", ctx -> {
-            int run = runs.incrementAndGet();
-            if (run == 3) {
-                ctx.sleep(Duration.ofMinutes(2)); // a stable run, longer than resetAfter
-            }
-            throw new IllegalStateException("run " + run);
-        }).restartPolicy(RestartPolicy.always(Duration.ofMillis(100)).withBackoff(Duration.ofSeconds(30), 2.0, 0.0)
-                .resetAfter(Duration.ofMinutes(1)));
+                    int run = runs.incrementAndGet();
+                    if (run == 3) {
+                        ctx.sleep(Duration.ofMinutes(2)); // a stable run, longer than resetAfter
+                    }
+                    throw new IllegalStateException("run " + run);
+                })
+                .restartPolicy(RestartPolicy.always(Duration.ofMillis(100))
+                        .withBackoff(Duration.ofSeconds(30), 2.0, 0.0)
+                        .resetAfter(Duration.ofMinutes(1)));
         gov.start();
         assertThat(rec.awaitEvent(Restarting.class, "worker", 1).delay()).isEqualTo(Duration.ofMillis(100));
         clock.advance(Duration.ofMillis(100));
@@ -140,11 +152,13 @@ class RestartTest {
         awaitScheduled(clock, 1);
         clock.advance(Duration.ofMinutes(2));
         assertThat(rec.awaitEvent(Restarting.class, "worker", 3).delay())
-                .as("after a run of 2 minutes the sequence starts again").isEqualTo(Duration.ofMillis(100));
+                .as("after a run of 2 minutes the sequence starts again")
+                .isEqualTo(Duration.ofMillis(100));
     }
 
     @Test
-    void shouldApplyTheGovernorsDefaultPolicyToServicesAddedBeforeAndAfterIt(Governor gov, EventRecorder rec, VirtualClock clock) {
+    void shouldApplyTheGovernorsDefaultPolicyToServicesAddedBeforeAndAfterIt(
+            Governor gov, EventRecorder rec, VirtualClock clock) {
         gov.add("early", Faults.failsThenRuns(1));
         gov.restart(Duration.ofSeconds(3));
         gov.add("late", Faults.failsThenRuns(1));
@@ -156,10 +170,11 @@ class RestartTest {
     }
 
     @Test
-    void shouldEscalateOnTheSixthFailureWithinTheWindowOfALimitOfFive(Governor gov, EventRecorder rec, VirtualClock clock) {
+    void shouldEscalateOnTheSixthFailureWithinTheWindowOfALimitOfFive(
+            Governor gov, EventRecorder rec, VirtualClock clock) {
         gov.add("keeper", Faults.runsUntilStopped());
-        gov.add("crasher", Faults.failsForever()).restartPolicy(
-                RestartPolicy.always(Duration.ofSeconds(1)).withLimit(5, Duration.ofSeconds(30)));
+        gov.add("crasher", Faults.failsForever())
+                .restartPolicy(RestartPolicy.always(Duration.ofSeconds(1)).withLimit(5, Duration.ofSeconds(30)));
         gov.start();
         for (int i = 1; i <= 5; i++) {
             rec.awaitEvent(Restarting.class, "crasher", i);
@@ -171,16 +186,21 @@ class RestartTest {
         assertThat(e.window()).isEqualTo(Duration.ofSeconds(30));
         ShutdownReport report = gov.waitForShutdown();
         assertThat(report.exitCode()).as("escalation at the root").isEqualTo(1);
-        assertThat(report.fatalCause()).get().extracting(Throwable::getMessage).asString().contains("crasher");
+        assertThat(report.fatalCause())
+                .get()
+                .extracting(Throwable::getMessage)
+                .asString()
+                .contains("crasher");
         assertThat(gov.service("crasher").orElseThrow().state()).isEqualTo(ServiceState.FAILED);
         assertThat(rec.events(Started.class, "crasher")).hasSize(6);
         assertThat(rec.events(Stopped.class, "keeper")).hasSize(1);
     }
 
     @Test
-    void shouldNeverEscalateWhenFailuresAreFartherApartThanTheWindow(Governor gov, EventRecorder rec, VirtualClock clock) {
-        gov.add("crasher", Faults.failsForever()).restartPolicy(
-                RestartPolicy.always(Duration.ofSeconds(31)).withLimit(5, Duration.ofSeconds(30)));
+    void shouldNeverEscalateWhenFailuresAreFartherApartThanTheWindow(
+            Governor gov, EventRecorder rec, VirtualClock clock) {
+        gov.add("crasher", Faults.failsForever())
+                .restartPolicy(RestartPolicy.always(Duration.ofSeconds(31)).withLimit(5, Duration.ofSeconds(30)));
         gov.start();
         for (int i = 1; i <= 12; i++) {
             rec.awaitEvent(Restarting.class, "crasher", i);
@@ -209,8 +229,9 @@ class RestartTest {
     void shouldShutDownWithTheFatalExitCodeOnAVirtualMachineError(Governor gov, EventRecorder rec) {
         gov.add("keeper", Faults.runsUntilStopped());
         gov.add("doomed", ctx -> {
-            throw new OutOfMemoryError("simulated");
-        }).restart(Duration.ZERO);
+                    throw new OutOfMemoryError("simulated");
+                })
+                .restart(Duration.ZERO);
         gov.start();
         ShutdownReport report = gov.waitForShutdown();
         assertThat(report.exitCode()).isEqualTo(70);
@@ -223,14 +244,15 @@ class RestartTest {
     void shouldGiveEachRunAFreshContextWithAGrowingAttempt(Governor gov, EventRecorder rec, VirtualClock clock) {
         List<ServiceCtx> contexts = new ArrayList<>();
         gov.add("w", ctx -> {
-            synchronized (contexts) {
-                contexts.add(ctx);
-            }
-            if (ctx.attempt() < 2) {
-                throw new IllegalStateException("attempt " + ctx.attempt());
-            }
-            ctx.awaitStop();
-        }).restart(Duration.ZERO);
+                    synchronized (contexts) {
+                        contexts.add(ctx);
+                    }
+                    if (ctx.attempt() < 2) {
+                        throw new IllegalStateException("attempt " + ctx.attempt());
+                    }
+                    ctx.awaitStop();
+                })
+                .restart(Duration.ZERO);
         gov.start();
         rec.awaitEvent(Started.class, "w", 3);
         synchronized (contexts) {
@@ -239,7 +261,10 @@ class RestartTest {
             assertThat(contexts.stream().distinct()).hasSize(3);
         }
         assertThat(gov.service("w").orElseThrow().restarts()).isEqualTo(2);
-        assertThat(gov.service("w").orElseThrow().lastFailure()).get().extracting(Throwable::getMessage).isEqualTo("attempt 1");
+        assertThat(gov.service("w").orElseThrow().lastFailure())
+                .get()
+                .extracting(Throwable::getMessage)
+                .isEqualTo("attempt 1");
     }
 
     private static void awaitScheduled(VirtualClock clock, int n) {

@@ -50,11 +50,12 @@ class SharedSnapshotTest {
         HostileFailure failure = new HostileFailure();
         for (String n : new String[] {"a", "b", "c"}) {
             pool.add(n, ctx -> {
-                if (n.equals("b") && bRuns.incrementAndGet() <= 2) {
-                    throw failure;  // the same object twice: two publications with one failure
-                }
-                ctx.awaitStop();
-            }).restartPolicy(RestartPolicy.onFailure(Duration.ZERO));
+                        if (n.equals("b") && bRuns.incrementAndGet() <= 2) {
+                            throw failure; // the same object twice: two publications with one failure
+                        }
+                        ctx.awaitStop();
+                    })
+                    .restartPolicy(RestartPolicy.onFailure(Duration.ZERO));
         }
         gov.add("pool", pool);
         gov.start();
@@ -77,7 +78,8 @@ class SharedSnapshotTest {
         assertThat(a.startedAt()).isPresent().isEqualTo(c.startedAt());
 
         gov.shutdown();
-        assertThat(gov.services()).filteredOn(i -> !i.supervisor())
+        assertThat(gov.services())
+                .filteredOn(i -> !i.supervisor())
                 .extracting(ServiceInfo::name, ServiceInfo::state, ServiceInfo::restarts)
                 .containsExactly(
                         org.assertj.core.groups.Tuple.tuple("pool/a", ServiceState.STOPPED, 0),

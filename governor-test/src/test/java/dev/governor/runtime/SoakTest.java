@@ -101,7 +101,9 @@ class SoakTest {
         double minutes = Double.parseDouble(System.getProperty("soak.minutes", "10"));
         Duration total = Duration.ofMillis((long) (minutes * 60_000));
         Duration round = total.compareTo(ROUND) < 0 ? total : ROUND;
-        round(Duration.ofSeconds(5), -1); // warm-up: classes, JIT, the shared timer and carrier threads exist before the baseline
+        round(
+                Duration.ofSeconds(5),
+                -1); // warm-up: classes, JIT, the shared timer and carrier threads exist before the baseline
         Figures before = settle(null);
         long started = System.nanoTime();
         while (System.nanoTime() - started < total.toNanos()) {
@@ -112,31 +114,43 @@ class SoakTest {
         String report = report(minutes, soakedMillis, before, after);
         System.out.println(report);
         Files.writeString(Path.of("target", "soak-report.txt"), report);
-        assertThat(violations).as("illegal event sequences, unstopped services, late shutdowns").isEmpty();
-        assertThat(after.threads()).as("threads").isBetween(before.threads() - THREAD_TOLERANCE, before.threads() + THREAD_TOLERANCE);
+        assertThat(violations)
+                .as("illegal event sequences, unstopped services, late shutdowns")
+                .isEmpty();
+        assertThat(after.threads())
+                .as("threads")
+                .isBetween(before.threads() - THREAD_TOLERANCE, before.threads() + THREAD_TOLERANCE);
         assertThat(after.fds()).as("open fds").isBetween(before.fds() - FD_TOLERANCE, before.fds() + FD_TOLERANCE);
         assertThat(after.heap()).as("heap after GC").isLessThanOrEqualTo(before.heap() + HEAP_TOLERANCE);
     }
 
     private String report(double minutes, long soakedMillis, Figures before, Figures after) {
-        return String.join("\n",
-                "soak: " + minutes + " min asked, " + soakedMillis / 1000 + " s soaked in " + rounds + " rounds of up to "
-                        + POOLS * WORKERS + "+ services (most at once: " + maxServices + ")",
+        return String.join(
+                "\n",
+                "soak: " + minutes + " min asked, " + soakedMillis / 1000 + " s soaked in " + rounds
+                        + " rounds of up to " + POOLS * WORKERS + "+ services (most at once: " + maxServices + ")",
                 "  events " + events.sum() + ", restarts " + restarts.sum() + ", failures " + failures.sum()
-                        + ", stopChild " + stops.sum() + ", restartChild " + restartChildren.sum() + ", removeChild " + removes.sum()
+                        + ", stopChild " + stops.sum() + ", restartChild " + restartChildren.sum() + ", removeChild "
+                        + removes.sum()
                         + ", dynamic adds " + adds.sum() + ", reloads " + reloads.sum(),
-                "  control-socket clients " + controlClients.sum() + " (hung up mid-line " + controlHangUps.sum() + "), HTTP requests "
-                        + scrapes.sum() + " (aborted " + abortedScrapes.sum() + "), listener throws " + listenerThrows.sum()
+                "  control-socket clients " + controlClients.sum() + " (hung up mid-line " + controlHangUps.sum()
+                        + "), HTTP requests "
+                        + scrapes.sum() + " (aborted " + abortedScrapes.sum() + "), listener throws "
+                        + listenerThrows.sum()
                         + ", slow listener slept " + slowListenerMillis.sum() + " ms",
                 "  every shutdown within " + SHUTDOWN_TIMEOUT.toSeconds() + " s (longest " + longestShutdownMillis.get()
                         + " ms), 0 services running after each, illegal event sequences: " + violations.size()
-                        + ", cleanups interrupted after awaitStop: " + interruptedCleanups.sum() + " of " + cleanups.sum()
-                        + " (stopped before reaching awaitStop, interrupted as documented: " + interruptedBeforeAwaitStop.sum() + ")",
-                "  stops that overran their " + SERVICE_STOP_TIMEOUT.toSeconds() + " s timeout during the rounds (reported unstopped,"
-                        + " then Stopped when they ended): " + lateStops.sum(),
+                        + ", cleanups interrupted after awaitStop: " + interruptedCleanups.sum() + " of "
+                        + cleanups.sum()
+                        + " (stopped before reaching awaitStop, interrupted as documented: "
+                        + interruptedBeforeAwaitStop.sum() + ")",
+                "  stops that overran their " + SERVICE_STOP_TIMEOUT.toSeconds()
+                        + " s timeout during the rounds (reported unstopped," + " then Stopped when they ended): "
+                        + lateStops.sum(),
                 "  before: " + before,
                 "  after:  " + after,
-                "  tolerance: threads ±" + THREAD_TOLERANCE + ", fds ±" + FD_TOLERANCE + ", heap +" + (HEAP_TOLERANCE >> 20) + " MiB",
+                "  tolerance: threads ±" + THREAD_TOLERANCE + ", fds ±" + FD_TOLERANCE + ", heap +"
+                        + (HEAP_TOLERANCE >> 20) + " MiB",
                 violations.isEmpty() ? "" : "  violations: " + violations.subList(0, Math.min(20, violations.size())),
                 "");
     }
@@ -144,13 +158,20 @@ class SoakTest {
     // ---- one round ----
 
     private void round(Duration length, int n) throws Exception {
-        Governor gov = Governor.create(GovernorOptions.builder().systemd(false).shutdownTimeout(SHUTDOWN_TIMEOUT)
-                .serviceShutdownTimeout(SERVICE_STOP_TIMEOUT).build());
+        Governor gov = Governor.create(GovernorOptions.builder()
+                .systemd(false)
+                .shutdownTimeout(SHUTDOWN_TIMEOUT)
+                .serviceShutdownTimeout(SERVICE_STOP_TIMEOUT)
+                .build());
         SequenceChecker checker = new SequenceChecker();
         gov.onEvent(checker);
         gov.onEvent(new SlowListener());
         gov.onEvent(new ThrowingListener());
-        GovernorEndpoint endpoint = GovernorEndpoint.builder(gov).port(0).jvmMetrics(false).aggregateChildrenOf("pool0").build();
+        GovernorEndpoint endpoint = GovernorEndpoint.builder(gov)
+                .port(0)
+                .jvmMetrics(false)
+                .aggregateChildrenOf("pool0")
+                .build();
         endpoint.addTo(gov, "http");
         Path sock = dir.resolve("r" + (n + 1) + ".sock");
         ControlSocket.at(sock).idleTimeout(Duration.ofSeconds(2)).addTo(gov);
@@ -173,12 +194,16 @@ class SoakTest {
             }
         });
         gov.start();
-        assertThat(gov.awaitReady(Duration.ofSeconds(60))).as("round " + n + " ready").isTrue();
+        assertThat(gov.awaitReady(Duration.ofSeconds(60)))
+                .as("round " + n + " ready")
+                .isTrue();
 
         long end = System.nanoTime() + length.toNanos();
         List<Thread> chaos = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
-            chaos.add(Thread.ofVirtual().name("soak-chaos-" + i).start(() -> chaos(gov, pools, endpoint.port(), sock, end)));
+            chaos.add(Thread.ofVirtual()
+                    .name("soak-chaos-" + i)
+                    .start(() -> chaos(gov, pools, endpoint.port(), sock, end)));
         }
         for (Thread t : chaos) {
             t.join();
@@ -197,48 +222,59 @@ class SoakTest {
             violations.add("round " + n + ": unstopped " + report.unstopped());
         }
         List<String> running = gov.services().stream()
-                .filter(s -> s.state() != ServiceState.STOPPED && s.state() != ServiceState.FAILED && s.state() != ServiceState.NEW)
-                .map(s -> s.name() + "=" + s.state()).toList();
+                .filter(s -> s.state() != ServiceState.STOPPED
+                        && s.state() != ServiceState.FAILED
+                        && s.state() != ServiceState.NEW)
+                .map(s -> s.name() + "=" + s.state())
+                .toList();
         if (!running.isEmpty()) {
             violations.add("round " + n + ": not stopped after shutdown: " + running);
         }
-        await().atMost(Duration.ofSeconds(60)).until(() -> GovernorRuntime.hooks(gov).liveThreads().isEmpty());
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> GovernorRuntime.hooks(gov).liveThreads().isEmpty());
         violations.addAll(checker.violations);
         if (n >= 0) {
-            System.out.println("round " + n + ": " + gov.services().size() + " services, shutdown " + took + " ms, events so far "
-                    + events.sum() + ", violations " + violations.size());
+            System.out.println("round " + n + ": " + gov.services().size() + " services, shutdown " + took
+                    + " ms, events so far " + events.sum() + ", violations " + violations.size());
         }
     }
 
     /** What worker {@code w} does: most run until stopped; some fail, complete, tick or clean up slowly. */
     private Service worker(int w) {
         return switch (w % 10) {
-            case 6 -> ctx -> {
-                if (!ctx.sleep(Duration.ofMillis(ThreadLocalRandom.current().nextInt(50, 3000)))) {
-                    failures.increment();
-                    throw new SoakFailure("injected failure of " + ctx.name());
-                }
-            };
-            case 7 -> ctx -> ctx.sleep(Duration.ofMillis(ThreadLocalRandom.current().nextInt(50, 5000))); // completes; restarted
-            case 8 -> ctx -> {
-                while (!ctx.sleep(Duration.ofMillis(ThreadLocalRandom.current().nextInt(10, 100)))) {
-                    Thread.onSpinWait();
-                }
-            };
-            case 9 -> ctx -> {
-                ctx.awaitStop();
-                if (Thread.interrupted()) {
-                    // stopped before it parked in awaitStop: the documented interrupt of a thread not waiting on its ctx
-                    interruptedBeforeAwaitStop.increment();
-                }
-                try {
-                    Thread.sleep(5); // cleanup that blocks: must not be interrupted
-                } catch (InterruptedException e) {
-                    interruptedCleanups.increment();
-                    violations.add(ctx.name() + ": cleanup after awaitStop was interrupted");
-                }
-                cleanups.increment();
-            };
+            case 6 ->
+                ctx -> {
+                    if (!ctx.sleep(Duration.ofMillis(ThreadLocalRandom.current().nextInt(50, 3000)))) {
+                        failures.increment();
+                        throw new SoakFailure("injected failure of " + ctx.name());
+                    }
+                };
+            case 7 ->
+                ctx -> ctx.sleep(
+                        Duration.ofMillis(ThreadLocalRandom.current().nextInt(50, 5000))); // completes; restarted
+            case 8 ->
+                ctx -> {
+                    while (!ctx.sleep(
+                            Duration.ofMillis(ThreadLocalRandom.current().nextInt(10, 100)))) {
+                        Thread.onSpinWait();
+                    }
+                };
+            case 9 ->
+                ctx -> {
+                    ctx.awaitStop();
+                    if (Thread.interrupted()) {
+                        // stopped before it parked in awaitStop: the documented interrupt of a thread not waiting on
+                        // its ctx
+                        interruptedBeforeAwaitStop.increment();
+                    }
+                    try {
+                        Thread.sleep(5); // cleanup that blocks: must not be interrupted
+                    } catch (InterruptedException e) {
+                        interruptedCleanups.increment();
+                        violations.add(ctx.name() + ": cleanup after awaitStop was interrupted");
+                    }
+                    cleanups.increment();
+                };
             default -> ctx -> ctx.awaitStop();
         };
     }
@@ -294,10 +330,13 @@ class SoakTest {
     private void control(Path sock, String worker, ThreadLocalRandom r) throws IOException {
         controlClients.increment();
         try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(sock))) {
-            String[] commands = {"status", "restart " + worker, "stop " + worker, "start " + worker, "reload", "bogus \u001b[2J"};
+            String[] commands = {
+                "status", "restart " + worker, "stop " + worker, "start " + worker, "reload", "bogus \u001b[2J"
+            };
             String cmd = commands[r.nextInt(commands.length)];
             if (r.nextInt(5) == 0) {
-                ch.write(ByteBuffer.wrap(cmd.substring(0, cmd.length() / 2).getBytes(StandardCharsets.UTF_8))); // hang up mid-line
+                ch.write(ByteBuffer.wrap(
+                        cmd.substring(0, cmd.length() / 2).getBytes(StandardCharsets.UTF_8))); // hang up mid-line
                 controlHangUps.increment();
                 return;
             }
@@ -331,7 +370,8 @@ class SoakTest {
             }
             String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
             if (!answer.startsWith("HTTP/1.1 200") && !answer.startsWith("HTTP/1.1 503")) {
-                violations.add("GET " + path + " answered " + answer.lines().findFirst().orElse("nothing"));
+                violations.add("GET " + path + " answered "
+                        + answer.lines().findFirst().orElse("nothing"));
             }
         }
     }
@@ -347,7 +387,8 @@ class SoakTest {
 
     /** Checks each path's events against the documented lifecycle (see GovernorEvent). */
     final class SequenceChecker implements GovernorListener {
-        private final Map<String, Boolean> active = new ConcurrentHashMap<>();  // delivery is one thread; the map is read at the end
+        private final Map<String, Boolean> active =
+                new ConcurrentHashMap<>(); // delivery is one thread; the map is read at the end
         private final Map<String, Boolean> late = new ConcurrentHashMap<>();
         final List<String> violations = new CopyOnWriteArrayList<>();
 
@@ -395,10 +436,10 @@ class SoakTest {
                         violate(e, "ShutdownRequested for a service");
                     }
                 }
-                case GovernorEvent.Reloaded rl -> { } // reloadable nodes only; the soak reloads through a handler
-                case GovernorEvent.ReloadRefused rr -> { }
-                case GovernorEvent.UpgradeStarted us -> { } // the soak upgrades nothing
-                case GovernorEvent.UpgradeFailed uf -> { }
+                case GovernorEvent.Reloaded rl -> {} // reloadable nodes only; the soak reloads through a handler
+                case GovernorEvent.ReloadRefused rr -> {}
+                case GovernorEvent.UpgradeStarted us -> {} // the soak upgrades nothing
+                case GovernorEvent.UpgradeFailed uf -> {}
             }
         }
 
@@ -465,13 +506,19 @@ class SoakTest {
         for (int i = 0; i < 3; i++) {
             ManagementFactory.getMemoryMXBean().gc();
         }
-        long threads = Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("Threads:"))
-                .mapToLong(l -> Long.parseLong(l.substring(8).strip())).findFirst().orElseThrow();
+        long threads = Files.readAllLines(Path.of("/proc/self/status")).stream()
+                .filter(l -> l.startsWith("Threads:"))
+                .mapToLong(l -> Long.parseLong(l.substring(8).strip()))
+                .findFirst()
+                .orElseThrow();
         long fds;
         try (Stream<Path> list = Files.list(Path.of("/proc/self/fd"))) {
             fds = list.count();
         }
-        return new Figures(threads, fds, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+        return new Figures(
+                threads,
+                fds,
+                ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
     }
 
     /**
@@ -487,7 +534,8 @@ class SoakTest {
             Figures now = measure();
             boolean done = target == null
                     ? now.threads() == last.threads() && now.fds() == last.fds()
-                    : Math.abs(now.threads() - target.threads()) <= THREAD_TOLERANCE && Math.abs(now.fds() - target.fds()) <= FD_TOLERANCE
+                    : Math.abs(now.threads() - target.threads()) <= THREAD_TOLERANCE
+                            && Math.abs(now.fds() - target.fds()) <= FD_TOLERANCE
                             && now.heap() <= target.heap() + HEAP_TOLERANCE;
             last = now;
             if (done) {

@@ -40,7 +40,9 @@ class StartingStateTest {
         rec.awaitEvent(Started.class, "free");
         assertThat(state(gov, "api")).as("api waits for db to be ready").isEqualTo(ServiceState.STARTING);
         assertThat(state(gov, "db")).isEqualTo(ServiceState.RUNNING);
-        assertThat(state(gov, "free")).as("nothing to wait for: straight to RUNNING").isEqualTo(ServiceState.RUNNING);
+        assertThat(state(gov, "free"))
+                .as("nothing to wait for: straight to RUNNING")
+                .isEqualTo(ServiceState.RUNNING);
         assertThat(rec.events(Started.class, "api")).isEmpty();
 
         clock.awaitPending(1, WAIT);
@@ -63,7 +65,9 @@ class StartingStateTest {
         assertThat(state(gov, "api")).isEqualTo(ServiceState.STOPPED);
         assertThat(state(gov, "web")).isEqualTo(ServiceState.STARTING);
         gov.shutdown();
-        assertThat(state(gov, "web")).as("never started, stopped by the shutdown").isEqualTo(ServiceState.STOPPED);
+        assertThat(state(gov, "web"))
+                .as("never started, stopped by the shutdown")
+                .isEqualTo(ServiceState.STOPPED);
         assertThat(rec.events(Started.class, "api")).isEmpty();
         assertThat(rec.events(Started.class, "web")).isEmpty();
     }
@@ -73,27 +77,32 @@ class StartingStateTest {
             Governor gov, EventRecorder rec, VirtualClock clock) throws Exception {
         AtomicInteger runs = new AtomicInteger();
         gov.add("db", ctx -> {
-            if (runs.incrementAndGet() == 1 || !ctx.sleep(Duration.ofMinutes(1))) {
-                ctx.markReady(); // the first run at once, a restarted one after a minute
-            }
-            ctx.awaitStop();
-        }).readyOnStart(false);
+                    if (runs.incrementAndGet() == 1 || !ctx.sleep(Duration.ofMinutes(1))) {
+                        ctx.markReady(); // the first run at once, a restarted one after a minute
+                    }
+                    ctx.awaitStop();
+                })
+                .readyOnStart(false);
         CountDownLatch fail = new CountDownLatch(1);
         AtomicInteger apiRuns = new AtomicInteger();
         gov.add("api", ctx -> {
-            if (apiRuns.incrementAndGet() == 1) {
-                fail.await();
-                throw new IllegalStateException("api fails once, on purpose");
-            }
-            ctx.awaitStop();
-        }).dependsOn("db").restart(Duration.ZERO);
+                    if (apiRuns.incrementAndGet() == 1) {
+                        fail.await();
+                        throw new IllegalStateException("api fails once, on purpose");
+                    }
+                    ctx.awaitStop();
+                })
+                .dependsOn("db")
+                .restart(Duration.ZERO);
         gov.start();
         rec.awaitEvent(Ready.class, "");
         gov.restartChild("db"); // on request: at once, and db's new run is not ready for a minute
         fail.countDown();
         rec.awaitEvent(Restarting.class, "api");
         await().atMost(WAIT).until(() -> state(gov, "api") == ServiceState.STARTING);
-        assertThat(rec.events(Started.class, "api")).as("the restart waits for db").hasSize(1);
+        assertThat(rec.events(Started.class, "api"))
+                .as("the restart waits for db")
+                .hasSize(1);
         clock.advance(Duration.ofMinutes(1));
         rec.awaitEvent(Started.class, "api", 2);
         assertThat(state(gov, "api")).isEqualTo(ServiceState.RUNNING);

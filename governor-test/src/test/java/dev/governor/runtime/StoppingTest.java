@@ -39,8 +39,10 @@ class StoppingTest {
         rec.awaitEvent(GovernorEvent.Ready.class, "");
         gov.shutdown();
         ShutdownReport report = gov.waitForShutdown();
-        List<String> started = rec.events(Started.class).stream().map(GovernorEvent::service).toList();
-        List<String> stopped = rec.events(Stopped.class).stream().map(GovernorEvent::service).toList();
+        List<String> started =
+                rec.events(Started.class).stream().map(GovernorEvent::service).toList();
+        List<String> stopped =
+                rec.events(Stopped.class).stream().map(GovernorEvent::service).toList();
         assertThat(started).containsExactly("db", "cache", "api", "web");
         assertThat(stopped).containsExactly("web", "api", "cache", "db");
         assertThat(report.stopTimes().keySet()).containsExactly("web", "api", "cache", "db");
@@ -110,7 +112,8 @@ class StoppingTest {
         } finally {
             stubborn.release();
         }
-        await().atMost(Duration.ofSeconds(30)).until(() -> GovernorRuntime.hooks(gov).liveThreads().isEmpty());
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> GovernorRuntime.hooks(gov).liveThreads().isEmpty());
     }
 
     @Test
@@ -164,7 +167,7 @@ class StoppingTest {
         @Override
         public void run(ServiceCtx ctx) throws java.io.IOException {
             accepting.countDown();
-            server.accept().close();   // no stopping() guard: the exception after the stop request counts as stopped
+            server.accept().close(); // no stopping() guard: the exception after the stop request counts as stopped
         }
 
         @Override
@@ -176,11 +179,13 @@ class StoppingTest {
     }
 
     @Test
-    void shouldCountACheckedThrowFromStopAndTheRunsAfterwardThrowAsStopped(Governor gov, EventRecorder rec) throws Exception {
+    void shouldCountACheckedThrowFromStopAndTheRunsAfterwardThrowAsStopped(Governor gov, EventRecorder rec)
+            throws Exception {
         ClosingAcceptor svc = new ClosingAcceptor();
         gov.add("acceptor", svc);
         gov.start();
-        assertThat(svc.accepting.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(svc.accepting.await(30, java.util.concurrent.TimeUnit.SECONDS))
+                .isTrue();
         rec.awaitEvent(Started.class, "acceptor");
         gov.stopChild("acceptor");
         assertThat(svc.stops.get()).isEqualTo(1);
@@ -202,7 +207,8 @@ class StoppingTest {
     }
 
     @Test
-    void shouldLetEightConcurrentShutdownCallersAllReturnOnlyOnceTheTreeStopped(Governor gov, EventRecorder rec) throws Exception {
+    void shouldLetEightConcurrentShutdownCallersAllReturnOnlyOnceTheTreeStopped(Governor gov, EventRecorder rec)
+            throws Exception {
         for (int i = 0; i < 5; i++) {
             gov.add("s" + i, Faults.runsUntilStopped());
         }
@@ -260,7 +266,10 @@ class StoppingTest {
         gov.start();
         await().atMost(Duration.ofSeconds(30)).until(gov::isReady);
         gov.shutdown();
-        assertThat(seen).filteredOn(Stopped.class::isInstance).extracting(GovernorEvent::service).containsExactly("b", "a");
+        assertThat(seen)
+                .filteredOn(Stopped.class::isInstance)
+                .extracting(GovernorEvent::service)
+                .containsExactly("b", "a");
     }
 
     @Test

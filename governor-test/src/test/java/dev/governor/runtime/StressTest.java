@@ -34,8 +34,11 @@ class StressTest {
     void shouldKeepEveryInvariantUnderRandomFailuresAndConcurrentOperations() throws Exception {
         long seed = System.nanoTime();
         Random random = new Random(seed);
-        Governor gov = Governor.create(GovernorOptions.builder().systemd(false)
-                .serviceShutdownTimeout(Duration.ofSeconds(20)).shutdownTimeout(Duration.ofSeconds(60)).build());
+        Governor gov = Governor.create(GovernorOptions.builder()
+                .systemd(false)
+                .serviceShutdownTimeout(Duration.ofSeconds(20))
+                .shutdownTimeout(Duration.ofSeconds(60))
+                .build());
         EventRecorder rec = new EventRecorder();
         gov.onEvent(rec);
         gov.restartPolicy(RestartPolicy.always(Duration.ofMillis(1)));
@@ -73,7 +76,9 @@ class StressTest {
             assertThat(t.isAlive()).as("seed " + seed + ": a poker is stuck").isFalse();
         }
         gov.shutdown();
-        assertThat(rec.events().size()).as("seed " + seed + ": the tree was busy").isGreaterThan(500);
+        assertThat(rec.events().size())
+                .as("seed " + seed + ": the tree was busy")
+                .isGreaterThan(500);
 
         String context = "seed " + seed;
         // a child added to a supervisor that was not running at the time stays NEW: it never ran
@@ -81,12 +86,14 @@ class StressTest {
                 .filter(i -> !i.state().isTerminal() && i.state() != ServiceState.NEW)
                 .toList();
         assertThat(left).as(context + ": nothing runs after shutdown").isEmpty();
-        await().atMost(Duration.ofSeconds(30)).alias(context + ": no governor thread alive")
+        await().atMost(Duration.ofSeconds(30))
+                .alias(context + ": no governor thread alive")
                 .until(() -> GovernorRuntime.hooks(gov).liveThreads().isEmpty());
         checkLifecycles(rec.events(), context);
     }
 
-    private static void poke(Governor gov, List<String> paths, Map<String, Supervisor> parents, Random random, int ops) {
+    private static void poke(
+            Governor gov, List<String> paths, Map<String, Supervisor> parents, Random random, int ops) {
         for (int i = 0; i < ops; i++) {
             String path = paths.get(random.nextInt(paths.size()));
             try {
@@ -95,10 +102,11 @@ class StressTest {
                     case 4, 5, 6 -> gov.stopChild(path);
                     case 7 -> {
                         Supervisor parent = parents.get(path);
-                        if (parent != null) {  // a leaf: remove it, then add a new one under the same name
+                        if (parent != null) { // a leaf: remove it, then add a new one under the same name
                             gov.removeChild(path);
                             parent.add(path.substring(path.lastIndexOf('/') + 1), randomService(random.nextLong()))
-                                    .restartPolicy(randomPolicy(random)).start();
+                                    .restartPolicy(randomPolicy(random))
+                                    .start();
                         }
                     }
                     default -> gov.services();
@@ -127,7 +135,7 @@ class StressTest {
             switch (r.nextInt(6)) {
                 case 0 -> throw new IllegalStateException("random failure");
                 case 1 -> throw new StopService("random stop");
-                case 2 -> { } // completes
+                case 2 -> {} // completes
                 default -> ctx.awaitStop();
             }
         };
@@ -146,8 +154,10 @@ class StressTest {
             String parent = p.contains("/") ? p.substring(0, p.lastIndexOf('/')) : "";
             List<String> history = events.subList(0, events.indexOf(e) + 1).stream()
                     .filter(x -> x.service().equals(p) || x.service().equals(parent))
-                    .map(x -> x.getClass().getSimpleName() + "(" + x.service() + ")").toList();
-            String where = context + ": " + e + " after " + (isRunning ? "a running" : "no") + " run; history " + history;
+                    .map(x -> x.getClass().getSimpleName() + "(" + x.service() + ")")
+                    .toList();
+            String where =
+                    context + ": " + e + " after " + (isRunning ? "a running" : "no") + " run; history " + history;
             switch (e) {
                 case GovernorEvent.Started s -> {
                     assertThat(isRunning).as(where).isFalse();
@@ -158,22 +168,30 @@ class StressTest {
                 case GovernorEvent.StoppedOnPurpose c -> end(running, p, isRunning, where);
                 case GovernorEvent.Failed c -> end(running, p, isRunning, where);
                 case GovernorEvent.Stopped c -> {
-                    assertThat(isRunning || timedOut.getOrDefault(p, false)).as(where).isTrue();
+                    assertThat(isRunning || timedOut.getOrDefault(p, false))
+                            .as(where)
+                            .isTrue();
                     running.put(p, false);
                     timedOut.put(p, false);
                 }
                 case GovernorEvent.StopTimedOut t -> timedOut.put(p, true);
-                case GovernorEvent.Restarting r -> assertThat(isRunning).as(where).isFalse();
-                case GovernorEvent.Escalated x -> { }
-                case GovernorEvent.ShutdownRequested x -> assertThat(p).as(where).isEmpty();
-                case GovernorEvent.Reloaded x -> { }
-                case GovernorEvent.ReloadRefused x -> { }
-                case GovernorEvent.UpgradeStarted x -> { }
-                case GovernorEvent.UpgradeFailed x -> { }
+                case GovernorEvent.Restarting r ->
+                    assertThat(isRunning).as(where).isFalse();
+                case GovernorEvent.Escalated x -> {}
+                case GovernorEvent.ShutdownRequested x ->
+                    assertThat(p).as(where).isEmpty();
+                case GovernorEvent.Reloaded x -> {}
+                case GovernorEvent.ReloadRefused x -> {}
+                case GovernorEvent.UpgradeStarted x -> {}
+                case GovernorEvent.UpgradeFailed x -> {}
             }
         }
-        assertThat(running.entrySet().stream().filter(Map.Entry::getValue).map(Map.Entry::getKey).toList())
-                .as(context + ": runs with no end event").isEmpty();
+        assertThat(running.entrySet().stream()
+                        .filter(Map.Entry::getValue)
+                        .map(Map.Entry::getKey)
+                        .toList())
+                .as(context + ": runs with no end event")
+                .isEmpty();
     }
 
     private static void end(Map<String, Boolean> running, String path, boolean isRunning, String where) {

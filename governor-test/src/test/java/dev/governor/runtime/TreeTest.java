@@ -22,7 +22,6 @@ import dev.governor.test.Faults;
 import dev.governor.test.GovernorTest;
 import dev.governor.test.VirtualClock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -56,7 +55,10 @@ class TreeTest {
     }
 
     private static List<String> names(EventRecorder rec, Predicate<GovernorEvent> which) {
-        return rec.events().stream().filter(which).map(e -> e.getClass().getSimpleName() + " " + e.service()).toList();
+        return rec.events().stream()
+                .filter(which)
+                .map(e -> e.getClass().getSimpleName() + " " + e.service())
+                .toList();
     }
 
     @Test
@@ -68,27 +70,34 @@ class TreeTest {
             ctxNames.add(ctx.name());
             ctx.awaitStop();
         });
-        db.add("pool", pool);           // built bottom-up: paths resolve on attach
+        db.add("pool", pool); // built bottom-up: paths resolve on attach
         db.add("conn", Faults.runsUntilStopped());
         gov.add("db", db);
         gov.add("web", Faults.runsUntilStopped());
         gov.start();
         rec.awaitEvent(Ready.class, "");
-        assertThat(gov.services()).extracting(ServiceInfo::name)
+        assertThat(gov.services())
+                .extracting(ServiceInfo::name)
                 .containsExactly("db", "db/pool", "db/pool/worker-7", "db/conn", "web");
-        assertThat(gov.services()).filteredOn(ServiceInfo::supervisor).extracting(ServiceInfo::name).containsExactly("db", "db/pool");
+        assertThat(gov.services())
+                .filteredOn(ServiceInfo::supervisor)
+                .extracting(ServiceInfo::name)
+                .containsExactly("db", "db/pool");
         assertThat(ctxNames).containsExactly("db/pool/worker-7");
         assertThat(pool.name()).isEqualTo("db/pool");
         assertThat(gov.service("db/pool/worker-7").orElseThrow().state()).isEqualTo(ServiceState.RUNNING);
         assertThat(rec.events(Started.class, "db/pool/worker-7")).hasSize(1);
         gov.shutdown();
         assertThat(names(rec, Stopped.class::isInstance))
-                .containsExactly("Stopped web", "Stopped db/conn", "Stopped db/pool/worker-7", "Stopped db/pool", "Stopped db");
+                .containsExactly(
+                        "Stopped web", "Stopped db/conn", "Stopped db/pool/worker-7", "Stopped db/pool", "Stopped db");
     }
 
     @Test
-    void shouldStopAllSiblingsInReverseAndRestartAllInOrderUnderOneForAll(Governor gov, EventRecorder rec, VirtualClock clock) {
-        Supervisor sup = Supervisor.create(Strategy.ONE_FOR_ALL).restartPolicy(RestartPolicy.always(Duration.ofSeconds(1)));
+    void shouldStopAllSiblingsInReverseAndRestartAllInOrderUnderOneForAll(
+            Governor gov, EventRecorder rec, VirtualClock clock) {
+        Supervisor sup =
+                Supervisor.create(Strategy.ONE_FOR_ALL).restartPolicy(RestartPolicy.always(Duration.ofSeconds(1)));
         Trigger b = new Trigger();
         sup.add("a", Faults.runsUntilStopped());
         sup.add("b", b);
@@ -103,18 +112,30 @@ class TreeTest {
         clock.advance(Duration.ofSeconds(1));
         rec.awaitEvent(Started.class, "sup/c", 2);
         Predicate<GovernorEvent> children = e -> e.service().startsWith("sup/");
-        assertThat(names(rec, children.and(e -> !(e instanceof Ready)))).containsExactly(
-                "Started sup/a", "Started sup/b", "Started sup/c",
-                "Failed sup/b",
-                "Stopped sup/c", "Stopped sup/a",
-                "Restarting sup/a", "Restarting sup/b", "Restarting sup/c",
-                "Started sup/a", "Started sup/b", "Started sup/c");
-        assertThat(rec.events(Started.class, "sup/a").get(1).attempt()).as("a sibling's restart counts").isEqualTo(1);
+        assertThat(names(rec, children.and(e -> !(e instanceof Ready))))
+                .containsExactly(
+                        "Started sup/a",
+                        "Started sup/b",
+                        "Started sup/c",
+                        "Failed sup/b",
+                        "Stopped sup/c",
+                        "Stopped sup/a",
+                        "Restarting sup/a",
+                        "Restarting sup/b",
+                        "Restarting sup/c",
+                        "Started sup/a",
+                        "Started sup/b",
+                        "Started sup/c");
+        assertThat(rec.events(Started.class, "sup/a").get(1).attempt())
+                .as("a sibling's restart counts")
+                .isEqualTo(1);
     }
 
     @Test
-    void shouldRestartTheFailedChildAndTheOnesAfterItUnderRestForOne(Governor gov, EventRecorder rec, VirtualClock clock) {
-        Supervisor sup = Supervisor.create(Strategy.REST_FOR_ONE).restartPolicy(RestartPolicy.always(Duration.ofSeconds(1)));
+    void shouldRestartTheFailedChildAndTheOnesAfterItUnderRestForOne(
+            Governor gov, EventRecorder rec, VirtualClock clock) {
+        Supervisor sup =
+                Supervisor.create(Strategy.REST_FOR_ONE).restartPolicy(RestartPolicy.always(Duration.ofSeconds(1)));
         Trigger b = new Trigger();
         sup.add("a", Faults.runsUntilStopped());
         sup.add("b", b);
@@ -127,12 +148,21 @@ class TreeTest {
         rec.awaitEvent(Restarting.class, "sup/d");
         clock.advance(Duration.ofSeconds(1));
         rec.awaitEvent(Started.class, "sup/d", 2);
-        assertThat(names(rec, e -> e.service().startsWith("sup/") && !(e instanceof Ready))).containsExactly(
-                "Started sup/a", "Started sup/b", "Started sup/c", "Started sup/d",
-                "Failed sup/b",
-                "Stopped sup/d", "Stopped sup/c",
-                "Restarting sup/b", "Restarting sup/c", "Restarting sup/d",
-                "Started sup/b", "Started sup/c", "Started sup/d");
+        assertThat(names(rec, e -> e.service().startsWith("sup/") && !(e instanceof Ready)))
+                .containsExactly(
+                        "Started sup/a",
+                        "Started sup/b",
+                        "Started sup/c",
+                        "Started sup/d",
+                        "Failed sup/b",
+                        "Stopped sup/d",
+                        "Stopped sup/c",
+                        "Restarting sup/b",
+                        "Restarting sup/c",
+                        "Restarting sup/d",
+                        "Started sup/b",
+                        "Started sup/c",
+                        "Started sup/d");
         assertThat(rec.events(Started.class, "sup/a")).hasSize(1);
     }
 
@@ -152,7 +182,8 @@ class TreeTest {
     }
 
     @Test
-    void shouldNeverEscalateWhenRestartsAreSpreadWiderThanTheIntensityWindow(Governor gov, EventRecorder rec, VirtualClock clock) {
+    void shouldNeverEscalateWhenRestartsAreSpreadWiderThanTheIntensityWindow(
+            Governor gov, EventRecorder rec, VirtualClock clock) {
         Supervisor sup = Supervisor.create(Strategy.ONE_FOR_ONE).intensity(2, Duration.ofSeconds(10));
         sup.add("w", Faults.failsForever()).restart(Duration.ofSeconds(6));
         gov.add("sup", sup);
@@ -166,7 +197,8 @@ class TreeTest {
     }
 
     @Test
-    void shouldFailASupervisorWhoseChildrenRestartMoreThanItsIntensity(Governor gov, EventRecorder rec, VirtualClock clock) {
+    void shouldFailASupervisorWhoseChildrenRestartMoreThanItsIntensity(
+            Governor gov, EventRecorder rec, VirtualClock clock) {
         Supervisor sup = Supervisor.create(Strategy.ONE_FOR_ONE).intensity(2, Duration.ofSeconds(10));
         sup.add("w", Faults.failsForever()).restart(Duration.ofSeconds(1));
         sup.add("other", Faults.runsUntilStopped());
@@ -187,7 +219,8 @@ class TreeTest {
     }
 
     @Test
-    void shouldEscalateThroughThreeLevelsToAShutdownWithExitCodeOne(Governor gov, EventRecorder rec, VirtualClock clock) {
+    void shouldEscalateThroughThreeLevelsToAShutdownWithExitCodeOne(
+            Governor gov, EventRecorder rec, VirtualClock clock) {
         Supervisor leaf = Supervisor.create(Strategy.ONE_FOR_ONE).intensity(1, Duration.ofMinutes(1));
         leaf.add("worker", Faults.failsForever()).restart(Duration.ZERO);
         Supervisor mid = Supervisor.create(Strategy.ONE_FOR_ONE).intensity(1, Duration.ofMinutes(1));
@@ -197,18 +230,32 @@ class TreeTest {
         gov.start();
         ShutdownReport report = gov.waitForShutdown();
         assertThat(report.exitCode()).isEqualTo(1);
-        assertThat(report.fatalCause()).get().extracting(Throwable::getMessage).asString().contains("mid");
-        List<String> escalations = rec.events(Escalated.class).stream().map(e -> e.service() + " <- " + e.child()).toList();
+        assertThat(report.fatalCause())
+                .get()
+                .extracting(Throwable::getMessage)
+                .asString()
+                .contains("mid");
+        List<String> escalations = rec.events(Escalated.class).stream()
+                .map(e -> e.service() + " <- " + e.child())
+                .toList();
         // leaf gives up twice per incarnation of mid; mid gives up twice; the root's limit on mid ends it
-        assertThat(escalations).containsExactly("mid/leaf <- mid/leaf/worker", "mid/leaf <- mid/leaf/worker", "mid <- mid/leaf",
-                "mid/leaf <- mid/leaf/worker", "mid/leaf <- mid/leaf/worker", "mid <- mid/leaf", " <- mid");
+        assertThat(escalations)
+                .containsExactly(
+                        "mid/leaf <- mid/leaf/worker",
+                        "mid/leaf <- mid/leaf/worker",
+                        "mid <- mid/leaf",
+                        "mid/leaf <- mid/leaf/worker",
+                        "mid/leaf <- mid/leaf/worker",
+                        "mid <- mid/leaf",
+                        " <- mid");
         assertThat(rec.events(Started.class, "mid")).hasSize(2);
         assertThat(gov.service("mid").orElseThrow().state()).isEqualTo(ServiceState.FAILED);
         assertThat(rec.events(Stopped.class, "bystander")).hasSize(1);
     }
 
     @Test
-    void shouldStartTheChildrenOfARestartedSupervisorAnewFromAttemptZero(Governor gov, EventRecorder rec, VirtualClock clock) {
+    void shouldStartTheChildrenOfARestartedSupervisorAnewFromAttemptZero(
+            Governor gov, EventRecorder rec, VirtualClock clock) {
         Supervisor sup = Supervisor.create(Strategy.ONE_FOR_ONE);
         Trigger t = new Trigger();
         sup.add("child", Faults.runsUntilStopped());
@@ -221,13 +268,15 @@ class TreeTest {
         assertThat(rec.awaitEvent(Started.class, "sup/child", 2).attempt()).isEqualTo(1);
         gov.restartChild("sup");
         assertThat(rec.awaitEvent(Started.class, "sup", 2).attempt()).isEqualTo(1);
-        assertThat(rec.awaitEvent(Started.class, "sup/child", 3).attempt()).as("anew").isZero();
+        assertThat(rec.awaitEvent(Started.class, "sup/child", 3).attempt())
+                .as("anew")
+                .isZero();
         assertThat(rec.awaitEvent(Started.class, "sup/failing", 2).attempt()).isZero();
     }
 
     @Test
-    void shouldStartDependentsOnlyAfterTheirDependenciesAreReadyAndStopThemFirst(Governor gov, EventRecorder rec, VirtualClock clock)
-            throws Exception {
+    void shouldStartDependentsOnlyAfterTheirDependenciesAreReadyAndStopThemFirst(
+            Governor gov, EventRecorder rec, VirtualClock clock) throws Exception {
         gov.add("api", Faults.runsUntilStopped()).dependsOn("db", "cache");
         gov.add("db", Faults.readyAfter(Duration.ofSeconds(5))).readyOnStart(false);
         gov.add("cache", Faults.runsUntilStopped());
@@ -246,7 +295,8 @@ class TreeTest {
     }
 
     @Test
-    void shouldBeReadyOnlyWhenEveryNestedServiceIsReady(Governor gov, EventRecorder rec, VirtualClock clock) throws Exception {
+    void shouldBeReadyOnlyWhenEveryNestedServiceIsReady(Governor gov, EventRecorder rec, VirtualClock clock)
+            throws Exception {
         Supervisor inner = Supervisor.create(Strategy.ONE_FOR_ONE);
         inner.add("slow", Faults.readyAfter(Duration.ofSeconds(3))).readyOnStart(false);
         Supervisor outer = Supervisor.create(Strategy.ONE_FOR_ONE);

@@ -24,7 +24,11 @@ class GovernorTestExtensionTest {
                 .execute()
                 .testEvents()
                 .assertThatEvents()
-                .haveExactly(1, event(test("leaves"), finishedWithFailure(message(m -> m.contains("left services unstopped: [stubborn]")))));
+                .haveExactly(
+                        1,
+                        event(
+                                test("leaves"),
+                                finishedWithFailure(message(m -> m.contains("left services unstopped: [stubborn]")))));
     }
 
     @Test
@@ -44,10 +48,12 @@ class GovernorTestExtensionTest {
 
         @Test
         void leaves(Governor gov, EventRecorder rec) throws Exception {
-            gov.add("releaser", ctx -> {  // stops after stubborn (reverse order): releases it once it timed out
-                ctx.awaitStop();
-                STUBBORN.release(); // the thread ends, so only the report's unstopped list complains
-            });
+            gov.add(
+                    "releaser",
+                    ctx -> { // stops after stubborn (reverse order): releases it once it timed out
+                        ctx.awaitStop();
+                        STUBBORN.release(); // the thread ends, so only the report's unstopped list complains
+                    });
             gov.add("stubborn", STUBBORN).shutdownTimeout(Duration.ofSeconds(1));
             gov.start();
             STUBBORN.awaitEntered(Duration.ofSeconds(30));

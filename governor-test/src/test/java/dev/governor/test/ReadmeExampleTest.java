@@ -15,14 +15,15 @@ class ReadmeExampleTest {
 
     @Test
     void backsOffExactly(Governor gov, VirtualClock clock, EventRecorder rec) {
-        gov.add("worker", Faults.failsForever()).restartPolicy(
-                RestartPolicy.always(Duration.ofMillis(100)).withBackoff(Duration.ofSeconds(30), 2.0, 0.0));
+        gov.add("worker", Faults.failsForever())
+                .restartPolicy(
+                        RestartPolicy.always(Duration.ofMillis(100)).withBackoff(Duration.ofSeconds(30), 2.0, 0.0));
         gov.start();
         long[] expected = {100, 200, 400, 800, 1600};
         for (int i = 0; i < expected.length; i++) {
             Restarting r = rec.awaitEvent(Restarting.class, "worker", i + 1);
             assertThat(r.delay()).isEqualTo(Duration.ofMillis(expected[i]));
-            clock.advance(r.delay());                      // the next run starts now, not before
+            clock.advance(r.delay()); // the next run starts now, not before
             rec.awaitEvent(Started.class, "worker", i + 2);
         }
     }

@@ -17,9 +17,16 @@ class VirtualClockTest {
         VirtualClock clock = new VirtualClock();
         Instant t0 = clock.instant();
         List<String> ran = new ArrayList<>();
-        clock.schedule(Duration.ofSeconds(3), () -> ran.add("3s@" + Duration.between(t0, clock.instant()).toSeconds()));
-        clock.schedule(Duration.ofSeconds(1), () -> ran.add("1s@" + Duration.between(t0, clock.instant()).toSeconds()));
-        clock.schedule(Duration.ofSeconds(1), () -> ran.add("1s-second@" + Duration.between(t0, clock.instant()).toSeconds()));
+        clock.schedule(
+                Duration.ofSeconds(3),
+                () -> ran.add("3s@" + Duration.between(t0, clock.instant()).toSeconds()));
+        clock.schedule(
+                Duration.ofSeconds(1),
+                () -> ran.add("1s@" + Duration.between(t0, clock.instant()).toSeconds()));
+        clock.schedule(
+                Duration.ofSeconds(1),
+                () -> ran.add(
+                        "1s-second@" + Duration.between(t0, clock.instant()).toSeconds()));
         clock.schedule(Duration.ofSeconds(9), () -> ran.add("9s"));
         clock.advance(Duration.ofSeconds(5));
         assertThat(ran).containsExactly("1s@1", "1s-second@1", "3s@3");
@@ -58,8 +65,10 @@ class VirtualClockTest {
     void shouldRejectNegativeSteps() {
         VirtualClock clock = new VirtualClock();
         assertThatThrownBy(() -> clock.advance(Duration.ofMillis(-1)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PT-0.001S");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("PT-0.001S");
         assertThatThrownBy(() -> clock.schedule(Duration.ofMillis(-1), () -> {}))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PT-0.001S");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("PT-0.001S");
     }
 }

@@ -24,27 +24,49 @@ import picocli.CommandLine.Parameters;
  *
  * Exit codes: 0 done; 1 the daemon answered with an error; 2 bad usage; 3 no daemon at the socket.
  */
-@Command(name = "governorctl", mixinStandardHelpOptions = true, version = "governorctl 0.1.0",
+@Command(
+        name = "governorctl",
+        mixinStandardHelpOptions = true,
+        version = "governorctl 0.1.0",
         description = "Talks to a running Governor daemon through its control socket.",
-        subcommandsRepeatable = false, sortOptions = false, subcommands = CommandLine.HelpCommand.class,
-        footer = {"", "Exit codes: 0 done, 1 the daemon answered with an error, 2 bad usage, 3 no daemon at the socket."})
+        subcommandsRepeatable = false,
+        sortOptions = false,
+        subcommands = CommandLine.HelpCommand.class,
+        footer = {"", "Exit codes: 0 done, 1 the daemon answered with an error, 2 bad usage, 3 no daemon at the socket."
+        })
 public final class GovernorCtl implements Callable<Integer> {
     static final int EXIT_ERROR_ANSWER = 1;
     static final int EXIT_NO_DAEMON = 3;
 
-    @Option(scope = CommandLine.ScopeType.INHERIT, names = {"-s", "--socket"}, paramLabel = "PATH", defaultValue = "${env:GOVERNOR_SOCKET}",
+    @Option(
+            scope = CommandLine.ScopeType.INHERIT,
+            names = {"-s", "--socket"},
+            paramLabel = "PATH",
+            defaultValue = "${env:GOVERNOR_SOCKET}",
             description = "The daemon's control socket (default: $GOVERNOR_SOCKET).")
     Path socket;
 
-    @Option(scope = CommandLine.ScopeType.INHERIT, names = "--json", description = "Print the daemon's JSON answer as it came.")
+    @Option(
+            scope = CommandLine.ScopeType.INHERIT,
+            names = "--json",
+            description = "Print the daemon's JSON answer as it came.")
     boolean json;
 
-    @Option(scope = CommandLine.ScopeType.INHERIT, names = "--color", paramLabel = "WHEN", defaultValue = "auto",
+    @Option(
+            scope = CommandLine.ScopeType.INHERIT,
+            names = "--color",
+            paramLabel = "WHEN",
+            defaultValue = "auto",
             description = "Colour the status table: auto (on a terminal, unless NO_COLOR is set), always, never.")
     String color;
 
-    @Option(scope = CommandLine.ScopeType.INHERIT, names = "--timeout", paramLabel = "DURATION", defaultValue = "60s",
-            description = "How long to wait for the answer (stop and restart wait for the service): 500ms, 30s, 2m (default 60s).")
+    @Option(
+            scope = CommandLine.ScopeType.INHERIT,
+            names = "--timeout",
+            paramLabel = "DURATION",
+            defaultValue = "60s",
+            description =
+                    "How long to wait for the answer (stop and restart wait for the service): 500ms, 30s, 2m (default 60s).")
     String timeout;
 
     private PrintWriter out;
@@ -71,14 +93,17 @@ public final class GovernorCtl implements Callable<Integer> {
         return 2;
     }
 
-    @Command(name = "status", description = "Print the tree: every service with its state, readiness, restarts and uptime.")
+    @Command(
+            name = "status",
+            description = "Print the tree: every service with its state, readiness, restarts and uptime.")
     int status() {
         return send("status", answer -> out.print(StatusTable.render(answer, colour())));
     }
 
     @Command(name = "restart", description = "Stop then start one service (NAME is its path, e.g. db/pool).")
     int restart(@Parameters(paramLabel = "NAME") String name) {
-        return send("restart " + name, a -> out.println(Printable.of("restarted " + name + " (" + a.get("state") + ")")));
+        return send(
+                "restart " + name, a -> out.println(Printable.of("restarted " + name + " (" + a.get("state") + ")")));
     }
 
     @Command(name = "stop", description = "Stop one service for good (no restart).")
@@ -91,34 +116,48 @@ public final class GovernorCtl implements Callable<Integer> {
         return send("start " + name, a -> out.println(Printable.of("started " + name + " (" + a.get("state") + ")")));
     }
 
-    @Command(name = "reload", description = "Reload the daemon: its reload handler, then a new generation of every reloadable"
-            + " node (exit 1 when refused: the old generation keeps serving).")
+    @Command(
+            name = "reload",
+            description = "Reload the daemon: its reload handler, then a new generation of every reloadable"
+                    + " node (exit 1 when refused: the old generation keeps serving).")
     int reload() {
         return send("reload", a -> {
             StringBuilder line = new StringBuilder("reloaded");
             a.forEach((k, v) -> {
                 if (k.startsWith("generation:")) {
-                    line.append(line.length() == 8 ? ": " : ", ").append(k.substring(11)).append(" generation ").append(v);
+                    line.append(line.length() == 8 ? ": " : ", ")
+                            .append(k.substring(11))
+                            .append(" generation ")
+                            .append(v);
                 }
             });
             out.println(line);
         });
     }
 
-    @Command(name = "shutdown", description = "Begin an ordered shutdown of the daemon, bounded by TIMEOUT if given (30s, 500ms, PT1M).")
+    @Command(
+            name = "shutdown",
+            description = "Begin an ordered shutdown of the daemon, bounded by TIMEOUT if given (30s, 500ms, PT1M).")
     int shutdown(@Parameters(paramLabel = "TIMEOUT", arity = "0..1") String limit) {
-        return send(limit == null ? "shutdown" : "shutdown " + limit,
-                a -> out.println(Printable.of("shutdown requested" + (a.get("timeout") == null ? "" : " (within " + a.get("timeout") + ")"))));
+        return send(
+                limit == null ? "shutdown" : "shutdown " + limit,
+                a -> out.println(Printable.of("shutdown requested"
+                        + (a.get("timeout") == null ? "" : " (within " + a.get("timeout") + ")"))));
     }
 
-    @Command(name = "upgrade", description = "Replace the daemon with a new process (same command line) that takes over its sockets;"
-            + " the old one drains and exits. READY_TIMEOUT bounds the new process's start (default 60s).")
+    @Command(
+            name = "upgrade",
+            description = "Replace the daemon with a new process (same command line) that takes over its sockets;"
+                    + " the old one drains and exits. READY_TIMEOUT bounds the new process's start (default 60s).")
     int upgrade(@Parameters(paramLabel = "READY_TIMEOUT", arity = "0..1") String readyTimeout) {
         Duration ready = readyTimeout == null ? Duration.ofSeconds(60) : parseDuration(readyTimeout);
         // the daemon answers once the new process is ready, or killed after the timeout: wait for that
         Duration wait = ready == null ? null : ready.plusSeconds(30);
-        return send(readyTimeout == null ? "upgrade" : "upgrade " + readyTimeout,
-                a -> out.println("upgraded: pid " + a.get("pid") + " serves now; pid " + a.get("oldPid") + " drains and exits"), wait);
+        return send(
+                readyTimeout == null ? "upgrade" : "upgrade " + readyTimeout,
+                a -> out.println(
+                        "upgraded: pid " + a.get("pid") + " serves now; pid " + a.get("oldPid") + " drains and exits"),
+                wait);
     }
 
     @Command(name = "commands", description = "List the commands the daemon itself understands.")
@@ -157,14 +196,16 @@ public final class GovernorCtl implements Callable<Integer> {
             Map<String, Object> parsed = (Map<String, Object>) Json.parse(raw);
             answer = parsed;
         } catch (RuntimeException e) {
-            err.println(Printable.of("governorctl: the daemon's answer is not a JSON object (" + e.getMessage() + "): " + raw));
+            err.println(Printable.of(
+                    "governorctl: the daemon's answer is not a JSON object (" + e.getMessage() + "): " + raw));
             return EXIT_ERROR_ANSWER;
         }
         if (json) {
             out.println(raw);
         }
         if (!Boolean.TRUE.equals(answer.get("ok"))) {
-            err.println("governorctl: " + Printable.of(answer.getOrDefault("error", "the daemon refused without a reason")));
+            err.println("governorctl: "
+                    + Printable.of(answer.getOrDefault("error", "the daemon refused without a reason")));
             return EXIT_ERROR_ANSWER;
         }
         if (!json) {
@@ -178,7 +219,10 @@ public final class GovernorCtl implements Callable<Integer> {
         return switch (color) {
             case "always" -> true;
             case "never" -> false;
-            default -> System.getenv("NO_COLOR") == null && System.console() != null && System.console().isTerminal();
+            default ->
+                System.getenv("NO_COLOR") == null
+                        && System.console() != null
+                        && System.console().isTerminal();
         };
     }
 
@@ -213,8 +257,10 @@ public final class GovernorCtl implements Callable<Integer> {
 
         static String render(Map<String, Object> answer, boolean colour) {
             StringBuilder sb = new StringBuilder();
-            sb.append("pid ").append(Printable.of(answer.get("pid")))
-                    .append("  ").append(Boolean.TRUE.equals(answer.get("ready")) ? "ready" : "NOT ready");
+            sb.append("pid ")
+                    .append(Printable.of(answer.get("pid")))
+                    .append("  ")
+                    .append(Boolean.TRUE.equals(answer.get("ready")) ? "ready" : "NOT ready");
             if (answer.containsKey("healthy")) {
                 sb.append("  ").append(Boolean.TRUE.equals(answer.get("healthy")) ? "healthy" : "UNHEALTHY");
             }
@@ -232,12 +278,13 @@ public final class GovernorCtl implements Callable<Integer> {
                 Map<?, ?> s = (Map<?, ?>) o;
                 String state = String.valueOf(s.get("state"));
                 rows.add(new String[] {
-                        Printable.of(s.get("name")) + (Boolean.TRUE.equals(s.get("supervisor")) ? "/" : ""),
-                        Printable.of(state),
-                        Boolean.TRUE.equals(s.get("ready")) ? "yes" : "no",
-                        Printable.of(s.get("restarts")),
-                        uptime(state, s.get("uptimeSeconds")),
-                        s.get("lastFailure") == null ? "" : cut(String.valueOf(s.get("lastFailure")), 70)});
+                    Printable.of(s.get("name")) + (Boolean.TRUE.equals(s.get("supervisor")) ? "/" : ""),
+                    Printable.of(state),
+                    Boolean.TRUE.equals(s.get("ready")) ? "yes" : "no",
+                    Printable.of(s.get("restarts")),
+                    uptime(state, s.get("uptimeSeconds")),
+                    s.get("lastFailure") == null ? "" : cut(String.valueOf(s.get("lastFailure")), 70)
+                });
             }
             int[] width = new int[6];
             for (String[] r : rows) {
@@ -249,7 +296,8 @@ public final class GovernorCtl implements Callable<Integer> {
                 String[] r = rows.get(row);
                 StringBuilder line = new StringBuilder();
                 for (int i = 0; i < r.length; i++) {
-                    String cell = i == 3 ? pad(r[i], width[i], true) : i == r.length - 1 ? r[i] : pad(r[i], width[i], false);
+                    String cell =
+                            i == 3 ? pad(r[i], width[i], true) : i == r.length - 1 ? r[i] : pad(r[i], width[i], false);
                     if (colour && row == 0) {
                         cell = "\u001b[1m" + cell + RESET;
                     } else if (colour && i == 1) {
@@ -280,9 +328,13 @@ public final class GovernorCtl implements Callable<Integer> {
                 return "-";
             }
             long sec = Math.max(0, n.longValue());
-            return sec < 60 ? sec + "s" : sec < 3600 ? sec / 60 + "m" + String.format("%02d", sec % 60) + "s"
-                    : sec < 86400 ? sec / 3600 + "h" + String.format("%02d", sec % 3600 / 60) + "m"
-                    : sec / 86400 + "d" + String.format("%02d", sec % 86400 / 3600) + "h";
+            return sec < 60
+                    ? sec + "s"
+                    : sec < 3600
+                            ? sec / 60 + "m" + String.format("%02d", sec % 60) + "s"
+                            : sec < 86400
+                                    ? sec / 3600 + "h" + String.format("%02d", sec % 3600 / 60) + "m"
+                                    : sec / 86400 + "d" + String.format("%02d", sec % 86400 / 3600) + "h";
         }
 
         private static String pad(String s, int width, boolean right) {

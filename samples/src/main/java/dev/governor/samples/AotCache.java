@@ -47,9 +47,15 @@ public final class AotCache {
         List<String> flags = List.of(args).subList(2, args.length);
         long t0 = System.nanoTime();
         train(java, flags, sampleCommand(jar), output, Duration.ofMinutes(5));
-        System.out.printf("AOT cache %s (%,d bytes) written in %d s; use it with: %s -XX:AOTCache=%s %s -jar %s%n", output,
-                Files.size(output), TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0), java, output,
-                String.join(" ", flags), jar);
+        System.out.printf(
+                "AOT cache %s (%,d bytes) written in %d s; use it with: %s -XX:AOTCache=%s %s -jar %s%n",
+                output,
+                Files.size(output),
+                TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0),
+                java,
+                output,
+                String.join(" ", flags),
+                jar);
     }
 
     /** What follows the JVM flags to start the sample from {@code jar}: the HTTP endpoint and echo on free ports. */
@@ -63,7 +69,8 @@ public final class AotCache {
      * what went wrong (no READY=1, a non-zero exit, no file written). Start it later with the same
      * flags and app, plus {@code -XX:AOTCache=output}.
      */
-    public static void train(String java, List<String> flags, List<String> app, Path output, Duration timeout) throws Exception {
+    public static void train(String java, List<String> flags, List<String> app, Path output, Duration timeout)
+            throws Exception {
         Files.deleteIfExists(output);
         Files.createDirectories(output.toAbsolutePath().getParent());
         List<String> cmd = new ArrayList<>();
@@ -72,10 +79,12 @@ public final class AotCache {
         cmd.add("-XX:AOTCacheOutput=" + output);
         cmd.addAll(app);
         Path log = Path.of(output + ".log");
-        try (NotifyReceiver systemd = NotifyReceiver.bind("@governor-aot-" + ProcessHandle.current().pid() + "-" + System.nanoTime())) {
+        try (NotifyReceiver systemd =
+                NotifyReceiver.bind("@governor-aot-" + ProcessHandle.current().pid() + "-" + System.nanoTime())) {
             // output to a file, not a pipe: the cache is assembled by a child the JVM starts as it exits,
             // which writes to the same stdout
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+            ProcessBuilder pb =
+                    new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
             pb.environment().put("NOTIFY_SOCKET", systemd.address());
             pb.environment().remove("GOVERNOR_METRICS_PORT");
             Process p = pb.start();
@@ -83,16 +92,21 @@ public final class AotCache {
                 try {
                     systemd.await(m -> m.has("READY", "1"), timeout);
                 } catch (AssertionError e) {
-                    throw new IllegalStateException("the training run sent no READY=1 within " + timeout + "; output:\n" + Files.readString(log), e);
+                    throw new IllegalStateException(
+                            "the training run sent no READY=1 within " + timeout + "; output:\n"
+                                    + Files.readString(log),
+                            e);
                 }
                 scrape(Files.readAllLines(log));
                 p.toHandle().destroy(); // SIGTERM: the ordered shutdown, then the JVM writes the cache as it exits
                 if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                    throw new IllegalStateException("the training run did not exit within " + timeout + "; output:\n" + Files.readString(log));
+                    throw new IllegalStateException(
+                            "the training run did not exit within " + timeout + "; output:\n" + Files.readString(log));
                 }
                 if (p.exitValue() != 0 || !Files.isRegularFile(output)) {
-                    throw new IllegalStateException("the training run exited " + p.exitValue() + (Files.isRegularFile(output) ? "" : " without writing "
-                            + output) + "; output:\n" + Files.readString(log));
+                    throw new IllegalStateException("the training run exited " + p.exitValue()
+                            + (Files.isRegularFile(output) ? "" : " without writing " + output) + "; output:\n"
+                            + Files.readString(log));
                 }
             } finally {
                 p.destroyForcibly();
@@ -114,7 +128,10 @@ public final class AotCache {
         }
         try (HttpClient http = HttpClient.newHttpClient()) {
             for (String path : List.of("metrics", "status")) {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(m.group(1) + path)).timeout(Duration.ofSeconds(30)).build(),
+                HttpResponse<String> r = http.send(
+                        HttpRequest.newBuilder(URI.create(m.group(1) + path))
+                                .timeout(Duration.ofSeconds(30))
+                                .build(),
                         HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() != 200) {
                     throw new IllegalStateException("GET /" + path + " of the training run answered " + r.statusCode());

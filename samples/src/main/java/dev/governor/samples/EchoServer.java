@@ -52,7 +52,7 @@ public final class EchoServer implements Service, Stoppable {
         // the socket systemd passed under this name (socket activation or the fd store), else a fresh bind;
         // a restart of this service gets the same socket back
         try (ServerSocketChannel channel = SocketActivation.fromEnvironment().tcp(listenerName, address);
-             ServerSocket listener = channel.socket()) {
+                ServerSocket listener = channel.socket()) {
             server = listener;
             ctx.log().info("echo listening on {}", listener.getLocalSocketAddress());
             ctx.markReady();
@@ -76,7 +76,9 @@ public final class EchoServer implements Service, Stoppable {
     }
 
     private void serve(Socket s) {
-        try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+        try (s;
+                InputStream in = s.getInputStream();
+                OutputStream out = s.getOutputStream()) {
             in.transferTo(out);
         } catch (IOException e) {
             // the client went away, or we are stopping

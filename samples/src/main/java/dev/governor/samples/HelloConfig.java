@@ -35,11 +35,12 @@ record HelloConfig(String greeting) {
             String key = content.substring(0, eq).strip();
             String value = content.substring(eq + 1).strip();
             if (!key.equals("greeting")) {
-                throw new IllegalArgumentException(file + " line " + (i + 1) + ": unknown key \"" + key + "\" (known: greeting)");
+                throw new IllegalArgumentException(
+                        file + " line " + (i + 1) + ": unknown key \"" + key + "\" (known: greeting)");
             }
             if (value.isEmpty() || value.length() > 200) {
-                throw new IllegalArgumentException(file + " line " + (i + 1) + ": greeting must be 1 to 200 characters, was "
-                        + value.length());
+                throw new IllegalArgumentException(
+                        file + " line " + (i + 1) + ": greeting must be 1 to 200 characters, was " + value.length());
             }
             greeting = value;
         }

@@ -55,7 +55,8 @@ final class HelloHttpService implements Service, Stoppable {
         connector.open(listener.call());
         s.addConnector(connector);
         // the pid too: across an upgrade, the answers show which process served them
-        byte[] body = ("hello from generation " + generation + ": " + config.greeting() + " (pid " + ProcessHandle.current().pid() + ")\n")
+        byte[] body = ("hello from generation " + generation + ": " + config.greeting() + " (pid "
+                        + ProcessHandle.current().pid() + ")\n")
                 .getBytes(StandardCharsets.UTF_8);
         s.setHandler(new Hello(body));
         server = s;
@@ -81,20 +82,35 @@ final class HelloHttpService implements Service, Stoppable {
                 Thread.sleep(10); // polls the connection count; the governor's drain timeout bounds the whole
                 if (!told && System.nanoTime() - began > TimeUnit.SECONDS.toNanos(1)) {
                     told = true;
-                    ctx.log().info("generation {} still drains {} connection(s): {}", generation,
-                            openConnections(connector), connector.getConnectedEndPoints());
+                    ctx.log()
+                            .info(
+                                    "generation {} still drains {} connection(s): {}",
+                                    generation,
+                                    openConnections(connector),
+                                    connector.getConnectedEndPoints());
                 }
             }
-            ctx.log().info("generation {} drained in {} ms", generation, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
-        } catch (InterruptedException e) { // the drain timeout ran out: idle keep-alive connections are closed by the stop
-            ctx.log().info("generation {}: {} connection(s) still open after the drain, closing them", generation,
-                    openConnections(connector));
+            ctx.log()
+                    .info(
+                            "generation {} drained in {} ms",
+                            generation,
+                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
+        } catch (
+                InterruptedException
+                        e) { // the drain timeout ran out: idle keep-alive connections are closed by the stop
+            ctx.log()
+                    .info(
+                            "generation {}: {} connection(s) still open after the drain, closing them",
+                            generation,
+                            openConnections(connector));
         }
     }
 
     /** Connections not yet closed (a closed one may stay listed by Jetty a while; it holds no client). */
     private static long openConnections(ServerConnector connector) {
-        return connector.getConnectedEndPoints().stream().filter(org.eclipse.jetty.io.EndPoint::isOpen).count();
+        return connector.getConnectedEndPoints().stream()
+                .filter(org.eclipse.jetty.io.EndPoint::isOpen)
+                .count();
     }
 
     @Override
@@ -135,7 +151,9 @@ final class HelloHttpService implements Service, Stoppable {
             }
             response.setStatus(HttpStatus.OK_200);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; charset=utf-8");
-            if (draining && closeNow(request)) { // finish this request, then close: the client reconnects to the next generation
+            if (draining
+                    && closeNow(
+                            request)) { // finish this request, then close: the client reconnects to the next generation
                 response.getHeaders().put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE.asString());
             }
             response.write(true, ByteBuffer.wrap(body), callback);
@@ -145,6 +163,7 @@ final class HelloHttpService implements Service, Stoppable {
 
     @Override
     public String toString() {
-        return "HelloHttpService[generation " + generation + ", " + config.greeting() + (draining ? ", draining" : "") + "]";
+        return "HelloHttpService[generation " + generation + ", " + config.greeting() + (draining ? ", draining" : "")
+                + "]";
     }
 }

@@ -20,14 +20,16 @@ final class HelloSample {
 
     static void install(Governor gov, Path config, InetSocketAddress address) {
         int port;
-        try (ServerSocketChannel first = gov.listeners().tcp("hello", address)) { // settled now, for the life of the process
+        try (ServerSocketChannel first =
+                gov.listeners().tcp("hello", address)) { // settled now, for the life of the process
             port = ((InetSocketAddress) first.getLocalAddress()).getPort();
         } catch (IOException e) {
             throw new UncheckedIOException("hello listener at " + address + ": " + e.getMessage(), e);
         }
         gov.addReloadable("hello", (generation, number) -> {
-            HelloConfig cfg = HelloConfig.read(config);  // a broken file throws: this generation is refused
-            generation.add("http", new HelloHttpService(() -> gov.listeners().tcp("hello", address), cfg, number))
+            HelloConfig cfg = HelloConfig.read(config); // a broken file throws: this generation is refused
+            generation
+                    .add("http", new HelloHttpService(() -> gov.listeners().tcp("hello", address), cfg, number))
                     .readyOnStart(false)
                     .drainTimeout(Duration.ofSeconds(10))
                     .shutdownTimeout(Duration.ofSeconds(5));

@@ -40,7 +40,8 @@ public final class HttpLoad implements AutoCloseable {
     public HttpLoad(InetSocketAddress target, String path, int connections) {
         this.target = target;
         this.request = ("GET " + path + " HTTP/1.1\r\nHost: " + target.getHostString() + ":" + target.getPort()
-                + "\r\nUser-Agent: governor-httpload\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+                        + "\r\nUser-Agent: governor-httpload\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII);
         for (int i = 0; i < connections; i++) {
             Worker w = new Worker();
             workers.add(w);
@@ -74,14 +75,23 @@ public final class HttpLoad implements AutoCloseable {
         Map<Long, List<long[]>> parts = new TreeMap<>();
         for (Worker w : workers) {
             for (int i = 0; i < w.count; i++) {
-                parts.computeIfAbsent(w.endedAtMillis[i] / 1000, k -> new ArrayList<>()).add(new long[] {w.latencyMicros[i]});
+                parts.computeIfAbsent(w.endedAtMillis[i] / 1000, k -> new ArrayList<>())
+                        .add(new long[] {w.latencyMicros[i]});
             }
         }
-        parts.forEach((second, list) -> bySecond.put(second, list.stream().mapToLong(a -> a[0]).sorted().toArray()));
+        parts.forEach((second, list) ->
+                bySecond.put(second, list.stream().mapToLong(a -> a[0]).sorted().toArray()));
         Map<String, Long> seen = new TreeMap<>();
         bodies.forEach((k, v) -> seen.put(k, v.sum()));
-        return new Result(requests.sum(), connectionErrors.sum(), non200.sum(), reconnects.sum(), seen,
-                List.copyOf(errorSamples), bySecond, elapsedNanos());
+        return new Result(
+                requests.sum(),
+                connectionErrors.sum(),
+                non200.sum(),
+                reconnects.sum(),
+                seen,
+                List.copyOf(errorSamples),
+                bySecond,
+                elapsedNanos());
     }
 
     /** Stops the connections if {@link #stop()} was not called; an interrupt is kept for the caller. */
@@ -102,8 +112,15 @@ public final class HttpLoad implements AutoCloseable {
      * @param latenciesBySecond per second since the start, the latencies (µs) of the requests that
      *                          ended in it, sorted
      */
-    public record Result(long requests, long connectionErrors, long non200, long reconnects, Map<String, Long> bodies,
-                         List<String> errorSamples, TreeMap<Long, long[]> latenciesBySecond, long durationNanos) {
+    public record Result(
+            long requests,
+            long connectionErrors,
+            long non200,
+            long reconnects,
+            Map<String, Long> bodies,
+            List<String> errorSamples,
+            TreeMap<Long, long[]> latenciesBySecond,
+            long durationNanos) {
 
         public double requestsPerSecond() {
             return requests / (durationNanos / 1e9);
@@ -111,8 +128,11 @@ public final class HttpLoad implements AutoCloseable {
 
         /** The {@code q} quantile (0..1) in ms of the requests that ended in the given seconds. */
         public double percentileMillis(double q, java.util.function.LongPredicate seconds) {
-            long[] all = latenciesBySecond.entrySet().stream().filter(e -> seconds.test(e.getKey()))
-                    .flatMapToLong(e -> Arrays.stream(e.getValue())).sorted().toArray();
+            long[] all = latenciesBySecond.entrySet().stream()
+                    .filter(e -> seconds.test(e.getKey()))
+                    .flatMapToLong(e -> Arrays.stream(e.getValue()))
+                    .sorted()
+                    .toArray();
             if (all.length == 0) {
                 return Double.NaN;
             }
@@ -121,13 +141,23 @@ public final class HttpLoad implements AutoCloseable {
         }
 
         public long requestsIn(java.util.function.LongPredicate seconds) {
-            return latenciesBySecond.entrySet().stream().filter(e -> seconds.test(e.getKey())).mapToLong(e -> e.getValue().length).sum();
+            return latenciesBySecond.entrySet().stream()
+                    .filter(e -> seconds.test(e.getKey()))
+                    .mapToLong(e -> e.getValue().length)
+                    .sum();
         }
 
         @Override
         public String toString() {
-            return String.format(Locale.ROOT, "%d requests (%.0f/s), %d connection errors, %d non-200, %d reconnects on"
-                    + " Connection: close, p99 %.2f ms", requests, requestsPerSecond(), connectionErrors, non200, reconnects,
+            return String.format(
+                    Locale.ROOT,
+                    "%d requests (%.0f/s), %d connection errors, %d non-200, %d reconnects on"
+                            + " Connection: close, p99 %.2f ms",
+                    requests,
+                    requestsPerSecond(),
+                    connectionErrors,
+                    non200,
+                    reconnects,
                     percentileMillis(0.99, s -> true));
         }
     }
@@ -208,7 +238,8 @@ public final class HttpLoad implements AutoCloseable {
                     errorSamples.add("non-200: " + status);
                 }
             } else {
-                bodies.computeIfAbsent(new String(body, StandardCharsets.UTF_8).strip(), k -> new LongAdder()).increment();
+                bodies.computeIfAbsent(new String(body, StandardCharsets.UTF_8).strip(), k -> new LongAdder())
+                        .increment();
             }
             record(ended, ended - began);
             return !close;

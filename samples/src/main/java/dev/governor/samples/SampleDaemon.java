@@ -54,6 +54,7 @@ public final class SampleDaemon {
     static final int ECHO_PORT = 7007;
     /** The default port of /metrics, /healthz, /readyz and /status. */
     static final int METRICS_PORT = 9464;
+
     private static final DateTimeFormatter HH_MM_SS = DateTimeFormatter.ofPattern("HH:mm:ss");
 
     private SampleDaemon() {}
@@ -68,8 +69,8 @@ public final class SampleDaemon {
         boolean daemonize = java.util.Arrays.asList(args).contains("--daemonize");
         Daemon daemon = null;
         if (daemonize || pidFile != null) {
-            Daemon.Builder options = Daemon.builder().pidFile(pidFile).logFile(logFile)
-                    .umask(octalArg(args, "--umask=", 0027));
+            Daemon.Builder options =
+                    Daemon.builder().pidFile(pidFile).logFile(logFile).umask(octalArg(args, "--umask=", 0027));
             Path workdir = pathArg(args, "--workdir=");
             if (workdir != null) {
                 options.workingDirectory(workdir);
@@ -85,24 +86,35 @@ public final class SampleDaemon {
         int fails = intArg(args, "--flaky-fails=", 3);
         long tickMillis = intArg(args, "--tick=", 5000);
         String envPort = System.getenv("GOVERNOR_METRICS_PORT");
-        int metricsPort = intArg(args, "--metrics-port=", envPort == null || envPort.isBlank() ? METRICS_PORT : parse("GOVERNOR_METRICS_PORT=", envPort));
+        int metricsPort = intArg(
+                args,
+                "--metrics-port=",
+                envPort == null || envPort.isBlank() ? METRICS_PORT : parse("GOVERNOR_METRICS_PORT=", envPort));
         String metricsHost = stringArg(args, "--metrics-host=", "127.0.0.1");
         int drainMillis = intArg(args, "--drain=", 0);
 
-        Governor gov = Governor.create(GovernorOptions.builder().drainDelay(Duration.ofMillis(drainMillis)).build());
+        Governor gov = Governor.create(GovernorOptions.builder()
+                .drainDelay(Duration.ofMillis(drainMillis))
+                .build());
         gov.restart(Duration.ofSeconds(1));
         GovernorEndpoint endpoint;
         try {
-            endpoint = GovernorEndpoint.builder(gov).host(metricsHost).port(metricsPort).title("Governor sample daemon").build();
+            endpoint = GovernorEndpoint.builder(gov)
+                    .host(metricsHost)
+                    .port(metricsPort)
+                    .title("Governor sample daemon")
+                    .build();
         } catch (IllegalStateException e) {
             System.err.println("sample daemon: " + e.getMessage());
             System.exit(2);
             return;
         }
         endpoint.addTo(gov, "http");
-        System.out.println("status page: " + endpoint.uri().resolve("status") + "  metrics: " + endpoint.uri().resolve("metrics"));
+        System.out.println("status page: " + endpoint.uri().resolve("status") + "  metrics: "
+                + endpoint.uri().resolve("metrics"));
         String host = stringArg(args, "--host=", "127.0.0.1");
-        gov.add("echo", new EchoServer("echo", new java.net.InetSocketAddress(host, port))).readyOnStart(false);
+        gov.add("echo", new EchoServer("echo", new java.net.InetSocketAddress(host, port)))
+                .readyOnStart(false);
         gov.add("ticker", ctx -> {
             while (!ctx.sleep(Duration.ofMillis(tickMillis))) {
                 ctx.log().info("tick at {}", LocalTime.now().format(HH_MM_SS));
@@ -110,21 +122,26 @@ public final class SampleDaemon {
         });
         AtomicInteger runs = new AtomicInteger();
         gov.add("flaky", ctx -> {
-            int run = runs.incrementAndGet();
-            if (run <= fails) {
-                ctx.sleep(Duration.ofMillis(200));
-                throw new IllegalStateException("flaky worker failed on purpose (" + run + " of " + fails + ")");
-            }
-            ctx.log().info("flaky worker settled after {} failures", fails);
-            ctx.awaitStop();
-        }).restartPolicy(RestartPolicy.onFailure(Duration.ofMillis(250))
-                .withBackoff(Duration.ofSeconds(5), 2.0, 0.1)
-                .withLimit(10, Duration.ofMinutes(1)));
+                    int run = runs.incrementAndGet();
+                    if (run <= fails) {
+                        ctx.sleep(Duration.ofMillis(200));
+                        throw new IllegalStateException(
+                                "flaky worker failed on purpose (" + run + " of " + fails + ")");
+                    }
+                    ctx.log().info("flaky worker settled after {} failures", fails);
+                    ctx.awaitStop();
+                })
+                .restartPolicy(RestartPolicy.onFailure(Duration.ofMillis(250))
+                        .withBackoff(Duration.ofSeconds(5), 2.0, 0.1)
+                        .withLimit(10, Duration.ofMinutes(1)));
 
         Path helloConfig = pathArg(args, "--config=");
         if (helloConfig != null) {
-            HelloSample.install(gov, helloConfig, new java.net.InetSocketAddress(stringArg(args, "--hello-host=", "127.0.0.1"),
-                    intArg(args, "--hello-port=", 8080)));
+            HelloSample.install(
+                    gov,
+                    helloConfig,
+                    new java.net.InetSocketAddress(
+                            stringArg(args, "--hello-host=", "127.0.0.1"), intArg(args, "--hello-port=", 8080)));
         }
         if (daemon != null || controlSocket != null) {
             AtomicInteger generation = new AtomicInteger();
@@ -200,5 +217,4 @@ public final class SampleDaemon {
             throw new IllegalArgumentException(prefix + v + ": not a number", e);
         }
     }
-
 }

@@ -45,7 +45,9 @@ public final class UpgradeDemo {
                 System.exit(1);
             }
         }
-        String mode = modeFile != null && Files.exists(modeFile) ? Files.readString(modeFile).strip() : "ok";
+        String mode = modeFile != null && Files.exists(modeFile)
+                ? Files.readString(modeFile).strip()
+                : "ok";
         if (mode.equals("fail")) {
             System.err.println("upgrade demo: configured to fail at start (" + modeFile + " says fail)");
             System.exit(3);
@@ -60,12 +62,14 @@ public final class UpgradeDemo {
         HelloSample.install(gov, Daemon.resolve(config), new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
         switch (mode) {
             case "hang" -> gov.add("stuck", ctx -> ctx.awaitStop()).readyOnStart(false); // never ready
-            case "slow" -> gov.add("slow", ctx -> {
-                ctx.sleep(Duration.ofSeconds(3));
-                ctx.markReady();
-                ctx.awaitStop();
-            }).readyOnStart(false);
-            default -> { }
+            case "slow" ->
+                gov.add("slow", ctx -> {
+                            ctx.sleep(Duration.ofSeconds(3));
+                            ctx.markReady();
+                            ctx.awaitStop();
+                        })
+                        .readyOnStart(false);
+            default -> {}
         }
         if (control != null) {
             ControlSocket.at(Daemon.resolve(control)).addTo(gov);
@@ -75,7 +79,8 @@ public final class UpgradeDemo {
         }
         gov.onEvent(e -> {
             if (e instanceof dev.governor.GovernorEvent.Ready r && r.service().isEmpty()) {
-                System.out.println("upgrade demo: pid " + ProcessHandle.current().pid() + " ready");
+                System.out.println(
+                        "upgrade demo: pid " + ProcessHandle.current().pid() + " ready");
             }
         });
         ShutdownReport report = gov.catchSignals().start().waitForShutdown();

@@ -1,25 +1,24 @@
 package dev.governor.examples;
 
 import dev.governor.Governor;
+import dev.governor.Service;
+import dev.governor.ServiceCtx;
 import dev.governor.runtime.daemon.ControlSocket;
 import dev.governor.runtime.daemon.Daemon;
 import java.nio.file.Path;
-
-import dev.governor.Service;
-import dev.governor.ServiceCtx;
 
 /** docs/daemon.md, the opening example. */
 final class DaemonMain {
     public static void main(String[] args) {
         // everything before daemonize() runs twice: in the launcher and in the daemon
         Daemon daemon = Daemon.builder()
-                .pidFile(Path.of("/run/app/app.pid"))     // relative paths resolve against the directory
+                .pidFile(Path.of("/run/app/app.pid")) // relative paths resolve against the directory
                 .logFile(Path.of("/var/log/app/app.log")) // the user typed the command in, in both processes
-                .daemonize();                             // the launcher exits inside this call
+                .daemonize(); // the launcher exits inside this call
         Governor gov = Governor.create();
         gov.add("http", new HttpFrontend(8080)).readyOnStart(false); // markReady() once it listens
         ControlSocket.at(Path.of("/run/app/control.sock")).addTo(gov);
-        daemon.readyWhen(gov);                            // the launcher exits 0 when the tree is ready
+        daemon.readyWhen(gov); // the launcher exits 0 when the tree is ready
         System.exit(gov.catchSignals().start().waitForShutdown().exitCode());
     }
 

@@ -13,10 +13,11 @@ final class SystemdListeners {
         // inherited from systemd under the name "echo" (a .socket unit's FileDescriptorName=, --fdname=,
         // or the fd store), else bound afresh at the address given
         ServerSocketChannel echo = SocketActivation.fromEnvironment().tcp("echo", new InetSocketAddress(7007));
-        ServerSocket socket = echo.socket();                // blocking accept() on a virtual thread is fine
+        ServerSocket socket = echo.socket(); // blocking accept() on a virtual thread is fine
 
         DatagramChannel dns = SocketActivation.fromEnvironment().udp("dns", new InetSocketAddress(5353));
         ServerSocketChannel ctl = SocketActivation.fromEnvironment().unix("ctl", Path.of("/run/app/ctl.sock"));
-        ServerSocketChannel only = SocketActivation.fromEnvironment().tcp("admin");   // inherit-only: IOException if absent
+        ServerSocketChannel only =
+                SocketActivation.fromEnvironment().tcp("admin"); // inherit-only: IOException if absent
     }
 }

@@ -29,13 +29,25 @@ class AotCacheTest {
     @Test
     void aTrainedCacheIsUsedAndTheSampleReachesReady(@TempDir Path dir) throws Exception {
         List<String> cp = new ArrayList<>();
-        cp.add(jarOf(Path.of(SampleDaemon.class.getProtectionDomain().getCodeSource().getLocation().toURI()), dir.resolve("sample.jar")).toString());
+        cp.add(jarOf(
+                        Path.of(SampleDaemon.class
+                                .getProtectionDomain()
+                                .getCodeSource()
+                                .getLocation()
+                                .toURI()),
+                        dir.resolve("sample.jar"))
+                .toString());
         for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
             if (entry.endsWith(".jar")) {
                 cp.add(entry);
             }
         }
-        List<String> app = List.of("-cp", String.join(java.io.File.pathSeparator, cp), SampleDaemon.class.getName(), "--port=0", "--metrics-port=0");
+        List<String> app = List.of(
+                "-cp",
+                String.join(java.io.File.pathSeparator, cp),
+                SampleDaemon.class.getName(),
+                "--port=0",
+                "--metrics-port=0");
         List<String> flags = ChildJvm.governorJvmArgs();
         Path cache = dir.resolve("sample.aot");
 
@@ -48,25 +60,34 @@ class AotCacheTest {
         cmd.addAll(List.of("-XX:AOTCache=" + cache, "-XX:AOTMode=on"));
         cmd.addAll(app);
         Path log = dir.resolve("run.log");
-        try (NotifyReceiver systemd = NotifyReceiver.bind("@governor-aot-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime())) {
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        try (NotifyReceiver systemd = NotifyReceiver.bind(
+                "@governor-aot-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime())) {
+            ProcessBuilder pb =
+                    new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
             pb.environment().put("NOTIFY_SOCKET", systemd.address());
             Process p = pb.start();
             try {
-                assertThat(systemd.await(m -> m.has("READY", "1"), Duration.ofMinutes(1)).text()).contains("STATUS=");
+                assertThat(systemd.await(m -> m.has("READY", "1"), Duration.ofMinutes(1))
+                                .text())
+                        .contains("STATUS=");
                 p.toHandle().destroy(); // SIGTERM
                 assertThat(p.waitFor(1, TimeUnit.MINUTES)).isTrue();
-                assertThat(p.exitValue()).as("exit code; output:\n" + Files.readString(log)).isZero();
+                assertThat(p.exitValue())
+                        .as("exit code; output:\n" + Files.readString(log))
+                        .isZero();
             } finally {
                 p.destroyForcibly().waitFor();
             }
         }
-        assertThat(Files.readString(log)).as("the JVM used the cache without complaint")
-                .doesNotContain("[error][aot]").doesNotContain("[warning][aot]");
+        assertThat(Files.readString(log))
+                .as("the JVM used the cache without complaint")
+                .doesNotContain("[error][aot]")
+                .doesNotContain("[warning][aot]");
     }
 
     private static Path jarOf(Path classes, Path jar) throws IOException {
-        try (OutputStream out = Files.newOutputStream(jar); JarOutputStream j = new JarOutputStream(out);
+        try (OutputStream out = Files.newOutputStream(jar);
+                JarOutputStream j = new JarOutputStream(out);
                 Stream<Path> files = Files.walk(classes)) {
             for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
                 j.putNextEntry(new JarEntry(classes.relativize(f).toString().replace('\\', '/')));

@@ -44,13 +44,15 @@ class BomTest {
         for (int i = 0; i < modules.getLength(); i++) {
             String module = modules.item(i).getTextContent().strip();
             Element pom = xml(ROOT.resolve(module).resolve("pom.xml")).getDocumentElement();
-            if (child(pom, "packaging").equals("pom") || Files.readString(ROOT.resolve(module).resolve("pom.xml"))
-                    .contains("<governor.unpublished>true</governor.unpublished>")) {
+            if (child(pom, "packaging").equals("pom")
+                    || Files.readString(ROOT.resolve(module).resolve("pom.xml"))
+                            .contains("<governor.unpublished>true</governor.unpublished>")) {
                 continue;
             }
             published.add(child(pom, "artifactId"));
         }
-        assertThat(published).contains("governor-api", "governor-runtime", "governor-test", "governorctl")
+        assertThat(published)
+                .contains("governor-api", "governor-runtime", "governor-test", "governorctl")
                 .doesNotContain("samples", "benchmarks");
 
         Element bom = xml(ROOT.resolve("governor-bom/pom.xml")).getDocumentElement();
@@ -73,6 +75,7 @@ class BomTest {
             assertThat(parentText).contains("<" + tag + ">");
         }
         assertThat(child((Element) bom.getElementsByTagName("license").item(0), "name"))
-                .isEqualTo(child((Element) parent.getElementsByTagName("license").item(0), "name"));
+                .isEqualTo(
+                        child((Element) parent.getElementsByTagName("license").item(0), "name"));
     }
 }

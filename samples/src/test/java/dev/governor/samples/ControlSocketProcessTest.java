@@ -33,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ControlSocketProcessTest {
     @TempDir
     Path dir;
+
     private Path socket;
     private Path pidFile;
     private Path log;
@@ -48,9 +49,18 @@ class ControlSocketProcessTest {
         socket = dir.resolve("ctl.sock");
         pidFile = dir.resolve("sample.pid");
         log = dir.resolve("sample.log");
-        try (ChildJvm launcher = ChildJvm.builder(SampleDaemon.class).arg("--daemonize", "--pidfile=" + pidFile,
-                "--log-file=" + log, "--control-socket=" + socket, "--port=0", "--flaky-fails=0").start()) {
-            assertThat(launcher.awaitExit(DaemonizeProcessTest.EXIT)).as(launcher.output()).isZero();
+        try (ChildJvm launcher = ChildJvm.builder(SampleDaemon.class)
+                .arg(
+                        "--daemonize",
+                        "--pidfile=" + pidFile,
+                        "--log-file=" + log,
+                        "--control-socket=" + socket,
+                        "--port=0",
+                        "--flaky-fails=0")
+                .start()) {
+            assertThat(launcher.awaitExit(DaemonizeProcessTest.EXIT))
+                    .as(launcher.output())
+                    .isZero();
         }
         pid = Long.parseLong(Files.readString(pidFile).strip());
         daemons.add(pid);
@@ -79,14 +89,16 @@ class ControlSocketProcessTest {
 
     @Test
     void shouldPrintTheStatusTableOfTheLiveDaemon() {
-        await().atMost(DaemonizeProcessTest.EXIT).until(() -> governorctl("status").out().contains("  ready  healthy"));
+        await().atMost(DaemonizeProcessTest.EXIT)
+                .until(() -> governorctl("status").out().contains("  ready  healthy"));
         Ctl status = governorctl("status");
         assertThat(status.code()).isZero();
         assertThat(status.err()).isEmpty();
         List<String> lines = status.out().lines().toList();
         assertThat(lines.getFirst()).isEqualTo("pid " + pid + "  ready  healthy  (5 running)");
         assertThat(lines.get(1)).matches("NAME +STATE +READY +RESTARTS +UPTIME +LAST FAILURE");
-        assertThat(lines.subList(2, lines.size())).hasSize(5)
+        assertThat(lines.subList(2, lines.size()))
+                .hasSize(5)
                 .anySatisfy(l -> assertThat(l).matches("http +RUNNING +yes +0 +[0-9dhms]+"))
                 .anySatisfy(l -> assertThat(l).matches("echo +RUNNING +yes +0 +[0-9dhms]+"))
                 .anySatisfy(l -> assertThat(l).matches("ticker +RUNNING +yes +0 +[0-9dhms]+"))
@@ -104,15 +116,19 @@ class ControlSocketProcessTest {
         assertThat(governorctl("start", "ticker")).isEqualTo(new Ctl(0, "started ticker (RUNNING)\n", ""));
         assertThat(governorctl("restart", "echo")).isEqualTo(new Ctl(0, "restarted echo (RUNNING)\n", ""));
         // the echo server marks itself ready once it listens again, a moment after the restart returns
-        await().atMost(DaemonizeProcessTest.EXIT).until(() -> governorctl("status").out().matches("(?s).*echo +RUNNING +yes +1 .*"));
+        await().atMost(DaemonizeProcessTest.EXIT)
+                .until(() -> governorctl("status").out().matches("(?s).*echo +RUNNING +yes +1 .*"));
         assertThat(governorctl("reload")).isEqualTo(new Ctl(0, "reloaded\n", ""));
-        await().atMost(DaemonizeProcessTest.EXIT).until(() -> Files.readString(log).contains("reloaded: generation 1"));
+        await().atMost(DaemonizeProcessTest.EXIT)
+                .until(() -> Files.readString(log).contains("reloaded: generation 1"));
         assertThat(governorctl("restart", "nosuch"))
                 .isEqualTo(new Ctl(1, "", "governorctl: no service named \"nosuch\"; status lists the names\n"));
         String daemonCommands = governorctl("commands").out();
         assertThat(daemonCommands).contains("shutdown [TIMEOUT]");
         // the CLI and the socket agree: every command the daemon lists is one of governorctl's, help included
-        java.util.Set<String> cli = new picocli.CommandLine(new dev.governor.ctl.GovernorCtl()).getSubcommands().keySet();
+        java.util.Set<String> cli = new picocli.CommandLine(new dev.governor.ctl.GovernorCtl())
+                .getSubcommands()
+                .keySet();
         List<String> verbs = daemonCommands.lines().map(l -> l.split(" ", 2)[0]).toList();
         assertThat(verbs).contains("help", "status", "reload");
         assertThat(cli).containsAll(verbs);
@@ -122,7 +138,9 @@ class ControlSocketProcessTest {
         assertThat(governorctl("shutdown", "20s")).isEqualTo(new Ctl(0, "shutdown requested (within PT20S)\n", ""));
 
         await().atMost(DaemonizeProcessTest.EXIT).until(() -> !DaemonCommands.running(pid));
-        assertThat(Files.readString(log)).contains("shutting down: control socket: shutdown PT20S").contains("exit code 0");
+        assertThat(Files.readString(log))
+                .contains("shutting down: control socket: shutdown PT20S")
+                .contains("exit code 0");
         assertThat(socket).as("socket removed at stop").doesNotExist();
         assertThat(pidFile).as("pid file removed at exit").doesNotExist();
         Ctl gone = governorctl("status");
@@ -139,9 +157,12 @@ class ControlSocketProcessTest {
             Arrays.fill(huge, (byte) 'A');
             huge[huge.length - 1] = '\n';
             send(ch, huge);
-            assertThat(readLine(ch)).isEqualTo("{\"ok\":false,\"error\":\"line of 1048576 bytes is longer than the limit of 4096 bytes\"}");
+            assertThat(readLine(ch))
+                    .isEqualTo(
+                            "{\"ok\":false,\"error\":\"line of 1048576 bytes is longer than the limit of 4096 bytes\"}");
             send(ch, "status\n".getBytes(StandardCharsets.UTF_8));
-            assertThat(readLine(ch)).startsWith("{\"ok\":true,\"pid\":" + pid + ",")
+            assertThat(readLine(ch))
+                    .startsWith("{\"ok\":true,\"pid\":" + pid + ",")
                     .contains("{\"name\":\"control\",\"depth\":0,\"state\":\"RUNNING\",\"ready\":true,\"restarts\":0,");
         }
         assertThat(DaemonCommands.running(pid)).isTrue();
@@ -150,27 +171,35 @@ class ControlSocketProcessTest {
 
     @Test
     void shouldRefuseAnotherUidByItsPeerCredentials() throws Exception {
-        assumeThat(ProcessHandle.current().info().user()).as("setpriv needs root").contains("root");
+        assumeThat(ProcessHandle.current().info().user())
+                .as("setpriv needs root")
+                .contains("root");
         String nobodyUid = run("id", "-u", "nobody").strip();
         Path probe = writeProbe();
 
         // 1. the socket's mode 0600 keeps nobody out at connect()
         assertThat(Files.getPosixFilePermissions(socket)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
-        assertThat(runAsNobody(probe)).contains("uid " + nobodyUid).contains("connect failed").contains("Permission denied");
+        assertThat(runAsNobody(probe))
+                .contains("uid " + nobodyUid)
+                .contains("connect failed")
+                .contains("Permission denied");
 
         // 2. with the mode loosened, nobody reaches the daemon, and the peer check (SO_PEERCRED) refuses it
         Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
         String refused = runAsNobody(probe);
-        assertThat(refused).contains("uid " + nobodyUid)
+        assertThat(refused)
+                .contains("uid " + nobodyUid)
                 .contains("answer: {\"ok\":false,\"error\":\"permission denied: uid " + nobodyUid
                         + " (nobody) may not use this control socket (allowed uids [0])\"}")
                 .contains("closed by the daemon");
         await().atMost(DaemonizeProcessTest.EXIT)
-                .until(() -> Files.readString(log).contains("refused a connection from uid " + nobodyUid + " (nobody)"));
+                .until(() ->
+                        Files.readString(log).contains("refused a connection from uid " + nobodyUid + " (nobody)"));
 
         // 3. the very same probe as root is served: only the uid made the difference
         assertThat(run(ChildJvm.javaExecutable(), "-XX:-UsePerfData", probe.toString(), socket.toString()))
-                .contains("uid 0").contains("answer: {\"ok\":true,\"pid\":" + pid);
+                .contains("uid 0")
+                .contains("answer: {\"ok\":true,\"pid\":" + pid);
         assertThat(governorctl("status").code()).isZero();
     }
 
@@ -216,15 +245,27 @@ class ControlSocketProcessTest {
     }
 
     private String runAsNobody(Path probe) throws Exception {
-        return run("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-                ChildJvm.javaExecutable(), "-XX:-UsePerfData", probe.toString(), socket.toString());
+        return run(
+                "setpriv",
+                "--reuid=nobody",
+                "--regid=nogroup",
+                "--clear-groups",
+                ChildJvm.javaExecutable(),
+                "-XX:-UsePerfData",
+                probe.toString(),
+                socket.toString());
     }
 
     private String run(String... command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).directory(Path.of("/").toFile()).start();
+        Process p = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .directory(Path.of("/").toFile())
+                .start();
         probes.add(p);
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("%s finished", List.of(command)).isTrue();
+        assertThat(p.waitFor(120, TimeUnit.SECONDS))
+                .as("%s finished", List.of(command))
+                .isTrue();
         return out;
     }
 

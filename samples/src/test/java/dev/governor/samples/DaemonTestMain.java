@@ -58,48 +58,51 @@ public final class DaemonTestMain {
 
         Governor gov = Governor.create();
         gov.add("listener", ctx -> {
-            if (ctx.sleep(Duration.ofMillis(delay))) {
-                return;
-            }
-            ServerSocket server = new ServerSocket();
-            try {
-                server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-                if (portFile != null) {
-                    Path resolved = Daemon.resolve(portFile);
-                    Path tmp = resolved.resolveSibling(resolved.getFileName() + ".tmp");
-                    Files.writeString(tmp, Integer.toString(server.getLocalPort()));
-                    Files.move(tmp, resolved, StandardCopyOption.ATOMIC_MOVE);
-                }
-                if (!neverReady) {
-                    ctx.markReady();
-                }
-                Thread.ofVirtual().start(() -> {
-                    try {
-                        ctx.awaitStop();
-                        server.close();
-                    } catch (Exception ignored) {
-                        // stopping
-                    }
-                });
-                while (!ctx.stopping()) {
-                    Socket s;
-                    try {
-                        s = server.accept();
-                    } catch (IOException closed) {
+                    if (ctx.sleep(Duration.ofMillis(delay))) {
                         return;
                     }
-                    Thread.ofVirtual().start(() -> echo(s));
-                }
-            } finally {
-                server.close();
-            }
-        }).readyOnStart(false);
+                    ServerSocket server = new ServerSocket();
+                    try {
+                        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                        if (portFile != null) {
+                            Path resolved = Daemon.resolve(portFile);
+                            Path tmp = resolved.resolveSibling(resolved.getFileName() + ".tmp");
+                            Files.writeString(tmp, Integer.toString(server.getLocalPort()));
+                            Files.move(tmp, resolved, StandardCopyOption.ATOMIC_MOVE);
+                        }
+                        if (!neverReady) {
+                            ctx.markReady();
+                        }
+                        Thread.ofVirtual().start(() -> {
+                            try {
+                                ctx.awaitStop();
+                                server.close();
+                            } catch (Exception ignored) {
+                                // stopping
+                            }
+                        });
+                        while (!ctx.stopping()) {
+                            Socket s;
+                            try {
+                                s = server.accept();
+                            } catch (IOException closed) {
+                                return;
+                            }
+                            Thread.ofVirtual().start(() -> echo(s));
+                        }
+                    } finally {
+                        server.close();
+                    }
+                })
+                .readyOnStart(false);
         daemon.readyWhen(gov);
         System.exit(gov.catchSignals().start().waitForShutdown().exitCode());
     }
 
     private static void echo(Socket s) {
-        try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+        try (s;
+                InputStream in = s.getInputStream();
+                OutputStream out = s.getOutputStream()) {
             in.transferTo(out);
         } catch (IOException ignored) {
             // client gone

@@ -36,6 +36,7 @@ class DaemonizeProcessTest {
 
     @TempDir
     Path dir;
+
     private final List<Long> daemons = new ArrayList<>();
     private final List<ChildJvm> jvms = new ArrayList<>();
 
@@ -63,7 +64,9 @@ class DaemonizeProcessTest {
     /** The daemon's pid as the launcher printed it; remembered for the kill at the end. */
     private long daemonPid(ChildJvm launcher) {
         Matcher m = PID.matcher(launcher.output());
-        assertThat(m.find()).as("launcher names the daemon's pid in: %s", launcher.output()).isTrue();
+        assertThat(m.find())
+                .as("launcher names the daemon's pid in: %s", launcher.output())
+                .isTrue();
         long pid = Long.parseLong(m.group(1));
         daemons.add(pid);
         return pid;
@@ -76,8 +79,15 @@ class DaemonizeProcessTest {
         Path log = dir.resolve("d.log");
         Path portFile = dir.resolve("port");
         long t0 = System.nanoTime();
-        ChildJvm launcher = launch(DaemonTestMain.class, "--daemonize", "--pidfile=" + pidFile, "--log-file=" + log,
-                "--workdir=" + work, "--umask=077", "--startup-delay=1500", "--port-file=" + portFile);
+        ChildJvm launcher = launch(
+                DaemonTestMain.class,
+                "--daemonize",
+                "--pidfile=" + pidFile,
+                "--log-file=" + log,
+                "--workdir=" + work,
+                "--umask=077",
+                "--startup-delay=1500",
+                "--port-file=" + portFile);
         int code = launcher.awaitExit(EXIT);
         long launchMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
         long pid = daemonPid(launcher);
@@ -87,12 +97,15 @@ class DaemonizeProcessTest {
         assertThat(portFile).as("listener bound before the launcher exited").exists();
         int port = Integer.parseInt(Files.readString(portFile));
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
-             PrintWriter out = new PrintWriter(s.getOutputStream(), true, StandardCharsets.UTF_8);
-             BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8))) {
+                PrintWriter out = new PrintWriter(s.getOutputStream(), true, StandardCharsets.UTF_8);
+                BufferedReader in =
+                        new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8))) {
             out.println("hello daemon");
             assertThat(in.readLine()).isEqualTo("hello daemon");
         }
-        assertThat(launchMillis).as("the launcher waited through the 1.5 s startup").isGreaterThanOrEqualTo(1500);
+        assertThat(launchMillis)
+                .as("the launcher waited through the 1.5 s startup")
+                .isGreaterThanOrEqualTo(1500);
         assertThat(pid).isNotEqualTo(launcher.pid());
         assertThat(Files.readString(pidFile)).isEqualTo(pid + "\n");
         assertThat(Files.getPosixFilePermissions(pidFile)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
@@ -105,18 +118,31 @@ class DaemonizeProcessTest {
         assertThat(Path.of("/proc/" + pid + "/fd/1").toRealPath()).isEqualTo(log.toRealPath());
         assertThat(Path.of("/proc/" + pid + "/fd/2").toRealPath()).isEqualTo(log.toRealPath());
         // ProcessHandle.Info gives up on a command line longer than a page: read it whole
-        List<String> daemonArgs = List.of(Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0"));
-        assertThat(daemonArgs).as("same java, JVM flags, class path, main class and arguments")
-                .containsExactlyElementsOf(ChildJvm.builder(DaemonTestMain.class).arg("--daemonize", "--pidfile=" + pidFile,
-                        "--log-file=" + log, "--workdir=" + work, "--umask=077", "--startup-delay=1500", "--port-file=" + portFile)
-                        .command().stream().map(w -> w.equals(ChildJvm.classPath()) ? absoluteClassPath(w) : w).toList());
+        List<String> daemonArgs =
+                List.of(Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0"));
+        assertThat(daemonArgs)
+                .as("same java, JVM flags, class path, main class and arguments")
+                .containsExactlyElementsOf(ChildJvm.builder(DaemonTestMain.class)
+                        .arg(
+                                "--daemonize",
+                                "--pidfile=" + pidFile,
+                                "--log-file=" + log,
+                                "--workdir=" + work,
+                                "--umask=077",
+                                "--startup-delay=1500",
+                                "--port-file=" + portFile)
+                        .command()
+                        .stream()
+                        .map(w -> w.equals(ChildJvm.classPath()) ? absoluteClassPath(w) : w)
+                        .toList());
         System.out.printf("launcher exit after %d ms (startup delay 1500 ms)%n", launchMillis);
     }
 
     @Test
     void shouldExitWithTheDaemonsCodeAndPrintItsErrorWhenItFailsBeforeReady() throws Exception {
         Path pidFile = dir.resolve("d.pid");
-        ChildJvm launcher = launch(DaemonTestMain.class, "--daemonize", "--pidfile=" + pidFile, "--fail-before-ready=7");
+        ChildJvm launcher =
+                launch(DaemonTestMain.class, "--daemonize", "--pidfile=" + pidFile, "--fail-before-ready=7");
         assertThat(launcher.awaitExit(EXIT)).as(launcher.output()).isEqualTo(7);
         long pid = daemonPid(launcher);
         assertThat(launcher.output())
@@ -141,8 +167,8 @@ class DaemonizeProcessTest {
     @Test
     void shouldKillADaemonThatIsNotReadyInTimeAndSaySo() throws Exception {
         Path pidFile = dir.resolve("d.pid");
-        ChildJvm launcher = launch(DaemonTestMain.class, "--daemonize", "--pidfile=" + pidFile, "--never-ready",
-                "--startup-timeout=4000");
+        ChildJvm launcher = launch(
+                DaemonTestMain.class, "--daemonize", "--pidfile=" + pidFile, "--never-ready", "--startup-timeout=4000");
         assertThat(launcher.awaitExit(EXIT)).as(launcher.output()).isEqualTo(Daemon.EXIT_STARTUP_TIMEOUT);
         long pid = daemonPid(launcher);
         assertThat(launcher.output()).contains("daemon pid " + pid + " was not ready within PT4S; killed it");
@@ -187,7 +213,8 @@ class DaemonizeProcessTest {
     void shouldStatusReloadAndStopTheSampleThroughItsPidFile() throws Exception {
         Path pidFile = dir.resolve("sample.pid");
         Path log = dir.resolve("sample.log");
-        ChildJvm launcher = launch(SampleDaemon.class, "--daemonize", "--pidfile=" + pidFile, "--log-file=" + log, "--port=0");
+        ChildJvm launcher =
+                launch(SampleDaemon.class, "--daemonize", "--pidfile=" + pidFile, "--log-file=" + log, "--port=0");
         assertThat(launcher.awaitExit(EXIT)).as(launcher.output()).isZero();
         long pid = daemonPid(launcher);
 
@@ -199,12 +226,16 @@ class DaemonizeProcessTest {
         assertThat(reload.awaitExit(EXIT)).isZero();
         assertThat(reload.output()).isEqualTo("signalled pid " + pid + " (" + pidFile + ")");
         await().atMost(EXIT).until(() -> Files.readString(log).contains("reloaded: generation 1"));
-        assertThat(DaemonCommands.running(pid)).as("SIGHUP reloads, the pid stays").isTrue();
+        assertThat(DaemonCommands.running(pid))
+                .as("SIGHUP reloads, the pid stays")
+                .isTrue();
 
         ChildJvm stop = launch(SampleDaemon.class, "stop", "--pidfile=" + pidFile);
         assertThat(stop.awaitExit(EXIT)).isZero();
         assertThat(stop.output()).isEqualTo("stopped pid " + pid + " (" + pidFile + ")");
-        assertThat(DaemonCommands.running(pid)).as("exited (a zombie until init reaps it, at most)").isFalse();
+        assertThat(DaemonCommands.running(pid))
+                .as("exited (a zombie until init reaps it, at most)")
+                .isFalse();
         assertThat(pidFile).as("removed at clean exit").doesNotExist();
         assertThat(Files.readString(log)).contains("shutting down: SIGTERM").contains("exit code 0");
 
@@ -215,12 +246,17 @@ class DaemonizeProcessTest {
 
     /** Surefire's class path ends in an empty entry, the working directory: the daemon gets it spelled out. */
     private static String absoluteClassPath(String cp) {
-        return String.join(":", java.util.Arrays.stream(cp.split(":", -1))
-                .map(e -> e.isEmpty() ? Path.of("").toAbsolutePath().toString() : e).toList());
+        return String.join(
+                ":",
+                java.util.Arrays.stream(cp.split(":", -1))
+                        .map(e -> e.isEmpty() ? Path.of("").toAbsolutePath().toString() : e)
+                        .toList());
     }
 
     static String ps(String field, long pid) throws Exception {
-        Process ps = new ProcessBuilder("ps", "-o", field + "=", "-p", Long.toString(pid)).redirectErrorStream(true).start();
+        Process ps = new ProcessBuilder("ps", "-o", field + "=", "-p", Long.toString(pid))
+                .redirectErrorStream(true)
+                .start();
         String out = new String(ps.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         assertThat(ps.waitFor(60, TimeUnit.SECONDS)).isTrue();
         return out;

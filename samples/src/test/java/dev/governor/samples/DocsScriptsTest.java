@@ -31,6 +31,7 @@ class DocsScriptsTest {
 
     @TempDir
     static Path tmp;
+
     static Path copy;
 
     @BeforeAll
@@ -71,8 +72,13 @@ class DocsScriptsTest {
                 continue;
             }
             Matcher marker = start > 0 ? MARKER.matcher(lines.get(start - 1).trim()) : null;
-            blocks.add(new Block(doc, start + 1, lang, marker != null && marker.matches() ? marker.group(1) : null,
-                    marker != null && marker.matches() ? marker.group(2) : null, body));
+            blocks.add(new Block(
+                    doc,
+                    start + 1,
+                    lang,
+                    marker != null && marker.matches() ? marker.group(1) : null,
+                    marker != null && marker.matches() ? marker.group(2) : null,
+                    body));
         }
         return blocks;
     }
@@ -84,7 +90,7 @@ class DocsScriptsTest {
         boolean continuing = false;
         for (String l : b.body()) {
             if (console && !continuing && !l.startsWith("$ ")) {
-                continue;   // output
+                continue; // output
             }
             String cmd = console && !continuing ? l.substring(2) : l;
             if (continuing) {
@@ -94,7 +100,9 @@ class DocsScriptsTest {
             }
             continuing = cmd.endsWith("\\");
             if (continuing) {
-                out.set(out.size() - 1, out.getLast().substring(0, out.getLast().length() - 1).strip());
+                out.set(
+                        out.size() - 1,
+                        out.getLast().substring(0, out.getLast().length() - 1).strip());
             }
         }
         return out.stream().map(DocsScriptsTest::normalize).toList();
@@ -149,7 +157,8 @@ class DocsScriptsTest {
                 for (String cmd : commands(b)) {
                     int found = lines.subList(at, lines.size()).indexOf(cmd);
                     if (found < 0) {
-                        problems.add(b.where() + ": `" + cmd + "` is not in " + b.markerArg() + " (after line " + at + " of its commands)");
+                        problems.add(b.where() + ": `" + cmd + "` is not in " + b.markerArg() + " (after line " + at
+                                + " of its commands)");
                         break;
                     }
                     at += found + 1;
@@ -164,14 +173,23 @@ class DocsScriptsTest {
     @Test
     void theDaemonWalkthroughShouldRunAsWritten(@TempDir Path demo) throws Exception {
         ExternalTool.require("ps", "procps");
-        try (ScriptRun run = ScriptRun.start(copy, Map.of("CI", "true", "DEMO", demo.toString(),
-                "PORT", Integer.toString(ExternalTool.freePort())), "bash", "docs/daemon-walkthrough.sh")) {
+        try (ScriptRun run = ScriptRun.start(
+                copy,
+                Map.of("CI", "true", "DEMO", demo.toString(), "PORT", Integer.toString(ExternalTool.freePort())),
+                "bash",
+                "docs/daemon-walkthrough.sh")) {
             assertThat(run.awaitExit(BOUND)).as(run.output()).isZero();
             String out = run.output();
-            assertThat(out).containsPattern("daemon ready as pid \\d+, log " + Pattern.quote(demo + "/sample.log"))
+            assertThat(out)
+                    .containsPattern("daemon ready as pid \\d+, log " + Pattern.quote(demo + "/sample.log"))
                     .containsPattern("already running as pid \\d+")
-                    .contains("restarted echo (RUNNING)", "stopped ticker (STOPPED)", "started ticker (RUNNING)", "reloaded",
-                            "governorctl: no service named \"nosuch\"; status lists the names", "reloaded: generation 2")
+                    .contains(
+                            "restarted echo (RUNNING)",
+                            "stopped ticker (STOPPED)",
+                            "started ticker (RUNNING)",
+                            "reloaded",
+                            "governorctl: no service named \"nosuch\"; status lists the names",
+                            "reloaded: generation 2")
                     .containsPattern("stopped pid \\d+")
                     .containsPattern("governor stopped in \\d+ ms, exit code 0");
             assertThat(demo).isDirectoryNotContaining("glob:**/sample.pid");
@@ -181,29 +199,50 @@ class DocsScriptsTest {
     @Test
     void theReloadWalkthroughShouldRunAsWritten(@TempDir Path demo) throws Exception {
         ExternalTool.require("curl", "curl");
-        try (ScriptRun run = ScriptRun.start(copy, Map.of("CI", "true", "DEMO", demo.toString(),
-                "PORT", Integer.toString(ExternalTool.freePort())), "bash", "docs/reload-walkthrough.sh")) {
+        try (ScriptRun run = ScriptRun.start(
+                copy,
+                Map.of("CI", "true", "DEMO", demo.toString(), "PORT", Integer.toString(ExternalTool.freePort())),
+                "bash",
+                "docs/reload-walkthrough.sh")) {
             assertThat(run.awaitExit(BOUND)).as(run.output()).isZero();
-            assertThat(run.output()).contains("hello from generation 1: Hello", "hello from generation 2: Bonjour",
-                    "governorctl: generation 3 of \"hello\" refused: java.lang.IllegalArgumentException: " + demo
-                            + "/hello.conf line 1: \"greeting Hallo\" is not key=value", "exit 1",
-                    "reloaded: hello generation 3", "hello from generation 3: Hallo", "generation 2 drained in");
+            assertThat(run.output())
+                    .contains(
+                            "hello from generation 1: Hello",
+                            "hello from generation 2: Bonjour",
+                            "governorctl: generation 3 of \"hello\" refused: java.lang.IllegalArgumentException: "
+                                    + demo + "/hello.conf line 1: \"greeting Hallo\" is not key=value",
+                            "exit 1",
+                            "reloaded: hello generation 3",
+                            "hello from generation 3: Hallo",
+                            "generation 2 drained in");
         }
     }
 
     @Test
     void theSocketActivationRunShouldWorkAsWritten() throws Exception {
         ExternalTool.require("systemd-socket-activate", "systemd");
-        try (ScriptRun run = ScriptRun.start(copy, Map.of("CI", "true", "PORT", Integer.toString(ExternalTool.freePort())),
-                "bash", "docs/socket-activation.sh")) {
+        try (ScriptRun run = ScriptRun.start(
+                copy,
+                Map.of("CI", "true", "PORT", Integer.toString(ExternalTool.freePort())),
+                "bash",
+                "docs/socket-activation.sh")) {
             assertThat(run.awaitExit(BOUND)).as(run.output()).isZero();
-            assertThat(run.output()).contains("echo answered: hello systemd", "listener \"echo\": inherited fd 3",
-                            "exit code 0", "READY=1", "WATCHDOG=1", "STOPPING=1", "STATUS=stopped, exit code 0");
+            assertThat(run.output())
+                    .contains(
+                            "echo answered: hello systemd",
+                            "listener \"echo\": inherited fd 3",
+                            "exit code 0",
+                            "READY=1",
+                            "WATCHDOG=1",
+                            "STOPPING=1",
+                            "STATUS=stopped, exit code 0");
             SampleLauncherTest.assertOrderedShutdown(run.lines(), "SIGTERM");
         }
         try (Stream<ProcessHandle> all = ProcessHandle.allProcesses()) {
-            assertThat(all.filter(p -> p.info().commandLine().orElse("").contains(copy.toString())).toList())
-                    .as("nothing the script started is left (NotifyWatch included)").isEmpty();
+            assertThat(all.filter(p -> p.info().commandLine().orElse("").contains(copy.toString()))
+                            .toList())
+                    .as("nothing the script started is left (NotifyWatch included)")
+                    .isEmpty();
         }
     }
 }

@@ -44,16 +44,20 @@ class DocsSnippetsTest {
                     }
                 }
                 if (m == null || !m.matches()) {
-                    problems.add(where + ": a java block without <!-- example: samples/src/test/java/dev/governor/examples/NAME.java -->"
+                    problems.add(where
+                            + ": a java block without <!-- example: samples/src/test/java/dev/governor/examples/NAME.java -->"
                             + " before it; put the snippet, with its imports, in that file");
                     continue;
                 }
                 Path file = ROOT.resolve(m.group(1));
                 if (!Files.isRegularFile(file) || !m.group(1).startsWith("samples/src/test/java/")) {
-                    problems.add(where + ": " + m.group(1) + " is not a test source of samples (compiled by the build)");
+                    problems.add(
+                            where + ": " + m.group(1) + " is not a test source of samples (compiled by the build)");
                     continue;
                 }
-                List<String> source = Files.readAllLines(file).stream().map(DocsSnippetsTest::normalize).toList();
+                List<String> source = Files.readAllLines(file).stream()
+                        .map(DocsSnippetsTest::normalize)
+                        .toList();
                 if (body.stream().noneMatch(l -> l.startsWith("import "))) {
                     problems.add(where + ": the block shows no imports");
                 }
@@ -69,7 +73,9 @@ class DocsSnippetsTest {
                 checked++;
             }
         }
-        assertThat(problems).as("java blocks out of step with their compiled examples").isEmpty();
+        assertThat(problems)
+                .as("java blocks out of step with their compiled examples")
+                .isEmpty();
         assertThat(checked).as("java blocks found").isGreaterThanOrEqualTo(10);
     }
 }

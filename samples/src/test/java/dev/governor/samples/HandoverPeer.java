@@ -37,8 +37,8 @@ public final class HandoverPeer {
                 }
                 channels.add(FdChannels.sharedServerSocket(s.fd()));
             }
-            System.out.println(r + "received " + channels.size() + " sockets from pid " + received.senderPid() + ", last "
-                    + received.sockets().getLast().entry());
+            System.out.println(r + "received " + channels.size() + " sockets from pid " + received.senderPid()
+                    + ", last " + received.sockets().getLast().entry());
             if (round == args.length) {
                 System.out.println(r + "accepting on " + channels.getLast().getLocalAddress());
                 try (SocketChannel conn = channels.getLast().accept()) {

@@ -21,10 +21,14 @@ class Issue12SignalsTest {
         try (ChildJvm child = ChildJvm.builder(StubbornDaemon.class).start()) {
             child.awaitOutput(l -> l.contains("governor ready"), BOUND);
             Process kill = new ProcessBuilder("bash", "-c", "kill -TERM " + child.pid() + "; kill -TERM " + child.pid())
-                    .redirectErrorStream(true).start();
+                    .redirectErrorStream(true)
+                    .start();
             assertThat(kill.waitFor(BOUND.toSeconds(), TimeUnit.SECONDS)).isTrue();
             assertThat(child.awaitExit(BOUND)).as(child.output()).isZero();
-            assertThat(child.output()).contains("stopped stubborn").contains("stopped polite").contains("exit code 0")
+            assertThat(child.output())
+                    .contains("stopped stubborn")
+                    .contains("stopped polite")
+                    .contains("exit code 0")
                     .doesNotContain("exiting now with 143");
         }
     }

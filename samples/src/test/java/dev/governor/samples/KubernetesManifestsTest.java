@@ -49,7 +49,9 @@ class KubernetesManifestsTest {
         T value = YAML.readValue(DIR.resolve(file).toFile(), type);
         List<String> unknown = new ArrayList<>();
         unknownFields(value, file, unknown, new IdentityHashMap<>());
-        assertThat(unknown).as("fields the Kubernetes API does not know, in " + file).isEmpty();
+        assertThat(unknown)
+                .as("fields the Kubernetes API does not know, in " + file)
+                .isEmpty();
         return value;
     }
 
@@ -73,7 +75,9 @@ class KubernetesManifestsTest {
             return;
         }
         for (Method g : o.getClass().getMethods()) {
-            if (g.getParameterCount() != 0 || Modifier.isStatic(g.getModifiers()) || !g.getName().startsWith("get")
+            if (g.getParameterCount() != 0
+                    || Modifier.isStatic(g.getModifiers())
+                    || !g.getName().startsWith("get")
                     || g.getDeclaringClass() == Object.class) {
                 continue;
             }
@@ -95,7 +99,9 @@ class KubernetesManifestsTest {
 
     /** The jib configuration of the image profile in samples/pom.xml. */
     private static Element jibConfiguration() throws Exception {
-        Document pom = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(Path.of("pom.xml").toFile());
+        Document pom = DocumentBuilderFactory.newInstance()
+                .newDocumentBuilder()
+                .parse(Path.of("pom.xml").toFile());
         NodeList plugins = pom.getElementsByTagName("plugin");
         for (int i = 0; i < plugins.getLength(); i++) {
             Element p = (Element) plugins.item(i);
@@ -132,11 +138,14 @@ class KubernetesManifestsTest {
         assertThat(podLabels).containsAllEntriesOf(d.getSpec().getSelector().getMatchLabels());
         assertThat(podLabels).containsAllEntriesOf(s.getSpec().getSelector());
         assertThat(podLabels).containsAllEntriesOf(pdb.getSpec().getSelector().getMatchLabels());
-        assertThat(pdb.getSpec().getMinAvailable().getIntVal()).isLessThan(d.getSpec().getReplicas());
+        assertThat(pdb.getSpec().getMinAvailable().getIntVal())
+                .isLessThan(d.getSpec().getReplicas());
         Container c = d.getSpec().getTemplate().getSpec().getContainers().getFirst();
         for (var port : s.getSpec().getPorts()) {
-            assertThat(c.getPorts()).as("the Service's targetPort " + port.getTargetPort().getStrVal() + " is a container port")
-                    .extracting(ContainerPort::getName).contains(port.getTargetPort().getStrVal());
+            assertThat(c.getPorts())
+                    .as("the Service's targetPort " + port.getTargetPort().getStrVal() + " is a container port")
+                    .extracting(ContainerPort::getName)
+                    .contains(port.getTargetPort().getStrVal());
         }
     }
 
@@ -147,14 +156,21 @@ class KubernetesManifestsTest {
         Container c = pod.getContainers().getFirst();
         Map<String, Integer> ports = new java.util.HashMap<>();
         c.getPorts().forEach(p -> ports.put(p.getName(), p.getContainerPort()));
-        assertThat(ports).containsEntry("echo", SampleDaemon.ECHO_PORT).containsEntry("http", SampleDaemon.METRICS_PORT);
+        assertThat(ports)
+                .containsEntry("echo", SampleDaemon.ECHO_PORT)
+                .containsEntry("http", SampleDaemon.METRICS_PORT);
 
         Element jib = jibConfiguration();
-        assertThat(texts(jib, "port")).containsExactlyInAnyOrder(String.valueOf(SampleDaemon.ECHO_PORT), String.valueOf(SampleDaemon.METRICS_PORT));
-        assertThat(c.getImage()).isEqualTo(text((Element) jib.getElementsByTagName("to").item(0), "image")
-                .replace("${project.version}", "0.1.0-SNAPSHOT"));
+        assertThat(texts(jib, "port"))
+                .containsExactlyInAnyOrder(
+                        String.valueOf(SampleDaemon.ECHO_PORT), String.valueOf(SampleDaemon.METRICS_PORT));
+        assertThat(c.getImage())
+                .isEqualTo(text((Element) jib.getElementsByTagName("to").item(0), "image")
+                        .replace("${project.version}", "0.1.0-SNAPSHOT"));
         String user = text(jib, "user");
-        assertThat(user).isEqualTo(pod.getSecurityContext().getRunAsUser() + ":" + pod.getSecurityContext().getRunAsGroup());
+        assertThat(user)
+                .isEqualTo(pod.getSecurityContext().getRunAsUser() + ":"
+                        + pod.getSecurityContext().getRunAsGroup());
         assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
         List<String> args = texts(jib, "arg");
         assertThat(args).contains("--host=0.0.0.0", "--metrics-host=0.0.0.0");
@@ -175,7 +191,8 @@ class KubernetesManifestsTest {
         assertThat(ready.getPort().getStrVal()).isEqualTo("http");
         assertThat(live.getPort().getStrVal()).isEqualTo("http");
         Map<String, String> scrape = d.getSpec().getTemplate().getMetadata().getAnnotations();
-        assertThat(scrape).containsEntry("prometheus.io/scrape", "true")
+        assertThat(scrape)
+                .containsEntry("prometheus.io/scrape", "true")
                 .containsEntry("prometheus.io/port", String.valueOf(SampleDaemon.METRICS_PORT));
 
         // the heap the JVM may take (MaxRAMPercentage of the limit) is set, and requests fit in limits
@@ -184,16 +201,24 @@ class KubernetesManifestsTest {
         Quantity limit = c.getResources().getLimits().get("memory");
         assertThat(Quantity.getAmountInBytes(request)).isLessThanOrEqualTo(Quantity.getAmountInBytes(limit));
         assertThat(pod.getVolumes()).anySatisfy(v -> assertThat(v.getEmptyDir()).isNotNull());
-        assertThat(c.getVolumeMounts()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/tmp"));
+        assertThat(c.getVolumeMounts())
+                .anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/tmp"));
 
         // a live sample answers those paths: probes 200 once ready, the scrape is Prometheus text
-        try (ChildJvm child = ChildJvm.builder(SampleDaemon.class).arg("--port=0", "--metrics-port=0", "--tick=60000", "--flaky-fails=0").start()) {
+        try (ChildJvm child = ChildJvm.builder(SampleDaemon.class)
+                .arg("--port=0", "--metrics-port=0", "--tick=60000", "--flaky-fails=0")
+                .start()) {
             child.awaitOutput(l -> l.contains("governor ready"), Duration.ofSeconds(60));
-            String line = child.lines().stream().filter(l -> l.startsWith("status page: ")).findFirst().orElseThrow();
-            URI base = URI.create(line.substring("status page: ".length()).split("\\s+")[0]).resolve("/");
+            String line = child.lines().stream()
+                    .filter(l -> l.startsWith("status page: "))
+                    .findFirst()
+                    .orElseThrow();
+            URI base = URI.create(line.substring("status page: ".length()).split("\\s+")[0])
+                    .resolve("/");
             HttpClient http = HttpClient.newHttpClient();
             for (String path : List.of(ready.getPath(), live.getPath(), scrape.get("prometheus.io/path"))) {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve(path)).build(), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> r = http.send(
+                        HttpRequest.newBuilder(base.resolve(path)).build(), HttpResponse.BodyHandlers.ofString());
                 assertThat(r.statusCode()).as(path).isEqualTo(200);
             }
             child.signal("TERM");

@@ -11,8 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.spi.ToolProvider;
 import java.util.concurrent.TimeUnit;
+import java.util.spi.ToolProvider;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,8 +31,15 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class ModuleBoundaryTest {
     /** The modules of the runtime and what its module-info requires; the rest of its class path stays on the class path. */
-    private static final List<String> MODULES = List.of("/governor-api/", "/governor-runtime/", "governor-api-", "governor-runtime-",
-            "/slf4j-api-", "/slf4j-simple-", "/micrometer-core-", "/micrometer-registry-prometheus-");
+    private static final List<String> MODULES = List.of(
+            "/governor-api/",
+            "/governor-runtime/",
+            "governor-api-",
+            "governor-runtime-",
+            "/slf4j-api-",
+            "/slf4j-simple-",
+            "/micrometer-core-",
+            "/micrometer-registry-prometheus-");
 
     private static final String APP = """
             package app;
@@ -68,7 +75,8 @@ class ModuleBoundaryTest {
     @BeforeAll
     static void readTheRuntimeClassPath() throws IOException {
         // written by maven-dependency-plugin:build-classpath (samples/pom.xml): the runtime scope of this module
-        String entries = Files.readString(Path.of("target", "runtime.classpath")).strip();
+        String entries =
+                Files.readString(Path.of("target", "runtime.classpath")).strip();
         modulePath = new ArrayList<>();
         classPath = new ArrayList<>();
         for (String entry : entries.split(java.io.File.pathSeparator)) {
@@ -76,25 +84,39 @@ class ModuleBoundaryTest {
             boolean module = MODULES.stream().anyMatch(normalized::contains);
             (module ? modulePath : classPath).add(Path.of(entry));
         }
-        assertThat(modulePath).as("Governor's modules and their requirements, from " + entries).hasSize(6);
+        assertThat(modulePath)
+                .as("Governor's modules and their requirements, from " + entries)
+                .hasSize(6);
     }
 
     @ParameterizedTest(name = "{0} is not exported")
     @CsvSource({
-            "dev.governor.runtime.internal, GovernorProviderImpl",
-            "dev.governor.runtime.handover, HandoverSender",
-            "dev.governor.runtime.listen, GovernorListeners",
-            "dev.governor.runtime.upgrade, Takeover"})
-    void shouldRefuseAModuleThatImportsAnInternalPackage(String pkg, String type, @TempDir Path dir) throws IOException {
+        "dev.governor.runtime.internal, GovernorProviderImpl",
+        "dev.governor.runtime.handover, HandoverSender",
+        "dev.governor.runtime.listen, GovernorListeners",
+        "dev.governor.runtime.upgrade, Takeover"
+    })
+    void shouldRefuseAModuleThatImportsAnInternalPackage(String pkg, String type, @TempDir Path dir)
+            throws IOException {
         Path src = dir.resolve("src");
         write(src.resolve("module-info.java"), "module app { requires dev.governor.runtime; }");
-        write(src.resolve("app/Main.java"), "package app;\nimport " + pkg + "." + type + ";\n"
-                + "public final class Main { public static void main(String[] a) { System.out.println(" + type + ".class); } }\n");
+        write(
+                src.resolve("app/Main.java"),
+                "package app;\nimport " + pkg + "." + type + ";\n"
+                        + "public final class Main { public static void main(String[] a) { System.out.println(" + type
+                        + ".class); } }\n");
 
-        Javac result = javac(List.of("--module-path", join(modulePath), "-d", dir.resolve("out").toString()), src);
+        Javac result = javac(
+                List.of(
+                        "--module-path",
+                        join(modulePath),
+                        "-d",
+                        dir.resolve("out").toString()),
+                src);
 
         assertThat(result.exitCode).isNotZero();
-        assertThat(result.output).contains("package " + pkg + " is not visible")
+        assertThat(result.output)
+                .contains("package " + pkg + " is not visible")
                 .contains("package " + pkg + " is declared in module dev.governor.runtime, which does not export it");
     }
 
@@ -103,20 +125,29 @@ class ModuleBoundaryTest {
         Path src = dir.resolve("src");
         // requires dev.governor.runtime for an exported extension package; Governor.create() itself needs only the API
         write(src.resolve("module-info.java"), "module app { requires dev.governor; requires dev.governor.runtime; }");
-        write(src.resolve("app/Main.java"), APP.replace("Governor gov = Governor.create();",
-                "Governor gov = Governor.create();\n        System.out.println(\"extension point: \" + "
-                        + "dev.governor.runtime.GovernorExtension.class.getModule().getName() + \" \" + "
-                        + "dev.governor.runtime.metrics.GovernorEndpoint.class.getPackageName());"));
+        write(
+                src.resolve("app/Main.java"),
+                APP.replace(
+                        "Governor gov = Governor.create();",
+                        "Governor gov = Governor.create();\n        System.out.println(\"extension point: \" + "
+                                + "dev.governor.runtime.GovernorExtension.class.getModule().getName() + \" \" + "
+                                + "dev.governor.runtime.metrics.GovernorEndpoint.class.getPackageName());"));
         Path out = dir.resolve("out");
         Javac compiled = javac(List.of("--module-path", join(modulePath), "-d", out.toString()), src);
         assertThat(compiled.exitCode).as(compiled.output).isZero();
 
-        Run run = java(List.of("--enable-native-access=dev.governor.runtime",
-                "--module-path", out + java.io.File.pathSeparator + join(modulePath),
-                "--class-path", join(classPath), "-m", "app/app.Main"));
+        Run run = java(List.of(
+                "--enable-native-access=dev.governor.runtime",
+                "--module-path",
+                out + java.io.File.pathSeparator + join(modulePath),
+                "--class-path",
+                join(classPath),
+                "-m",
+                "app/app.Main"));
 
         assertThat(run.exitCode).as(run.output).isZero();
-        assertThat(run.output).contains("extension point: dev.governor.runtime dev.governor.runtime.metrics")
+        assertThat(run.output)
+                .contains("extension point: dev.governor.runtime dev.governor.runtime.metrics")
                 .contains("ready: true")
                 .contains("services: [worker=RUNNING]")
                 .contains("runtime: dev.governor.runtime dev.governor.runtime.internal exported=false")
@@ -136,11 +167,15 @@ class ModuleBoundaryTest {
         Javac compiled = javac(List.of("--class-path", join(everything), "-d", out.toString()), src);
         assertThat(compiled.exitCode).as(compiled.output).isZero();
 
-        Run run = java(List.of("--enable-native-access=ALL-UNNAMED",
-                "--class-path", out + java.io.File.pathSeparator + join(everything), "app.Main"));
+        Run run = java(List.of(
+                "--enable-native-access=ALL-UNNAMED",
+                "--class-path",
+                out + java.io.File.pathSeparator + join(everything),
+                "app.Main"));
 
         assertThat(run.exitCode).as(run.output).isZero();
-        assertThat(run.output).contains("ready: true")
+        assertThat(run.output)
+                .contains("ready: true")
                 .contains("services: [worker=RUNNING]")
                 // on the class path nothing is encapsulated: the boundary holds only for named modules
                 .contains("runtime: null dev.governor.runtime.internal exported=true")
@@ -178,7 +213,9 @@ class ModuleBoundaryTest {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         try {
             byte[] bytes = p.getInputStream().readAllBytes();
-            assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("the application exits").isTrue();
+            assertThat(p.waitFor(120, TimeUnit.SECONDS))
+                    .as("the application exits")
+                    .isTrue();
             return new Run(p.exitValue(), new String(bytes, StandardCharsets.UTF_8));
         } finally {
             p.destroyForcibly();
@@ -191,6 +228,7 @@ class ModuleBoundaryTest {
     }
 
     private static String join(List<Path> paths) {
-        return String.join(java.io.File.pathSeparator, paths.stream().map(Path::toString).toArray(String[]::new));
+        return String.join(
+                java.io.File.pathSeparator, paths.stream().map(Path::toString).toArray(String[]::new));
     }
 }

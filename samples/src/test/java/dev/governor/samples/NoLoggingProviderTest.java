@@ -35,7 +35,8 @@ class NoLoggingProviderTest {
     private static String run(List<String> classPath) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(Arrays.asList(System.getProperty("governor.jvmArgs", "--enable-native-access=ALL-UNNAMED").split("\\s+")));
+        cmd.addAll(Arrays.asList(System.getProperty("governor.jvmArgs", "--enable-native-access=ALL-UNNAMED")
+                .split("\\s+")));
         cmd.add("-cp");
         cmd.add(String.join(File.pathSeparator, classPath));
         cmd.add(TwoGovernors.class.getName());
@@ -51,10 +52,11 @@ class NoLoggingProviderTest {
     void shouldWarnOnceWhenNoProviderIsBoundAndStayQuietWithOne() throws Exception {
         List<String> full = Arrays.asList(System.getProperty("java.class.path").split(File.pathSeparator));
         assertThat(full).anyMatch(e -> e.contains("slf4j-simple"));
-        List<String> bare = full.stream().filter(e -> !e.contains("slf4j-simple")).toList();
+        List<String> bare =
+                full.stream().filter(e -> !e.contains("slf4j-simple")).toList();
 
         String without = run(bare);
-        assertThat(without.split("no SLF4J provider is bound", -1)).as(without).hasSize(2);   // exactly once
+        assertThat(without.split("no SLF4J provider is bound", -1)).as(without).hasSize(2); // exactly once
         assertThat(without).contains("org.slf4j:slf4j-simple");
 
         String with = run(full);

@@ -66,15 +66,19 @@ class ReloadUnderLoadTest {
                 await().atMost(START).until(() -> load.requests() > 1000);
                 long begin = System.nanoTime();
                 for (int i = 1; i <= 20; i++) {
-                    LockSupport.parkNanos(begin + TimeUnit.SECONDS.toNanos(i) - System.nanoTime()); // one reload a second
+                    LockSupport.parkNanos(
+                            begin + TimeUnit.SECONDS.toNanos(i) - System.nanoTime()); // one reload a second
                     boolean good = i % 2 == 1;
                     Files.writeString(config, good ? "greeting=good-" + i + "\n" : BROKEN);
                     long served = count(child, "is serving; stopping generation");
                     long refused = count(child, "reload of hello refused");
                     child.signal("HUP");
-                    await().atMost(STEP).until(() -> count(child, "is serving; stopping generation") + count(child, "reload of hello refused")
-                            > served + refused);
-                    assertThat(count(child, "reload of hello refused")).as("reload %d (%s)", i, good ? "good" : "broken")
+                    await().atMost(STEP)
+                            .until(() -> count(child, "is serving; stopping generation")
+                                            + count(child, "reload of hello refused")
+                                    > served + refused);
+                    assertThat(count(child, "reload of hello refused"))
+                            .as("reload %d (%s)", i, good ? "good" : "broken")
                             .isEqualTo(refused + (good ? 0 : 1));
                 }
                 LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(1)); // the last generation answers for a second more
@@ -89,9 +93,13 @@ class ReloadUnderLoadTest {
             // generation g+1 came from the g-th good file: good-1 is generation 2, good-3 generation 3, ...
             assertThat(withoutPid(result.bodies())).contains("hello from generation 1: good-0");
             for (int i = 1, generation = 2; i <= 19; i += 2, generation++) {
-                assertThat(withoutPid(result.bodies())).as("good reload %d answered", i).contains("hello from generation " + generation + ": good-" + i);
+                assertThat(withoutPid(result.bodies()))
+                        .as("good reload %d answered", i)
+                        .contains("hello from generation " + generation + ": good-" + i);
             }
-            assertThat(withoutPid(result.bodies())).allMatch(b -> b.startsWith("hello from generation ")).hasSize(11);
+            assertThat(withoutPid(result.bodies()))
+                    .allMatch(b -> b.startsWith("hello from generation "))
+                    .hasSize(11);
             assertThat(count(child, "reload of hello refused")).isEqualTo(10);
             assertThat(child.output()).contains("is not key=value");
             child.signal("TERM");
@@ -117,8 +125,11 @@ class ReloadUnderLoadTest {
             Files.writeString(config, "greeting=third\nport: 80\n");
             Ctl refused = governorctl(socket, "reload");
             assertThat(refused.code()).isEqualTo(1);
-            assertThat(refused.err()).isEqualTo("governorctl: generation 3 of \"hello\" refused: java.lang.IllegalArgumentException: " + config
-                    + " line 2: \"port: 80\" is not key=value; the running services are kept (see the daemon's log)\n");
+            assertThat(refused.err())
+                    .isEqualTo(
+                            "governorctl: generation 3 of \"hello\" refused: java.lang.IllegalArgumentException: "
+                                    + config
+                                    + " line 2: \"port: 80\" is not key=value; the running services are kept (see the daemon's log)\n");
             assertThat(get(port)).isEqualTo("hello from generation 2: second");
             assertThat(governorctl(socket, "status").out()).contains("hello/http");
             child.signal("TERM");
@@ -133,13 +144,22 @@ class ReloadUnderLoadTest {
         Files.writeString(config, "greeting=activated\n");
         int port = ExternalTool.freePort();
         try (dev.governor.runtime.systemd.NotifyReceiver systemd = dev.governor.runtime.systemd.NotifyReceiver.bind(
-                "@governor-reload-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
-             ChildJvm child = ChildJvm.builder(SampleDaemon.class)
-                     .commandPrefix(activate.path().toString(), "-l", "127.0.0.1:" + port, "--fdname=hello",
-                             "-E", "NOTIFY_SOCKET=" + systemd.address())
-                     .arg("--config=" + config, "--hello-port=" + ExternalTool.freePort(), "--port=0", "--tick=600000",
-                             "--flaky-fails=0")
-                     .start()) {
+                        "@governor-reload-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+                ChildJvm child = ChildJvm.builder(SampleDaemon.class)
+                        .commandPrefix(
+                                activate.path().toString(),
+                                "-l",
+                                "127.0.0.1:" + port,
+                                "--fdname=hello",
+                                "-E",
+                                "NOTIFY_SOCKET=" + systemd.address())
+                        .arg(
+                                "--config=" + config,
+                                "--hello-port=" + ExternalTool.freePort(),
+                                "--port=0",
+                                "--tick=600000",
+                                "--flaky-fails=0")
+                        .start()) {
             child.awaitOutput(l -> l.contains("Listening on 127.0.0.1:" + port), START);
             // the first connection starts the daemon, as a .socket unit would: it waits in the backlog meanwhile
             assertThat(get(port)).isEqualTo("hello from generation 1: activated");
@@ -150,8 +170,10 @@ class ReloadUnderLoadTest {
             child.signal("HUP");
             var reloading = systemd.awaitAfter(systemd.indexOf(ready), m -> m.has("RELOADING", "1"), STEP);
             var refused = systemd.awaitAfter(systemd.indexOf(reloading), m -> m.has("READY", "1"), STEP);
-            assertThat(refused.get("STATUS").orElseThrow()).startsWith("reload refused, previous generation kept: generation 2 of"
-                    + " \"hello\" refused: java.lang.IllegalArgumentException: " + config + " line 1: greeting must be 1 to 200 characters, was 0");
+            assertThat(refused.get("STATUS").orElseThrow())
+                    .startsWith("reload refused, previous generation kept: generation 2 of"
+                            + " \"hello\" refused: java.lang.IllegalArgumentException: " + config
+                            + " line 1: greeting must be 1 to 200 characters, was 0");
             assertThat(get(port)).isEqualTo("hello from generation 1: activated");
 
             Files.writeString(config, "greeting=again\n");
@@ -181,15 +203,19 @@ class ReloadUnderLoadTest {
 
     private static String get(int port) throws IOException, InterruptedException {
         var client = java.net.http.HttpClient.newHttpClient();
-        var response = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/hello"))
-                .timeout(Duration.ofSeconds(30)).build(), java.net.http.HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        var response = client.send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/hello"))
+                        .timeout(Duration.ofSeconds(30))
+                        .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         assertThat(response.statusCode()).isEqualTo(200);
         return response.body().strip().replaceFirst(" \\(pid \\d+\\)$", "");
     }
 
     /** The answers by body without the serving pid they end with (one process serves every generation here). */
     private static java.util.Set<String> withoutPid(java.util.Map<String, Long> bodies) {
-        return bodies.keySet().stream().map(b -> b.replaceFirst(" \\(pid \\d+\\)$", ""))
+        return bodies.keySet().stream()
+                .map(b -> b.replaceFirst(" \\(pid \\d+\\)$", ""))
                 .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
     }
 }

@@ -37,7 +37,9 @@ class SampleLauncherTest {
 
         try (ScriptRun run = ScriptRun.start(clone, Map.of(), args)) {
             run.awaitLine(l -> l.contains("governor ready"), BUILD_BOUND);
-            List<String> progress = run.lines().stream().filter(l -> l.matches("governor-sample: Building .*\\[\\d+/\\d+\\]")).toList();
+            List<String> progress = run.lines().stream()
+                    .filter(l -> l.matches("governor-sample: Building .*\\[\\d+/\\d+\\]"))
+                    .toList();
             assertThat(progress).as("one progress line per module, not silence").hasSizeGreaterThanOrEqualTo(3);
             assertThat(progress.getLast()).contains("samples");
             assertThat(run.output()).contains("governor-sample: BUILD SUCCESS");
@@ -48,13 +50,21 @@ class SampleLauncherTest {
         }
 
         // the second start: jar found, no build; an AOT cache file is handed to the JVM
-        Files.writeString(clone.resolve("samples/target/sample.aot"), "not a real cache: the JVM warns and runs without it");
+        Files.writeString(
+                clone.resolve("samples/target/sample.aot"), "not a real cache: the JVM warns and runs without it");
         try (ScriptRun run = ScriptRun.start(clone, Map.of(), args)) {
             run.awaitLine(l -> l.contains("governor ready"), BOUND);
             assertThat(run.output()).doesNotContain("building");
-            List<String> jvmArgs = List.of(ProcessHandle.of(run.pgid()).orElseThrow().info().arguments().orElseThrow());
-            assertThat(jvmArgs).as("exec'd JVM, same pid as the launcher")
-                    .contains("-XX:AOTCache=" + clone.resolve("samples/target/sample.aot"), "--enable-native-access=ALL-UNNAMED")
+            List<String> jvmArgs = List.of(ProcessHandle.of(run.pgid())
+                    .orElseThrow()
+                    .info()
+                    .arguments()
+                    .orElseThrow());
+            assertThat(jvmArgs)
+                    .as("exec'd JVM, same pid as the launcher")
+                    .contains(
+                            "-XX:AOTCache=" + clone.resolve("samples/target/sample.aot"),
+                            "--enable-native-access=ALL-UNNAMED")
                     .containsSequence("--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED");
             run.signalGroup("INT");
             assertThat(run.awaitExit(BOUND)).as(run.output()).isZero();
@@ -85,19 +95,27 @@ class SampleLauncherTest {
         assertThat(started).as(String.join("\n", lines)).hasSizeGreaterThanOrEqualTo(4);
         assertThat(stopped).as(String.join("\n", lines)).isEqualTo(started.reversed());
         String all = String.join("\n", lines);
-        assertThat(all).contains("received " + signal, "shutting down: " + signal).containsPattern("governor stopped in \\d+ ms, exit code 0");
+        assertThat(all)
+                .contains("received " + signal, "shutting down: " + signal)
+                .containsPattern("governor stopped in \\d+ ms, exit code 0");
         assertThat(all.indexOf("received " + signal)).isLessThan(all.indexOf("INFO dev.governor - stopped "));
     }
 
     private static List<String> names(List<String> lines, Pattern p) {
-        return lines.stream().map(p::matcher).filter(Matcher::find).map(m -> m.group(1)).toList();
+        return lines.stream()
+                .map(p::matcher)
+                .filter(Matcher::find)
+                .map(m -> m.group(1))
+                .toList();
     }
 
     /** The repository's files as a fresh clone would have them: tracked or untracked-but-not-ignored. */
     static Path freshCopy(Path into) throws IOException, InterruptedException {
         Path root = Path.of("").toAbsolutePath().getParent();
         Process ls = new ProcessBuilder("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
-                .directory(root.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                .directory(root.toFile())
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
         byte[] out = ls.getInputStream().readAllBytes();
         assertThat(ls.waitFor()).as("git ls-files in " + root).isZero();
         for (String name : new String(out, StandardCharsets.UTF_8).split("\0")) {
@@ -106,7 +124,7 @@ class SampleLauncherTest {
             }
             Path source = root.resolve(name);
             if (!Files.isRegularFile(source)) {
-                continue;   // deleted in the work tree but still in the index
+                continue; // deleted in the work tree but still in the index
             }
             Path target = into.resolve(name);
             Files.createDirectories(target.getParent());

@@ -58,7 +58,8 @@ class SampleUnderSystemdTest {
     }
 
     private NotifyReceiver abstractReceiver() throws IOException {
-        return closeLater(NotifyReceiver.bind("@governor-sample-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime()));
+        return closeLater(NotifyReceiver.bind(
+                "@governor-sample-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime()));
     }
 
     private static int freePort() throws IOException {
@@ -80,7 +81,8 @@ class SampleUnderSystemdTest {
     }
 
     private static int listeningPort(ChildJvm child) throws InterruptedException {
-        Matcher m = LISTENING.matcher(child.awaitOutput(l -> LISTENING.matcher(l).find(), START));
+        Matcher m =
+                LISTENING.matcher(child.awaitOutput(l -> LISTENING.matcher(l).find(), START));
         assertThat(m.find()).isTrue();
         return Integer.parseInt(m.group(1));
     }
@@ -91,8 +93,15 @@ class SampleUnderSystemdTest {
         int port = freePort();
         int fallbackPort = freePort();
         ChildJvm child = closeLater(ChildJvm.builder(SampleDaemon.class)
-                .commandPrefix(SOCKET_ACTIVATE, "-l", "127.0.0.1:" + port, "--fdname=echo",
-                        "-E", "NOTIFY_SOCKET=" + systemd.address(), "-E", "WATCHDOG_USEC=200000")
+                .commandPrefix(
+                        SOCKET_ACTIVATE,
+                        "-l",
+                        "127.0.0.1:" + port,
+                        "--fdname=echo",
+                        "-E",
+                        "NOTIFY_SOCKET=" + systemd.address(),
+                        "-E",
+                        "WATCHDOG_USEC=200000")
                 .arg("--port=" + fallbackPort, "--flaky-fails=1", "--tick=100000")
                 .start());
 
@@ -102,12 +111,15 @@ class SampleUnderSystemdTest {
         try (Socket first = new Socket(InetAddress.getLoopbackAddress(), port)) {
             first.setSoTimeout((int) START.toMillis());
             first.getOutputStream().write("first".getBytes(StandardCharsets.UTF_8));
-            assertThat(new String(first.getInputStream().readNBytes(5), StandardCharsets.UTF_8)).isEqualTo("first");
+            assertThat(new String(first.getInputStream().readNBytes(5), StandardCharsets.UTF_8))
+                    .isEqualTo("first");
         }
         NotifyReceiver.Message ready = systemd.await(m -> m.has("READY", "1"), START);
         // READY=1 is sent only once the echo service accepts: an echo right now must work, with no retry
         assertThat(echo(port, "hello systemd")).isEqualTo("hello systemd");
-        assertThat(listeningPort(child)).as("the inherited socket, not the fallback").isEqualTo(port);
+        assertThat(listeningPort(child))
+                .as("the inherited socket, not the fallback")
+                .isEqualTo(port);
         child.awaitOutput(l -> l.contains("listener \"echo\": inherited fd 3"), WAIT);
         assertThat(ready.fields()).containsKey("STATUS");
         assertThat(systemd.messages()).anyMatch(m -> m.get("STATUS").orElse("").contains("running"));
@@ -124,7 +136,8 @@ class SampleUnderSystemdTest {
 
     @Test
     void theFreshlyBoundEchoListenerGoesToTheFdStoreAndOutlivesTheProcess() throws Exception {
-        NotifyReceiver systemd = closeLater(NotifyReceiver.bind(dir.resolve("notify").toString()));
+        NotifyReceiver systemd =
+                closeLater(NotifyReceiver.bind(dir.resolve("notify").toString()));
         ChildJvm child = closeLater(ChildJvm.builder(SampleDaemon.class)
                 .env("NOTIFY_SOCKET", systemd.address())
                 .arg("--port=0", "--flaky-fails=0", "--tick=100000")
@@ -139,14 +152,17 @@ class SampleUnderSystemdTest {
         // the process dies hard; the socket lives on in the store, as it would in systemd across a restart
         child.process().destroyForcibly();
         child.process().waitFor(30, TimeUnit.SECONDS);
-        try (ServerSocketChannel passed = FdChannels.serverSocket(dup(stored.fds().getFirst()));
-             SocketChannel client = SocketChannel.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-             SocketChannel accepted = passed.accept()) {
+        try (ServerSocketChannel passed =
+                        FdChannels.serverSocket(dup(stored.fds().getFirst()));
+                SocketChannel client =
+                        SocketChannel.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+                SocketChannel accepted = passed.accept()) {
             assertThat(((InetSocketAddress) passed.getLocalAddress()).getPort()).isEqualTo(port);
             client.write(ByteBuffer.wrap("after".getBytes(StandardCharsets.UTF_8)));
             ByteBuffer b = ByteBuffer.allocate(16);
             accepted.read(b);
-            assertThat(new String(b.array(), 0, b.position(), StandardCharsets.UTF_8)).isEqualTo("after");
+            assertThat(new String(b.array(), 0, b.position(), StandardCharsets.UTF_8))
+                    .isEqualTo("after");
         }
     }
 
@@ -168,7 +184,8 @@ class SampleUnderSystemdTest {
         List<Long> gaps = new ArrayList<>();
         List<NotifyReceiver.Message> pings = pingsAfter(systemd, readyAt);
         for (int i = 1; i < pings.size(); i++) {
-            gaps.add(TimeUnit.NANOSECONDS.toMillis(pings.get(i).receivedNanos() - pings.get(i - 1).receivedNanos()));
+            gaps.add(TimeUnit.NANOSECONDS.toMillis(
+                    pings.get(i).receivedNanos() - pings.get(i - 1).receivedNanos()));
         }
         double mean = gaps.stream().mapToLong(Long::longValue).average().orElseThrow();
         System.out.printf("child JVM watchdog gaps (ms), WATCHDOG_USEC=200000: mean %.1f %s%n", mean, gaps);
@@ -176,32 +193,42 @@ class SampleUnderSystemdTest {
         assertThat(gaps.stream().filter(g -> g < 200).count()).isGreaterThanOrEqualTo(gaps.size() * 9L / 10);
 
         Files.writeString(trigger, "now");
-        NotifyReceiver.Message failed = systemd.await(m -> m.get("STATUS").orElse("").contains("1 failed"), WAIT);
+        NotifyReceiver.Message failed =
+                systemd.await(m -> m.get("STATUS").orElse("").contains("1 failed"), WAIT);
         int failedAt = systemd.indexOf(failed);
         long quietFrom = failed.receivedNanos() + TimeUnit.MILLISECONDS.toNanos(150);
-        await().during(Duration.ofMillis(1500)).atMost(WAIT).until(() -> pingsAfter(systemd, failedAt).stream()
-                .noneMatch(m -> m.receivedNanos() > quietFrom));
+        await().during(Duration.ofMillis(1500))
+                .atMost(WAIT)
+                .until(() -> pingsAfter(systemd, failedAt).stream().noneMatch(m -> m.receivedNanos() > quietFrom));
         child.awaitOutput(l -> l.contains("WATCHDOG=1 withheld"), WAIT);
-        assertThat(child.process().isAlive()).as("the tree runs on; systemd would restart it").isTrue();
+        assertThat(child.process().isAlive())
+                .as("the tree runs on; systemd would restart it")
+                .isTrue();
         child.signal("TERM");
         assertThat(child.awaitExit(WAIT)).isZero();
     }
 
     private static List<NotifyReceiver.Message> pingsAfter(NotifyReceiver r, int index) {
         List<NotifyReceiver.Message> all = r.messages();
-        return all.subList(index + 1, all.size()).stream().filter(m -> m.has("WATCHDOG", "1")).toList();
+        return all.subList(index + 1, all.size()).stream()
+                .filter(m -> m.has("WATCHDOG", "1"))
+                .toList();
     }
 
     @Test
     void aBadEnvironmentIsLoggedAndTheDaemonServesOnAFreshBind() throws Exception {
         // LISTEN_FDS=abc and a NOTIFY_SOCKET that does not exist
         ChildJvm first = closeLater(ChildJvm.builder(SampleDaemon.class)
-                .env("LISTEN_FDS", "abc").env("LISTEN_PID", "1").env("NOTIFY_SOCKET", dir.resolve("missing").toString())
+                .env("LISTEN_FDS", "abc")
+                .env("LISTEN_PID", "1")
+                .env("NOTIFY_SOCKET", dir.resolve("missing").toString())
                 .arg("--port=0", "--flaky-fails=0", "--tick=100000")
                 .start());
         // LISTEN_PID of another process, a NOTIFY_SOCKET too long
         ChildJvm second = closeLater(ChildJvm.builder(SampleDaemon.class)
-                .env("LISTEN_FDS", "1").env("LISTEN_PID", "1").env("LISTEN_FDNAMES", "echo")
+                .env("LISTEN_FDS", "1")
+                .env("LISTEN_PID", "1")
+                .env("LISTEN_FDNAMES", "echo")
                 .env("NOTIFY_SOCKET", "/tmp/" + "n".repeat(200))
                 .arg("--port=0", "--flaky-fails=0", "--tick=100000")
                 .start());
@@ -228,7 +255,9 @@ class SampleUnderSystemdTest {
         assertThat(echo(listeningPort(second), "me too")).isEqualTo("me too");
 
         third.awaitOutput(l -> l.contains("LISTEN_FDNAMES=echo:extra has 2 name(s) for LISTEN_FDS=1"), START);
-        assertThat(listeningPort(third)).as("the one inherited tcp socket, names or not").isEqualTo(port);
+        assertThat(listeningPort(third))
+                .as("the one inherited tcp socket, names or not")
+                .isEqualTo(port);
         assertThat(echo(port, "unnamed")).isEqualTo("unnamed");
 
         for (ChildJvm c : List.of(first, second, third)) {

@@ -34,10 +34,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SampleUpgradeTest {
     private static final Duration WAIT = Duration.ofSeconds(90);
-    private static final Pattern UPGRADED = Pattern.compile("upgraded: pid (\\d+) serves now; pid (\\d+) drains and exits");
+    private static final Pattern UPGRADED =
+            Pattern.compile("upgraded: pid (\\d+) serves now; pid (\\d+) drains and exits");
 
     @TempDir
     Path dir;
+
     private Path socket;
     private Path config;
     private final List<Long> pids = new ArrayList<>();
@@ -92,8 +94,17 @@ class SampleUpgradeTest {
         Path pidFile = dir.resolve("sample.pid");
         Path log = dir.resolve("sample.log");
         int port = freePort();
-        try (ChildJvm launcher = ChildJvm.builder(SampleDaemon.class).arg("--daemonize", "--pidfile=" + pidFile, "--log-file=" + log,
-                "--control-socket=" + socket, "--port=0", "--flaky-fails=0", "--config=" + config, "--hello-port=" + port).start()) {
+        try (ChildJvm launcher = ChildJvm.builder(SampleDaemon.class)
+                .arg(
+                        "--daemonize",
+                        "--pidfile=" + pidFile,
+                        "--log-file=" + log,
+                        "--control-socket=" + socket,
+                        "--port=0",
+                        "--flaky-fails=0",
+                        "--config=" + config,
+                        "--hello-port=" + port)
+                .start()) {
             assertThat(launcher.awaitExit(WAIT)).as(launcher.output()).isZero();
         }
         long old = Long.parseLong(Files.readString(pidFile).strip());
@@ -124,13 +135,25 @@ class SampleUpgradeTest {
 
     @Test
     void underSocketActivationTheNewProcessTellsSystemdItIsTheMainProcess() throws Exception {
-        NotifyReceiver systemd = NotifyReceiver.bind("@governor-upgrade-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+        NotifyReceiver systemd = NotifyReceiver.bind(
+                "@governor-upgrade-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
         toClose.add(systemd);
         int port = freePort();
         ChildJvm child = ChildJvm.builder(SampleDaemon.class)
-                .commandPrefix("/usr/bin/systemd-socket-activate", "-l", "127.0.0.1:" + port, "--fdname=hello",
-                        "-E", "NOTIFY_SOCKET=" + systemd.address())
-                .arg("--port=0", "--metrics-port=0", "--flaky-fails=0", "--control-socket=" + socket, "--config=" + config, "--hello-port=" + port)
+                .commandPrefix(
+                        "/usr/bin/systemd-socket-activate",
+                        "-l",
+                        "127.0.0.1:" + port,
+                        "--fdname=hello",
+                        "-E",
+                        "NOTIFY_SOCKET=" + systemd.address())
+                .arg(
+                        "--port=0",
+                        "--metrics-port=0",
+                        "--flaky-fails=0",
+                        "--control-socket=" + socket,
+                        "--config=" + config,
+                        "--hello-port=" + port)
                 .start();
         toClose.add(child);
         child.awaitOutput(l -> l.contains("Listening on 127.0.0.1:" + port), WAIT);
@@ -150,19 +173,24 @@ class SampleUpgradeTest {
             await().atMost(WAIT).until(() -> load.bodiesSoFar().getOrDefault(hello(old), 0L) > 100);
             int before = systemd.messages().size();
             next = upgrade(old);
-            NotifyReceiver.Message mainPid = systemd.awaitAfter(before - 1, m -> m.has("MAINPID", Long.toString(next)), WAIT);
+            NotifyReceiver.Message mainPid =
+                    systemd.awaitAfter(before - 1, m -> m.has("MAINPID", Long.toString(next)), WAIT);
             assertThat(mainPid.fields()).containsEntry("READY", "1");
             await().atMost(WAIT).until(() -> load.bodiesSoFar().getOrDefault(hello(next), 0L) > 100);
-            assertThat(child.awaitExit(WAIT)).as("the old process drains and exits 0").isZero();
+            assertThat(child.awaitExit(WAIT))
+                    .as("the old process drains and exits 0")
+                    .isZero();
         } finally {
             result = load.stop();
         }
         assertThat(result.errorSamples()).isEmpty();
         assertThat(result.connectionErrors()).isZero();
         assertThat(result.non200()).isZero();
-        assertThat(systemd.messages()).as("no STOPPING=1 while the service goes on in the new process")
+        assertThat(systemd.messages())
+                .as("no STOPPING=1 while the service goes on in the new process")
                 .noneMatch(m -> m.has("STOPPING", "1"));
-        assertThat(systemd.messages()).anyMatch(m -> m.get("STATUS").orElse("").startsWith("draining: upgrade: handed over to pid " + next));
+        assertThat(systemd.messages())
+                .anyMatch(m -> m.get("STATUS").orElse("").startsWith("draining: upgrade: handed over to pid " + next));
         System.out.println("notify messages around the upgrade under systemd-socket-activate:");
         systemd.messages().forEach(m -> System.out.println("  " + m));
         // the new process stops as systemd would stop it

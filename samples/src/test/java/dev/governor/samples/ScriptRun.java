@@ -26,21 +26,27 @@ final class ScriptRun implements AutoCloseable {
 
     private ScriptRun(Process process) {
         this.process = process;
-        this.reader = Thread.ofPlatform().daemon().name("script-output-" + process.pid()).start(this::read);
+        this.reader = Thread.ofPlatform()
+                .daemon()
+                .name("script-output-" + process.pid())
+                .start(this::read);
     }
 
     static ScriptRun start(Path dir, Map<String, String> env, String... command) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add("setsid");
         cmd.addAll(List.of(command));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().putAll(env);
         return new ScriptRun(pb.start());
     }
 
     private void read() {
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedReader in =
+                new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = in.readLine()) != null; ) {
                 synchronized (lines) {
                     lines.add(line);
@@ -71,14 +77,20 @@ final class ScriptRun implements AutoCloseable {
     }
 
     void awaitLine(Predicate<String> p, Duration bound) {
-        await("a line of " + process.pid()).atMost(bound).pollInterval(Duration.ofMillis(100))
-                .failFast("the script ended first", () -> !process.isAlive() && lines().stream().noneMatch(p))
+        await("a line of " + process.pid())
+                .atMost(bound)
+                .pollInterval(Duration.ofMillis(100))
+                .failFast(
+                        "the script ended first",
+                        () -> !process.isAlive() && lines().stream().noneMatch(p))
                 .until(() -> lines().stream().anyMatch(p));
     }
 
     /** Sends {@code signal} to every process of the group, as a terminal does on Ctrl-C. */
     void signalGroup(String signal) throws IOException, InterruptedException {
-        Process kill = new ProcessBuilder("kill", "-" + signal, "--", "-" + pgid()).inheritIO().start();
+        Process kill = new ProcessBuilder("kill", "-" + signal, "--", "-" + pgid())
+                .inheritIO()
+                .start();
         if (kill.waitFor() != 0) {
             throw new IllegalStateException("kill -" + signal + " -- -" + pgid() + " failed");
         }
@@ -96,8 +108,11 @@ final class ScriptRun implements AutoCloseable {
     public void close() throws IOException {
         try {
             if (process.isAlive()) {
-                new ProcessBuilder("kill", "-KILL", "--", "-" + pgid()).redirectErrorStream(true)
-                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+                new ProcessBuilder("kill", "-KILL", "--", "-" + pgid())
+                        .redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                        .start()
+                        .waitFor();
             }
             process.waitFor(30, TimeUnit.SECONDS);
             reader.join(Duration.ofSeconds(10));

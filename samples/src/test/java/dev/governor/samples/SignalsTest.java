@@ -15,16 +15,21 @@ class SignalsTest {
     @Test
     void shouldStopTheSampleInReverseOrderOnSigtermAndExitZero() throws Exception {
         try (ChildJvm child = ChildJvm.builder(SampleDaemon.class)
-                .arg("--port=0", "--metrics-port=0", "--tick=60000", "--flaky-fails=0").start()) {
+                .arg("--port=0", "--metrics-port=0", "--tick=60000", "--flaky-fails=0")
+                .start()) {
             child.awaitOutput(l -> l.contains("governor ready"), BOUND);
             child.signal("TERM");
             assertThat(child.awaitExit(BOUND)).isZero();
-            List<String> stops = child.lines().stream().filter(l -> l.contains("INFO dev.governor - stopped ")).toList();
+            List<String> stops = child.lines().stream()
+                    .filter(l -> l.contains("INFO dev.governor - stopped "))
+                    .toList();
             assertThat(stops).hasSize(4);
             assertThat(stops.get(0)).contains("stopped flaky");
             assertThat(stops.get(1)).contains("stopped ticker");
             assertThat(stops.get(2)).contains("stopped echo");
-            assertThat(stops.get(3)).as("the HTTP endpoint, added first, stops last").contains("stopped http");
+            assertThat(stops.get(3))
+                    .as("the HTTP endpoint, added first, stops last")
+                    .contains("stopped http");
             assertThat(child.output()).contains("received SIGTERM").contains("exit code 0");
         }
     }
@@ -41,12 +46,15 @@ class SignalsTest {
 
     @Test
     void shouldExitAtOnceWith143OnASecondSigtermDuringAStuckShutdown() throws Exception {
-        try (ChildJvm child = ChildJvm.builder(StubbornDaemon.class).arg("--stubborn").start()) {
+        try (ChildJvm child =
+                ChildJvm.builder(StubbornDaemon.class).arg("--stubborn").start()) {
             child.awaitOutput(l -> l.contains("governor ready"), BOUND);
             child.signal("TERM");
             child.awaitOutput(l -> l.contains("shutting down: SIGTERM"), BOUND);
             // a repeat within 500 ms is the same request (issue 12.10): the operator's second signal comes later
-            await().pollDelay(Duration.ofMillis(600)).atMost(BOUND).until(() -> child.process().isAlive());
+            await().pollDelay(Duration.ofMillis(600))
+                    .atMost(BOUND)
+                    .until(() -> child.process().isAlive());
             child.signal("TERM");
             assertThat(child.awaitExit(BOUND)).isEqualTo(143);
             assertThat(child.output()).contains("second SIGTERM during shutdown: exiting now with 143");
@@ -55,11 +63,14 @@ class SignalsTest {
 
     @Test
     void shouldExitWith130OnASecondSigint() throws Exception {
-        try (ChildJvm child = ChildJvm.builder(StubbornDaemon.class).arg("--stubborn").start()) {
+        try (ChildJvm child =
+                ChildJvm.builder(StubbornDaemon.class).arg("--stubborn").start()) {
             child.awaitOutput(l -> l.contains("governor ready"), BOUND);
             child.signal("INT");
             child.awaitOutput(l -> l.contains("shutting down: SIGINT"), BOUND);
-            await().pollDelay(Duration.ofMillis(600)).atMost(BOUND).until(() -> child.process().isAlive());
+            await().pollDelay(Duration.ofMillis(600))
+                    .atMost(BOUND)
+                    .until(() -> child.process().isAlive());
             child.signal("INT");
             assertThat(child.awaitExit(BOUND)).isEqualTo(130);
         }
@@ -67,7 +78,8 @@ class SignalsTest {
 
     @Test
     void shouldReloadOnSighupWhenAHandlerIsSetAndKeepRunning() throws Exception {
-        try (ChildJvm child = ChildJvm.builder(StubbornDaemon.class).arg("--reload").start()) {
+        try (ChildJvm child =
+                ChildJvm.builder(StubbornDaemon.class).arg("--reload").start()) {
             child.awaitOutput(l -> l.contains("governor ready"), BOUND);
             child.signal("HUP");
             child.awaitOutput(l -> l.contains("reload done"), BOUND);
@@ -94,7 +106,9 @@ class SignalsTest {
             child.awaitOutput(l -> l.contains("governor ready"), BOUND);
             child.signal("TERM");
             child.awaitOutput(l -> l.contains("main returns; exit code would be 0"), BOUND);
-            assertThat(child.awaitExit(BOUND)).as("the JVM ended on its own after main returned").isZero();
+            assertThat(child.awaitExit(BOUND))
+                    .as("the JVM ended on its own after main returned")
+                    .isZero();
         }
     }
 }

@@ -44,7 +44,9 @@ public final class SkipReasons implements TestExecutionListener {
     }
 
     private void print(TestIdentifier test, String reason) {
-        String name = test.getSource().filter(MethodSource.class::isInstance).map(MethodSource.class::cast)
+        String name = test.getSource()
+                .filter(MethodSource.class::isInstance)
+                .map(MethodSource.class::cast)
                 .map(m -> m.getClassName().substring(m.getClassName().lastIndexOf('.') + 1) + "." + m.getMethodName())
                 .orElse(test.getDisplayName());
         console.println(line(name, reason));

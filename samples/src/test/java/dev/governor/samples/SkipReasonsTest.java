@@ -20,13 +20,22 @@ class SkipReasonsTest {
     void shouldPrintTheReasonOfEverySkippedTest() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         SkipReasons listener = new SkipReasons(new PrintStream(bytes, true, StandardCharsets.UTF_8));
-        LauncherFactory.create(LauncherConfig.builder().enableTestExecutionListenerAutoRegistration(false).build()).execute(LauncherDiscoveryRequestBuilder.request().selectors(selectClass(Skipping.class)).build(), listener);
+        LauncherFactory.create(LauncherConfig.builder()
+                        .enableTestExecutionListenerAutoRegistration(false)
+                        .build())
+                .execute(
+                        LauncherDiscoveryRequestBuilder.request()
+                                .selectors(selectClass(Skipping.class))
+                                .build(),
+                        listener);
         String console = bytes.toString(StandardCharsets.UTF_8);
         if ("true".equals(System.getenv("CI"))) {
             assertThat(console).as("under CI=true a missing tool fails instead").doesNotContain("needsAMissingTool");
         } else {
-            assertThat(console).contains("[SKIPPED] SkipReasonsTest$Skipping.needsAMissingTool: ")
-                    .contains("no-such-tool-governor is not on the PATH").contains("install the Debian package no-such-package");
+            assertThat(console)
+                    .contains("[SKIPPED] SkipReasonsTest$Skipping.needsAMissingTool: ")
+                    .contains("no-such-tool-governor is not on the PATH")
+                    .contains("install the Debian package no-such-package");
         }
         assertThat(console).contains("[SKIPPED] SkipReasonsTest$Skipping.disabled: not today");
         assertThat(console).doesNotContain("runs");

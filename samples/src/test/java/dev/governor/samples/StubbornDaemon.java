@@ -19,18 +19,19 @@ public final class StubbornDaemon {
         gov.add("polite", ctx -> ctx.awaitStop());
         CountDownLatch never = new CountDownLatch(1);
         gov.add("stubborn", ctx -> {
-            if (!java.util.List.of(args).contains("--stubborn")) {
-                ctx.awaitStop();
-                return;
-            }
-            while (true) {
-                try {
-                    never.await();
-                } catch (InterruptedException ignored) {
-                    // ignores interrupts on purpose: only a second signal ends this process
-                }
-            }
-        }).shutdownTimeout(Duration.ofMinutes(10));
+                    if (!java.util.List.of(args).contains("--stubborn")) {
+                        ctx.awaitStop();
+                        return;
+                    }
+                    while (true) {
+                        try {
+                            never.await();
+                        } catch (InterruptedException ignored) {
+                            // ignores interrupts on purpose: only a second signal ends this process
+                        }
+                    }
+                })
+                .shutdownTimeout(Duration.ofMinutes(10));
         gov.shutdownTimeout(Duration.ofMinutes(10));
         System.exit(gov.catchSignals().start().waitForShutdown().exitCode());
     }

@@ -15,17 +15,28 @@ class SystemdUnitsTest {
     @Test
     void theServiceIsANotifyServiceWithAWatchdogAndAnFdStore() throws Exception {
         String service = Files.readString(UNITS.resolve("governor-sample.service"));
-        assertThat(service.lines()).contains("Type=notify", "NotifyAccess=main", "WatchdogSec=10s",
-                "FileDescriptorStoreMax=8", "Requires=governor-sample.socket");
+        assertThat(service.lines())
+                .contains(
+                        "Type=notify",
+                        "NotifyAccess=main",
+                        "WatchdogSec=10s",
+                        "FileDescriptorStoreMax=8",
+                        "Requires=governor-sample.socket");
         String socket = Files.readString(UNITS.resolve("governor-sample.socket"));
         assertThat(socket.lines()).contains("FileDescriptorName=echo", "Service=governor-sample.service");
     }
 
     @Test
     void systemdAnalyzeVerifiesBothUnitsWithoutAWord() throws Exception {
-        Process p = new ProcessBuilder("systemd-analyze", "verify", "--man=no",
-                "./governor-sample.socket", "./governor-sample.service")
-                .directory(UNITS.toFile()).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(
+                        "systemd-analyze",
+                        "verify",
+                        "--man=no",
+                        "./governor-sample.socket",
+                        "./governor-sample.service")
+                .directory(UNITS.toFile())
+                .redirectErrorStream(true)
+                .start();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(out).as("systemd-analyze verify output").isEmpty();

@@ -40,6 +40,7 @@ class UpgradeProcessTest {
 
     @TempDir
     Path dir;
+
     private Path socket;
     private Path modeFile;
     private Path config;
@@ -67,9 +68,14 @@ class UpgradeProcessTest {
      */
     private InetSocketAddress startForeground(String... extra) throws Exception {
         List<String> command = ChildJvm.builder(UpgradeDemo.class)
-                .arg("--port=0", "--config=" + config, "--control-socket=" + socket, "--mode-file=" + modeFile).arg(extra).command();
-        first = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+                .arg("--port=0", "--config=" + config, "--control-socket=" + socket, "--mode-file=" + modeFile)
+                .arg(extra)
+                .command();
+        first = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .start();
         pids.add(first.pid());
         String line = awaitLog(l -> LISTENING.matcher(l).find());
         Matcher m = LISTENING.matcher(line);
@@ -80,7 +86,8 @@ class UpgradeProcessTest {
 
     /** The first line of the log that matches, waiting for it. */
     String awaitLog(java.util.function.Predicate<String> match) {
-        return await().atMost(EXIT).until(() -> Files.readAllLines(log).stream().filter(match).findFirst(), java.util.Optional::isPresent)
+        return await().atMost(EXIT)
+                .until(() -> Files.readAllLines(log).stream().filter(match).findFirst(), java.util.Optional::isPresent)
                 .orElseThrow();
     }
 
@@ -95,7 +102,8 @@ class UpgradeProcessTest {
         return new Ctl(code, out.toString(), err.toString());
     }
 
-    private static final Pattern UPGRADED = Pattern.compile("upgraded: pid (\\d+) serves now; pid (\\d+) drains and exits");
+    private static final Pattern UPGRADED =
+            Pattern.compile("upgraded: pid (\\d+) serves now; pid (\\d+) drains and exits");
 
     /** Runs governorctl upgrade, checks it succeeded, returns the new pid. */
     private long upgrade() {
@@ -115,7 +123,9 @@ class UpgradeProcessTest {
 
     static String get(InetSocketAddress http) throws Exception {
         try (HttpClient client = HttpClient.newHttpClient()) {
-            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http.getPort() + "/hello")).build(),
+            HttpResponse<String> r = client.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http.getPort() + "/hello"))
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(r.statusCode()).isEqualTo(200);
             return r.body().strip();
@@ -125,12 +135,16 @@ class UpgradeProcessTest {
     /** The fd count of {@code pid} once it reads the same twice in a row (a connection just ended closes on its side first). */
     static long settledFds(long pid) {
         long[] last = {-1};
-        return await().pollInterval(Duration.ofMillis(300)).atMost(EXIT).until(() -> {
-            long n = openFds(pid);
-            boolean same = n == last[0];
-            last[0] = n;
-            return same ? n : -1;
-        }, n -> n >= 0);
+        return await().pollInterval(Duration.ofMillis(300))
+                .atMost(EXIT)
+                .until(
+                        () -> {
+                            long n = openFds(pid);
+                            boolean same = n == last[0];
+                            last[0] = n;
+                            return same ? n : -1;
+                        },
+                        n -> n >= 0);
     }
 
     static long openFds(long pid) throws IOException {
@@ -170,7 +184,9 @@ class UpgradeProcessTest {
         assertThat(result.non200()).isZero();
         assertThat(result.bodies()).hasSize(11);
         for (long p : pids) {
-            assertThat(result.bodies().getOrDefault(served(p), 0L)).as("answers of pid %d", p).isGreaterThan(100);
+            assertThat(result.bodies().getOrDefault(served(p), 0L))
+                    .as("answers of pid %d", p)
+                    .isGreaterThan(100);
         }
         // each generation exited 0: the drained process ends cleanly
         for (long p : pids.subList(0, 10)) {
@@ -179,7 +195,9 @@ class UpgradeProcessTest {
         assertThat(first.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
         assertThat(first.exitValue()).isZero();
         // no descriptor leaks from one generation to the next: the eleventh holds what the second did
-        assertThat(fdCounts.getLast()).as("fd counts of generations 2..11: %s", fdCounts).isLessThanOrEqualTo(fdCounts.getFirst());
+        assertThat(fdCounts.getLast())
+                .as("fd counts of generations 2..11: %s", fdCounts)
+                .isLessThanOrEqualTo(fdCounts.getFirst());
     }
 
     @Test
@@ -193,11 +211,15 @@ class UpgradeProcessTest {
 
         Ctl ctl = governorctl("upgrade");
         assertThat(ctl.code()).as(ctl.err()).isEqualTo(1);
-        assertThat(ctl.err()).containsPattern("governorctl: upgrade failed: the new process \\(pid \\d+\\) exited with code 3 before it was ready")
-                .contains("its last output:").contains("upgrade demo: configured to fail at start (" + modeFile + " says fail)");
+        assertThat(ctl.err())
+                .containsPattern(
+                        "governorctl: upgrade failed: the new process \\(pid \\d+\\) exited with code 3 before it was ready")
+                .contains("its last output:")
+                .contains("upgrade demo: configured to fail at start (" + modeFile + " says fail)");
         assertThat(get(http)).isEqualTo(served(first.pid()));
         // governorctl's connection closes on the daemon's side a moment after the answer: a leak never settles
-        await().atMost(EXIT).untilAsserted(() -> assertThat(openFds(first.pid())).isEqualTo(fdsBefore));
+        await().atMost(EXIT)
+                .untilAsserted(() -> assertThat(openFds(first.pid())).isEqualTo(fdsBefore));
         awaitLog(l -> l.contains("upgrade failed, this process keeps serving: the new process"));
     }
 
@@ -209,18 +231,23 @@ class UpgradeProcessTest {
         for (int i = 0; i < 2; i++) { // the first failure warms up what the JVM opens once (the process launcher)
             Ctl ctl = governorctl("upgrade", "3s");
             assertThat(ctl.code()).as(ctl.err()).isEqualTo(1);
-            Matcher m = Pattern.compile("upgrade failed: the new process \\(pid (\\d+)\\) was not ready within PT3S; killed it").matcher(ctl.err());
+            Matcher m = Pattern.compile(
+                            "upgrade failed: the new process \\(pid (\\d+)\\) was not ready within PT3S; killed it")
+                    .matcher(ctl.err());
             assertThat(m.find()).as(ctl.err()).isTrue();
             long hung = Long.parseLong(m.group(1));
             pids.add(hung);
-            assertThat(DaemonCommands.running(hung)).as("the hung process was killed by pid").isFalse();
+            assertThat(DaemonCommands.running(hung))
+                    .as("the hung process was killed by pid")
+                    .isFalse();
             assertThat(get(http)).isEqualTo(served(first.pid()));
             if (i == 0) {
                 fdsBefore = settledFds(first.pid());
             }
         }
         long expected = fdsBefore;
-        await().atMost(EXIT).untilAsserted(() -> assertThat(openFds(first.pid())).isEqualTo(expected));
+        await().atMost(EXIT)
+                .untilAsserted(() -> assertThat(openFds(first.pid())).isEqualTo(expected));
     }
 
     @Test
@@ -231,7 +258,9 @@ class UpgradeProcessTest {
         awaitLog(l -> l.contains("upgrade: started pid"));
         Ctl second = governorctl("upgrade");
         assertThat(second.code()).isEqualTo(1);
-        assertThat(second.err()).containsPattern("governorctl: upgrade failed: another upgrade \\(to pid \\d+\\) is under way: one at a time");
+        assertThat(second.err())
+                .containsPattern(
+                        "governorctl: upgrade failed: another upgrade \\(to pid \\d+\\) is under way: one at a time");
         Ctl done = firstUpgrade.get(90, java.util.concurrent.TimeUnit.SECONDS);
         assertThat(done.code()).as(done.err()).isZero();
         Matcher m = UPGRADED.matcher(done.out());

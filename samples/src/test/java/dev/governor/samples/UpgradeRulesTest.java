@@ -39,12 +39,19 @@ class UpgradeRulesTest {
         assertThat(result.newPid()).isEqualTo(-1);
         assertThat(result.reason()).isEqualTo("shutdown has begun: an upgrade is refused during shutdown");
         // events reach listeners on the governor's event thread: wait for it
-        GovernorEvent.UpgradeFailed failed = (GovernorEvent.UpgradeFailed) org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
-                .until(() -> events.stream().filter(e -> e instanceof GovernorEvent.UpgradeFailed).findFirst(),
-                        java.util.Optional::isPresent).orElseThrow();
+        GovernorEvent.UpgradeFailed failed = (GovernorEvent.UpgradeFailed) org.awaitility.Awaitility.await()
+                .atMost(Duration.ofSeconds(30))
+                .until(
+                        () -> events.stream()
+                                .filter(e -> e instanceof GovernorEvent.UpgradeFailed)
+                                .findFirst(),
+                        java.util.Optional::isPresent)
+                .orElseThrow();
         assertThat(failed.newPid()).isEqualTo(-1);
         assertThat(failed.reason()).isEqualTo(result.reason());
-        assertThat(events).filteredOn(e -> e instanceof GovernorEvent.UpgradeFailed).hasSize(1);
+        assertThat(events)
+                .filteredOn(e -> e instanceof GovernorEvent.UpgradeFailed)
+                .hasSize(1);
         assertThat(events).noneMatch(e -> e instanceof GovernorEvent.UpgradeStarted);
         release.countDown();
         assertThat(gov.waitForShutdown().exitCode()).isZero();
@@ -56,7 +63,8 @@ class UpgradeRulesTest {
         gov.add("idle", ctx -> ctx.awaitStop());
         gov.start();
         try {
-            UpgradeResult result = gov.upgrade(UpgradeOptions.defaults().withCommand(List.of("/nonexistent/java-of-version-2")));
+            UpgradeResult result =
+                    gov.upgrade(UpgradeOptions.defaults().withCommand(List.of("/nonexistent/java-of-version-2")));
             assertThat(result.succeeded()).isFalse();
             assertThat(result.reason()).startsWith("cannot start /nonexistent/java-of-version-2: ");
             assertThat(gov.stopping()).as("the old process keeps serving").isFalse();
@@ -68,14 +76,18 @@ class UpgradeRulesTest {
     @Test
     void shouldRejectBadOptionsNamingTheValue() {
         assertThatThrownBy(() -> UpgradeOptions.defaults().withReadyTimeout(Duration.ZERO))
-                .isInstanceOf(IllegalArgumentException.class).hasMessage("readyTimeout must be positive, was PT0S");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("readyTimeout must be positive, was PT0S");
         assertThatThrownBy(() -> UpgradeOptions.defaults().withReadyTimeout(Duration.ofDays(2)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessage("readyTimeout must be at most 1 day, was PT48H");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("readyTimeout must be at most 1 day, was PT48H");
         assertThatThrownBy(() -> UpgradeOptions.defaults().withEnvironment(Map.of("A=B", "c")))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("environment variable name \"A=B\" must be non-empty, without '=' or NUL");
         assertThatThrownBy(() -> UpgradeOptions.defaults().withCommand(List.of(" ")))
-                .isInstanceOf(IllegalArgumentException.class).hasMessage("command must begin with a program, was [ ]");
-        assertThat(UpgradeOptions.defaults()).isEqualTo(new UpgradeOptions(List.of(), Duration.ofSeconds(60), Map.of()));
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("command must begin with a program, was [ ]");
+        assertThat(UpgradeOptions.defaults())
+                .isEqualTo(new UpgradeOptions(List.of(), Duration.ofSeconds(60), Map.of()));
     }
 }

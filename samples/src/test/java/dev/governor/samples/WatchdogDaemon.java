@@ -17,13 +17,14 @@ public final class WatchdogDaemon {
         Governor gov = Governor.create();
         gov.add("steady", ctx -> ctx.awaitStop());
         gov.add("doomed", ctx -> {
-            while (!Files.exists(trigger)) {
-                if (ctx.sleep(Duration.ofMillis(20))) {
-                    return;
-                }
-            }
-            throw new IllegalStateException("doomed on purpose: " + trigger + " appeared");
-        }).noRestart();
+                    while (!Files.exists(trigger)) {
+                        if (ctx.sleep(Duration.ofMillis(20))) {
+                            return;
+                        }
+                    }
+                    throw new IllegalStateException("doomed on purpose: " + trigger + " appeared");
+                })
+                .noRestart();
         System.exit(gov.catchSignals().start().waitForShutdown().exitCode());
     }
 }

@@ -10,7 +10,6 @@ import dev.governor.runtime.internal.StatusJson;
 import dev.governor.runtime.internal.Untrusted;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -65,14 +64,15 @@ final class ControlCommands {
             return UpgradeCommand.answer(gov, arg);
         }
         try {
-            return new Answer(switch (verb) {
-                case "status" -> noArgument(verb, arg).orElseGet(this::status);
-                case "help" -> noArgument(verb, arg).orElseGet(() -> ok(Map.of("ok", true, "commands", HELP)));
-                case "reload" -> noArgument(verb, arg).orElseGet(this::reload);
-                case "restart", "stop", "start" -> onService(verb, arg);
-                case "" -> error("empty command; try help");
-                default -> error("unknown command " + quote(verb) + "; try help");
-            });
+            return new Answer(
+                    switch (verb) {
+                        case "status" -> noArgument(verb, arg).orElseGet(this::status);
+                        case "help" -> noArgument(verb, arg).orElseGet(() -> ok(Map.of("ok", true, "commands", HELP)));
+                        case "reload" -> noArgument(verb, arg).orElseGet(this::reload);
+                        case "restart", "stop", "start" -> onService(verb, arg);
+                        case "" -> error("empty command; try help");
+                        default -> error("unknown command " + quote(verb) + "; try help");
+                    });
         } catch (RuntimeException e) {
             return new Answer(error(verb + " failed: " + e.getMessage()));
         }
@@ -86,8 +86,14 @@ final class ControlCommands {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("ok", true);
         List<ServiceInfo> services = gov.services();
-        out.putAll(StatusJson.document(gov, hooks().orElse(null), services, Map.of(), gov.options().clock().instant(),
-                services.size(), Integer.MAX_VALUE));
+        out.putAll(StatusJson.document(
+                gov,
+                hooks().orElse(null),
+                services,
+                Map.of(),
+                gov.options().clock().instant(),
+                services.size(),
+                Integer.MAX_VALUE));
         return Json.write(out);
     }
 
@@ -113,7 +119,8 @@ final class ControlCommands {
             return error("no service named " + quote(name) + "; status lists the names");
         }
         if (!verb.equals("start") && (name.equals(self) || self.startsWith(name + "/"))) {
-            return error(verb + " " + quote(name) + " would stop this control socket while it answers; use shutdown, or another way in");
+            return error(verb + " " + quote(name)
+                    + " would stop this control socket while it answers; use shutdown, or another way in");
         }
         String parent = name.contains("/") ? name.substring(0, name.lastIndexOf('/')) : "";
         switch (verb) {
@@ -122,7 +129,8 @@ final class ControlCommands {
             default -> {
                 ServiceState state = info.get().state();
                 if (state != ServiceState.STOPPED && state != ServiceState.FAILED) {
-                    return error("service " + quote(name) + " is " + state + "; start applies to a STOPPED or FAILED service");
+                    return error("service " + quote(name) + " is " + state
+                            + "; start applies to a STOPPED or FAILED service");
                 }
                 gov.restartChild(name);
             }
@@ -143,11 +151,13 @@ final class ControlCommands {
         if (!arg.isEmpty()) {
             timeout = parseDuration(arg);
             if (timeout == null) {
-                return new Answer(error("timeout " + quote(arg) + " is not a duration; use e.g. 30s, 500ms, 2m or PT1M"));
+                return new Answer(
+                        error("timeout " + quote(arg) + " is not a duration; use e.g. 30s, 500ms, 2m or PT1M"));
             }
         }
         if (timeout != null && timeout.isZero()) {
-            return new Answer(error("timeout " + quote(arg) + " must be positive: a shutdown needs time to stop the services"));
+            return new Answer(
+                    error("timeout " + quote(arg) + " must be positive: a shutdown needs time to stop the services"));
         }
         if (gov.stopping()) {
             return new Answer(error("shutdown has already begun"));
@@ -164,7 +174,9 @@ final class ControlCommands {
         out.put("command", "shutdown");
         out.put("timeout", timeout == null ? null : timeout.toString());
         Duration bound = timeout;
-        return new Answer(Json.write(out), () -> gov.requestShutdown("control socket: shutdown" + (bound == null ? "" : " " + bound)));
+        return new Answer(
+                Json.write(out),
+                () -> gov.requestShutdown("control socket: shutdown" + (bound == null ? "" : " " + bound)));
     }
 
     /** {@code 30s}, {@code 500ms}, {@code 2m}, {@code 1h}, a bare number of seconds, or ISO-8601 ({@code PT1M}). */

@@ -6,11 +6,9 @@ import dev.governor.ServiceConfig;
 import dev.governor.ServiceCtx;
 import dev.governor.Stoppable;
 import dev.governor.runtime.internal.os.ErrnoException;
-import dev.governor.runtime.internal.os.Libc;
 import dev.governor.runtime.internal.os.ProcessCalls;
 import dev.governor.runtime.upgrade.OwnSockets;
 import dev.governor.runtime.upgrade.Takeover;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -66,12 +64,14 @@ public final class ControlSocket implements Service, Stoppable {
     public static final int DEFAULT_MAX_LINE = 4096;
     /** Connections served at once; more are answered with an error and closed. */
     public static final int MAX_CONNECTIONS = 32;
+
     private static final Logger LOG = LoggerFactory.getLogger(ControlSocket.class);
     private static final int S_IFMT = 0170000;
     private static final int S_IFSOCK = 0140000;
     private static final java.time.Duration REFUSAL_DRAIN = java.time.Duration.ofSeconds(2);
     /** Default time a connection may sit without sending a command before it is closed. */
     public static final java.time.Duration DEFAULT_IDLE_TIMEOUT = java.time.Duration.ofSeconds(30);
+
     private static final java.time.Duration ACCEPT_RETRY = java.time.Duration.ofMillis(100);
 
     private final Path path;
@@ -98,7 +98,8 @@ public final class ControlSocket implements Service, Stoppable {
         Path abs = path.toAbsolutePath().normalize();
         int len = abs.toString().getBytes(StandardCharsets.UTF_8).length;
         if (len > 107) {
-            throw new IllegalArgumentException("control socket path " + abs + " is " + len + " bytes; unix sockets allow at most 107");
+            throw new IllegalArgumentException(
+                    "control socket path " + abs + " is " + len + " bytes; unix sockets allow at most 107");
         }
         return new ControlSocket(abs);
     }
@@ -127,7 +128,8 @@ public final class ControlSocket implements Service, Stoppable {
      */
     public ControlSocket idleTimeout(java.time.Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
-        if (timeout.compareTo(java.time.Duration.ofMillis(100)) < 0 || timeout.compareTo(java.time.Duration.ofHours(1)) > 0) {
+        if (timeout.compareTo(java.time.Duration.ofMillis(100)) < 0
+                || timeout.compareTo(java.time.Duration.ofHours(1)) > 0) {
             throw new IllegalArgumentException("idleTimeout must be within 100 ms and 1 h, was " + timeout);
         }
         this.idleTimeout = timeout;
@@ -168,11 +170,13 @@ public final class ControlSocket implements Service, Stoppable {
         allowed.add(ProcessCalls.geteuid());
         allowed.add(0L);
         String handoverName = "governor-control-socket/" + ctx.name();
-        ServerSocketChannel inherited = OwnSockets.inherited(handoverName); // an upgrade: the same socket, already at path
+        ServerSocketChannel inherited =
+                OwnSockets.inherited(handoverName); // an upgrade: the same socket, already at path
         ServerSocketChannel ch = inherited != null ? inherited : bind();
         OwnSockets.add(g, handoverName, ch);
         server = ch;
-        Object key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+        Object key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+                .fileKey();
         ctx.log().info("control socket listening at {} (mode 0600, uids {})", path, allowed);
         ctx.markReady();
         Thread reaper = Thread.ofVirtual().name(ctx.name() + "-idle").start(this::closeIdle);
@@ -192,12 +196,16 @@ public final class ControlSocket implements Service, Stoppable {
                     long now = System.nanoTime();
                     if (now - lastLogged > 1_000_000_000L) {
                         lastLogged = now;
-                        LOG.warn("control socket {}: accept failed ({}); retrying (errors so far: {})", path, e.toString(), acceptErrors.get());
+                        LOG.warn(
+                                "control socket {}: accept failed ({}); retrying (errors so far: {})",
+                                path,
+                                e.toString(),
+                                acceptErrors.get());
                     }
                     try {
                         Thread.sleep(ACCEPT_RETRY); // not ctx.sleep: out of descriptors, no class may need loading here
                     } catch (InterruptedException stopping) {
-                        break;                      // a stop interrupts the accepting thread
+                        break; // a stop interrupts the accepting thread
                     }
                     continue;
                 }
@@ -213,9 +221,12 @@ public final class ControlSocket implements Service, Stoppable {
             ch.close();
             connections.forEach(ControlSocket::closeQuietly);
             try {
-                // the file is another process's when this one handed the socket over, or inherited it and never took over
+                // the file is another process's when this one handed the socket over, or inherited it and never took
+                // over
                 boolean ours = !OwnSockets.handedOver() && (inherited == null || Takeover.committed());
-                if (ours && key.equals(Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey())) {
+                if (ours
+                        && key.equals(Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+                                .fileKey())) {
                     Files.delete(path);
                 }
             } catch (IOException gone) {
@@ -238,7 +249,8 @@ public final class ControlSocket implements Service, Stoppable {
         if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
             int mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
             if ((mode & S_IFMT) != S_IFSOCK) {
-                throw new IllegalStateException("control socket path " + path + " exists and is not a socket; refusing to replace it");
+                throw new IllegalStateException(
+                        "control socket path " + path + " exists and is not a socket; refusing to replace it");
             }
             boolean answers;
             try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
@@ -250,7 +262,8 @@ public final class ControlSocket implements Service, Stoppable {
                 throw new IllegalStateException("control socket " + path + " answers: another process is using it");
             }
         }
-        Path tmp = path.resolveSibling("." + path.getFileName() + "." + ProcessHandle.current().pid());
+        Path tmp = path.resolveSibling(
+                "." + path.getFileName() + "." + ProcessHandle.current().pid());
         Files.deleteIfExists(tmp);
         ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
@@ -293,12 +306,17 @@ public final class ControlSocket implements Service, Stoppable {
             if (!allowed.contains(uid)) {
                 refused.incrementAndGet();
                 LOG.warn("control socket {}: refused a connection from uid {}", path, describeUid(uid));
-                refuse(conn, ControlCommands.error("permission denied: uid " + describeUid(uid) + " may not use this control socket"
-                        + " (allowed uids " + allowed + ")"));
+                refuse(
+                        conn,
+                        ControlCommands.error("permission denied: uid " + describeUid(uid)
+                                + " may not use this control socket" + " (allowed uids " + allowed + ")"));
                 return;
             }
             if (connections.size() > MAX_CONNECTIONS) {
-                refuse(conn, ControlCommands.error("too many connections (more than " + MAX_CONNECTIONS + "); try again later"));
+                refuse(
+                        conn,
+                        ControlCommands.error(
+                                "too many connections (more than " + MAX_CONNECTIONS + "); try again later"));
                 return;
             }
             served.incrementAndGet();
@@ -306,8 +324,8 @@ public final class ControlSocket implements Service, Stoppable {
             for (LineReader.Line line; (line = lines.next()) != null; ) {
                 act.busy = true;
                 ControlCommands.Answer answer = line.overlong()
-                        ? new ControlCommands.Answer(ControlCommands.error("line of " + line.bytes() + " bytes is longer than the limit of "
-                                + maxLineBytes + " bytes"))
+                        ? new ControlCommands.Answer(ControlCommands.error("line of " + line.bytes()
+                                + " bytes is longer than the limit of " + maxLineBytes + " bytes"))
                         : commands.answer(line.text());
                 send(conn, answer.json());
                 answer.afterSent().run();
@@ -399,7 +417,8 @@ public final class ControlSocket implements Service, Stoppable {
 
     @Override
     public String toString() {
-        return "ControlSocket[" + path + (server != null && server.isOpen() ? ", listening" : "") + ", connections=" + connections.size()
+        return "ControlSocket[" + path + (server != null && server.isOpen() ? ", listening" : "") + ", connections="
+                + connections.size()
                 + ", served=" + served.get() + ", refused=" + refused.get() + ", idleClosed=" + idleClosed.get()
                 + ", acceptErrors=" + acceptErrors.get() + "]";
     }

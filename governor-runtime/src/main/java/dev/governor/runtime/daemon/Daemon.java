@@ -136,7 +136,10 @@ public final class Daemon {
      * class path (absolute), main class or jar and arguments. What an upgrade starts by default.
      */
     public static List<String> ownCommandLine() {
-        return Launcher.command(ProcessHandle.current().info().command(), Launcher.currentArguments(), Path.of("").toAbsolutePath());
+        return Launcher.command(
+                ProcessHandle.current().info().command(),
+                Launcher.currentArguments(),
+                Path.of("").toAbsolutePath());
     }
 
     /**
@@ -192,7 +195,8 @@ public final class Daemon {
             detachOutput();
         }
         try (SocketChannel ch = launcher) {
-            ch.write(ByteBuffer.wrap((READY + " " + ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)));
+            ch.write(ByteBuffer.wrap(
+                    (READY + " " + ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)));
         } catch (IOException e) {
             // the launcher is gone (killed, or gave up): the daemon runs on regardless
         }
@@ -216,8 +220,10 @@ public final class Daemon {
 
     @Override
     public String toString() {
-        return "Daemon[pid=" + ProcessHandle.current().pid() + ", " + (launcher == null ? "foreground" : readySent ? "ready sent" : "not ready yet")
-                + pidFile.map(p -> ", pidFile=" + p.path()).orElse("") + logFile.map(p -> ", log=" + p).orElse("") + "]";
+        return "Daemon[pid=" + ProcessHandle.current().pid() + ", "
+                + (launcher == null ? "foreground" : readySent ? "ready sent" : "not ready yet")
+                + pidFile.map(p -> ", pidFile=" + p.path()).orElse("")
+                + logFile.map(p -> ", log=" + p).orElse("") + "]";
     }
 
     /** Options; every path relative to {@link Daemon#launchDirectory()}. */
@@ -251,7 +257,8 @@ public final class Daemon {
         /** The daemon's umask, 0 to 0777; {@code 0027} by default. */
         public Builder umask(int mask) {
             if (mask < 0 || mask > 0777) {
-                throw new IllegalArgumentException("umask must be within 0 and 0777 (octal), was 0" + Integer.toOctalString(mask));
+                throw new IllegalArgumentException(
+                        "umask must be within 0 and 0777 (octal), was 0" + Integer.toOctalString(mask));
             }
             this.umask = mask;
             return this;
@@ -292,13 +299,15 @@ public final class Daemon {
             ProcessCalls.umask(umask);
             PidFile pf = pidFile == null ? null : PidFile.acquire(pidFile);
             try {
-                SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(marker.get().readySocket()));
+                SocketChannel ch = SocketChannel.open(
+                        UnixDomainSocketAddress.of(marker.get().readySocket()));
                 return new Daemon(Optional.ofNullable(pf), Optional.ofNullable(logFile), ch);
             } catch (IOException e) {
                 if (pf != null) {
                     pf.close();
                 }
-                throw new UncheckedIOException("cannot reach the launcher at " + marker.get().readySocket() + ": " + e, e);
+                throw new UncheckedIOException(
+                        "cannot reach the launcher at " + marker.get().readySocket() + ": " + e, e);
             }
         }
 
@@ -312,16 +321,21 @@ public final class Daemon {
 
         @Override
         public String toString() {
-            return "Daemon.Builder[pidFile=" + pidFile + ", logFile=" + logFile + ", workingDirectory=" + workingDirectory
-                    + ", umask=0" + Integer.toOctalString(umask) + ", startupTimeout=" + startupTimeout + "]";
+            return "Daemon.Builder[pidFile=" + pidFile + ", logFile=" + logFile + ", workingDirectory="
+                    + workingDirectory + ", umask=0" + Integer.toOctalString(umask) + ", startupTimeout="
+                    + startupTimeout + "]";
         }
     }
 
     /** The parsed marker, present only in the daemon re-executed by its (still living) launcher. */
     record Marker(long launcherPid, Path readySocket) {
         static Optional<Marker> current() {
-            return parse(System.getenv(MARKER_ENV)).filter(m -> ProcessHandle.current().parent()
-                    .map(ProcessHandle::pid).orElse(-1L) == m.launcherPid());
+            return parse(System.getenv(MARKER_ENV))
+                    .filter(m -> ProcessHandle.current()
+                                    .parent()
+                                    .map(ProcessHandle::pid)
+                                    .orElse(-1L)
+                            == m.launcherPid());
         }
 
         static Optional<Marker> parse(String value) {
@@ -333,7 +347,8 @@ public final class Daemon {
                 return Optional.empty();
             }
             try {
-                return Optional.of(new Marker(Long.parseLong(value.substring(0, colon)), Path.of(value.substring(colon + 1))));
+                return Optional.of(
+                        new Marker(Long.parseLong(value.substring(0, colon)), Path.of(value.substring(colon + 1))));
             } catch (RuntimeException e) {
                 return Optional.empty();
             }

@@ -1,7 +1,6 @@
 package dev.governor.runtime.daemon;
 
 import dev.governor.runtime.internal.os.ErrnoException;
-import dev.governor.runtime.internal.os.Libc;
 import dev.governor.runtime.internal.os.ProcessCalls;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -65,12 +64,20 @@ public final class DaemonCommands {
         }
     }
 
-    public enum Outcome { RUNNING, NOT_RUNNING, SIGNALLED, STOPPED, STILL_RUNNING, FAILED }
+    public enum Outcome {
+        RUNNING,
+        NOT_RUNNING,
+        SIGNALLED,
+        STOPPED,
+        STILL_RUNNING,
+        FAILED
+    }
 
     /** Whether the daemon of {@code pidFile} runs, and its pid. */
     public static Result status(Path pidFile) {
         OptionalLong pid = PidFile.runningPid(pidFile);
-        return pid.isPresent() ? new Result(Outcome.RUNNING, pid.getAsLong(), pidFile)
+        return pid.isPresent()
+                ? new Result(Outcome.RUNNING, pid.getAsLong(), pidFile)
                 : new Result(Outcome.NOT_RUNNING, -1, pidFile);
     }
 

@@ -33,10 +33,26 @@ import java.util.stream.Stream;
  */
 final class Launcher {
     /** Options that take the next word as their value (so it is not mistaken for the main class). */
-    private static final Set<String> WITH_VALUE = Set.of("-cp", "-classpath", "--class-path", "-p", "--module-path",
-            "--upgrade-module-path", "--add-modules", "--add-exports", "--add-opens", "--add-reads", "--limit-modules",
-            "--patch-module", "--source", "--enable-native-access", "--illegal-native-access", "--sun-misc-unsafe-memory-access");
-    private static final Set<String> PATH_LISTS = Set.of("-cp", "-classpath", "--class-path", "-p", "--module-path", "--upgrade-module-path");
+    private static final Set<String> WITH_VALUE = Set.of(
+            "-cp",
+            "-classpath",
+            "--class-path",
+            "-p",
+            "--module-path",
+            "--upgrade-module-path",
+            "--add-modules",
+            "--add-exports",
+            "--add-opens",
+            "--add-reads",
+            "--limit-modules",
+            "--patch-module",
+            "--source",
+            "--enable-native-access",
+            "--illegal-native-access",
+            "--sun-misc-unsafe-memory-access");
+
+    private static final Set<String> PATH_LISTS =
+            Set.of("-cp", "-classpath", "--class-path", "-p", "--module-path", "--upgrade-module-path");
 
     private final Path pidFile;
     private final Path logFile;
@@ -65,24 +81,32 @@ final class Launcher {
         }
         Path privateDir = null;
         try {
-            privateDir = Files.createTempDirectory("governor-daemon-",
+            privateDir = Files.createTempDirectory(
+                    "governor-daemon-",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             Path readySocket = privateDir.resolve("ready.sock");
             Path output = logFile != null ? logFile : privateDir.resolve("startup.log");
             if (!Files.exists(output)) {
-                Files.createFile(output, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r-----")));
+                Files.createFile(
+                        output, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r-----")));
             }
             long outputStart = Files.size(output);
             try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
                 server.bind(UnixDomainSocketAddress.of(readySocket));
-                ProcessBuilder pb = new ProcessBuilder(command(ProcessHandle.current().info().command(), currentArguments(),
-                        Path.of("").toAbsolutePath()))
+                ProcessBuilder pb = new ProcessBuilder(command(
+                                ProcessHandle.current().info().command(),
+                                currentArguments(),
+                                Path.of("").toAbsolutePath()))
                         .directory(workingDirectory.toFile())
                         .redirectInput(new File("/dev/null"))
                         .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()))
                         .redirectError(ProcessBuilder.Redirect.appendTo(output.toFile()));
-                pb.environment().put(Daemon.MARKER_ENV, new Daemon.Marker(ProcessHandle.current().pid(), readySocket).value());
-                pb.environment().put(Daemon.LAUNCH_DIR_ENV, Path.of("").toAbsolutePath().toString());
+                pb.environment()
+                        .put(
+                                Daemon.MARKER_ENV,
+                                new Daemon.Marker(ProcessHandle.current().pid(), readySocket).value());
+                pb.environment()
+                        .put(Daemon.LAUNCH_DIR_ENV, Path.of("").toAbsolutePath().toString());
                 Process child = pb.start();
                 Thread killOnExit = Thread.ofPlatform().unstarted(() -> kill(child));
                 Runtime.getRuntime().addShutdownHook(killOnExit); // the user gave up (Ctrl-C) before ready
@@ -134,7 +158,8 @@ final class Launcher {
                 throw new TimeoutException();
             }
             printOutput(output, outputStart);
-            err.println("daemon pid " + child.pid() + " exited with code " + child.exitValue() + " before it was ready");
+            err.println(
+                    "daemon pid " + child.pid() + " exited with code " + child.exitValue() + " before it was ready");
             return child.exitValue();
         } catch (TimeoutException e) {
             kill(child);
@@ -204,10 +229,12 @@ final class Launcher {
      * made absolute, since the daemon starts in another working directory.
      */
     static List<String> command(Optional<String> executable, Optional<String[]> arguments, Path cwd) {
-        String java = executable.orElseThrow(() -> new IllegalStateException(
-                "cannot read this JVM's executable from ProcessHandle.current().info(); daemonize needs it to re-execute"));
-        String[] args = arguments.orElseThrow(() -> new IllegalStateException(
-                "cannot read this JVM's arguments (/proc/self/cmdline nor ProcessHandle.current().info()); daemonize needs them to re-execute"));
+        String java = executable.orElseThrow(
+                () -> new IllegalStateException(
+                        "cannot read this JVM's executable from ProcessHandle.current().info(); daemonize needs it to re-execute"));
+        String[] args = arguments.orElseThrow(
+                () -> new IllegalStateException(
+                        "cannot read this JVM's arguments (/proc/self/cmdline nor ProcessHandle.current().info()); daemonize needs them to re-execute"));
         List<String> cmd = new ArrayList<>(args.length + 1);
         cmd.add(java);
         boolean launcherOptions = true;
@@ -278,8 +305,13 @@ final class Launcher {
     }
 
     private static String absolutePaths(String list, Path cwd) {
-        return String.join(File.pathSeparator, Stream.of(list.split(File.pathSeparator, -1))
-                .map(entry -> entry.isEmpty() ? cwd.toString() : cwd.resolve(entry).toString()).toList());
+        return String.join(
+                File.pathSeparator,
+                Stream.of(list.split(File.pathSeparator, -1))
+                        .map(entry -> entry.isEmpty()
+                                ? cwd.toString()
+                                : cwd.resolve(entry).toString())
+                        .toList());
     }
 
     private static void deleteTree(Path dir) {

@@ -136,8 +136,13 @@ public final class PidFile implements AutoCloseable {
         refuseLink(path);
         Path tmp = path.resolveSibling("." + path.getFileName() + "." + pid + ".tmp");
         Files.deleteIfExists(tmp);
-        FileChannel ours = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                        StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
+        FileChannel ours = FileChannel.open(
+                tmp,
+                java.util.Set.of(
+                        StandardOpenOption.CREATE_NEW,
+                        StandardOpenOption.READ,
+                        StandardOpenOption.WRITE,
+                        LinkOption.NOFOLLOW_LINKS),
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--")));
         boolean done = false;
         try {
@@ -149,8 +154,9 @@ public final class PidFile implements AutoCloseable {
             ours.force(true);
             for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
                 if (takeOver ? replace(path, tmp) : install(path, tmp)) {
-                    Object key = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class,
-                            LinkOption.NOFOLLOW_LINKS).fileKey();
+                    Object key = Files.readAttributes(
+                                    path, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+                            .fileKey();
                     PidFile pf = new PidFile(path, pid, ours, lock, key);
                     HELD.put(path, pf);
                     Runtime.getRuntime().addShutdownHook(pf.cleanup);
@@ -184,7 +190,8 @@ public final class PidFile implements AutoCloseable {
         if (before == null) {
             return false;
         }
-        try (FileChannel existing = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+        try (FileChannel existing =
+                FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
             FileLock stale;
             try {
                 stale = existing.tryLock();
@@ -235,7 +242,8 @@ public final class PidFile implements AutoCloseable {
 
     private static void refuseLink(Path path) {
         if (Files.isSymbolicLink(path)) {
-            throw new IllegalArgumentException("pid file " + path + " is a symbolic link; refusing to follow it (use the real path)");
+            throw new IllegalArgumentException(
+                    "pid file " + path + " is a symbolic link; refusing to follow it (use the real path)");
         }
         if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
             throw new IllegalArgumentException("pid file " + path + " is a directory; expected a file path");
@@ -244,7 +252,9 @@ public final class PidFile implements AutoCloseable {
 
     private static Object fileKey(Path path) throws IOException {
         try {
-            return Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+            return Files.readAttributes(
+                            path, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+                    .fileKey();
         } catch (NoSuchFileException e) {
             return null;
         }

@@ -1,9 +1,9 @@
 package dev.governor.runtime.daemon;
 
-import dev.governor.runtime.internal.Json;
 import dev.governor.Governor;
 import dev.governor.UpgradeOptions;
 import dev.governor.UpgradeResult;
+import dev.governor.runtime.internal.Json;
 import dev.governor.runtime.upgrade.Upgrader;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -29,8 +29,8 @@ public record Entry(String name, Kind kind, String address, String source) {
     private static void check(String field, String value) {
         Objects.requireNonNull(value, field);
         if (value.isEmpty() || value.length() > MAX_FIELD) {
-            throw new IllegalArgumentException("socket " + field + " must be 1 to " + MAX_FIELD + " characters, was "
-                    + value.length());
+            throw new IllegalArgumentException(
+                    "socket " + field + " must be 1 to " + MAX_FIELD + " characters, was " + value.length());
         }
     }
 
@@ -38,7 +38,9 @@ public record Entry(String name, Kind kind, String address, String source) {
     public static String address(SocketAddress address) {
         return switch (address) {
             case InetSocketAddress inet -> {
-                String host = inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress();
+                String host = inet.getAddress() == null
+                        ? inet.getHostString()
+                        : inet.getAddress().getHostAddress();
                 int percent = host.indexOf('%'); // a scope id names an interface of this host only
                 String bare = percent < 0 ? host : host.substring(0, percent);
                 yield (bare.contains(":") ? "[" + bare + "]" : bare) + ":" + inet.getPort();

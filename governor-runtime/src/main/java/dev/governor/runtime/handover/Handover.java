@@ -39,7 +39,8 @@ public final class Handover {
         String name = peer.user().getName();
         if (!peer.user().equals(own) && !name.equals(own.getName()) && !name.equals("root") && !name.equals("0")) {
             int[] cred = Libc.peerCredentials(new Wire(ch).fd());
-            throw new HandoverException("permission denied: " + what + " is uid " + cred[1] + " (" + name + ", pid " + cred[0]
+            throw new HandoverException("permission denied: " + what + " is uid " + cred[1] + " (" + name + ", pid "
+                    + cred[0]
                     + "); only " + (own.getName().equals("root") ? "root" : "uid " + own.getName() + " and root")
                     + " may take part in a handover with this process");
         }

@@ -69,7 +69,8 @@ public final class HandoverReceiver implements AutoCloseable {
             }
             String reason = describe(e, socket);
             try {
-                wire.sendLine("ERROR " + reason.replace('\n', ' '), Math.min(deadline, System.nanoTime() + 1_000_000_000L));
+                wire.sendLine(
+                        "ERROR " + reason.replace('\n', ' '), Math.min(deadline, System.nanoTime() + 1_000_000_000L));
             } catch (IOException | RuntimeException ignored) {
                 // the sender is gone; the reason still goes to our caller
             }
@@ -99,8 +100,8 @@ public final class HandoverReceiver implements AutoCloseable {
             try {
                 Map<String, Object> h = frame.header();
                 if (!Handover.PROTOCOL.equals(h.get("protocol"))) {
-                    throw new HandoverException("the header names protocol " + quote(h.get("protocol")) + ", not \"" + Handover.PROTOCOL
-                            + "\": not a handover");
+                    throw new HandoverException("the header names protocol " + quote(h.get("protocol")) + ", not \""
+                            + Handover.PROTOCOL + "\": not a handover");
                 }
                 if (!(h.get("version") instanceof Long v) || v != Handover.VERSION) {
                     throw new HandoverException("handover protocol version " + quote(h.get("version"))
@@ -118,17 +119,19 @@ public final class HandoverReceiver implements AutoCloseable {
                     batches = number(h, "batches");
                     total = number(h, "total");
                     if (batches < 1 || total < 0 || total > batches * Libc.SCM_MAX_FD) {
-                        throw new HandoverException("the header announces " + total + " sockets in " + batches + " batches: impossible");
+                        throw new HandoverException(
+                                "the header announces " + total + " sockets in " + batches + " batches: impossible");
                     }
                 } else if (number(h, "batches") != batches || number(h, "total") != total) {
-                    throw new HandoverException("batch " + b + " contradicts the first on the number of batches or sockets");
+                    throw new HandoverException(
+                            "batch " + b + " contradicts the first on the number of batches or sockets");
                 }
                 if (!(h.get("sockets") instanceof List<?> entries)) {
                     throw new HandoverException("batch " + b + " has no \"sockets\" list");
                 }
                 if (entries.size() != fds.size()) {
-                    throw new HandoverException("batch " + b + " announces " + entries.size() + " sockets but carries " + fds.size()
-                            + " descriptors");
+                    throw new HandoverException("batch " + b + " announces " + entries.size() + " sockets but carries "
+                            + fds.size() + " descriptors");
                 }
                 for (int i = 0; i < entries.size(); i++) {
                     Entry entry;
@@ -144,8 +147,8 @@ public final class HandoverReceiver implements AutoCloseable {
                     if (entry.kind() == Kind.FILE) {
                         String link = Kind.link(fd);
                         if (!link.equals(entry.address())) {
-                            throw new HandoverException("file \"" + entry.name() + "\" was announced as " + entry.address()
-                                    + ", but its descriptor is " + link);
+                            throw new HandoverException("file \"" + entry.name() + "\" was announced as "
+                                    + entry.address() + ", but its descriptor is " + link);
                         }
                         fds.set(i, -1);
                         got.add(new Socket(entry, fd));
@@ -153,16 +156,19 @@ public final class HandoverReceiver implements AutoCloseable {
                     }
                     String actual = Kind.actual(fd);
                     if (!actual.equals(entry.kind().wireName())) {
-                        throw new HandoverException("socket \"" + entry.name() + "\" was announced as " + entry.kind() + " at "
-                                + entry.address() + ", but its descriptor is " + (actual.startsWith("a ") || actual.startsWith("not") ? actual : "a " + actual + " socket"));
+                        throw new HandoverException("socket \"" + entry.name() + "\" was announced as " + entry.kind()
+                                + " at " + entry.address() + ", but its descriptor is "
+                                + (actual.startsWith("a ") || actual.startsWith("not")
+                                        ? actual
+                                        : "a " + actual + " socket"));
                     }
                     fds.set(i, -1); // in got now, closed from there on failure
                     got.add(new Socket(entry, fd));
                     java.net.SocketAddress local = Libc.localAddress(fd);
                     String bound = local == null ? "an address of another family" : Entry.address(local);
                     if (!bound.equals(entry.address())) {
-                        throw new HandoverException("socket \"" + entry.name() + "\" was announced at " + entry.address()
-                                + ", but it is bound to " + bound);
+                        throw new HandoverException("socket \"" + entry.name() + "\" was announced at "
+                                + entry.address() + ", but it is bound to " + bound);
                     }
                 }
             } finally {
@@ -251,12 +257,15 @@ public final class HandoverReceiver implements AutoCloseable {
         return switch (channel) {
             case DatagramChannel d -> Kind.UDP;
             case ServerSocketChannel s -> s.getLocalAddress() instanceof UnixDomainSocketAddress ? Kind.UNIX : Kind.TCP;
-            default -> throw new IllegalArgumentException("channel " + channel + " is neither a server socket nor a datagram channel");
+            default ->
+                throw new IllegalArgumentException(
+                        "channel " + channel + " is neither a server socket nor a datagram channel");
         };
     }
 
     @Override
     public String toString() {
-        return "HandoverReceiver[from pid " + senderPid + ", " + sockets.size() + " sockets" + (closed ? ", closed" : "") + "]";
+        return "HandoverReceiver[from pid " + senderPid + ", " + sockets.size() + " sockets"
+                + (closed ? ", closed" : "") + "]";
     }
 }

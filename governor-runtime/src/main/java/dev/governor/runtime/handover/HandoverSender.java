@@ -49,10 +49,12 @@ public final class HandoverSender {
     static long serve(Wire wire, String hello, List<Outgoing> sockets, long receivedDeadline, long readyDeadline)
             throws HandoverException {
         try {
-            String version = hello.strip().startsWith(Handover.HELLO + " ") ? hello.strip().substring(Handover.HELLO.length() + 1) : "";
+            String version = hello.strip().startsWith(Handover.HELLO + " ")
+                    ? hello.strip().substring(Handover.HELLO.length() + 1)
+                    : "";
             if (!version.equals(Integer.toString(Handover.VERSION))) {
-                String reason = "the receiver asked for handover protocol version \"" + shorten(version) + "\"; this process speaks version "
-                        + Handover.VERSION;
+                String reason = "the receiver asked for handover protocol version \"" + shorten(version)
+                        + "\"; this process speaks version " + Handover.VERSION;
                 Map<String, Object> refusal = header();
                 refusal.put("error", reason);
                 wire.sendFrame(refusal, new int[0], receivedDeadline);
@@ -60,7 +62,8 @@ public final class HandoverSender {
             }
             int batches = Math.max(1, (sockets.size() + Libc.SCM_MAX_FD - 1) / Libc.SCM_MAX_FD);
             for (int b = 0; b < batches; b++) {
-                List<Outgoing> batch = sockets.subList(b * Libc.SCM_MAX_FD, Math.min(sockets.size(), (b + 1) * Libc.SCM_MAX_FD));
+                List<Outgoing> batch =
+                        sockets.subList(b * Libc.SCM_MAX_FD, Math.min(sockets.size(), (b + 1) * Libc.SCM_MAX_FD));
                 Map<String, Object> h = header();
                 h.put("batch", b);
                 h.put("batches", batches);
@@ -76,11 +79,13 @@ public final class HandoverSender {
             }
             String received = answer(wire, receivedDeadline, "to confirm it received the sockets");
             if (!received.equals("RECEIVED " + sockets.size())) {
-                throw new HandoverException("the receiver answered \"" + shorten(received) + "\", expected RECEIVED " + sockets.size());
+                throw new HandoverException(
+                        "the receiver answered \"" + shorten(received) + "\", expected RECEIVED " + sockets.size());
             }
             String ready = answer(wire, readyDeadline, "to be ready");
             if (!ready.startsWith("READY ")) {
-                throw new HandoverException("the receiver answered \"" + shorten(ready) + "\", expected READY and its pid");
+                throw new HandoverException(
+                        "the receiver answered \"" + shorten(ready) + "\", expected READY and its pid");
             }
             long pid;
             try {

@@ -42,9 +42,11 @@ public final class HandoverSocket implements AutoCloseable {
         Path abs = path.toAbsolutePath().normalize();
         int len = abs.toString().getBytes(StandardCharsets.UTF_8).length;
         if (len > 107) {
-            throw new IllegalArgumentException("handover socket path " + abs + " is " + len + " bytes; unix sockets allow at most 107");
+            throw new IllegalArgumentException(
+                    "handover socket path " + abs + " is " + len + " bytes; unix sockets allow at most 107");
         }
-        Path tmp = abs.resolveSibling("." + abs.getFileName() + "." + ProcessHandle.current().pid());
+        Path tmp = abs.resolveSibling(
+                "." + abs.getFileName() + "." + ProcessHandle.current().pid());
         Files.deleteIfExists(tmp);
         ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
@@ -71,8 +73,13 @@ public final class HandoverSocket implements AutoCloseable {
      *
      * @param giveUp checked between waits: true ends the wait at once (the new process exited)
      */
-    public long serve(List<HandoverSender.Outgoing> sockets, LongPredicate expected, long receivedDeadline, long readyDeadline,
-                      java.util.function.BooleanSupplier giveUp) throws HandoverException {
+    public long serve(
+            List<HandoverSender.Outgoing> sockets,
+            LongPredicate expected,
+            long receivedDeadline,
+            long readyDeadline,
+            java.util.function.BooleanSupplier giveUp)
+            throws HandoverException {
         int fd = dev.governor.runtime.systemd.FdChannels.fd(server);
         try {
             while (true) {
@@ -113,7 +120,8 @@ public final class HandoverSocket implements AutoCloseable {
         } catch (java.net.SocketTimeoutException e) {
             // connected, but its pid or hello came too late (a new JVM slow to start on a loaded machine):
             // the same as not asking in time, so the caller reports it as a timeout
-            throw new HandoverException("the new process did not ask for the sockets in time (" + e.getMessage() + ")", e);
+            throw new HandoverException(
+                    "the new process did not ask for the sockets in time (" + e.getMessage() + ")", e);
         } catch (IOException e) {
             throw new HandoverException("handover at " + path + " failed: " + e.getMessage(), e);
         }

@@ -37,7 +37,8 @@ public enum Kind {
                 return k;
             }
         }
-        throw new IllegalArgumentException("socket kind \"" + name + "\" is unknown; the kinds are tcp, unix, udp and file");
+        throw new IllegalArgumentException(
+                "socket kind \"" + name + "\" is unknown; the kinds are tcp, unix, udp and file");
     }
 
     /**
@@ -50,7 +51,8 @@ public enum Kind {
 
     /** What {@code /proc/self/fd/N} links to: the address of a {@link #FILE}. */
     static String link(int fd) throws IOException {
-        return java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd/" + fd)).toString();
+        return java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd/" + fd))
+                .toString();
     }
 
     private static String actualSocket(int fd) throws IOException {

@@ -29,6 +29,7 @@ final class Wire implements AutoCloseable {
     static final int MAX_FRAME = 1 << 20;
     /** Longest line accepted. */
     static final int MAX_LINE = 4096;
+
     private static final int SLICE_MILLIS = 100;
 
     /** Descriptors that came with the stream byte at {@code offset}. */
@@ -118,10 +119,13 @@ final class Wire implements AutoCloseable {
     /** The next frame with its descriptors; a malformed one is refused, its descriptors closed. */
     Frame readFrame(long deadline) throws IOException {
         ensure(4, deadline);
-        int len = ((buf[start] & 0xff) << 24) | ((buf[start + 1] & 0xff) << 16) | ((buf[start + 2] & 0xff) << 8) | (buf[start + 3] & 0xff);
+        int len = ((buf[start] & 0xff) << 24)
+                | ((buf[start + 1] & 0xff) << 16)
+                | ((buf[start + 2] & 0xff) << 8)
+                | (buf[start + 3] & 0xff);
         if (len <= 0 || len > MAX_FRAME) {
-            throw new ProtocolException("a frame of " + Integer.toUnsignedString(len) + " bytes (the limit is " + MAX_FRAME
-                    + "): not a handover header");
+            throw new ProtocolException("a frame of " + Integer.toUnsignedString(len) + " bytes (the limit is "
+                    + MAX_FRAME + "): not a handover header");
         }
         ensure(4 + len, deadline);
         long frameStart = offset;
@@ -132,7 +136,8 @@ final class Wire implements AutoCloseable {
             fds.addAll(m.fds());
             if (m.offset() != frameStart) {
                 Libc.closeAll(fds);
-                throw new ProtocolException("descriptors attached to byte " + (m.offset() - frameStart) + " of a frame, not its first");
+                throw new ProtocolException(
+                        "descriptors attached to byte " + (m.offset() - frameStart) + " of a frame, not its first");
             }
         }
         String text = new String(buf, start + 4, len, StandardCharsets.UTF_8);
@@ -204,7 +209,9 @@ final class Wire implements AutoCloseable {
             }
             if (end + r.data().length > buf.length) {
                 int live = end - start;
-                byte[] bigger = live + r.data().length > buf.length ? new byte[Math.max(buf.length * 2, live + r.data().length)] : buf;
+                byte[] bigger = live + r.data().length > buf.length
+                        ? new byte[Math.max(buf.length * 2, live + r.data().length)]
+                        : buf;
                 System.arraycopy(buf, start, bigger, 0, live);
                 buf = bigger;
                 start = 0;
@@ -246,8 +253,8 @@ final class Wire implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Wire[fd=" + fd + ", buffered=" + (end - start) + ", pendingFds=" + marks.stream().mapToInt(m -> m.fds().size()).sum()
-                + "]";
+        return "Wire[fd=" + fd + ", buffered=" + (end - start) + ", pendingFds="
+                + marks.stream().mapToInt(m -> m.fds().size()).sum() + "]";
     }
 
     /** The peer broke the protocol. */

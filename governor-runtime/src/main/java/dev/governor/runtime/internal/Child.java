@@ -17,13 +17,13 @@ import java.util.Optional;
  */
 final class Child implements ServiceConfig {
     final SupervisorImpl parent;
-    volatile String name;            // changes only when a reload retires this generation (ReloadableNode)
+    volatile String name; // changes only when a reload retires this generation (ReloadableNode)
     final Service service;
 
     // configuration: written before the first start, read by the loop after. A child configured with
     // none of it (every service of a pool, typically) shares DEFAULTS: 16 bytes less per child
     private volatile Config config = DEFAULTS;
-    volatile boolean readinessWaived;  // an incoming generation: does not gate its parent's readiness until ready
+    volatile boolean readinessWaived; // an incoming generation: does not gate its parent's readiness until ready
     private volatile boolean frozen;
 
     // owned by the parent's loop (or by a caller holding parent.lock while the loop does not run)
@@ -35,9 +35,9 @@ final class Child implements ServiceConfig {
     ServiceState state = ServiceState.NEW;
     boolean ready;
     boolean pendingStart;
-    RestartGroup restartGroup;       // the pending restart this child waits for, shared by its group
-    boolean subtreeActive;           // a running supervisor child: its subtree still has a service to run
-    boolean endedOnPurpose;          // its last run threw StopService: never started again by a group restart
+    RestartGroup restartGroup; // the pending restart this child waits for, shared by its group
+    boolean subtreeActive; // a running supervisor child: its subtree still has a service to run
+    boolean endedOnPurpose; // its last run threw StopService: never started again by a group restart
     boolean countedNotReady;
     boolean countedActive;
     boolean removed;
@@ -80,7 +80,10 @@ final class Child implements ServiceConfig {
             return p.equals(name);
         }
         int pl = parentPath.length();
-        return p.length() == pl + 1 + name.length() && p.charAt(pl) == '/' && p.startsWith(parentPath) && p.startsWith(name, pl + 1);
+        return p.length() == pl + 1 + name.length()
+                && p.charAt(pl) == '/'
+                && p.startsWith(parentPath)
+                && p.startsWith(name, pl + 1);
     }
 
     RestartPolicy effectivePolicy() {
@@ -132,11 +135,20 @@ final class Child implements ServiceConfig {
      * children of a pool started by one message all run, ready, with no restart, since the same
      * instant), so that a pool of a million does not keep a million snapshots.
      */
-    record Snapshot(ServiceState state, boolean ready, int restarts, Optional<Throwable> lastFailure,
-                    Optional<Instant> startedAt, boolean supervisor) {
+    record Snapshot(
+            ServiceState state,
+            boolean ready,
+            int restarts,
+            Optional<Throwable> lastFailure,
+            Optional<Instant> startedAt,
+            boolean supervisor) {
         /** Equal values; the failure by identity (its equals() is user code, never called). */
         boolean sameAs(Snapshot o) {
-            return o != null && state == o.state && ready == o.ready && restarts == o.restarts && supervisor == o.supervisor
+            return o != null
+                    && state == o.state
+                    && ready == o.ready
+                    && restarts == o.restarts
+                    && supervisor == o.supervisor
                     && lastFailure.orElse(null) == o.lastFailure.orElse(null)
                     && (startedAt == o.startedAt || startedAt.equals(o.startedAt));
         }
@@ -165,11 +177,12 @@ final class Child implements ServiceConfig {
             tree.countTransition(old, newState);
         }
         Throwable f = lastFailure;
-        Optional<Throwable> failure = f == null ? Optional.empty()
+        Optional<Throwable> failure = f == null
+                ? Optional.empty()
                 : before != null && before.lastFailure().orElse(null) == f ? before.lastFailure() : Optional.of(f);
         Snapshot next = new Snapshot(newState, ready, Math.max(0, nextAttempt - 1), failure, startedAt, isSupervisor());
         if (tree != null) {
-            Snapshot shared = tree.lastSnapshot;  // racy on purpose: immutable, a miss only costs the copy
+            Snapshot shared = tree.lastSnapshot; // racy on purpose: immutable, a miss only costs the copy
             if (next.sameAs(shared)) {
                 next = shared;
             } else {
@@ -186,8 +199,10 @@ final class Child implements ServiceConfig {
     /** The published snapshot with the path as it is now (a retired generation is renamed after it was published). */
     ServiceInfo info() {
         Snapshot s = snapshot;
-        return s == null ? null
-                : new ServiceInfo(path(), s.state(), s.ready(), s.restarts(), s.lastFailure(), s.startedAt(), s.supervisor());
+        return s == null
+                ? null
+                : new ServiceInfo(
+                        path(), s.state(), s.ready(), s.restarts(), s.lastFailure(), s.startedAt(), s.supervisor());
     }
 
     /** Forgets the published state from the tree's counts (on removal). */
@@ -298,7 +313,7 @@ final class Child implements ServiceConfig {
 
     /** What a child may be configured with; DEFAULTS until the first setting. */
     private static final class Config {
-        volatile RestartPolicy policy;  // null: the parent's default
+        volatile RestartPolicy policy; // null: the parent's default
         volatile Duration shutdownTimeout;
         volatile List<String> dependsOn = List.of();
         volatile boolean readyOnStart = true;
@@ -321,7 +336,8 @@ final class Child implements ServiceConfig {
 
     private void configure(String what) {
         if (frozen) {
-            throw new IllegalStateException(what + " of \"" + path() + "\" after it started: configure a child before it starts");
+            throw new IllegalStateException(
+                    what + " of \"" + path() + "\" after it started: configure a child before it starts");
         }
     }
 

@@ -14,12 +14,12 @@ final class ChildCounts {
     private final Tree tree;
     private final Consumer<Boolean> readySink;
     private final Consumer<Boolean> activeSink;
-    private int notReady;      // children that keep this supervisor from being ready
-    private int active;        // children with a service running or to run: see isActive
-    private int pending;       // children waiting to start
+    private int notReady; // children that keep this supervisor from being ready
+    private int active; // children with a service running or to run: see isActive
+    private int pending; // children waiting to start
     private boolean lastActive = true;
     private boolean lastReady;
-    private boolean held;      // within a message whose readiness is told once, at its end
+    private boolean held; // within a message whose readiness is told once, at its end
 
     ChildCounts(SupervisorImpl sup, Tree tree, Consumer<Boolean> readySink, Consumer<Boolean> activeSink) {
         this.root = sup.isRoot();
@@ -46,8 +46,11 @@ final class ChildCounts {
 
     /** Recounts {@code c} in {@link #notReady} and tells the parent when this supervisor's readiness changes. */
     void refresh(Child c, boolean cancelled) {
-        boolean blocking = !c.removed && c.gatesReadiness() && (c.pendingStart || c.state == ServiceState.RESTARTING
-                || (c.run != null && !c.run.stopRequested && !c.ready));
+        boolean blocking = !c.removed
+                && c.gatesReadiness()
+                && (c.pendingStart
+                        || c.state == ServiceState.RESTARTING
+                        || (c.run != null && !c.run.stopRequested && !c.ready));
         if (blocking != c.countedNotReady) {
             c.countedNotReady = blocking;
             notReady += blocking ? 1 : -1;
@@ -106,8 +109,10 @@ final class ChildCounts {
                 if (failed == 0) {
                     t.beginShutdown("every service has ended", 0, null);
                 } else {
-                    t.beginShutdown("every service has ended, " + failed + " of them (or their supervisors) failed",
-                            t.options.escalationExitCode(), null);
+                    t.beginShutdown(
+                            "every service has ended, " + failed + " of them (or their supervisors) failed",
+                            t.options.escalationExitCode(),
+                            null);
                 }
             }
         } else if (isActive != lastActive) {

@@ -24,7 +24,7 @@ final class EndOfRun {
     private final boolean root;
     private final RestartWindow intensityTimes = new RestartWindow();
     private RuntimeException escalation;
-    private String autoShutdownReason;  // set when a significant child's end shuts this supervisor down
+    private String autoShutdownReason; // set when a significant child's end shuts this supervisor down
 
     EndOfRun(SupervisorLoop loop, SupervisorImpl sup, Tree tree) {
         this.loop = loop;
@@ -43,7 +43,12 @@ final class EndOfRun {
         return escalation != null || autoShutdownReason != null;
     }
 
-    private enum Outcome { COMPLETED, ON_PURPOSE, FAILED, FATAL }
+    private enum Outcome {
+        COMPLETED,
+        ON_PURPOSE,
+        FAILED,
+        FATAL
+    }
 
     void onExit(Child c, Run r) {
         if (c.run != r) {
@@ -51,7 +56,7 @@ final class EndOfRun {
         }
         Tree t = tree;
         if (r.stopRequested) {
-            if (r.unstopped) {  // a run reported unstopped ended late
+            if (r.unstopped) { // a run reported unstopped ended late
                 endLateRun(c, r);
                 loop.refresh(c);
                 loop.startPending(); // a new incarnation may have been waiting for it
@@ -112,10 +117,14 @@ final class EndOfRun {
         if (f instanceof VirtualMachineError fatal) {
             c.lastFailure = fatal;
             c.publish();
-            Tree.LOG.error("{} died of a fatal error{}; it is not restarted", c.path(), during, Untrusted.loggable(fatal));
+            Tree.LOG.error(
+                    "{} died of a fatal error{}; it is not restarted", c.path(), during, Untrusted.loggable(fatal));
             t.publish(new GovernorEvent.Failed(c.path(), at, fatal));
             if (t.options.fatalErrorsShutDown()) {
-                t.beginShutdown("fatal error in " + c.path() + ": " + Untrusted.describe(fatal), t.options.fatalExitCode(), fatal);
+                t.beginShutdown(
+                        "fatal error in " + c.path() + ": " + Untrusted.describe(fatal),
+                        t.options.fatalExitCode(),
+                        fatal);
             }
             return Outcome.FATAL;
         }
@@ -146,7 +155,9 @@ final class EndOfRun {
         c.ready = false;
         c.publish(ServiceState.STOPPED);
         Instant now = tree.now();
-        loop.logInfo("{} ended at last, {} ms after its stop was requested", c.path(),
+        loop.logInfo(
+                "{} ended at last, {} ms after its stop was requested",
+                c.path(),
                 Duration.between(r.stopRequestedAt, now).toMillis());
         tree.publish(new GovernorEvent.Stopped(c.path(), now, Duration.between(r.stopRequestedAt, now)));
     }
@@ -176,8 +187,17 @@ final class EndOfRun {
             return false;
         }
         Instant now = t.now();
-        RestartDecision.Verdict verdict = RestartDecision.decide(c.path(), policy, c.restartTimes, c.consecutiveRestarts,
-                sup.name(), sup.intensityMax(), sup.intensityWindow(), intensityTimes, now, jitterRandom());
+        RestartDecision.Verdict verdict = RestartDecision.decide(
+                c.path(),
+                policy,
+                c.restartTimes,
+                c.consecutiveRestarts,
+                sup.name(),
+                sup.intensityMax(),
+                sup.intensityWindow(),
+                intensityTimes,
+                now,
+                jitterRandom());
         if (verdict instanceof RestartDecision.Escalate e) {
             c.publish(ServiceState.FAILED);
             escalate(c, e.restarts(), e.window(), e.why());
@@ -233,7 +253,7 @@ final class EndOfRun {
                 t.publish(new GovernorEvent.Restarting(sibling.path(), now, delay));
             }
         }
-        if (atOnce) {  // no delay: started in this same message, after its Restarting events, as the timer would
+        if (atOnce) { // no delay: started in this same message, after its Restarting events, as the timer would
             loop.restartNow(toRestart, token);
         }
         return true;
@@ -244,8 +264,12 @@ final class EndOfRun {
     }
 
     private static RestartDecision.Sibling sibling(Child c) {
-        return new RestartDecision.Sibling(c.removed, c.run != null, c.state == ServiceState.RESTARTING,
-                c.effectivePolicy().mode() == RestartPolicy.Mode.NEVER, c.endedOnPurpose);
+        return new RestartDecision.Sibling(
+                c.removed,
+                c.run != null,
+                c.state == ServiceState.RESTARTING,
+                c.effectivePolicy().mode() == RestartPolicy.Mode.NEVER,
+                c.endedOnPurpose);
     }
 
     /** This supervisor gives up: restarting {@code tipping} would exceed a limit. */

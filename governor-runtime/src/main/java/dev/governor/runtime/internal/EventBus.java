@@ -144,9 +144,9 @@ final class EventBus {
         private final GovernorListener listener;
         private final ConcurrentLinkedQueue<Object> queue = new ConcurrentLinkedQueue<>();
         final AtomicInteger wip = new AtomicInteger();
-        private long enqueued;   // guarded by this
-        private long delivered;  // guarded by this
-        private long dropped;    // guarded by this
+        private long enqueued; // guarded by this
+        private long delivered; // guarded by this
+        private long dropped; // guarded by this
 
         Lane(GovernorListener listener) {
             this.listener = listener;
@@ -156,8 +156,10 @@ final class EventBus {
             synchronized (this) {
                 if (listener != null && enqueued - delivered >= MAX_BACKLOG) {
                     if (dropped++ == 0) {
-                        LOG.warn("listener {} is {} events behind: further events are dropped for it until it catches up",
-                                Untrusted.toString(listener), MAX_BACKLOG);
+                        LOG.warn(
+                                "listener {} is {} events behind: further events are dropped for it until it catches up",
+                                Untrusted.toString(listener),
+                                MAX_BACKLOG);
                     }
                     return;
                 }
@@ -165,7 +167,9 @@ final class EventBus {
                 enqueued++;
             }
             if (wip.getAndIncrement() == 0) {
-                Thread.ofVirtual().name("governor-events").start(() -> ScopedValue.where(DELIVERING, true).run(this::drain));
+                Thread.ofVirtual()
+                        .name("governor-events")
+                        .start(() -> ScopedValue.where(DELIVERING, true).run(this::drain));
             }
         }
 
@@ -202,8 +206,10 @@ final class EventBus {
                     try {
                         listener.onEvent(e);
                     } catch (Throwable t) {
-                        report(t, "listener " + Untrusted.toString(listener) + " threw on " + e.getClass().getSimpleName()
-                                + " of \"" + e.service() + "\"; it is kept");
+                        report(
+                                t,
+                                "listener " + Untrusted.toString(listener) + " threw on "
+                                        + e.getClass().getSimpleName() + " of \"" + e.service() + "\"; it is kept");
                     }
                 }
                 case Consumer<?> call -> {
@@ -258,7 +264,9 @@ final class EventBus {
         }
 
         String describe() {
-            return listener == null ? "lifecycle listeners " + Untrusted.toString(lifecycle) : Untrusted.toString(listener);
+            return listener == null
+                    ? "lifecycle listeners " + Untrusted.toString(lifecycle)
+                    : Untrusted.toString(listener);
         }
     }
 }

@@ -1,13 +1,11 @@
 package dev.governor.runtime.internal;
 
-import dev.governor.Governor;
 import dev.governor.GenerationBuilder;
+import dev.governor.Governor;
 import dev.governor.GovernorEvent;
 import dev.governor.GovernorListener;
 import dev.governor.GovernorOptions;
 import dev.governor.Listeners;
-import dev.governor.UpgradeOptions;
-import dev.governor.UpgradeResult;
 import dev.governor.ReloadHandler;
 import dev.governor.RestartPolicy;
 import dev.governor.Service;
@@ -16,7 +14,8 @@ import dev.governor.ServiceCtx;
 import dev.governor.ServiceInfo;
 import dev.governor.ShutdownReport;
 import dev.governor.Strategy;
-import dev.governor.Supervisor;
+import dev.governor.UpgradeOptions;
+import dev.governor.UpgradeResult;
 import dev.governor.runtime.GovernorHooks;
 import dev.governor.runtime.LifecycleListener;
 import dev.governor.runtime.listen.GovernorListeners;
@@ -46,13 +45,14 @@ public final class GovernorImpl implements Governor {
     private final Reloads reloads;
     private final CompletableFuture<ShutdownReport> terminated = new CompletableFuture<>();
     private final ShutdownSequence shutdownSequence;
-    private final List<Thread> readyWaiters = new ArrayList<>();   // guarded by this
+    private final List<Thread> readyWaiters = new ArrayList<>(); // guarded by this
 
     /** Where the governor is in its life: replaced under this object's lock, read without it. */
     private volatile GovernorPhase phase = GovernorPhase.NEW;
+
     private volatile Duration shutdownTimeout;
     private volatile ReloadHandler reloadHandler;
-    private boolean signalsCaught;     // guarded by this
+    private boolean signalsCaught; // guarded by this
     private final ReadinessLog readinessLog;
 
     GovernorImpl(GovernorOptions options) {
@@ -317,7 +317,8 @@ public final class GovernorImpl implements Governor {
             throw new IllegalStateException("waitForShutdown() before start(): nothing would ever stop");
         }
         if (TreePaths.calledFromInside(root)) {
-            throw new IllegalStateException("waitForShutdown() from inside a service or listener of this governor would wait for itself");
+            throw new IllegalStateException(
+                    "waitForShutdown() from inside a service or listener of this governor would wait for itself");
         }
         return shutdownSequence.awaitReport();
     }
@@ -350,8 +351,9 @@ public final class GovernorImpl implements Governor {
             if (phase.finished()) {
                 return;
             }
-            if (!phase.stopping()) {  // the root ended without a shutdown: only by a bug
-                phase = phase.withShutdown("the root supervisor ended by itself", tree.now(), options.fatalExitCode(), unexpected);
+            if (!phase.stopping()) { // the root ended without a shutdown: only by a bug
+                phase = phase.withShutdown(
+                        "the root supervisor ended by itself", tree.now(), options.fatalExitCode(), unexpected);
             }
             p = phase.withFinished();
             phase = p;
@@ -432,13 +434,17 @@ public final class GovernorImpl implements Governor {
 
     @Override
     public void run(ServiceCtx ctx) {
-        throw new UnsupportedOperationException("a Governor is the root of its tree: start() it, do not run it as a service");
+        throw new UnsupportedOperationException(
+                "a Governor is the root of its tree: start() it, do not run it as a service");
     }
 
     @Override
     public String toString() {
         GovernorPhase p = phase;
-        return "Governor[" + (p.stopping() ? (terminated.isDone() ? "stopped" : "stopping: " + p.shutdownReason())
-                : p.started() ? (p.ready() ? "ready" : "starting") : "new") + ", " + tree.statusLine() + "]";
+        return "Governor["
+                + (p.stopping()
+                        ? (terminated.isDone() ? "stopped" : "stopping: " + p.shutdownReason())
+                        : p.started() ? (p.ready() ? "ready" : "starting") : "new")
+                + ", " + tree.statusLine() + "]";
     }
 }

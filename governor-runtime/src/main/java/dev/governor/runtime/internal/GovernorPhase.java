@@ -11,18 +11,24 @@ import java.time.Instant;
  * @param shutdownReason   why the shutdown began; null until it does
  * @param shutdownStartedAt when it began (governor clock); null until it does
  */
-record GovernorPhase(boolean started, boolean rootReady, String shutdownReason, Instant shutdownStartedAt,
-        int exitCode, Throwable fatalCause, boolean finished) {
+record GovernorPhase(
+        boolean started,
+        boolean rootReady,
+        String shutdownReason,
+        Instant shutdownStartedAt,
+        int exitCode,
+        Throwable fatalCause,
+        boolean finished) {
     static final GovernorPhase NEW = new GovernorPhase(false, false, null, null, 0, null, false);
 
     GovernorPhase {
         if ((shutdownReason == null) != (shutdownStartedAt == null)) {
-            throw new IllegalArgumentException("a shutdown has both a reason and a start, was " + shutdownReason + " at "
-                    + shutdownStartedAt);
+            throw new IllegalArgumentException(
+                    "a shutdown has both a reason and a start, was " + shutdownReason + " at " + shutdownStartedAt);
         }
         if (shutdownReason == null && (exitCode != 0 || fatalCause != null || finished)) {
-            throw new IllegalArgumentException("exit code " + exitCode + ", cause " + fatalCause + ", finished " + finished
-                    + " before any shutdown began");
+            throw new IllegalArgumentException("exit code " + exitCode + ", cause " + fatalCause + ", finished "
+                    + finished + " before any shutdown began");
         }
     }
 

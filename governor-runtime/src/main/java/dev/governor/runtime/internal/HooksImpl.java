@@ -67,14 +67,18 @@ final class HooksImpl implements GovernorHooks {
 
     /** Installs every GovernorExtension found by the ServiceLoader; one that fails is logged and left out. */
     void installExtensions() {
-        for (ServiceLoader.Provider<GovernorExtension> p : ServiceLoader.load(GovernorExtension.class,
-                GovernorImpl.class.getClassLoader()).stream().toList()) {
+        for (ServiceLoader.Provider<GovernorExtension> p :
+                ServiceLoader.load(GovernorExtension.class, GovernorImpl.class.getClassLoader()).stream()
+                        .toList()) {
             try {
                 p.get().install(this);
             } catch (VirtualMachineError e) {
                 throw e;
             } catch (Throwable e) {
-                Tree.LOG.error("extension {} failed to install; the governor runs without it", p.type().getName(), Untrusted.loggable(e));
+                Tree.LOG.error(
+                        "extension {} failed to install; the governor runs without it",
+                        p.type().getName(),
+                        Untrusted.loggable(e));
             }
         }
     }

@@ -22,7 +22,13 @@ public final class JsonStrings {
                 case '\r' -> out.append("\\r");
                 case '\t' -> out.append("\\t");
                 default -> {
-                    if (c < 0x20 || c == 0x7f || c == '<' || c == '>' || c == '&' || c == '\u2028' || c == '\u2029'
+                    if (c < 0x20
+                            || c == 0x7f
+                            || c == '<'
+                            || c == '>'
+                            || c == '&'
+                            || c == '\u2028'
+                            || c == '\u2029'
                             || (Character.isSurrogate(c) && !pairedSurrogate(s, i))) {
                         out.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
                     } else {
@@ -36,7 +42,8 @@ public final class JsonStrings {
 
     private static boolean pairedSurrogate(String s, int i) {
         char c = s.charAt(i);
-        return Character.isHighSurrogate(c) ? i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))
+        return Character.isHighSurrogate(c)
+                ? i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))
                 : i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
     }
 }

@@ -17,11 +17,11 @@ import java.util.concurrent.locks.ReentrantLock;
 final class LoopHost {
     private final SupervisorImpl sup;
     private final ReentrantLock lock;
-    private boolean running;                                   // guarded by lock
-    private volatile SupervisorLoop loop;                      // the current run's loop, or null
+    private boolean running; // guarded by lock
+    private volatile SupervisorLoop loop; // the current run's loop, or null
     private volatile Thread loopThread;
-    final AtomicInteger liveRuns = new AtomicInteger();       // runs of children not yet returned
-    volatile Thread allEndedWaiter;                            // a parallel stop waiting for liveRuns to reach 0
+    final AtomicInteger liveRuns = new AtomicInteger(); // runs of children not yet returned
+    volatile Thread allEndedWaiter; // a parallel stop waiting for liveRuns to reach 0
 
     LoopHost(SupervisorImpl sup) {
         this.sup = sup;
@@ -57,8 +57,13 @@ final class LoopHost {
     /** One run of the supervisor: its loop, from the first start to the last stop; throws its escalation. */
     void run(ServiceCtx ctx, Tree t) {
         Run self = ctx instanceof Run r ? r : null;
-        SupervisorLoop l = new SupervisorLoop(sup, t, self != null ? self::setReady : b -> {},
-                self != null && self.child != null ? a -> self.owner.post(new Msg.ActiveChanged(self.child, self, a)) : a -> {});
+        SupervisorLoop l = new SupervisorLoop(
+                sup,
+                t,
+                self != null ? self::setReady : b -> {},
+                self != null && self.child != null
+                        ? a -> self.owner.post(new Msg.ActiveChanged(self.child, self, a))
+                        : a -> {});
         List<Child> order;
         lock.lock();
         try {
@@ -143,7 +148,8 @@ final class LoopHost {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException(op.what() + " interrupted while waiting for supervisor \"" + sup.name() + "\"", e);
+            throw new IllegalStateException(
+                    op.what() + " interrupted while waiting for supervisor \"" + sup.name() + "\"", e);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException re) {
                 throw re;

@@ -7,7 +7,7 @@ import java.time.Instant;
 final class ReadinessLog {
     private final Tree tree;
     private boolean everReady;
-    private Instant lastReadinessLog;  // when a readiness change was last logged at INFO
+    private Instant lastReadinessLog; // when a readiness change was last logged at INFO
     private int unloggedReadinessChanges;
 
     ReadinessLog(Tree tree) {
@@ -22,15 +22,18 @@ final class ReadinessLog {
         if (!ready && !everReady) {
             return; // not ready yet: nothing changed for anyone
         }
-        String line = ready ? (everReady ? "governor ready again: {}" : "governor ready: {}") : "governor not ready: {}";
+        String line =
+                ready ? (everReady ? "governor ready again: {}" : "governor ready: {}") : "governor not ready: {}";
         Instant now = tree.now();
         Instant last = lastReadinessLog;
         if (last == null || Duration.between(last, now).compareTo(Duration.ofSeconds(1)) >= 0) {
             lastReadinessLog = now;
             int skipped = unloggedReadinessChanges;
             unloggedReadinessChanges = 0;
-            Tree.LOG.info(skipped == 0 ? line : line + " (and {} changes since the last such line, logged at DEBUG)",
-                    tree.statusLine(), skipped);
+            Tree.LOG.info(
+                    skipped == 0 ? line : line + " (and {} changes since the last such line, logged at DEBUG)",
+                    tree.statusLine(),
+                    skipped);
         } else {
             unloggedReadinessChanges++;
             Tree.LOG.debug(line, tree.statusLine());

@@ -51,7 +51,8 @@ final class ReloadableNode {
     static ServiceConfig add(SupervisorImpl parent, String name, GenerationBuilder builder) {
         Checks.childName(name);
         if (name.indexOf('~') >= 0) {
-            throw new IllegalArgumentException("reloadable name \"" + name + "\" must not contain '~' (it marks retired generations)");
+            throw new IllegalArgumentException(
+                    "reloadable name \"" + name + "\" must not contain '~' (it marks retired generations)");
         }
         if (builder == null) {
             throw new IllegalArgumentException("generation builder of \"" + name + "\" must not be null");
@@ -63,7 +64,8 @@ final class ReloadableNode {
         } catch (Error e) {
             throw e;
         } catch (Exception e) {
-            throw new IllegalStateException("generation 1 of \"" + name + "\" was refused by its builder: " + Untrusted.describe(e), e);
+            throw new IllegalStateException(
+                    "generation 1 of \"" + name + "\" was refused by its builder: " + Untrusted.describe(e), e);
         }
         Child c = (Child) parent.add(name, first);
         node.current = c;
@@ -105,9 +107,13 @@ final class ReloadableNode {
             return refused(tree, next, e);
         }
         boolean sync = parent.isSyncReload();
-        Tree.LOG.info("reload of {}: starting generation {}{}", path(), next, sync ? " after stopping generation " + generation : "");
+        Tree.LOG.info(
+                "reload of {}: starting generation {}{}",
+                path(),
+                next,
+                sync ? " after stopping generation " + generation : "");
         if (sync) {
-            tree.syncReloading = true;  // generation n stops before n+1 starts: no natural end in between
+            tree.syncReloading = true; // generation n stops before n+1 starts: no natural end in between
             try {
                 return syncReload(tree, gen, next, timeout);
             } finally {
@@ -134,7 +140,7 @@ final class ReloadableNode {
             return refused(tree, next, e);
         }
         fresh.copyConfigFrom(old);
-        fresh.readinessWaived = true;  // generation n still serves: readiness does not dip while n+1 starts
+        fresh.readinessWaived = true; // generation n still serves: readiness does not dip while n+1 starts
         Throwable why;
         try {
             fresh.start();
@@ -160,7 +166,12 @@ final class ReloadableNode {
         lastOutcome = "reloaded";
         lastError = null;
         lastAt = tree.now();
-        Tree.LOG.info("reload of {}: generation {} is serving; stopping generation {} as {}", path(), next, previous, retired);
+        Tree.LOG.info(
+                "reload of {}: generation {} is serving; stopping generation {} as {}",
+                path(),
+                next,
+                previous,
+                retired);
         tree.publish(new GovernorEvent.Reloaded(path(), lastAt, next));
         draining.add(previous);
         Thread.ofVirtual().name(path() + "~" + previous + "/retire").start(() -> {
@@ -175,7 +186,10 @@ final class ReloadableNode {
         // return once generation n is being stopped (its services cancelled: a server stops accepting), so
         // that a connection made after reload() returned reaches generation n+1; bounded, never blocks a reload
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (System.nanoTime() < until && old.info() != null && old.info().state() == ServiceState.RUNNING && !old.removed) {
+        while (System.nanoTime() < until
+                && old.info() != null
+                && old.info().state() == ServiceState.RUNNING
+                && !old.removed) {
             LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(1));
         }
         return true;
@@ -195,8 +209,8 @@ final class ReloadableNode {
                     return failure;
                 }
                 if (info != null && info.state().isTerminal()) {
-                    return new IllegalStateException("generation " + number + " of \"" + path() + "\" ended (" + info.state()
-                            + ") before it was ready");
+                    return new IllegalStateException("generation " + number + " of \"" + path() + "\" ended ("
+                            + info.state() + ") before it was ready");
                 }
                 if (tree.shuttingDown()) {
                     return new IllegalStateException("shutdown began while generation " + number + " was starting");
@@ -238,22 +252,34 @@ final class ReloadableNode {
         lastOutcome = "refused";
         lastError = "generation " + number + " of \"" + path() + "\" refused: " + Untrusted.describe(cause);
         lastAt = tree == null ? Instant.now() : tree.now();
-        Tree.LOG.error("reload of {} refused; generation {} keeps serving: {}", path(), generation, Untrusted.describe(cause),
-                cause instanceof TimeoutException || cause instanceof IllegalStateException ? null : Untrusted.loggable(cause));
+        Tree.LOG.error(
+                "reload of {} refused; generation {} keeps serving: {}",
+                path(),
+                generation,
+                Untrusted.describe(cause),
+                cause instanceof TimeoutException || cause instanceof IllegalStateException
+                        ? null
+                        : Untrusted.loggable(cause));
         if (tree != null) {
             tree.publish(new GovernorEvent.ReloadRefused(path(), lastAt, number, cause));
         }
         return false;
     }
 
-
     String lastError() {
         return lastError;
     }
 
     ReloadableStatus status() {
-        return new ReloadableStatus(path(), generation, lastOutcome, Optional.ofNullable(lastAt), Optional.ofNullable(lastError),
-                reloads, refusals, List.copyOf(draining));
+        return new ReloadableStatus(
+                path(),
+                generation,
+                lastOutcome,
+                Optional.ofNullable(lastAt),
+                Optional.ofNullable(lastError),
+                reloads,
+                refusals,
+                List.copyOf(draining));
     }
 
     @Override

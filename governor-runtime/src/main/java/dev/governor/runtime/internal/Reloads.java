@@ -73,8 +73,8 @@ final class Reloads {
                 String why = "reload refused: shutdown has begun";
                 Tree.LOG.warn(why);
                 for (ReloadableNode n : nodes) {
-                    tree.publish(new GovernorEvent.ReloadRefused(n.path(), tree.now(), n.status().generation() + 1,
-                            new IllegalStateException(why)));
+                    tree.publish(new GovernorEvent.ReloadRefused(
+                            n.path(), tree.now(), n.status().generation() + 1, new IllegalStateException(why)));
                 }
                 lastError = why;
                 return false;

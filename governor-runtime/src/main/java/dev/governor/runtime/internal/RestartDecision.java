@@ -41,20 +41,35 @@ final class RestartDecision {
      * unlimited); else after the policy's delay for its {@code consecutive}-th restart with
      * {@code jitter} in [-1, 1]. Counting drops the restarts that fell out of a window; nothing is recorded.
      */
-    static Verdict decide(String path, RestartPolicy policy, RestartWindow own, int consecutive, String supervisor,
-            int intensityMax, Duration intensityWindow, RestartWindow intensity, Instant now, double jitter) {
+    static Verdict decide(
+            String path,
+            RestartPolicy policy,
+            RestartWindow own,
+            int consecutive,
+            String supervisor,
+            int intensityMax,
+            Duration intensityWindow,
+            RestartWindow intensity,
+            Instant now,
+            double jitter) {
         if (policy.maxRestarts() > 0) {
             int made = own == null ? 0 : own.count(now, policy.limitWindow());
             if (made >= policy.maxRestarts()) {
-                return new Escalate(made, policy.limitWindow(), path + " would restart more than "
-                        + policy.maxRestarts() + " times within " + policy.limitWindow() + " (its limit)");
+                return new Escalate(
+                        made,
+                        policy.limitWindow(),
+                        path + " would restart more than " + policy.maxRestarts() + " times within "
+                                + policy.limitWindow() + " (its limit)");
             }
         }
         if (intensityMax >= 0) {
             int made = intensity.count(now, intensityWindow);
             if (made >= intensityMax) {
-                return new Escalate(made, intensityWindow, "supervisor \"" + supervisor + "\" would restart its children more than "
-                        + intensityMax + " times within " + intensityWindow + " (its intensity); last: " + path);
+                return new Escalate(
+                        made,
+                        intensityWindow,
+                        "supervisor \"" + supervisor + "\" would restart its children more than " + intensityMax
+                                + " times within " + intensityWindow + " (its intensity); last: " + path);
             }
         }
         return new Restart(policy.delayFor(consecutive, jitter));

@@ -23,7 +23,7 @@ final class Run implements ServiceCtx, Runnable {
     private final int attempt;
 
     private volatile boolean cancelled;
-    private Object waiters;          // guarded by this: null, a Thread, or a List<Thread>
+    private Object waiters; // guarded by this: null, a Thread, or a List<Thread>
     /**
      * The handshake between the run's own thread and its stopper, which interrupts the thread only
      * when it is not waiting on its ctx: one CAS-guarded state, so that the two always agree.
@@ -32,6 +32,7 @@ final class Run implements ServiceCtx, Runnable {
      * stopper claimed the interrupt (and delivered it).
      */
     private volatile int ownState;
+
     private static final int NONE = 0;
     private static final int PARKED = 1;
     private static final int DONE = 2;
@@ -46,13 +47,14 @@ final class Run implements ServiceCtx, Runnable {
             throw new ExceptionInInitializerError(e);
         }
     }
-    private Runnable onCancel;       // guarded by this
-    private boolean readyMarked;     // guarded by this
+
+    private Runnable onCancel; // guarded by this
+    private boolean readyMarked; // guarded by this
 
     volatile Thread thread;
     volatile Thread exitWaiter;
     private volatile boolean exited;
-    Throwable failure;               // written before exited is set
+    Throwable failure; // written before exited is set
     Instant startedAt;
     Instant endedAt;
     // written by the owning loop; read by the run's thread as it ends
@@ -171,7 +173,8 @@ final class Run implements ServiceCtx, Runnable {
         }
     }
 
-    private static final java.util.concurrent.atomic.AtomicBoolean TRAINED = new java.util.concurrent.atomic.AtomicBoolean();
+    private static final java.util.concurrent.atomic.AtomicBoolean TRAINED =
+            new java.util.concurrent.atomic.AtomicBoolean();
 
     private static void train() {
         int n = 4_000;
@@ -332,14 +335,14 @@ final class Run implements ServiceCtx, Runnable {
 
     private void ended() {
         tree.liveRuns.decrement();
-        exited = true;                         // written before stopRequested/unstopped are read: with the
-        Thread w = exitWaiter;                 // stopper's write-then-read of the same fields, one of the
-        if (w != null) {                       // two always sees the other
+        exited = true; // written before stopRequested/unstopped are read: with the
+        Thread w = exitWaiter; // stopper's write-then-read of the same fields, one of the
+        if (w != null) { // two always sees the other
             LockSupport.unpark(w);
         }
         owner.runEnded();
-        if (!stopRequested || unstopped) {     // ended on its own, or late after being reported unstopped
-            endedAt = tree.now();              // (a requested stop is timed and finished by the stopper)
+        if (!stopRequested || unstopped) { // ended on its own, or late after being reported unstopped
+            endedAt = tree.now(); // (a requested stop is timed and finished by the stopper)
             owner.post(new Msg.Exited(child, this));
         }
     }

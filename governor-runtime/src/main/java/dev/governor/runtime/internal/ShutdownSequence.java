@@ -32,7 +32,11 @@ final class ShutdownSequence {
     private String lastSignal;
     private long lastSignalNanos;
 
-    ShutdownSequence(GovernorImpl governor, Tree tree, Run rootRun, GovernorListeners listeners,
+    ShutdownSequence(
+            GovernorImpl governor,
+            Tree tree,
+            Run rootRun,
+            GovernorListeners listeners,
             CompletableFuture<ShutdownReport> terminated) {
         this.governor = governor;
         this.tree = tree;
@@ -62,13 +66,23 @@ final class ShutdownSequence {
     void finish(GovernorPhase phase) {
         Map<String, Duration> stops = new LinkedHashMap<>();
         tree.stopTimes().forEach(e -> stops.put(e.getKey(), e.getValue()));
-        ShutdownReport report = new ShutdownReport(phase.exitCode(), Duration.between(phase.shutdownStartedAt(), tree.now()),
-                stops, tree.unstopped(), Optional.ofNullable(phase.fatalCause()));
-        Tree.LOG.info("governor stopped in {} ms, exit code {}{}", report.duration().toMillis(), report.exitCode(),
+        ShutdownReport report = new ShutdownReport(
+                phase.exitCode(),
+                Duration.between(phase.shutdownStartedAt(), tree.now()),
+                stops,
+                tree.unstopped(),
+                Optional.ofNullable(phase.fatalCause()));
+        Tree.LOG.info(
+                "governor stopped in {} ms, exit code {}{}",
+                report.duration().toMillis(),
+                report.exitCode(),
                 report.unstopped().isEmpty() ? "" : ", unstopped: " + report.unstopped());
         tree.bus.lifecycle(l -> l.stopped(report));
         Duration left = tree.shutdownTimeLeft();
-        tree.bus.flush(left == null || left.compareTo(FINAL_FLUSH) < 0 ? FINAL_FLUSH : left); // listeners hear the end, within the bound
+        tree.bus.flush(
+                left == null || left.compareTo(FINAL_FLUSH) < 0
+                        ? FINAL_FLUSH
+                        : left); // listeners hear the end, within the bound
         listeners.close();
         Signals.unregister(governor);
         terminated.complete(report);
@@ -104,8 +118,10 @@ final class ShutdownSequence {
         long now = System.nanoTime();
         synchronized (this) {
             if (signalled && signal.equals(lastSignal) && now - lastSignalNanos < Signals.SAME_REQUEST_NANOS) {
-                Tree.LOG.info("SIG{} again within {} ms: the same request (timeout(1) signals the pid, then its group)",
-                        signal, Signals.SAME_REQUEST_NANOS / 1_000_000);
+                Tree.LOG.info(
+                        "SIG{} again within {} ms: the same request (timeout(1) signals the pid, then its group)",
+                        signal,
+                        Signals.SAME_REQUEST_NANOS / 1_000_000);
                 return;
             }
             second = signalled;
@@ -122,6 +138,7 @@ final class ShutdownSequence {
 
     @Override
     public String toString() {
-        return "ShutdownSequence[" + (terminated.isDone() ? "done" : signalled ? "signalled " + lastSignal : "running") + "]";
+        return "ShutdownSequence[" + (terminated.isDone() ? "done" : signalled ? "signalled " + lastSignal : "running")
+                + "]";
     }
 }

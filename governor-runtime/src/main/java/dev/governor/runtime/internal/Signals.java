@@ -26,14 +26,15 @@ final class Signals {
     private static final String[] HANDLED = {"INT", "TERM", "HUP", "USR1"};
     /** A repeat of the same signal within this window is the same request, not an escalation. */
     static final long SAME_REQUEST_NANOS = 500_000_000L;
+
     private static boolean installed;
 
     private static final Class<?> SIGNAL;
     private static final Class<?> HANDLER;
-    private static final MethodHandle NEW_SIGNAL;  // new Signal(String)
-    private static final MethodHandle HANDLE;      // static Signal.handle(Signal, SignalHandler)
-    private static final MethodHandle GET_NAME;    // signal.getName()
-    private static final MethodHandle GET_NUMBER;  // signal.getNumber()
+    private static final MethodHandle NEW_SIGNAL; // new Signal(String)
+    private static final MethodHandle HANDLE; // static Signal.handle(Signal, SignalHandler)
+    private static final MethodHandle GET_NAME; // signal.getName()
+    private static final MethodHandle GET_NUMBER; // signal.getNumber()
 
     static {
         try {
@@ -53,8 +54,8 @@ final class Signals {
 
     /** A {@code sun.misc.SignalHandler} that calls {@link #handle(Object)}. */
     private static Object handler() {
-        return Proxy.newProxyInstance(HANDLER.getClassLoader(), new Class<?>[] {HANDLER}, (proxy, method, args) ->
-                switch (method.getName()) {
+        return Proxy.newProxyInstance(
+                HANDLER.getClassLoader(), new Class<?>[] {HANDLER}, (proxy, method, args) -> switch (method.getName()) {
                     case "handle" -> {
                         handle(args[0]);
                         yield null;
@@ -105,7 +106,8 @@ final class Signals {
     }
 
     private static void handle(String name, int number) {
-        List<GovernorImpl> live = GOVERNORS.stream().filter(g -> !g.terminatedAlready()).toList();
+        List<GovernorImpl> live =
+                GOVERNORS.stream().filter(g -> !g.terminatedAlready()).toList();
         if (live.isEmpty()) {
             int code = 128 + number;
             LOG.info("SIG{} with no running governor: exiting with {}", name, code);

@@ -25,21 +25,27 @@ final class StartOrder {
         for (Child c : children) {
             for (String d : c.dependencies()) {
                 if (!names.containsKey(d)) {
-                    throw new IllegalArgumentException("\"" + c.path() + "\" depends on unknown sibling \"" + d
-                            + "\"; siblings: " + names.keySet().stream().sorted().toList());
+                    throw new IllegalArgumentException(
+                            "\"" + c.path() + "\" depends on unknown sibling \"" + d + "\"; siblings: "
+                                    + names.keySet().stream().sorted().toList());
                 }
             }
         }
         List<Child> out = new ArrayList<>(children.size());
-        Map<Child, Boolean> done = new HashMap<>();  // false while visiting, true when placed
+        Map<Child, Boolean> done = new HashMap<>(); // false while visiting, true when placed
         for (Child c : children) {
             visit(supervisor, c, names, done, out, new ArrayList<>());
         }
         return out;
     }
 
-    private static void visit(String supervisor, Child c, Map<String, Child> names, Map<Child, Boolean> done,
-                              List<Child> out, List<String> path) {
+    private static void visit(
+            String supervisor,
+            Child c,
+            Map<String, Child> names,
+            Map<Child, Boolean> done,
+            List<Child> out,
+            List<String> path) {
         Boolean state = done.get(c);
         if (Boolean.TRUE.equals(state)) {
             return;
@@ -47,7 +53,8 @@ final class StartOrder {
         if (state != null) {
             List<String> cycle = new ArrayList<>(path.subList(path.indexOf(c.name), path.size()));
             cycle.add(c.name);
-            throw new IllegalArgumentException("dependency cycle in supervisor \"" + supervisor + "\": " + String.join(" -> ", cycle));
+            throw new IllegalArgumentException(
+                    "dependency cycle in supervisor \"" + supervisor + "\": " + String.join(" -> ", cycle));
         }
         done.put(c, false);
         path.add(c.name);

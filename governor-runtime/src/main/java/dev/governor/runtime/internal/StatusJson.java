@@ -32,8 +32,14 @@ public final class StatusJson {
      * @param total    every node of the tree, pool members included
      * @param limit    at most this many nodes are listed; {@code truncated} counts the rest
      */
-    public static Map<String, Object> document(Governor governor, GovernorHooks hooks, Collection<ServiceInfo> services,
-                                               Map<String, long[]> pools, Instant at, long total, int limit) {
+    public static Map<String, Object> document(
+            Governor governor,
+            GovernorHooks hooks,
+            Collection<ServiceInfo> services,
+            Map<String, long[]> pools,
+            Instant at,
+            long total,
+            int limit) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("pid", ProcessHandle.current().pid());
         out.put("ready", governor.isReady() && !governor.stopping());
@@ -90,6 +96,9 @@ public final class StatusJson {
         if (info.state() != ServiceState.RUNNING && info.state() != ServiceState.STOPPING) {
             return Duration.ZERO;
         }
-        return info.startedAt().map(t -> Duration.between(t, at)).filter(d -> !d.isNegative()).orElse(Duration.ZERO);
+        return info.startedAt()
+                .map(t -> Duration.between(t, at))
+                .filter(d -> !d.isNegative())
+                .orElse(Duration.ZERO);
     }
 }

@@ -1,8 +1,8 @@
 package dev.governor.runtime.internal;
 
-import dev.governor.Stoppable;
-import dev.governor.ServiceState;
 import dev.governor.GovernorEvent;
+import dev.governor.ServiceState;
+import dev.governor.Stoppable;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -40,7 +40,7 @@ final class StopSequence {
         }
         r.stopRequested = true;
         r.stopRequestedAt = now;
-        if (r.exited()) {  // it ended by itself before this request: report what really happened
+        if (r.exited()) { // it ended by itself before this request: report what really happened
             loop.ends().endedBeforeStop(c, r, now);
             return;
         }
@@ -50,7 +50,7 @@ final class StopSequence {
         Duration drain = Durations.min(c.drainTimeout(), left);
         if (drain.isZero() || drain.isNegative() || r.exited()) {
             forceStop(c, r, false);
-        } else {  // the run may finish its in-flight work by itself for that long; then it is made to stop
+        } else { // the run may finish its in-flight work by itself for that long; then it is made to stop
             tree.scheduler.schedule(drain, () -> {
                 if (!r.exited()) {
                     Tree.LOG.warn("{} did not finish draining within {} ms: stopping it", c.path(), drain.toMillis());
@@ -97,7 +97,7 @@ final class StopSequence {
         if (r == null) {
             return true;
         }
-        if (r.exitedSoon()) {  // the usual case: it ends microseconds after the interrupt; no timer for it
+        if (r.exitedSoon()) { // the usual case: it ends microseconds after the interrupt; no timer for it
             return true;
         }
         Duration timeout = stopTimeout(c, tree.shutdownTimeLeft());
@@ -144,7 +144,7 @@ final class StopSequence {
         } else {
             Duration waited = Duration.between(r.stopRequestedAt, now);
             r.unstopped = true;
-            if (r.exited()) {  // it ended as the deadline passed: stopped after all
+            if (r.exited()) { // it ended as the deadline passed: stopped after all
                 finishStop(c, true, now);
                 return;
             }

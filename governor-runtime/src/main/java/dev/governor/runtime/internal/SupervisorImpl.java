@@ -1,7 +1,7 @@
 package dev.governor.runtime.internal;
 
-import dev.governor.GenerationBuilder;
 import dev.governor.AutoShutdown;
+import dev.governor.GenerationBuilder;
 import dev.governor.Governor;
 import dev.governor.RestartPolicy;
 import dev.governor.Service;
@@ -35,19 +35,19 @@ public final class SupervisorImpl implements Supervisor {
     private boolean viewStale;
 
     private volatile RestartPolicy defaultPolicy;
-    private volatile int intensityMax = -1;   // -1: unlimited
+    private volatile int intensityMax = -1; // -1: unlimited
     private volatile AutoShutdown autoShutdown = AutoShutdown.NEVER;
     private volatile Duration intensityWindow = Duration.ZERO;
     private volatile boolean parallelStop;
     private volatile boolean syncReload;
-    volatile ReloadableNode generationOf;   // set on a generation of a reloadable node
+    volatile ReloadableNode generationOf; // set on a generation of a reloadable node
 
     // attachment: guarded by lock
     private SupervisorImpl parentSup;
     private Child asChild;
     private volatile Tree tree;
 
-    final LoopHost host = new LoopHost(this);  // the loop of the current run, and the door to it
+    final LoopHost host = new LoopHost(this); // the loop of the current run, and the door to it
 
     SupervisorImpl(Strategy strategy, Tree rootTree) {
         this.strategy = strategy;
@@ -121,14 +121,16 @@ public final class SupervisorImpl implements Supervisor {
             throw new IllegalArgumentException("service \"" + name + "\" must not be null");
         }
         if (service instanceof Governor) {
-            throw new IllegalArgumentException("service \"" + name + "\" is a Governor: a Governor is a root and cannot be added as a child");
+            throw new IllegalArgumentException(
+                    "service \"" + name + "\" is a Governor: a Governor is a root and cannot be added as a child");
         }
         if (service == this) {
             throw new IllegalArgumentException("supervisor cannot be added to itself as \"" + name + "\"");
         }
         Tree t = treeOrNull();
         if (t != null && t.shuttingDown()) {
-            throw new IllegalStateException("add(\"" + name + "\") after shutdown began: the governor accepts no new services");
+            throw new IllegalStateException(
+                    "add(\"" + name + "\") after shutdown began: the governor accepts no new services");
         }
         return link(name, service, null);
     }
@@ -142,7 +144,7 @@ public final class SupervisorImpl implements Supervisor {
         }
         lock.lock();
         try {
-            if (byName.putIfAbsent(name, child) != null) {  // one lookup per add: a pool adds a million
+            if (byName.putIfAbsent(name, child) != null) { // one lookup per add: a pool adds a million
                 if (sub != null) {
                     sub.detach();
                 }
@@ -207,7 +209,8 @@ public final class SupervisorImpl implements Supervisor {
     @Override
     public Supervisor restartPolicy(RestartPolicy policy) {
         if (policy == null) {
-            throw new IllegalArgumentException("default restart policy of supervisor \"" + name() + "\" must not be null");
+            throw new IllegalArgumentException(
+                    "default restart policy of supervisor \"" + name() + "\" must not be null");
         }
         this.defaultPolicy = policy;
         return this;
@@ -225,7 +228,8 @@ public final class SupervisorImpl implements Supervisor {
     @Override
     public Supervisor intensity(int maxRestarts, Duration window) {
         if (maxRestarts < 0) {
-            throw new IllegalArgumentException("intensity maxRestarts must be >= 0 (0: any restart escalates), was " + maxRestarts);
+            throw new IllegalArgumentException(
+                    "intensity maxRestarts must be >= 0 (0: any restart escalates), was " + maxRestarts);
         }
         Checks.positive(window, "intensity window");
         this.intensityWindow = window;
@@ -264,10 +268,12 @@ public final class SupervisorImpl implements Supervisor {
         lock.lock();
         try {
             if (byName.get(c.name) != c) {
-                throw new IllegalStateException("rename of \"" + c.name + "\": no longer a child of \"" + name() + "\"");
+                throw new IllegalStateException(
+                        "rename of \"" + c.name + "\": no longer a child of \"" + name() + "\"");
             }
             if (byName.containsKey(newName)) {
-                throw new IllegalStateException("rename of \"" + c.name + "\" to \"" + newName + "\": the name is taken");
+                throw new IllegalStateException(
+                        "rename of \"" + c.name + "\" to \"" + newName + "\": the name is taken");
             }
             byName.remove(c.name);
             c.name = newName;
@@ -281,7 +287,8 @@ public final class SupervisorImpl implements Supervisor {
     @Override
     public Supervisor autoShutdown(AutoShutdown mode) {
         if (mode == null) {
-            throw new IllegalArgumentException("autoShutdown of supervisor \"" + name() + "\" must not be null; one of NEVER, ANY_SIGNIFICANT, ALL_SIGNIFICANT");
+            throw new IllegalArgumentException("autoShutdown of supervisor \"" + name()
+                    + "\" must not be null; one of NEVER, ANY_SIGNIFICANT, ALL_SIGNIFICANT");
         }
         this.autoShutdown = mode;
         return this;
@@ -330,8 +337,9 @@ public final class SupervisorImpl implements Supervisor {
         Checks.childName(name);
         Child c = child(name);
         if (c == null) {
-            throw new IllegalArgumentException(op + "(\"" + name + "\"): no child named \"" + name + "\" in supervisor \""
-                    + name() + "\"; children: " + childrenView().stream().map(ch -> ch.name).toList());
+            throw new IllegalArgumentException(op + "(\"" + name + "\"): no child named \"" + name
+                    + "\" in supervisor \"" + name() + "\"; children: "
+                    + childrenView().stream().map(ch -> ch.name).toList());
         }
         return c;
     }
@@ -370,7 +378,8 @@ public final class SupervisorImpl implements Supervisor {
     public void run(ServiceCtx ctx) throws Exception {
         Tree t = treeOrNull();
         if (t == null) {
-            throw new IllegalStateException("supervisor " + this + " is not attached to a governor: add it to one before it runs");
+            throw new IllegalStateException(
+                    "supervisor " + this + " is not attached to a governor: add it to one before it runs");
         }
         host.run(ctx, t);
     }
@@ -439,8 +448,11 @@ public final class SupervisorImpl implements Supervisor {
 
     @Override
     public String toString() {
-        return "Supervisor[" + name() + ", " + strategy + ", children=" + childrenView().size()
-                + (parallelStop ? ", parallelStop" : "") + (autoShutdown != AutoShutdown.NEVER ? ", autoShutdown " + autoShutdown : "") + (intensityMax >= 0 ? ", intensity " + intensityMax + "/" + intensityWindow : "")
+        return "Supervisor[" + name() + ", " + strategy + ", children="
+                + childrenView().size()
+                + (parallelStop ? ", parallelStop" : "")
+                + (autoShutdown != AutoShutdown.NEVER ? ", autoShutdown " + autoShutdown : "")
+                + (intensityMax >= 0 ? ", intensity " + intensityMax + "/" + intensityWindow : "")
                 + "]";
     }
 }

@@ -27,7 +27,8 @@ final class SupervisorLoop {
     private boolean cancelled;
     /** {@link #busySince} while the loop waits for a message. */
     static final long IDLE = Long.MIN_VALUE;
-    // when the message in hand began, in milliseconds of the tree's clock (read without making an Instant); IDLE when idle
+    // when the message in hand began, in milliseconds of the tree's clock (read without making an Instant); IDLE when
+    // idle
     private volatile long busySince = IDLE;
 
     SupervisorLoop(SupervisorImpl sup, Tree tree, Consumer<Boolean> readySink, Consumer<Boolean> activeSink) {
@@ -62,12 +63,15 @@ final class SupervisorLoop {
                     continue; // the root runs once; a child stopped before start stays stopped
                 }
                 Run old = c.run;
-                if (old != null) {  // a run of the previous incarnation that would not stop
+                if (old != null) { // a run of the previous incarnation that would not stop
                     if (old.exited()) {
                         ends.endLateRun(c, old);
                     } else {
-                        Tree.LOG.warn("{} is still running from before {} restarted (it would not stop): "
-                                + "it starts again only once that run ends", c.path(), sup.name());
+                        Tree.LOG.warn(
+                                "{} is still running from before {} restarted (it would not stop): "
+                                        + "it starts again only once that run ends",
+                                c.path(),
+                                sup.name());
                     }
                 }
                 setPending(c, true);
@@ -185,7 +189,8 @@ final class SupervisorLoop {
         if (c.removed || c.run != null || c.state != ServiceState.NEW) {
             return;
         }
-        List<String> missing = c.dependencies().stream().filter(d -> sup.child(d) == null).toList();
+        List<String> missing =
+                c.dependencies().stream().filter(d -> sup.child(d) == null).toList();
         if (!missing.isEmpty()) {
             throw new IllegalArgumentException("\"" + c.path() + "\" depends on unknown sibling(s) " + missing);
         }
@@ -270,13 +275,13 @@ final class SupervisorLoop {
         setPending(c, false);
         c.freeze();
         int attempt = c.nextAttempt++;
-        String path = c.path();  // once per start: the run, its thread and the lines below share it
+        String path = c.path(); // once per start: the run, its thread and the lines below share it
         Run r = new Run(t, c, sup, path, attempt);
         c.run = r;
         c.ready = false;
         c.endedOnPurpose = false;
         if (c.isSupervisor()) {
-            c.subtreeActive = true;  // until its loop reports otherwise
+            c.subtreeActive = true; // until its loop reports otherwise
         } else if (!t.serviceStarted) {
             t.serviceStarted = true;
         }
@@ -432,7 +437,6 @@ final class SupervisorLoop {
 
     @Override
     public String toString() {
-        return "SupervisorLoop[" + sup.name() + ", " + counts
-                + (cancelled ? ", cancelled" : "") + "]";
+        return "SupervisorLoop[" + sup.name() + ", " + counts + (cancelled ? ", cancelled" : "") + "]";
     }
 }

@@ -37,7 +37,7 @@ final class Tree {
 
     private final AtomicLongArray counts = new AtomicLongArray(ServiceState.values().length);
     private final AtomicBoolean statusPending = new AtomicBoolean();
-    private String lastStatus = "";  // delivery thread only
+    private String lastStatus = ""; // delivery thread only
     private final ConcurrentLinkedQueue<Map.Entry<String, Duration>> stopTimes = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<String> unstopped = new ConcurrentLinkedQueue<>();
     volatile boolean escalating;
@@ -45,6 +45,7 @@ final class Tree {
     volatile boolean serviceStarted;
     /** A syncReload between stopping one generation and starting the next: not the natural end. */
     volatile boolean syncReloading;
+
     private volatile Instant shutdownDeadline;
 
     Tree(GovernorImpl governor, GovernorOptions options) {
@@ -65,7 +66,7 @@ final class Tree {
     // ---- counts per state ----
 
     void countTransition(ServiceState from, ServiceState to) {
-        synchronized (counts) {  // a transition moves one node at once: readers never see it twice
+        synchronized (counts) { // a transition moves one node at once: readers never see it twice
             if (from != null) {
                 counts.decrementAndGet(from.ordinal());
             }
@@ -102,7 +103,10 @@ final class Tree {
             for (ServiceState s : STATES) {
                 long n = snapshot[s.ordinal()];
                 if (n > 0) {
-                    line.append(line.isEmpty() ? "" : ", ").append(n).append(' ').append(STATE_WORDS[s.ordinal()]);
+                    line.append(line.isEmpty() ? "" : ", ")
+                            .append(n)
+                            .append(' ')
+                            .append(STATE_WORDS[s.ordinal()]);
                 }
             }
             String made = line.isEmpty() ? "no services" : line.toString();
@@ -129,9 +133,9 @@ final class Tree {
     /** The last snapshot a child of this tree published, for the next to share (see Child.Snapshot). */
     Child.Snapshot lastSnapshot;
 
-    private final long[][] lineCounts = new long[2][];  // guarded by counts: the counts of lines[i]
-    private final String[] lines = new String[2];        // guarded by counts
-    private int nextLineEntry;                           // guarded by counts
+    private final long[][] lineCounts = new long[2][]; // guarded by counts: the counts of lines[i]
+    private final String[] lines = new String[2]; // guarded by counts
+    private int nextLineEntry; // guarded by counts
 
     /** How many nodes are in {@code state} now. */
     long count(ServiceState state) {
@@ -141,7 +145,8 @@ final class Tree {
     // statusLine runs on every readiness change (each restart cycle of a lone service): no per-call lower-casing
     private static final ServiceState[] STATES = ServiceState.values();
     private static final String[] STATE_WORDS = java.util.Arrays.stream(STATES)
-            .map(st -> st.name().toLowerCase(java.util.Locale.ROOT)).toArray(String[]::new);
+            .map(st -> st.name().toLowerCase(java.util.Locale.ROOT))
+            .toArray(String[]::new);
 
     boolean healthy() {
         if (counts.get(ServiceState.FAILED.ordinal()) > 0 || escalating) {
@@ -228,7 +233,7 @@ final class Tree {
     void recordStopTime(String path, Duration time) {
         if (shutdownDeadline != null) {
             stopTimes.add(Map.entry(path, time));
-            if (bus.hasLifecycleListeners()) {  // no captured lambda per stopped child when nobody listens
+            if (bus.hasLifecycleListeners()) { // no captured lambda per stopped child when nobody listens
                 bus.lifecycle(l -> l.shutdownProgress(path));
             }
         }

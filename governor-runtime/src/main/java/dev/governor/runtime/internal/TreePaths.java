@@ -34,7 +34,8 @@ final class TreePaths {
         }
         Child parent = find(root, path.substring(0, slash));
         if (parent == null || !(parent.service instanceof SupervisorImpl s)) {
-            throw new IllegalArgumentException(op + "(\"" + path + "\"): no supervisor at \"" + path.substring(0, slash) + "\"");
+            throw new IllegalArgumentException(
+                    op + "(\"" + path + "\"): no supervisor at \"" + path.substring(0, slash) + "\"");
         }
         return Map.entry(s, path.substring(slash + 1));
     }

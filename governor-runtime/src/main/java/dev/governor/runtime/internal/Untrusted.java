@@ -77,7 +77,7 @@ public final class Untrusted {
                 }
                 c = c.getCause();
             } catch (Throwable e) {
-                    return false;
+                return false;
             }
         }
         return true;
@@ -90,7 +90,7 @@ public final class Untrusted {
                 Throwable c = t.getCause();
                 cause = c == null || c == t ? null : standIn(c, depth + 1);
             } catch (Throwable e) {
-                }
+            }
         }
         StandIn s = new StandIn(describe(t), cause);
         try {
@@ -104,7 +104,6 @@ public final class Untrusted {
     private static String className(Object o) {
         return o.getClass().getName();
     }
-
 
     /** A printable copy of an exception whose own methods threw. */
     static final class StandIn extends RuntimeException {

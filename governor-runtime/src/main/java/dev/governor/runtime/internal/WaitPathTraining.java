@@ -24,8 +24,8 @@ final class WaitPathTraining {
     private static final long READY_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
-    private static boolean started;          // guarded by WaitPathTraining.class
-    private static volatile boolean urgent;  // a large tree is waiting: train now
+    private static boolean started; // guarded by WaitPathTraining.class
+    private static volatile boolean urgent; // a large tree is waiting: train now
     private static final CountDownLatch TRAINED = new CountDownLatch(1);
 
     private WaitPathTraining() {}
@@ -52,17 +52,21 @@ final class WaitPathTraining {
             return;
         }
         started = true;
-        Thread.ofPlatform().daemon().name("governor-jit-training").priority(Thread.MIN_PRIORITY).start(() -> {
-            try {
-                long deadline = System.nanoTime() + READY_WAIT_NANOS;
-                while (!urgent && !first.isReady() && System.nanoTime() - deadline < 0) {
-                    LockSupport.parkNanos(POLL_NANOS);
-                }
-                Run.trainWaitPaths();
-            } finally {
-                TRAINED.countDown();
-            }
-        });
+        Thread.ofPlatform()
+                .daemon()
+                .name("governor-jit-training")
+                .priority(Thread.MIN_PRIORITY)
+                .start(() -> {
+                    try {
+                        long deadline = System.nanoTime() + READY_WAIT_NANOS;
+                        while (!urgent && !first.isReady() && System.nanoTime() - deadline < 0) {
+                            LockSupport.parkNanos(POLL_NANOS);
+                        }
+                        Run.trainWaitPaths();
+                    } finally {
+                        TRAINED.countDown();
+                    }
+                });
     }
 
     /** Whether the tree under {@code root} holds at least {@code n} services (walks at most n nodes). */

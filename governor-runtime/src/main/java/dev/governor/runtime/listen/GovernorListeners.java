@@ -43,14 +43,20 @@ public final class GovernorListeners implements Listeners, AutoCloseable {
     static final int BACKLOG = 4096;
 
     /** A settled socket: the channel the governor keeps, never used for I/O, and how it was asked for. */
-    private record Owned(String name, ListenerKind kind, SocketAddress asked, NetworkChannel channel, String address,
-                         String source) {}
+    private record Owned(
+            String name,
+            ListenerKind kind,
+            SocketAddress asked,
+            NetworkChannel channel,
+            String address,
+            String source) {}
 
     private final List<ListenerSource> sources;
     private final Supplier<SdNotify> fdStore;
-    private final Map<String, Owned> owned = new LinkedHashMap<>();   // guarded by this
-    private boolean closed;                                           // guarded by this
-    private final List<java.util.function.Consumer<ListenerInfo>> watchers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final Map<String, Owned> owned = new LinkedHashMap<>(); // guarded by this
+    private boolean closed; // guarded by this
+    private final List<java.util.function.Consumer<ListenerInfo>> watchers =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /**
      * Listeners looking in {@code sources}, in order, before binding fresh; {@code fdStore} gives the
@@ -69,7 +75,8 @@ public final class GovernorListeners implements Listeners, AutoCloseable {
         if (!systemd) {
             return new GovernorListeners(List.of(HandedOverSockets.instance()), SdNotify::disabled);
         }
-        return new GovernorListeners(List.of(HandedOverSockets.instance(), new LazySystemd()), SdNotify::fromEnvironment);
+        return new GovernorListeners(
+                List.of(HandedOverSockets.instance(), new LazySystemd()), SdNotify::fromEnvironment);
     }
 
     /** The runtime's listeners of {@code governor}. */
@@ -77,7 +84,8 @@ public final class GovernorListeners implements Listeners, AutoCloseable {
         if (governor.listeners() instanceof GovernorListeners l) {
             return l;
         }
-        throw new IllegalArgumentException("governor " + governor + " was not created by dev.governor:governor-runtime");
+        throw new IllegalArgumentException(
+                "governor " + governor + " was not created by dev.governor:governor-runtime");
     }
 
     @Override
@@ -89,7 +97,8 @@ public final class GovernorListeners implements Listeners, AutoCloseable {
     @Override
     public ServerSocketChannel unix(String name, Path path) throws IOException {
         Objects.requireNonNull(path, "path of listener \"" + name + "\"");
-        return (ServerSocketChannel) channel(name, ListenerKind.UNIX, UnixDomainSocketAddress.of(path.toAbsolutePath()));
+        return (ServerSocketChannel)
+                channel(name, ListenerKind.UNIX, UnixDomainSocketAddress.of(path.toAbsolutePath()));
     }
 
     @Override
@@ -136,7 +145,8 @@ public final class GovernorListeners implements Listeners, AutoCloseable {
         boolean settled = false;
         synchronized (this) {
             if (closed) {
-                throw new IllegalStateException("listener \"" + name + "\": the governor has stopped, its sockets are closed");
+                throw new IllegalStateException(
+                        "listener \"" + name + "\": the governor has stopped, its sockets are closed");
             }
             o = owned.get(name);
             if (o == null) {
@@ -144,7 +154,8 @@ public final class GovernorListeners implements Listeners, AutoCloseable {
                 owned.put(name, o);
                 settled = true;
             } else if (o.kind() != kind || !o.asked().equals(asked)) {
-                throw new IllegalArgumentException("listener \"" + name + "\" is " + o.kind().label() + " " + describe(o.asked())
+                throw new IllegalArgumentException("listener \"" + name + "\" is "
+                        + o.kind().label() + " " + describe(o.asked())
                         + " (" + o.source() + ", at " + o.address() + "), asked for now as " + kind.label() + " "
                         + describe(asked) + ": one name, one socket");
             }
@@ -199,7 +210,8 @@ public final class GovernorListeners implements Listeners, AutoCloseable {
             return channel;
         } catch (IOException | RuntimeException e) {
             channel.close();
-            throw new IOException("cannot bind " + kind.label() + " listener at " + describe(address) + ": " + e.getMessage(), e);
+            throw new IOException(
+                    "cannot bind " + kind.label() + " listener at " + describe(address) + ": " + e.getMessage(), e);
         }
     }
 
@@ -208,12 +220,14 @@ public final class GovernorListeners implements Listeners, AutoCloseable {
         if (ip == null || ip.isAnyLocalAddress()) {
             return DatagramChannel.open();
         }
-        return DatagramChannel.open(ip instanceof java.net.Inet4Address ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6);
+        return DatagramChannel.open(
+                ip instanceof java.net.Inet4Address ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6);
     }
 
     private static void removeStaleSocketFile(Path path) throws IOException {
         if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)
-                && Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isOther()) {
+                && Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+                        .isOther()) {
             Files.delete(path); // a socket file left by a previous run
         }
     }

@@ -18,7 +18,7 @@ public final class HandedOverSockets implements ListenerSource {
     private static final Logger log = LoggerFactory.getLogger(HandedOverSockets.class);
     private static final HandedOverSockets INSTANCE = new HandedOverSockets();
 
-    private final Map<String, Integer> offered = new LinkedHashMap<>();   // guarded by this
+    private final Map<String, Integer> offered = new LinkedHashMap<>(); // guarded by this
 
     private HandedOverSockets() {}
 
@@ -68,8 +68,10 @@ public final class HandedOverSockets implements ListenerSource {
         try {
             return kind.wrap(fd);
         } catch (IOException e) {
-            throw new IOException("handed-over socket \"" + name + "\" (fd " + fd + ") is not the " + kind.label()
-                    + " listener asked for: " + e.getMessage(), e);
+            throw new IOException(
+                    "handed-over socket \"" + name + "\" (fd " + fd + ") is not the " + kind.label()
+                            + " listener asked for: " + e.getMessage(),
+                    e);
         }
     }
 

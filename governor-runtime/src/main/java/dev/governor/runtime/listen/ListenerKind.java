@@ -10,7 +10,9 @@ import java.util.Locale;
 
 /** The kinds of socket a governor owns: listening TCP, listening unix stream, and UDP. */
 public enum ListenerKind {
-    TCP, UNIX, UDP;
+    TCP,
+    UNIX,
+    UDP;
 
     /** {@code "tcp"}, {@code "unix"} or {@code "udp"}. */
     public String label() {

@@ -39,9 +39,9 @@ public final class SystemdSockets implements ListenerSource {
             };
         } catch (IOException e) {
             if (named) {
-                throw e;  // a socket under this very name, of another kind
+                throw e; // a socket under this very name, of another kind
             }
-            return null;  // no unnamed socket fits: bind fresh
+            return null; // no unnamed socket fits: bind fresh
         }
     }
 

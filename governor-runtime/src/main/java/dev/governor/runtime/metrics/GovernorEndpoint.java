@@ -197,8 +197,10 @@ public final class GovernorEndpoint implements Service, dev.governor.Stoppable {
         try {
             return new HttpListener(address);
         } catch (BindException e) {
-            throw new IllegalStateException("cannot listen on " + describe(address) + ": " + e.getMessage()
-                    + " (port " + address.getPort() + " is in use or not allowed); choose another port, or 0 for any free one", e);
+            throw new IllegalStateException(
+                    "cannot listen on " + describe(address) + ": " + e.getMessage() + " (port " + address.getPort()
+                            + " is in use or not allowed); choose another port, or 0 for any free one",
+                    e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot listen on " + describe(address) + ": " + e.getMessage(), e);
         }
@@ -220,7 +222,11 @@ public final class GovernorEndpoint implements Service, dev.governor.Stoppable {
                 String method = exchange.method;
                 if (!method.equals("GET") && !method.equals("HEAD")) {
                     exchange.setHeader("Allow", "GET, HEAD");
-                    send(exchange, 405, "text/plain; charset=utf-8", bytes("method " + method + " not allowed; use GET\n"));
+                    send(
+                            exchange,
+                            405,
+                            "text/plain; charset=utf-8",
+                            bytes("method " + method + " not allowed; use GET\n"));
                     return;
                 }
                 handler.handle(exchange);
@@ -234,7 +240,8 @@ public final class GovernorEndpoint implements Service, dev.governor.Stoppable {
 
     private void metrics(HttpListener.Exchange exchange) throws IOException {
         String accept = exchange.header("Accept");
-        String contentType = accept != null && accept.contains("application/openmetrics-text") ? OPENMETRICS_TEXT : PROMETHEUS_TEXT;
+        String contentType =
+                accept != null && accept.contains("application/openmetrics-text") ? OPENMETRICS_TEXT : PROMETHEUS_TEXT;
         ByteArrayOutputStream body = new ByteArrayOutputStream(64 * 1024);
         registry.scrape(body, contentType);
         send(exchange, 200, contentType, body.toByteArray());
@@ -242,7 +249,10 @@ public final class GovernorEndpoint implements Service, dev.governor.Stoppable {
 
     private void healthz(HttpListener.Exchange exchange) throws IOException {
         boolean healthy = hooks.healthy();
-        send(exchange, healthy ? 200 : 503, "text/plain; charset=utf-8",
+        send(
+                exchange,
+                healthy ? 200 : 503,
+                "text/plain; charset=utf-8",
                 bytes((healthy ? "healthy: " : "unhealthy: ") + hooks.statusLine() + "\n"));
     }
 
@@ -255,7 +265,11 @@ public final class GovernorEndpoint implements Service, dev.governor.Stoppable {
 
     private void statusJson(HttpListener.Exchange exchange) throws IOException {
         exchange.setHeader("Cache-Control", "no-store");
-        send(exchange, 200, "application/json; charset=utf-8", bytes(StatusPage.json(governor, hooks, metrics.refresh())));
+        send(
+                exchange,
+                200,
+                "application/json; charset=utf-8",
+                bytes(StatusPage.json(governor, hooks, metrics.refresh())));
     }
 
     private void statusPage(HttpListener.Exchange exchange) throws IOException {
@@ -276,11 +290,15 @@ public final class GovernorEndpoint implements Service, dev.governor.Stoppable {
     }
 
     private static void notFound(HttpListener.Exchange exchange) throws IOException {
-        send(exchange, 404, "text/plain; charset=utf-8",
+        send(
+                exchange,
+                404,
+                "text/plain; charset=utf-8",
                 bytes("no " + exchange.uri.getPath() + " here; try /status, /metrics, /healthz, /readyz\n"));
     }
 
-    private static void send(HttpListener.Exchange exchange, int status, String contentType, byte[] body) throws IOException {
+    private static void send(HttpListener.Exchange exchange, int status, String contentType, byte[] body)
+            throws IOException {
         exchange.setHeader("Content-Type", contentType);
         String encoding = exchange.header("Accept-Encoding");
         if (body.length > 1024 && encoding != null && encoding.contains("gzip")) {
@@ -397,16 +415,19 @@ public final class GovernorEndpoint implements Service, dev.governor.Stoppable {
          * @throws IllegalStateException if the port is in use, naming the address
          */
         public GovernorEndpoint build() {
-            PrometheusMeterRegistry r = registry != null ? registry : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            PrometheusMeterRegistry r =
+                    registry != null ? registry : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             GovernorMetrics m = metrics;
             if (m == null) {
                 GovernorMetrics.Builder mb = GovernorMetrics.builder(governor, hooks);
                 pools.forEach(mb::aggregateChildrenOf);
                 m = mb.build();
             } else if (!pools.isEmpty()) {
-                throw new IllegalStateException("pools " + pools + " set on the endpoint and metrics given: set the pools on the GovernorMetrics");
+                throw new IllegalStateException("pools " + pools
+                        + " set on the endpoint and metrics given: set the pools on the GovernorMetrics");
             }
-            GovernorEndpoint endpoint = new GovernorEndpoint(this, m, r); // binds first: a busy port fails before any meter is made
+            GovernorEndpoint endpoint =
+                    new GovernorEndpoint(this, m, r); // binds first: a busy port fails before any meter is made
             if (jvmMetrics) {
                 JvmMeters.bindTo(r);
             }

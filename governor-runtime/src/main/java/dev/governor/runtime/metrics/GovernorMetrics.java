@@ -94,6 +94,7 @@ public final class GovernorMetrics implements MeterBinder {
     private volatile Cached cached;
     /** Grows with every event of a node outside pools: a snapshot read before it is stale at once. */
     private final java.util.concurrent.atomic.AtomicLong changes = new java.util.concurrent.atomic.AtomicLong();
+
     private long lastReconciled = Long.MIN_VALUE; // takenNanos of the last snapshot reconciled; under this
     private volatile long lastReconcileNanos = System.nanoTime() - RECONCILE_INTERVAL_NANOS;
     private volatile Instant shutdownBegan;
@@ -143,7 +144,8 @@ public final class GovernorMetrics implements MeterBinder {
     /** The tree as the meters see it now (read at most {@value #SNAPSHOT_TTL_MILLIS} ms ago). */
     TreeSnapshot snapshot() {
         Cached c = cached;
-        if (c != null && c.changes == changes.get()
+        if (c != null
+                && c.changes == changes.get()
                 && System.nanoTime() - c.snapshot.takenNanos() < TimeUnit.MILLISECONDS.toNanos(SNAPSHOT_TTL_MILLIS)) {
             return c.snapshot;
         }
@@ -161,7 +163,8 @@ public final class GovernorMetrics implements MeterBinder {
 
     private TreeSnapshot read() {
         long seen = changes.get(); // before reading: a change during the read makes it stale
-        TreeSnapshot s = TreeSnapshot.of(governor.services(), pools, governor.options().clock().instant());
+        TreeSnapshot s = TreeSnapshot.of(
+                governor.services(), pools, governor.options().clock().instant());
         cached = new Cached(s, seen);
         return s;
     }
@@ -221,7 +224,8 @@ public final class GovernorMetrics implements MeterBinder {
             Gauge.builder("governor.services", this, m -> m.snapshot().count(state))
                     .description("Nodes of the tree (services and supervisors) in this state")
                     .baseUnit("services")
-                    .tags(tags).tag("state", stateTag(state))
+                    .tags(tags)
+                    .tag("state", stateTag(state))
                     .register(registry);
         }
         Gauge.builder("governor.ready", this, m -> m.governor.isReady() ? 1 : 0)
@@ -229,7 +233,8 @@ public final class GovernorMetrics implements MeterBinder {
                 .tags(tags)
                 .register(registry);
         hooks.ifPresent(h -> Gauge.builder("governor.healthy", h, x -> x.healthy() ? 1 : 0)
-                .description("1 while no node is FAILED, no escalation is under way and no supervisor loop is stalled, else 0")
+                .description(
+                        "1 while no node is FAILED, no escalation is under way and no supervisor loop is stalled, else 0")
                 .tags(tags)
                 .register(registry));
         TimeGauge.builder("governor.shutdown.duration", this, TimeUnit.SECONDS, GovernorMetrics::shutdownSeconds)
@@ -245,7 +250,9 @@ public final class GovernorMetrics implements MeterBinder {
             return seconds(took);
         }
         Instant began = shutdownBegan;
-        return began == null ? 0 : seconds(Duration.between(began, governor.options().clock().instant()));
+        return began == null
+                ? 0
+                : seconds(Duration.between(began, governor.options().clock().instant()));
     }
 
     // ---- events ---------------------------------------------------------------------------
@@ -378,9 +385,13 @@ public final class GovernorMetrics implements MeterBinder {
          * series of their own. The supervisor itself keeps its own series.
          */
         public Builder aggregateChildrenOf(String supervisorPath) {
-            if (supervisorPath == null || supervisorPath.isBlank() || supervisorPath.startsWith("/") || supervisorPath.endsWith("/")) {
-                throw new IllegalArgumentException("supervisorPath must be a path from the root such as \"workers\" or \"db/pool\", was "
-                        + (supervisorPath == null ? "null" : "\"" + supervisorPath + "\""));
+            if (supervisorPath == null
+                    || supervisorPath.isBlank()
+                    || supervisorPath.startsWith("/")
+                    || supervisorPath.endsWith("/")) {
+                throw new IllegalArgumentException(
+                        "supervisorPath must be a path from the root such as \"workers\" or \"db/pool\", was "
+                                + (supervisorPath == null ? "null" : "\"" + supervisorPath + "\""));
             }
             pools.add(supervisorPath);
             return this;

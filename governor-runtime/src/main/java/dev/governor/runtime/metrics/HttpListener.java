@@ -77,11 +77,17 @@ final class HttpListener implements AutoCloseable {
                 throw new IllegalStateException("already answered");
             }
             answered = true;
-            StringBuilder head = new StringBuilder(256).append("HTTP/1.1 ").append(status).append(' ').append(reason(status)).append("\r\n");
+            StringBuilder head = new StringBuilder(256)
+                    .append("HTTP/1.1 ")
+                    .append(status)
+                    .append(' ')
+                    .append(reason(status))
+                    .append("\r\n");
             head.append("Content-Type: ").append(contentType).append("\r\n");
             head.append("Content-Length: ").append(body.length).append("\r\n");
             head.append("X-Content-Type-Options: nosniff\r\n");
-            responseHeaders.forEach((k, v) -> head.append(k).append(": ").append(v).append("\r\n"));
+            responseHeaders.forEach(
+                    (k, v) -> head.append(k).append(": ").append(v).append("\r\n"));
             head.append("Connection: close\r\n\r\n");
             out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
             if (!method.equals("HEAD")) {
@@ -141,7 +147,10 @@ final class HttpListener implements AutoCloseable {
                     long now = System.nanoTime();
                     if (now - lastLogged > 1_000_000_000L) {
                         lastLogged = now;
-                        LOG.warn("HTTP endpoint on port {}: accept failed ({}); retrying (errors so far: {})", port(), e.toString(),
+                        LOG.warn(
+                                "HTTP endpoint on port {}: accept failed ({}); retrying (errors so far: {})",
+                                port(),
+                                e.toString(),
                                 acceptErrors.get());
                     }
                     try {
@@ -177,14 +186,19 @@ final class HttpListener implements AutoCloseable {
                 plain(out, 503, "too many connections (more than " + MAX_CONNECTIONS + "); try again later\n");
                 return;
             }
-            Exchange ex = read(socket, new java.io.BufferedInputStream(socket.getInputStream(), 2048), out, c.startedNanos());
+            Exchange ex =
+                    read(socket, new java.io.BufferedInputStream(socket.getInputStream(), 2048), out, c.startedNanos());
             if (ex == null) {
                 return;
             }
             String host = ex.header("host");
             if (!hostAllowed.test(host)) {
-                ex.send(421, "text/plain; charset=utf-8", ("Host " + host + " is not served here (allowed: this endpoint's address and"
-                        + " loopback names; see GovernorEndpoint.Builder.allowHost)\n").getBytes(StandardCharsets.UTF_8));
+                ex.send(
+                        421,
+                        "text/plain; charset=utf-8",
+                        ("Host " + host + " is not served here (allowed: this endpoint's address and"
+                                        + " loopback names; see GovernorEndpoint.Builder.allowHost)\n")
+                                .getBytes(StandardCharsets.UTF_8));
                 return;
             }
             served.incrementAndGet();
@@ -201,7 +215,8 @@ final class HttpListener implements AutoCloseable {
     }
 
     /** The request head; null (after answering 400/431 where possible) when it is not one. */
-    private static Exchange read(Socket socket, InputStream in, OutputStream out, long startedNanos) throws IOException {
+    private static Exchange read(Socket socket, InputStream in, OutputStream out, long startedNanos)
+            throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream(512);
         int matched = 0; // of "\r\n\r\n" (or "\n\n")
         long deadline = startedNanos + HEAD_TIMEOUT.toNanos();
@@ -212,7 +227,8 @@ final class HttpListener implements AutoCloseable {
                 throw new SocketTimeoutException("request head not complete within " + HEAD_TIMEOUT.toMillis() + " ms");
             }
             if (in.available() == 0) {
-                socket.setSoTimeout((int) Math.max(1, left / 1_000_000)); // a slow trickle gets no more than the whole head's time
+                socket.setSoTimeout(
+                        (int) Math.max(1, left / 1_000_000)); // a slow trickle gets no more than the whole head's time
             }
             int b = in.read();
             if (b < 0) {
@@ -249,7 +265,9 @@ final class HttpListener implements AutoCloseable {
         for (int i = 1; i < lines.length; i++) {
             int colon = lines[i].indexOf(':');
             if (colon > 0) {
-                headers.putIfAbsent(lines[i].substring(0, colon).strip().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).strip());
+                headers.putIfAbsent(
+                        lines[i].substring(0, colon).strip().toLowerCase(Locale.ROOT),
+                        lines[i].substring(colon + 1).strip());
             }
         }
         return new Exchange(request[0], uri, headers, out);
@@ -257,8 +275,10 @@ final class HttpListener implements AutoCloseable {
 
     private static void plain(OutputStream out, int status, String text) throws IOException {
         byte[] body = text.getBytes(StandardCharsets.UTF_8);
-        out.write(("HTTP/1.1 " + status + " " + reason(status) + "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " + body.length
-                + "\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        out.write(("HTTP/1.1 " + status + " " + reason(status)
+                        + "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " + body.length
+                        + "\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1));
         out.write(body);
         out.flush();
     }
@@ -320,7 +340,7 @@ final class HttpListener implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "HttpListener[port=" + port() + ", open=" + open.size() + ", served=" + served.get() + ", cutOff=" + cutOff.get()
-                + ", acceptErrors=" + acceptErrors.get() + "]";
+        return "HttpListener[port=" + port() + ", open=" + open.size() + ", served=" + served.get() + ", cutOff="
+                + cutOff.get() + ", acceptErrors=" + acceptErrors.get() + "]";
     }
 }

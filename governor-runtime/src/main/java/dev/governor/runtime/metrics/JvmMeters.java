@@ -39,12 +39,16 @@ final class JvmMeters {
     static final MeterFilter PROMETHEUS_LINT = new MeterFilter() {
         @Override
         public MeterFilterReply accept(Meter.Id id) {
-            return id.getName().equals("process.cpu.time") && "ns".equals(id.getBaseUnit()) ? MeterFilterReply.DENY : MeterFilterReply.NEUTRAL;
+            return id.getName().equals("process.cpu.time") && "ns".equals(id.getBaseUnit())
+                    ? MeterFilterReply.DENY
+                    : MeterFilterReply.NEUTRAL;
         }
 
         @Override
         public Meter.Id map(Meter.Id id) {
-            return id.getName().equals("system.cpu.count") ? id.withName("system.cpus").withBaseUnit("cpus") : id;
+            return id.getName().equals("system.cpu.count")
+                    ? id.withName("system.cpus").withBaseUnit("cpus")
+                    : id;
         }
 
         @Override
@@ -55,15 +59,25 @@ final class JvmMeters {
 
     static void bindTo(MeterRegistry registry) {
         registry.config().meterFilter(PROMETHEUS_LINT);
-        List<MeterBinder> binders = List.of(new JvmMemoryMetrics(), new JvmGcMetrics(), new JvmThreadMetrics(),
-                new ClassLoaderMetrics(), new JvmInfoMetrics(), new ProcessorMetrics(), new UptimeMetrics(),
-                new FileDescriptorMetrics(), new VirtualThreadSchedulerMetrics(),
+        List<MeterBinder> binders = List.of(
+                new JvmMemoryMetrics(),
+                new JvmGcMetrics(),
+                new JvmThreadMetrics(),
+                new ClassLoaderMetrics(),
+                new JvmInfoMetrics(),
+                new ProcessorMetrics(),
+                new UptimeMetrics(),
+                new FileDescriptorMetrics(),
+                new VirtualThreadSchedulerMetrics(),
                 JvmMeters::processCpu);
         for (MeterBinder binder : binders) {
             try {
                 binder.bindTo(registry);
             } catch (RuntimeException | LinkageError e) {
-                LOG.warn("JVM meters {} unavailable; serving without them", binder.getClass().getSimpleName(), e);
+                LOG.warn(
+                        "JVM meters {} unavailable; serving without them",
+                        binder.getClass().getSimpleName(),
+                        e);
             }
         }
     }

@@ -30,10 +30,14 @@ final class PoolMeters {
 
     void bind(MeterRegistry registry) {
         for (ServiceState state : TreeSnapshot.STATES) {
-            Gauge.builder("governor.supervisor.children", metrics, m -> m.snapshot().poolCount(pool, state))
+            Gauge.builder(
+                            "governor.supervisor.children",
+                            metrics,
+                            m -> m.snapshot().poolCount(pool, state))
                     .description("Descendants of a pool supervisor in this state (pools are counted, not listed)")
                     .baseUnit("children")
-                    .tags(poolTags).tag("state", stateTag(state))
+                    .tags(poolTags)
+                    .tag("state", stateTag(state))
                     .register(registry);
         }
         FunctionCounter.builder("governor.supervisor.children.restarts", restarts, LongAdder::doubleValue)
@@ -51,11 +55,13 @@ final class PoolMeters {
                     Counter.builder("governor.supervisor.children.failures")
                             .description("Failed runs of the descendants of a pool supervisor, by exception class")
                             .baseUnit("failures")
-                            .tags(poolTags).tag("exception", f.cause().getClass().getName())
-                            .register(registry).increment();
+                            .tags(poolTags)
+                            .tag("exception", f.cause().getClass().getName())
+                            .register(registry)
+                            .increment();
                 }
             }
-            default -> { }
+            default -> {}
         }
     }
 

@@ -73,7 +73,10 @@ final class ReloadMeters {
     private void listener(ListenerInfo info) {
         Gauge.builder("governor.listener.info", () -> 1)
                 .description("A socket the governor owns for the life of the process; 1 per listener")
-                .tags(tags).tag("name", info.name()).tag("address", info.address()).tag("source", info.source())
+                .tags(tags)
+                .tag("name", info.name())
+                .tag("address", info.address())
+                .tag("source", info.source())
                 .register(registry);
     }
 
@@ -101,29 +104,46 @@ final class ReloadMeters {
         }
         Gauge.builder("governor.reload.generation", this, m -> m.read(name, ReloadableStatus::generation))
                 .description("The generation of a reloadable node serving now (1 until its first reload)")
-                .tags(tags).tag("service", name)
+                .tags(tags)
+                .tag("service", name)
                 .register(registry);
-        Gauge.builder("governor.reload.last.success", this, m -> m.read(name, s -> switch (s.lastOutcome()) {
-                    case "reloaded" -> 1;
-                    case "refused" -> 0;
-                    default -> Double.NaN;
-                }))
-                .description("1 if the last reload of the node succeeded, 0 if it was refused (the old generation kept serving)")
-                .tags(tags).tag("service", name)
+        Gauge.builder(
+                        "governor.reload.last.success",
+                        this,
+                        m -> m.read(name, s -> switch (s.lastOutcome()) {
+                            case "reloaded" -> 1;
+                            case "refused" -> 0;
+                            default -> Double.NaN;
+                        }))
+                .description(
+                        "1 if the last reload of the node succeeded, 0 if it was refused (the old generation kept serving)")
+                .tags(tags)
+                .tag("service", name)
                 .register(registry);
-        Gauge.builder("governor.reload.last.timestamp", this,
-                        m -> m.read(name, s -> s.lastAt().map(t -> t.toEpochMilli() / 1000.0).orElse(Double.NaN)))
+        Gauge.builder(
+                        "governor.reload.last.timestamp",
+                        this,
+                        m -> m.read(
+                                name,
+                                s -> s.lastAt()
+                                        .map(t -> t.toEpochMilli() / 1000.0)
+                                        .orElse(Double.NaN)))
                 .description("When the last reload of the node ended, in seconds since the epoch")
                 .baseUnit("seconds")
-                .tags(tags).tag("service", name)
+                .tags(tags)
+                .tag("service", name)
                 .register(registry);
         FunctionCounter.builder("governor.reloads", this, m -> m.read(name, ReloadableStatus::reloads))
                 .description("Reloads of the node, by outcome")
-                .tags(tags).tag("service", name).tag("outcome", "reloaded")
+                .tags(tags)
+                .tag("service", name)
+                .tag("outcome", "reloaded")
                 .register(registry);
         FunctionCounter.builder("governor.reloads", this, m -> m.read(name, ReloadableStatus::refusals))
                 .description("Reloads of the node, by outcome")
-                .tags(tags).tag("service", name).tag("outcome", "refused")
+                .tags(tags)
+                .tag("service", name)
+                .tag("outcome", "refused")
                 .register(registry);
     }
 }

@@ -51,26 +51,39 @@ final class ServiceMeters {
     }
 
     void bind(MeterRegistry registry) {
-        add(registry, Gauge.builder("governor.service.up", this, m -> m.read(i -> i.state() == ServiceState.RUNNING ? 1 : 0))
-                .description("1 while the service runs (state RUNNING), else 0")
-                .tags(serviceTags).register(registry));
-        add(registry, Gauge.builder("governor.service.ready", this, m -> m.read(i -> i.ready() ? 1 : 0))
-                .description("1 while the current run of the service is ready, else 0")
-                .tags(serviceTags).register(registry));
-        add(registry, FunctionCounter.builder("governor.service.restarts", this, m -> m.read(ServiceInfo::restarts))
-                .description("Times the service was restarted")
-                .baseUnit("restarts")
-                .tags(serviceTags).register(registry));
-        add(registry, TimeGauge.builder("governor.service.uptime", this, TimeUnit.SECONDS, m -> m.read(m::uptimeSeconds))
-                .description("Time since the current run of the service began; 0 when it does not run")
-                .tags(serviceTags).register(registry));
+        add(
+                registry,
+                Gauge.builder("governor.service.up", this, m -> m.read(i -> i.state() == ServiceState.RUNNING ? 1 : 0))
+                        .description("1 while the service runs (state RUNNING), else 0")
+                        .tags(serviceTags)
+                        .register(registry));
+        add(
+                registry,
+                Gauge.builder("governor.service.ready", this, m -> m.read(i -> i.ready() ? 1 : 0))
+                        .description("1 while the current run of the service is ready, else 0")
+                        .tags(serviceTags)
+                        .register(registry));
+        add(
+                registry,
+                FunctionCounter.builder("governor.service.restarts", this, m -> m.read(ServiceInfo::restarts))
+                        .description("Times the service was restarted")
+                        .baseUnit("restarts")
+                        .tags(serviceTags)
+                        .register(registry));
+        add(
+                registry,
+                TimeGauge.builder("governor.service.uptime", this, TimeUnit.SECONDS, m -> m.read(m::uptimeSeconds))
+                        .description("Time since the current run of the service began; 0 when it does not run")
+                        .tags(serviceTags)
+                        .register(registry));
         for (String key : lazyKeys.keySet()) {
             lazy(registry, key);
         }
     }
 
     double uptimeSeconds(ServiceInfo info) {
-        return seconds(dev.governor.runtime.internal.StatusJson.uptime(info, metrics.snapshot().at()));
+        return seconds(dev.governor.runtime.internal.StatusJson.uptime(
+                info, metrics.snapshot().at()));
     }
 
     void on(GovernorEvent event) {
@@ -86,7 +99,7 @@ final class ServiceMeters {
             case GovernorEvent.Completed c -> ended(event);
             case GovernorEvent.StoppedOnPurpose s -> ended(event);
             case GovernorEvent.Stopped s -> ended(event);
-            default -> { }
+            default -> {}
         }
     }
 
@@ -111,10 +124,14 @@ final class ServiceMeters {
                 ? Counter.builder("governor.service.failures")
                         .description("Runs of the service that failed, by exception class")
                         .baseUnit("failures")
-                        .tags(serviceTags).tag("exception", value).register(registry)
+                        .tags(serviceTags)
+                        .tag("exception", value)
+                        .register(registry)
                 : Timer.builder("governor.service.run.duration")
                         .description("Duration of finished runs of the service, by outcome")
-                        .tags(serviceTags).tag("outcome", value).register(registry);
+                        .tags(serviceTags)
+                        .tag("outcome", value)
+                        .register(registry);
         add(registry, meter);
         return meter;
     }
@@ -138,15 +155,15 @@ final class ServiceMeters {
         return "ServiceMeters[" + path + ", meters=" + meters.size() + "]";
     }
 
-private static String outcome(GovernorEvent end) {
-    return switch (end) {
-        case GovernorEvent.Completed c -> "completed";
-        case GovernorEvent.StoppedOnPurpose s -> "stopped";
-        case GovernorEvent.Stopped s -> "stopped";
-        case GovernorEvent.Failed f -> f.cause() instanceof VirtualMachineError ? "fatal" : "failed";
-        default -> null;
-    };
-}
+    private static String outcome(GovernorEvent end) {
+        return switch (end) {
+            case GovernorEvent.Completed c -> "completed";
+            case GovernorEvent.StoppedOnPurpose s -> "stopped";
+            case GovernorEvent.Stopped s -> "stopped";
+            case GovernorEvent.Failed f -> f.cause() instanceof VirtualMachineError ? "fatal" : "failed";
+            default -> null;
+        };
+    }
 
     private record Bound(MeterRegistry registry, Meter meter) {}
 }

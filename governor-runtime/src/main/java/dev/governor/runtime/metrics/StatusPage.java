@@ -17,7 +17,8 @@ final class StatusPage {
 
     /** The status document of {@code tree} (see {@link StatusJson}), pools folded, at most {@link #MAX_NODES} nodes listed. */
     static String json(Governor governor, GovernorHooks hooks, TreeSnapshot tree) {
-        return Json.write(StatusJson.document(governor, hooks, tree.nodes().values(), tree.pools(), tree.at(), tree.total(), MAX_NODES));
+        return Json.write(StatusJson.document(
+                governor, hooks, tree.nodes().values(), tree.pools(), tree.at(), tree.total(), MAX_NODES));
     }
 
     /** The page: static markup, rendered from {@code status.json} by the script, refreshed every second. */

@@ -22,8 +22,8 @@ import java.util.Set;
  * @param at         when the tree was read, on the governor's clock
  * @param takenNanos when the tree was read, on {@link System#nanoTime()} (cache age, ordering)
  */
-record TreeSnapshot(Map<String, ServiceInfo> nodes, long[] states, Map<String, long[]> pools, Instant at,
-                    long takenNanos) {
+record TreeSnapshot(
+        Map<String, ServiceInfo> nodes, long[] states, Map<String, long[]> pools, Instant at, long takenNanos) {
     static final ServiceState[] STATES = ServiceState.values();
 
     static TreeSnapshot of(List<ServiceInfo> services, Set<String> poolPaths, Instant at) {
@@ -58,7 +58,8 @@ record TreeSnapshot(Map<String, ServiceInfo> nodes, long[] states, Map<String, l
                 lastPool[info.state().ordinal()]++;
             }
         }
-        return new TreeSnapshot(Collections.unmodifiableMap(nodes), states, Collections.unmodifiableMap(pools), at, taken);
+        return new TreeSnapshot(
+                Collections.unmodifiableMap(nodes), states, Collections.unmodifiableMap(pools), at, taken);
     }
 
     /** The outermost pool that {@code path} is a descendant of (not the pool's own node), or null. */
@@ -105,6 +106,7 @@ record TreeSnapshot(Map<String, ServiceInfo> nodes, long[] states, Map<String, l
 
     @Override
     public String toString() {
-        return "TreeSnapshot[nodes=" + nodes.size() + ", total=" + total() + ", pools=" + pools.keySet() + ", at=" + at + "]";
+        return "TreeSnapshot[nodes=" + nodes.size() + ", total=" + total() + ", pools=" + pools.keySet() + ", at=" + at
+                + "]";
     }
 }

@@ -42,16 +42,28 @@ public final class VirtualThreadSchedulerMetrics implements MeterBinder {
         }
         Gauge.builder("jvm.threads.virtual.mounted", bean, VirtualThreadSchedulerMXBean::getMountedVirtualThreadCount)
                 .description("Virtual threads currently mounted on a carrier thread")
-                .baseUnit("threads").tags(tags).strongReference(true).register(registry);
+                .baseUnit("threads")
+                .tags(tags)
+                .strongReference(true)
+                .register(registry);
         Gauge.builder("jvm.threads.virtual.queued", bean, VirtualThreadSchedulerMXBean::getQueuedVirtualThreadCount)
                 .description("Virtual threads ready to run, waiting for a carrier thread")
-                .baseUnit("threads").tags(tags).strongReference(true).register(registry);
+                .baseUnit("threads")
+                .tags(tags)
+                .strongReference(true)
+                .register(registry);
         Gauge.builder("jvm.threads.virtual.carriers", bean, VirtualThreadSchedulerMXBean::getPoolSize)
                 .description("Carrier (platform) threads of the virtual thread scheduler, busy or idle")
-                .baseUnit("threads").tags(tags).strongReference(true).register(registry);
+                .baseUnit("threads")
+                .tags(tags)
+                .strongReference(true)
+                .register(registry);
         Gauge.builder("jvm.threads.virtual.parallelism", bean, VirtualThreadSchedulerMXBean::getParallelism)
                 .description("Target number of carrier threads running virtual threads at once")
-                .baseUnit("threads").tags(tags).strongReference(true).register(registry);
+                .baseUnit("threads")
+                .tags(tags)
+                .strongReference(true)
+                .register(registry);
     }
 
     @Override

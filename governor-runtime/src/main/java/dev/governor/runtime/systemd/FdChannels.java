@@ -40,8 +40,8 @@ public final class FdChannels {
     private FdChannels() {}
 
     /** The reflective entry points, resolved once. */
-    private record Internals(Method newFd, Constructor<?> serverSocket, Constructor<?> datagram,
-                             Field datagramFamily, Method fdVal) {}
+    private record Internals(
+            Method newFd, Constructor<?> serverSocket, Constructor<?> datagram, Field datagramFamily, Method fdVal) {}
 
     private static volatile Internals internals;
 
@@ -54,8 +54,9 @@ public final class FdChannels {
             Class<?> ioUtil = Class.forName("sun.nio.ch.IOUtil");
             Method newFd = ioUtil.getDeclaredMethod("newFD", int.class);
             newFd.setAccessible(true);
-            Constructor<?> ssc = Class.forName("sun.nio.ch.ServerSocketChannelImpl").getDeclaredConstructor(
-                    SelectorProvider.class, ProtocolFamily.class, FileDescriptor.class, boolean.class);
+            Constructor<?> ssc = Class.forName("sun.nio.ch.ServerSocketChannelImpl")
+                    .getDeclaredConstructor(
+                            SelectorProvider.class, ProtocolFamily.class, FileDescriptor.class, boolean.class);
             ssc.setAccessible(true);
             Class<?> dcImpl = Class.forName("sun.nio.ch.DatagramChannelImpl");
             Constructor<?> dc = dcImpl.getDeclaredConstructor(SelectorProvider.class, FileDescriptor.class);
@@ -68,12 +69,16 @@ public final class FdChannels {
             internals = in;
             return in;
         } catch (InaccessibleObjectException e) {
-            throw new IllegalStateException(purpose + " needs the JVM flag " + REQUIRED_FLAG
-                    + " (put it on the java command line, or Add-Opens: java.base/sun.nio.ch in the manifest"
-                    + " of an executable jar)", e);
+            throw new IllegalStateException(
+                    purpose + " needs the JVM flag " + REQUIRED_FLAG
+                            + " (put it on the java command line, or Add-Opens: java.base/sun.nio.ch in the manifest"
+                            + " of an executable jar)",
+                    e);
         } catch (ReflectiveOperationException | RuntimeException e) {
-            throw new IllegalStateException(purpose + " is not supported by this JDK (" + Runtime.version()
-                    + "): its sun.nio.ch internals differ from JDK 25's", e);
+            throw new IllegalStateException(
+                    purpose + " is not supported by this JDK (" + Runtime.version()
+                            + "): its sun.nio.ch internals differ from JDK 25's",
+                    e);
         }
     }
 
@@ -123,7 +128,8 @@ public final class FdChannels {
         }
         prepare(fd, unblock);
         ProtocolFamily family = kind.family();
-        return (ServerSocketChannel) construct(in.serverSocket(), SelectorProvider.provider(), family, newFd(in, fd), true);
+        return (ServerSocketChannel)
+                construct(in.serverSocket(), SelectorProvider.provider(), family, newFd(in, fd), true);
     }
 
     /**
@@ -142,13 +148,17 @@ public final class FdChannels {
             throw new IOException("fd " + fd + " is " + kind + ", not a UDP socket");
         }
         prepare(fd, unblock);
-        DatagramChannel channel = (DatagramChannel) construct(in.datagram(), SelectorProvider.provider(), newFd(in, fd));
+        DatagramChannel channel =
+                (DatagramChannel) construct(in.datagram(), SelectorProvider.provider(), newFd(in, fd));
         // the JDK assumes IPv6 for a wrapped datagram socket; an IPv4 one must say so, or every send fails
         if (kind.family() == StandardProtocolFamily.INET) {
             try {
                 in.datagramFamily().set(channel, StandardProtocolFamily.INET);
             } catch (IllegalAccessException | RuntimeException e) {
-                log.warn("inherited IPv4 datagram fd {}: cannot mark its channel IPv4 ({}); send() may fail", fd, e.toString());
+                log.warn(
+                        "inherited IPv4 datagram fd {}: cannot mark its channel IPv4 ({}); send() may fail",
+                        fd,
+                        e.toString());
             }
         }
         return channel;
@@ -164,8 +174,8 @@ public final class FdChannels {
         Objects.requireNonNull(channel, "channel");
         Internals in = internals("reading the descriptor of " + channel);
         if (!in.fdVal().getDeclaringClass().isInstance(channel)) {
-            throw new IllegalArgumentException("channel " + channel + " (" + channel.getClass().getName()
-                    + ") is not a JDK socket channel");
+            throw new IllegalArgumentException(
+                    "channel " + channel + " (" + channel.getClass().getName() + ") is not a JDK socket channel");
         }
         try {
             return (int) in.fdVal().invoke(channel);

@@ -18,6 +18,7 @@ import java.util.Map;
 public final class ListenFdsSnapshot {
     /** The most descriptors {@code LISTEN_FDS} is believed to pass; more is a broken environment. */
     static final int MAX_FDS = 4096;
+
     private static volatile Map<Integer, String> taken;
 
     private ListenFdsSnapshot() {}
@@ -41,7 +42,9 @@ public final class ListenFdsSnapshot {
 
     private static Map<Integer, String> read(String fdsVar, String pidVar) {
         Map<Integer, String> sockets = new HashMap<>();
-        if (fdsVar == null || pidVar == null || !pidVar.strip().equals(Long.toString(ProcessHandle.current().pid()))) {
+        if (fdsVar == null
+                || pidVar == null
+                || !pidVar.strip().equals(Long.toString(ProcessHandle.current().pid()))) {
             return sockets;
         }
         int n;
@@ -63,7 +66,8 @@ public final class ListenFdsSnapshot {
     /** {@code socket:[N]} for an open socket, else null. */
     static String inode(int fd) {
         try {
-            String target = Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
+            String target =
+                    Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
             return target.startsWith("socket:") ? target : null;
         } catch (IOException | UnsupportedOperationException e) {
             return null;

@@ -88,7 +88,8 @@ public final class NotifyReceiver implements AutoCloseable {
     private NotifyReceiver(UnixAddress address, UnixDatagram socket) {
         this.address = address;
         this.socket = socket;
-        this.reader = Thread.ofPlatform().daemon().name("notify-receiver " + address).start(this::read);
+        this.reader =
+                Thread.ofPlatform().daemon().name("notify-receiver " + address).start(this::read);
     }
 
     /**

@@ -137,8 +137,12 @@ public final class SdNotify {
         lastFailure = e.getMessage();
         String first = state.lines().findFirst().orElse(state);
         if (failureLogged.compareAndSet(false, true)) {
-            log.warn("cannot notify systemd at NOTIFY_SOCKET={} ({}): {}; the services run as usual,"
-                    + " further failures are logged at DEBUG", address, first, e.toString());
+            log.warn(
+                    "cannot notify systemd at NOTIFY_SOCKET={} ({}): {}; the services run as usual,"
+                            + " further failures are logged at DEBUG",
+                    address,
+                    first,
+                    e.toString());
         } else {
             log.debug("cannot notify systemd at NOTIFY_SOCKET={} ({}): {}", address, first, e.toString());
         }

@@ -58,10 +58,15 @@ public final class SocketActivation {
     private static final Logger log = LoggerFactory.getLogger(SocketActivation.class);
     /** {@code SD_LISTEN_FDS_START}. */
     static final int FIRST_FD = 3;
+
     private static final String UNNAMED = "unknown";
 
     /** The kinds of listener a user asks for. */
-    enum Kind { TCP, UDP, UNIX }
+    enum Kind {
+        TCP,
+        UDP,
+        UNIX
+    }
 
     /**
      * A descriptor passed by systemd.
@@ -81,7 +86,8 @@ public final class SocketActivation {
     private final Map<String, Settled> settled = new LinkedHashMap<>();
     private final List<String> problems;
 
-    private SocketActivation(SdNotify notify, List<Inherited> inherited, Map<Integer, SocketKind> kinds, List<String> problems) {
+    private SocketActivation(
+            SdNotify notify, List<Inherited> inherited, Map<Integer, SocketKind> kinds, List<String> problems) {
         this.notify = notify;
         this.inherited = List.copyOf(inherited);
         this.kinds = Map.copyOf(kinds);
@@ -96,8 +102,12 @@ public final class SocketActivation {
 
     /** Reads the environment on first use only. */
     private static final class FromEnvironment {
-        static final SocketActivation INSTANCE = parse(System.getenv(), ProcessHandle.current().pid(), FIRST_FD,
-                SocketActivation::unsetenv, SdNotify.fromEnvironment());
+        static final SocketActivation INSTANCE = parse(
+                System.getenv(),
+                ProcessHandle.current().pid(),
+                FIRST_FD,
+                SocketActivation::unsetenv,
+                SdNotify.fromEnvironment());
     }
 
     private static void unsetenv(String name) {
@@ -112,7 +122,8 @@ public final class SocketActivation {
      * Reads {@code env} as sd_listen_fds_with_names(3) does, for the process {@code pid}, with the
      * descriptors starting at {@code firstFd}; every variable found is passed to {@code unset}.
      */
-    static SocketActivation parse(Map<String, String> env, long pid, int firstFd, Consumer<String> unset, SdNotify notify) {
+    static SocketActivation parse(
+            Map<String, String> env, long pid, int firstFd, Consumer<String> unset, SdNotify notify) {
         String fdsVar = env.get("LISTEN_FDS");
         String pidVar = env.get("LISTEN_PID");
         String namesVar = env.get("LISTEN_FDNAMES");
@@ -132,12 +143,15 @@ public final class SocketActivation {
             int n = parseCount(fdsVar, problems);
             List<String> overstated = new ArrayList<>(); // one warning for all that LISTEN_FDS overstates
             if (n > ListenFdsSnapshot.MAX_FDS) {
-                overstated.add("more than any service is passed (only the first " + ListenFdsSnapshot.MAX_FDS + " are looked at)");
+                overstated.add("more than any service is passed (only the first " + ListenFdsSnapshot.MAX_FDS
+                        + " are looked at)");
                 n = ListenFdsSnapshot.MAX_FDS;
             }
             if (n > 0 && checkPid(pidVar, pid, problems)) {
-                // only the real process environment was snapshotted before anything bound; a test's own numbering is taken as given
-                Map<Integer, String> before = firstFd == FIRST_FD && env == System.getenv() ? ListenFdsSnapshot.sockets() : null;
+                // only the real process environment was snapshotted before anything bound; a test's own numbering is
+                // taken as given
+                Map<Integer, String> before =
+                        firstFd == FIRST_FD && env == System.getenv() ? ListenFdsSnapshot.sockets() : null;
                 String[] names = names(namesVar, n, problems);
                 List<Integer> absent = new ArrayList<>();
                 List<Integer> ours = new ArrayList<>();
@@ -161,14 +175,17 @@ public final class SocketActivation {
                     }
                 }
                 if (!absent.isEmpty()) {
-                    overstated.add(absent.size() + " of the " + n + " descriptors looked at are not open sockets (" + fdList(absent) + ")");
+                    overstated.add(absent.size() + " of the " + n + " descriptors looked at are not open sockets ("
+                            + fdList(absent) + ")");
                 }
                 if (!ours.isEmpty()) {
-                    overstated.add(ours.size() + " are sockets this process opened itself, not inherited (" + fdList(ours) + ")");
+                    overstated.add(ours.size() + " are sockets this process opened itself, not inherited ("
+                            + fdList(ours) + ")");
                 }
             }
             if (!overstated.isEmpty()) {
-                problems.add("LISTEN_FDS=" + fdsVar + ": " + String.join("; ", overstated) + ": ignored; LISTEN_FDS overstates what was passed");
+                problems.add("LISTEN_FDS=" + fdsVar + ": " + String.join("; ", overstated)
+                        + ": ignored; LISTEN_FDS overstates what was passed");
             }
         }
         problems.forEach(p -> log.warn("socket activation: {}", p));
@@ -188,7 +205,8 @@ public final class SocketActivation {
         try {
             int n = Integer.parseInt(fdsVar.trim());
             if (n < 0) {
-                problems.add("LISTEN_FDS=" + fdsVar + " must not be negative: nothing inherited, listeners bind afresh");
+                problems.add(
+                        "LISTEN_FDS=" + fdsVar + " must not be negative: nothing inherited, listeners bind afresh");
                 return 0;
             }
             return n;
@@ -225,8 +243,9 @@ public final class SocketActivation {
         }
         String[] given = namesVar.split(":", -1);
         if (given.length != n) {
-            problems.add("LISTEN_FDNAMES=" + namesVar + " has " + given.length + " name(s) for LISTEN_FDS=" + n
-                    + ": the names are ignored, a listener takes an inherited descriptor only when it is the one of its kind");
+            problems.add(
+                    "LISTEN_FDNAMES=" + namesVar + " has " + given.length + " name(s) for LISTEN_FDS=" + n
+                            + ": the names are ignored, a listener takes an inherited descriptor only when it is the one of its kind");
             return names;
         }
         for (int i = 0; i < n; i++) {
@@ -286,7 +305,8 @@ public final class SocketActivation {
         Settled known = settled.get(name);
         if (known != null) {
             if (known.kind() != kind) {
-                throw new IOException("listener \"" + name + "\" is " + lower(known.kind()) + ", asked for as " + lower(kind));
+                throw new IOException(
+                        "listener \"" + name + "\" is " + lower(known.kind()) + ", asked for as " + lower(kind));
             }
             return wrap(Libc.dup(known.fd()), kind);
         }
@@ -302,8 +322,12 @@ public final class SocketActivation {
         }
         NetworkChannel fresh = bind(kind, fallback);
         if (!FdChannels.available()) {
-            log.warn("listener \"{}\": bound {}, but without the JVM flag {} it is neither kept for a restart of its"
-                    + " service nor pushed to systemd's fd store", name, fresh.getLocalAddress(), FdChannels.REQUIRED_FLAG);
+            log.warn(
+                    "listener \"{}\": bound {}, but without the JVM flag {} it is neither kept for a restart of its"
+                            + " service nor pushed to systemd's fd store",
+                    name,
+                    fresh.getLocalAddress(),
+                    FdChannels.REQUIRED_FLAG);
             return fresh;
         }
         int own = Libc.dup(FdChannels.fd(fresh));
@@ -341,8 +365,12 @@ public final class SocketActivation {
             return unnamed.getFirst();
         }
         if (unnamed.size() > 1) {
-            log.warn("listener \"{}\": {} unnamed inherited sockets could be it ({}); taking none: name them with"
-                    + " FileDescriptorName= or --fdname", name, unnamed.size(), unnamed);
+            log.warn(
+                    "listener \"{}\": {} unnamed inherited sockets could be it ({}); taking none: name them with"
+                            + " FileDescriptorName= or --fdname",
+                    name,
+                    unnamed.size(),
+                    unnamed);
         }
         return null;
     }
@@ -378,7 +406,8 @@ public final class SocketActivation {
             case UNIX -> {
                 Path path = ((UnixDomainSocketAddress) address).getPath();
                 if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)
-                        && Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isOther()) {
+                        && Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+                                .isOther()) {
                     Files.delete(path); // a socket file left by a previous run
                 }
                 ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);

@@ -19,7 +19,10 @@ record SocketKind(boolean socket, int domain, int type, boolean listening) {
         if (!Libc.isSocket(fd)) {
             return new SocketKind(false, -1, -1, false);
         }
-        return new SocketKind(true, Libc.socketOption(fd, Libc.SO_DOMAIN), Libc.socketOption(fd, Libc.SO_TYPE),
+        return new SocketKind(
+                true,
+                Libc.socketOption(fd, Libc.SO_DOMAIN),
+                Libc.socketOption(fd, Libc.SO_TYPE),
                 Libc.socketOption(fd, Libc.SO_ACCEPTCONN) != 0);
     }
 
@@ -43,7 +46,8 @@ record SocketKind(boolean socket, int domain, int type, boolean listening) {
             return "not a socket";
         }
         return switch (domain) {
-            case Libc.AF_INET, Libc.AF_INET6 -> type == Libc.SOCK_STREAM ? "tcp" : type == Libc.SOCK_DGRAM ? "udp" : "inet type " + type;
+            case Libc.AF_INET, Libc.AF_INET6 ->
+                type == Libc.SOCK_STREAM ? "tcp" : type == Libc.SOCK_DGRAM ? "udp" : "inet type " + type;
             case Libc.AF_UNIX -> type == Libc.SOCK_STREAM ? "unix" : "unix type " + type;
             default -> "domain " + domain + " type " + type;
         };

@@ -67,7 +67,10 @@ public final class SystemdExtension implements GovernorExtension {
             log.debug("systemd integration is off (GovernorOptions.systemd(false))");
             return;
         }
-        if (processEnvironment && (env.containsKey("LISTEN_FDS") || env.containsKey("LISTEN_PID") || env.containsKey("LISTEN_FDNAMES"))) {
+        if (processEnvironment
+                && (env.containsKey("LISTEN_FDS")
+                        || env.containsKey("LISTEN_PID")
+                        || env.containsKey("LISTEN_FDNAMES"))) {
             SocketActivation.fromEnvironment(); // nothing inherited: read on first use instead, off the start path
         }
         SdNotify client = notify != null ? notify : SdNotify.fromEnvironment();
@@ -77,12 +80,17 @@ public final class SystemdExtension implements GovernorExtension {
         long pid = ProcessHandle.current().pid();
         Optional<Duration> watchdog = watchdogInterval(env, pid);
         boolean sendMainPid = Optional.ofNullable(env.get("SYSTEMD_EXEC_PID"))
-                .map(p -> !p.trim().equals(Long.toString(pid))).orElse(false);
-        SystemdNotifier notifier = new SystemdNotifier(hooks, client, options, watchdog.orElse(null), sendMainPid ? pid : 0);
+                .map(p -> !p.trim().equals(Long.toString(pid)))
+                .orElse(false);
+        SystemdNotifier notifier =
+                new SystemdNotifier(hooks, client, options, watchdog.orElse(null), sendMainPid ? pid : 0);
         hooks.addLifecycleListener(notifier);
         notifier.startWatchdog();
-        log.info("notifying systemd at NOTIFY_SOCKET={}{}", client.socket(),
-                watchdog.map(w -> ", WATCHDOG=1 every " + w.toMillis() + " ms while healthy").orElse(""));
+        log.info(
+                "notifying systemd at NOTIFY_SOCKET={}{}",
+                client.socket(),
+                watchdog.map(w -> ", WATCHDOG=1 every " + w.toMillis() + " ms while healthy")
+                        .orElse(""));
     }
 
     /**
@@ -99,11 +107,16 @@ public final class SystemdExtension implements GovernorExtension {
             try {
                 long p = Long.parseLong(watchdogPid.trim());
                 if (p != pid) {
-                    log.info("WATCHDOG_PID={} is another process (this is pid {}): no watchdog pings from here", watchdogPid, pid);
+                    log.info(
+                            "WATCHDOG_PID={} is another process (this is pid {}): no watchdog pings from here",
+                            watchdogPid,
+                            pid);
                     return Optional.empty();
                 }
             } catch (NumberFormatException e) {
-                log.warn("WATCHDOG_PID={} is not a number: no watchdog pings (systemd may restart this service)", watchdogPid);
+                log.warn(
+                        "WATCHDOG_PID={} is not a number: no watchdog pings (systemd may restart this service)",
+                        watchdogPid);
                 return Optional.empty();
             }
         }
@@ -115,8 +128,12 @@ public final class SystemdExtension implements GovernorExtension {
             }
             Duration half = Duration.of(micros, ChronoUnit.MICROS).dividedBy(2); // no overflow, even at Long.MAX_VALUE
             if (half.compareTo(MIN_WATCHDOG_PING) < 0) {
-                log.warn("WATCHDOG_USEC={} asks for a ping every {} µs: pinging every {} ms instead (faster would flood systemd;"
-                        + " raise WatchdogSec=)", usec, half.toNanos() / 1_000, MIN_WATCHDOG_PING.toMillis());
+                log.warn(
+                        "WATCHDOG_USEC={} asks for a ping every {} µs: pinging every {} ms instead (faster would flood systemd;"
+                                + " raise WatchdogSec=)",
+                        usec,
+                        half.toNanos() / 1_000,
+                        MIN_WATCHDOG_PING.toMillis());
                 return Optional.of(MIN_WATCHDOG_PING);
             }
             return Optional.of(half);

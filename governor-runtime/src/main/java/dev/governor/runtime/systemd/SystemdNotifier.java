@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 final class SystemdNotifier implements LifecycleListener {
     /** How an upgrade's shutdown reason begins (see {@code dev.governor.runtime.upgrade.Upgrader}). */
     static final String UPGRADE_REASON = "upgrade: handed over to pid ";
+
     private static final Logger log = LoggerFactory.getLogger(SystemdNotifier.class);
     static final Duration EXTEND_SLACK = Duration.ofSeconds(5);
     private static final Duration EXTEND_EVERY = Duration.ofSeconds(1);
@@ -38,7 +39,8 @@ final class SystemdNotifier implements LifecycleListener {
      * @param watchdogEvery the ping period, null for no watchdog
      * @param mainPid       the pid to announce with {@code MAINPID=} on readiness, 0 for none
      */
-    SystemdNotifier(GovernorHooks hooks, SdNotify notify, GovernorOptions options, Duration watchdogEvery, long mainPid) {
+    SystemdNotifier(
+            GovernorHooks hooks, SdNotify notify, GovernorOptions options, Duration watchdogEvery, long mainPid) {
         this.hooks = hooks;
         this.notify = notify;
         this.options = options;
@@ -84,8 +86,10 @@ final class SystemdNotifier implements LifecycleListener {
                 withheld.incrementAndGet();
                 if (!withholding) {
                     withholding = true;
-                    log.warn("the tree is unhealthy ({}): WATCHDOG=1 withheld, so systemd restarts this service"
-                            + " when WatchdogSec= passes", hooks.statusLine());
+                    log.warn(
+                            "the tree is unhealthy ({}): WATCHDOG=1 withheld, so systemd restarts this service"
+                                    + " when WatchdogSec= passes",
+                            hooks.statusLine());
                 }
             }
         } finally {
@@ -121,8 +125,8 @@ final class SystemdNotifier implements LifecycleListener {
             notify.status("draining: " + reason.replace('\n', ' '));
             return;
         }
-        notify.send("STOPPING=1\nSTATUS=stopping: " + reason.replace('\n', ' ')
-                + "\nEXTEND_TIMEOUT_USEC=" + SdNotify.micros(bound));
+        notify.send("STOPPING=1\nSTATUS=stopping: " + reason.replace('\n', ' ') + "\nEXTEND_TIMEOUT_USEC="
+                + SdNotify.micros(bound));
     }
 
     @Override
@@ -141,16 +145,17 @@ final class SystemdNotifier implements LifecycleListener {
 
     @Override
     public void reloadEnded(boolean ok) {
-        notify.send("READY=1\nSTATUS=" + (ok ? "reloaded: " : "reload failed, previous services kept: ") + hooks.statusLine());
+        notify.send("READY=1\nSTATUS=" + (ok ? "reloaded: " : "reload failed, previous services kept: ")
+                + hooks.statusLine());
     }
 
     @Override
     public void reloadEnded(boolean ok, String error) {
         if (ok || error == null) {
             reloadEnded(ok);
-        } else {  // STATUS is one line: the error names the node and the cause
-            notify.send("READY=1\nSTATUS=reload refused, previous generation kept: " + error.replace('\n', ' ')
-                    + " (" + hooks.statusLine() + ")");
+        } else { // STATUS is one line: the error names the node and the cause
+            notify.send("READY=1\nSTATUS=reload refused, previous generation kept: " + error.replace('\n', ' ') + " ("
+                    + hooks.statusLine() + ")");
         }
     }
 
@@ -167,7 +172,8 @@ final class SystemdNotifier implements LifecycleListener {
 
     @Override
     public String toString() {
-        return "SystemdNotifier[" + notify + ", watchdog=" + (watchdogEvery == null ? "off" : watchdogEvery.toMillis() + "ms")
-                + ", pings=" + pings + ", withheld=" + withheld + (stopped ? ", stopped" : stopping ? ", stopping" : "") + "]";
+        return "SystemdNotifier[" + notify + ", watchdog="
+                + (watchdogEvery == null ? "off" : watchdogEvery.toMillis() + "ms") + ", pings=" + pings + ", withheld="
+                + withheld + (stopped ? ", stopped" : stopping ? ", stopping" : "") + "]";
     }
 }

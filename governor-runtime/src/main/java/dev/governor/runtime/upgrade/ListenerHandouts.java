@@ -30,13 +30,15 @@ public final class ListenerHandouts implements Upgrader.Sockets {
                 if (dup == null) {
                     continue; // closed meanwhile
                 }
-                Entry entry = new Entry(info.name(), HandoverReceiver.kindOf(dup), Entry.address(dup.getLocalAddress()), info.source());
+                Entry entry = new Entry(
+                        info.name(), HandoverReceiver.kindOf(dup), Entry.address(dup.getLocalAddress()), info.source());
                 out.add(new Upgrader.Handout(new HandoverSender.Outgoing(entry, FdChannels.fd(dup)), dup::close));
             }
             for (var own : OwnSockets.of(gov).entrySet()) {
                 NetworkChannel ch = own.getValue();
                 if (ch.isOpen()) {
-                    Entry entry = new Entry(own.getKey(), HandoverReceiver.kindOf(ch), Entry.address(ch.getLocalAddress()), "runtime");
+                    Entry entry = new Entry(
+                            own.getKey(), HandoverReceiver.kindOf(ch), Entry.address(ch.getLocalAddress()), "runtime");
                     out.add(new Upgrader.Handout(new HandoverSender.Outgoing(entry, FdChannels.fd(ch)), () -> {}));
                 }
             }

@@ -19,7 +19,10 @@ final class OutputTail {
             byte[] buf = new byte[n];
             f.seek(size - n);
             f.readFully(buf);
-            List<String> all = new String(buf, StandardCharsets.UTF_8).lines().filter(l -> !l.isBlank()).toList();
+            List<String> all = new String(buf, StandardCharsets.UTF_8)
+                    .lines()
+                    .filter(l -> !l.isBlank())
+                    .toList();
             return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
         } catch (IOException e) {
             return "";

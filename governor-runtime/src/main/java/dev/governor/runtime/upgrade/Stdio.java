@@ -25,6 +25,7 @@ final class Stdio {
 
     private static Upgrader.Handout handout(String name, int fd) throws IOException {
         String link = Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
-        return new Upgrader.Handout(new HandoverSender.Outgoing(new Entry(name, Kind.FILE, link, "stdio"), fd), () -> {});
+        return new Upgrader.Handout(
+                new HandoverSender.Outgoing(new Entry(name, Kind.FILE, link, "stdio"), fd), () -> {});
     }
 }

@@ -116,7 +116,10 @@ public final class Takeover implements GovernorExtension {
             LOG.info("upgrade: received {} listeners {} from pid {}", names.size(), names, received.senderPid());
             FETCHED = new Fetched(received, stdio, null);
         } catch (HandoverException | RuntimeException e) {
-            LOG.error("upgrade: cannot take over from the process at {}: {}; this process will shut down", path, e.getMessage());
+            LOG.error(
+                    "upgrade: cannot take over from the process at {}: {}; this process will shut down",
+                    path,
+                    e.getMessage());
             FETCHED = new Fetched(null, Map.of(), e.getMessage());
         }
     }
@@ -162,7 +165,9 @@ public final class Takeover implements GovernorExtension {
             long from = received.senderPid();
             if (!received.ready(CONFIRM_TIMEOUT, this::adoptStdio)) {
                 closeStdio();
-                LOG.error("upgrade: pid {} did not confirm the takeover (it gave up on this process, or is gone); shutting down", from);
+                LOG.error(
+                        "upgrade: pid {} did not confirm the takeover (it gave up on this process, or is gone); shutting down",
+                        from);
                 gov.requestShutdown("upgrade: pid " + from + " did not confirm the takeover");
                 return;
             }
@@ -218,6 +223,10 @@ public final class Takeover implements GovernorExtension {
 
     @Override
     public String toString() {
-        return "Takeover[" + (committed ? "took over from pid " + previousPid : pending() ? "pending" : "not started by an upgrade") + "]";
+        return "Takeover["
+                + (committed
+                        ? "took over from pid " + previousPid
+                        : pending() ? "pending" : "not started by an upgrade")
+                + "]";
     }
 }

@@ -99,7 +99,8 @@ public final class Upgrader {
         }
         Optional<Long> previous = Takeover.previousPid().filter(DaemonCommands::running);
         if (previous.isPresent()) {
-            return refused("pid " + previous.get() + ", which this process took over from, has not exited yet; upgrade again once it has");
+            return refused("pid " + previous.get()
+                    + ", which this process took over from, has not exited yet; upgrade again once it has");
         }
         if (!busy.compareAndSet(false, true)) {
             return refused("another upgrade (to pid " + lastNewPid + ") is under way: one at a time");
@@ -147,9 +148,12 @@ public final class Upgrader {
         List<Handout> handouts = new ArrayList<>();
         Process child = null;
         try {
-            dir = Files.createTempDirectory("governor-upgrade-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            dir = Files.createTempDirectory(
+                    "governor-upgrade-",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             Path output = dir.resolve("output.log");
-            Files.createFile(output, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.createFile(
+                    output, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             try (HandoverSocket socket = HandoverSocket.open(dir.resolve("handover.sock"))) {
                 handouts.addAll(sockets.open());
                 handouts.addAll(Stdio.handouts());
@@ -165,7 +169,9 @@ public final class Upgrader {
                 env.put(Handover.ENV, socket.path().toString());
                 if (env.containsKey("NOTIFY_SOCKET")) {
                     // the new process is not the one systemd started: it announces MAINPID before READY=1
-                    env.put("SYSTEMD_EXEC_PID", Long.toString(ProcessHandle.current().pid()));
+                    env.put(
+                            "SYSTEMD_EXEC_PID",
+                            Long.toString(ProcessHandle.current().pid()));
                 }
                 try {
                     child = pb.start();
@@ -175,27 +181,36 @@ public final class Upgrader {
                 Process started = child;
                 lastNewPid = started.pid();
                 Thread killOnExit = Thread.ofPlatform().unstarted(() -> kill(started));
-                Runtime.getRuntime().addShutdownHook(killOnExit); // this process ends mid-upgrade: the new one must not linger
+                Runtime.getRuntime()
+                        .addShutdownHook(killOnExit); // this process ends mid-upgrade: the new one must not linger
                 try {
-                    LOG.info("upgrade: started pid {} ({}), handing over {} sockets at {}", started.pid(), String.join(" ", command),
-                            handouts.size(), socket.path());
-                    publish.accept(new GovernorEvent.UpgradeStarted("", gov.options().clock().instant(), started.pid()));
+                    LOG.info(
+                            "upgrade: started pid {} ({}), handing over {} sockets at {}",
+                            started.pid(),
+                            String.join(" ", command),
+                            handouts.size(),
+                            socket.path());
+                    publish.accept(new GovernorEvent.UpgradeStarted(
+                            "", gov.options().clock().instant(), started.pid()));
                     long deadline = System.nanoTime() + options.readyTimeout().toNanos();
-                    List<HandoverSender.Outgoing> out = handouts.stream().map(Handout::outgoing).toList();
+                    List<HandoverSender.Outgoing> out =
+                            handouts.stream().map(Handout::outgoing).toList();
                     long readyPid;
                     try {
-                        readyPid = socket.serve(out, pid -> descendsFrom(pid, started), deadline, deadline, () -> !started.isAlive());
+                        readyPid = socket.serve(
+                                out, pid -> descendsFrom(pid, started), deadline, deadline, () -> !started.isAlive());
                     } catch (HandoverException e) {
                         return failed(started.pid(), why(started, e, options.readyTimeout()), output);
                     }
                     if (gov.stopping()) {
-                        // the drain is under way already (a signal during the upgrade): the new process serves, this one ends
+                        // the drain is under way already (a signal during the upgrade): the new process serves, this
+                        // one ends
                         LOG.info("upgrade: pid {} is ready; this process was already shutting down", readyPid);
                     }
                     OwnSockets.markHandedOver();
                     copyStartupOutput(output);
-                    String reason = "pid " + started.pid() + " is ready and serves every listener; pid " + ProcessHandle.current().pid()
-                            + " drains and exits";
+                    String reason = "pid " + started.pid() + " is ready and serves every listener; pid "
+                            + ProcessHandle.current().pid() + " drains and exits";
                     LOG.info("upgrade: {}", reason);
                     Runnable drain = () -> gov.requestShutdown("upgrade: handed over to pid " + started.pid());
                     if (deferred != null) {
@@ -242,8 +257,10 @@ public final class Upgrader {
         boolean wasAlive = child.isAlive();
         if (wasAlive) {
             kill(child);
-            return timedOut ? "the new process (pid " + child.pid() + ") was not ready within " + timeout + "; killed it"
-                    : "the new process (pid " + child.pid() + ") " + e.getMessage().replace("the receiver ", "") + "; killed it";
+            return timedOut
+                    ? "the new process (pid " + child.pid() + ") was not ready within " + timeout + "; killed it"
+                    : "the new process (pid " + child.pid() + ") "
+                            + e.getMessage().replace("the receiver ", "") + "; killed it";
         }
         try {
             child.waitFor(1, TimeUnit.SECONDS);
@@ -252,7 +269,9 @@ public final class Upgrader {
         }
         String exit = child.isAlive() ? "ended" : "exited with code " + child.exitValue();
         return "the new process (pid " + child.pid() + ") " + exit + " before it was ready"
-                + (e.getMessage().contains("refused") ? " (" + e.getMessage().replace("the receiver ", "it ") + ")" : "");
+                + (e.getMessage().contains("refused")
+                        ? " (" + e.getMessage().replace("the receiver ", "it ") + ")"
+                        : "");
     }
 
     private UpgradeResult failed(long pid, String why, Path output) {

@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import dev.governor.runtime.internal.Json;
 import dev.governor.Governor;
 import dev.governor.ServiceInfo;
 import dev.governor.ServiceState;
 import dev.governor.Strategy;
 import dev.governor.Supervisor;
+import dev.governor.runtime.internal.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -35,6 +35,7 @@ class ControlSocketTest {
 
     @TempDir
     Path dir;
+
     private Governor gov;
     private final AtomicInteger reloads = new AtomicInteger();
 
@@ -78,10 +79,14 @@ class ControlSocketTest {
         Path sock = startGovernor(false);
         try (Client c = new Client(sock)) {
             String status = c.ask("status");
-            assertThat(status).startsWith("{\"ok\":true,\"pid\":" + ProcessHandle.current().pid() + ",\"ready\":true,")
+            assertThat(status)
+                    .startsWith(
+                            "{\"ok\":true,\"pid\":" + ProcessHandle.current().pid() + ",\"ready\":true,")
                     .contains("\"healthy\":true")
-                    .contains("{\"name\":\"a\",\"depth\":0,\"state\":\"RUNNING\",\"ready\":true,\"restarts\":0,\"supervisor\":false,")
-                    .contains("{\"name\":\"db\",\"depth\":0,\"state\":\"RUNNING\",\"ready\":true,\"restarts\":0,\"supervisor\":true,")
+                    .contains(
+                            "{\"name\":\"a\",\"depth\":0,\"state\":\"RUNNING\",\"ready\":true,\"restarts\":0,\"supervisor\":false,")
+                    .contains(
+                            "{\"name\":\"db\",\"depth\":0,\"state\":\"RUNNING\",\"ready\":true,\"restarts\":0,\"supervisor\":true,")
                     .contains("{\"name\":\"db/pool\",\"depth\":1,\"state\":\"RUNNING\"")
                     .contains("{\"name\":\"control\",\"depth\":0,\"state\":\"RUNNING\"");
             assertThat(c.ask("  STATUS  ")).as("case and blanks do not matter").startsWith("{\"ok\":true,\"pid\"");
@@ -92,14 +97,21 @@ class ControlSocketTest {
     void shouldStopStartAndRestartServicesByPath() throws Exception {
         Path sock = startGovernor(false);
         try (Client c = new Client(sock)) {
-            assertThat(c.ask("stop a")).isEqualTo("{\"ok\":true,\"command\":\"stop\",\"service\":\"a\",\"state\":\"STOPPED\"}");
+            assertThat(c.ask("stop a"))
+                    .isEqualTo("{\"ok\":true,\"command\":\"stop\",\"service\":\"a\",\"state\":\"STOPPED\"}");
             assertThat(gov.service("a").orElseThrow().state()).isEqualTo(ServiceState.STOPPED);
-            assertThat(c.ask("stop a")).as("stopping a stopped service is harmless").contains("\"ok\":true");
-            assertThat(c.ask("start a")).isEqualTo("{\"ok\":true,\"command\":\"start\",\"service\":\"a\",\"state\":\"RUNNING\"}");
-            assertThat(c.ask("start a")).isEqualTo("{\"ok\":false,\"error\":\"service \\\"a\\\" is RUNNING; start applies to a STOPPED or FAILED service\"}");
+            assertThat(c.ask("stop a"))
+                    .as("stopping a stopped service is harmless")
+                    .contains("\"ok\":true");
+            assertThat(c.ask("start a"))
+                    .isEqualTo("{\"ok\":true,\"command\":\"start\",\"service\":\"a\",\"state\":\"RUNNING\"}");
+            assertThat(c.ask("start a"))
+                    .isEqualTo(
+                            "{\"ok\":false,\"error\":\"service \\\"a\\\" is RUNNING; start applies to a STOPPED or FAILED service\"}");
             int before = gov.service("db/pool").orElseThrow().restarts();
             assertThat(c.ask("restart db/pool"))
-                    .isEqualTo("{\"ok\":true,\"command\":\"restart\",\"service\":\"db/pool\",\"state\":\"RUNNING\",\"parent\":\"db\"}");
+                    .isEqualTo(
+                            "{\"ok\":true,\"command\":\"restart\",\"service\":\"db/pool\",\"state\":\"RUNNING\",\"parent\":\"db\"}");
             assertThat(gov.service("db/pool").orElseThrow().restarts()).isEqualTo(before + 1);
             await().atMost(WAIT).until(gov::isReady);
         }
@@ -109,13 +121,19 @@ class ControlSocketTest {
     void shouldAnswerErrorsAndKeepTheConnectionAndTheTree() throws Exception {
         Path sock = startGovernor(false);
         try (Client c = new Client(sock)) {
-            assertThat(c.ask("frobnicate now")).isEqualTo("{\"ok\":false,\"error\":\"unknown command \\\"frobnicate\\\"; try help\"}");
-            assertThat(c.ask("restart nosuch")).isEqualTo("{\"ok\":false,\"error\":\"no service named \\\"nosuch\\\"; status lists the names\"}");
-            assertThat(c.ask("stop")).isEqualTo("{\"ok\":false,\"error\":\"stop needs a service NAME, e.g. stop db/pool\"}");
-            assertThat(c.ask("status please")).isEqualTo("{\"ok\":false,\"error\":\"status takes no argument, got \\\"please\\\"\"}");
+            assertThat(c.ask("frobnicate now"))
+                    .isEqualTo("{\"ok\":false,\"error\":\"unknown command \\\"frobnicate\\\"; try help\"}");
+            assertThat(c.ask("restart nosuch"))
+                    .isEqualTo("{\"ok\":false,\"error\":\"no service named \\\"nosuch\\\"; status lists the names\"}");
+            assertThat(c.ask("stop"))
+                    .isEqualTo("{\"ok\":false,\"error\":\"stop needs a service NAME, e.g. stop db/pool\"}");
+            assertThat(c.ask("status please"))
+                    .isEqualTo("{\"ok\":false,\"error\":\"status takes no argument, got \\\"please\\\"\"}");
             assertThat(c.ask("")).isEqualTo("{\"ok\":false,\"error\":\"empty command; try help\"}");
-            assertThat(c.ask("reload")).as("no reload handler")
-                    .isEqualTo("{\"ok\":false,\"error\":\"reload failed: reload() with no reload handler: set one with onReload(...)\"}");
+            assertThat(c.ask("reload"))
+                    .as("no reload handler")
+                    .isEqualTo(
+                            "{\"ok\":false,\"error\":\"reload failed: reload() with no reload handler: set one with onReload(...)\"}");
             assertThat(c.ask("shutdown soon")).contains("\"ok\":false", "timeout \\\"soon\\\" is not a duration");
             assertThat(c.ask("stop control")).contains("\"ok\":false", "would stop this control socket");
             c.sendRaw(new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1, 2, '\r', '\n'});
@@ -133,10 +151,14 @@ class ControlSocketTest {
             java.util.Arrays.fill(huge, (byte) 'x');
             huge[huge.length - 1] = '\n';
             c.sendRaw(huge);
-            assertThat(c.readLine()).isEqualTo("{\"ok\":false,\"error\":\"line of 1048575 bytes is longer than the limit of 4096 bytes\"}");
+            assertThat(c.readLine())
+                    .isEqualTo(
+                            "{\"ok\":false,\"error\":\"line of 1048575 bytes is longer than the limit of 4096 bytes\"}");
             assertThat(c.ask("status")).startsWith("{\"ok\":true");
         }
-        assertThat(gov.service("control").orElseThrow().restarts()).as("the socket never died").isZero();
+        assertThat(gov.service("control").orElseThrow().restarts())
+                .as("the socket never died")
+                .isZero();
     }
 
     @Test
@@ -152,7 +174,8 @@ class ControlSocketTest {
     void shouldListItsCommands() throws Exception {
         Path sock = startGovernor(false);
         try (Client c = new Client(sock)) {
-            assertThat(c.ask("help")).startsWith("{\"ok\":true,\"commands\":[\"status ")
+            assertThat(c.ask("help"))
+                    .startsWith("{\"ok\":true,\"commands\":[\"status ")
                     .contains("restart NAME", "stop NAME", "start NAME", "reload ", "shutdown [TIMEOUT]", "help ");
         }
     }
@@ -171,7 +194,8 @@ class ControlSocketTest {
     @Test
     void shouldServeSeveralClientsAtOnce() throws Exception {
         Path sock = startGovernor(false);
-        try (Client one = new Client(sock); Client two = new Client(sock)) {
+        try (Client one = new Client(sock);
+                Client two = new Client(sock)) {
             assertThat(two.ask("help")).contains("\"ok\":true");
             assertThat(one.ask("status")).contains("\"ok\":true");
         }
@@ -190,7 +214,8 @@ class ControlSocketTest {
             // regression: the refusal was closed with the client's line unread, which reset the
             // connection, and the client saw ECONNRESET instead of the reason
             try (Client extra = new Client(sock)) {
-                assertThat(extra.ask("status")).isEqualTo("{\"ok\":false,\"error\":\"too many connections (more than 32); try again later\"}");
+                assertThat(extra.ask("status"))
+                        .isEqualTo("{\"ok\":false,\"error\":\"too many connections (more than 32); try again later\"}");
                 assertThatThrownBy(extra::readLine).hasMessageStartingWith("closed by the daemon");
             }
             assertThat(clients.getFirst().ask("status")).startsWith("{\"ok\":true");
@@ -218,8 +243,13 @@ class ControlSocketTest {
             second.add("x", ctx -> ctx.awaitStop());
             ControlSocket.at(sock).addTo(second).noRestart();
             second.start();
-            await().atMost(WAIT).until(() -> second.service("control").orElseThrow().state() == ServiceState.FAILED);
-            assertThat(second.service("control").orElseThrow().lastFailure().orElseThrow().getMessage())
+            await().atMost(WAIT)
+                    .until(() -> second.service("control").orElseThrow().state() == ServiceState.FAILED);
+            assertThat(second.service("control")
+                            .orElseThrow()
+                            .lastFailure()
+                            .orElseThrow()
+                            .getMessage())
                     .isEqualTo("control socket " + sock + " answers: another process is using it");
         } finally {
             second.shutdown();
@@ -247,7 +277,8 @@ class ControlSocketTest {
                 .hasMessageContaining("unix sockets allow at most 107");
         assertThatThrownBy(() -> ControlSocket.at(dir.resolve("s")).maxLineBytes(10))
                 .hasMessage("maxLineBytes must be within 64 and 1048576, was 10");
-        assertThatThrownBy(() -> ControlSocket.at(dir.resolve("s")).allowUid(-1)).hasMessage("uid must be >= 0, was -1");
+        assertThatThrownBy(() -> ControlSocket.at(dir.resolve("s")).allowUid(-1))
+                .hasMessage("uid must be >= 0, was -1");
     }
 
     @Test

@@ -31,7 +31,8 @@ class DaemonTest {
         assertThat(System.getenv(Daemon.MARKER_ENV)).isNull();
         assertThat(Daemon.isChild()).isFalse();
         assertThat(Daemon.launchDirectory()).isEqualTo(Path.of("").toAbsolutePath());
-        assertThat(Daemon.resolve(Path.of("run/../app.pid"))).isEqualTo(Path.of("").toAbsolutePath().resolve("app.pid"));
+        assertThat(Daemon.resolve(Path.of("run/../app.pid")))
+                .isEqualTo(Path.of("").toAbsolutePath().resolve("app.pid"));
         assertThat(Daemon.resolve(Path.of("/abs/app.pid"))).isEqualTo(Path.of("/abs/app.pid"));
     }
 
@@ -45,12 +46,15 @@ class DaemonTest {
 
     @Test
     void shouldRejectBadOptionsNamingTheValue() {
-        assertThatThrownBy(() -> Daemon.builder().umask(01000)).hasMessage("umask must be within 0 and 0777 (octal), was 01000");
+        assertThatThrownBy(() -> Daemon.builder().umask(01000))
+                .hasMessage("umask must be within 0 and 0777 (octal), was 01000");
         assertThatThrownBy(() -> Daemon.builder().umask(-1)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> Daemon.builder().startupTimeout(Duration.ZERO)).hasMessage("startupTimeout must be positive, was PT0S");
+        assertThatThrownBy(() -> Daemon.builder().startupTimeout(Duration.ZERO))
+                .hasMessage("startupTimeout must be positive, was PT0S");
         assertThatThrownBy(() -> Daemon.builder().workingDirectory(null)).hasMessage("workingDirectory");
         assertThat(Daemon.builder().pidFile(Path.of("a.pid")).umask(022).toString())
-                .contains("pidFile=" + Path.of("").toAbsolutePath().resolve("a.pid"), "umask=022", "workingDirectory=/");
+                .contains(
+                        "pidFile=" + Path.of("").toAbsolutePath().resolve("a.pid"), "umask=022", "workingDirectory=/");
     }
 
     @Test

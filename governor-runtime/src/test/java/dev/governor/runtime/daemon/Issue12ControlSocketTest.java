@@ -8,7 +8,6 @@ import dev.governor.GovernorOptions;
 import dev.governor.ServiceState;
 import dev.governor.ShutdownReport;
 import dev.governor.runtime.daemon.ControlSocketTest.Client;
-import dev.governor.runtime.internal.os.Libc;
 import dev.governor.runtime.internal.os.ProcessCalls;
 import java.io.FileInputStream;
 import java.io.IOException;
@@ -30,6 +29,7 @@ class Issue12ControlSocketTest {
 
     @TempDir
     Path dir;
+
     private Governor gov;
 
     private Path start(ControlSocket socket) throws InterruptedException {
@@ -67,7 +67,8 @@ class Issue12ControlSocketTest {
         try (Client c = new Client(sock)) {
             assertThat(c.ask("shutdown PT99999999999999999S")).startsWith("{\"ok\":true");
         }
-        ShutdownReport report = CompletableFuture.supplyAsync(gov::waitForShutdown, r -> Thread.ofVirtual().start(r))
+        ShutdownReport report = CompletableFuture.supplyAsync(
+                        gov::waitForShutdown, r -> Thread.ofVirtual().start(r))
                 .get(WAIT.toSeconds(), TimeUnit.SECONDS);
         assertThat(report.exitCode()).isZero();
         assertThat(report.unstopped()).isEmpty();
@@ -89,7 +90,9 @@ class Issue12ControlSocketTest {
                 }
             });
             for (Client c : idle) {
-                assertThat(c.readLineOrClosed()).as("an idle connection is closed by the daemon").isNull();
+                assertThat(c.readLineOrClosed())
+                        .as("an idle connection is closed by the daemon")
+                        .isNull();
             }
         } finally {
             for (Client c : idle) {
@@ -106,12 +109,14 @@ class Issue12ControlSocketTest {
         try (Client warm = new Client(sock)) {
             assertThat(warm.ask("status")).startsWith("{\"ok\":true");
         }
-        await().atMost(WAIT).until(() -> socket.acceptErrors() == 0); // awaitility loaded before the descriptors run out
+        await().atMost(WAIT)
+                .until(() -> socket.acceptErrors() == 0); // awaitility loaded before the descriptors run out
         long[] saved = ProcessCalls.getrlimit(ProcessCalls.RLIMIT_NOFILE); // {soft, hard}
         List<FileInputStream> filler = new ArrayList<>();
         Client waiting = null;
         try {
-            ProcessCalls.setrlimit(ProcessCalls.RLIMIT_NOFILE, maxFd() + 1, saved[1]); // throws, naming the errno, when it fails
+            ProcessCalls.setrlimit(
+                    ProcessCalls.RLIMIT_NOFILE, maxFd() + 1, saved[1]); // throws, naming the errno, when it fails
             try {
                 while (filler.size() < 100_000) {
                     filler.add(new FileInputStream("/dev/null")); // every free descriptor below the limit
@@ -119,7 +124,7 @@ class Issue12ControlSocketTest {
             } catch (IOException full) {
                 // at the limit
             }
-            filler.removeLast().close();      // room for the client's socket, none for the daemon's accept
+            filler.removeLast().close(); // room for the client's socket, none for the daemon's accept
             waiting = new Client(sock);
             await().atMost(WAIT).until(() -> socket.acceptErrors() > 1); // EMFILE, met and retried
         } finally {
@@ -137,8 +142,9 @@ class Issue12ControlSocketTest {
 
     private static long maxFd() throws IOException {
         try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            return fds.mapToLong(p -> Long.parseLong(p.getFileName().toString())).max().orElseThrow();
+            return fds.mapToLong(p -> Long.parseLong(p.getFileName().toString()))
+                    .max()
+                    .orElseThrow();
         }
     }
-
 }

@@ -2,7 +2,6 @@ package dev.governor.runtime.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.governor.runtime.internal.os.Libc;
 import dev.governor.runtime.internal.os.ProcessCalls;
 import java.io.BufferedReader;
 import java.io.InputStream;
@@ -31,7 +30,7 @@ class Issue12PidFileTest {
     void readLockOnAStalePidFileKeptTheDaemonFromStarting() throws Exception {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path pidFile = dir.resolve("app.pid");
-        Files.writeString(pidFile, "999999\n");  // stale: its process died without cleaning up
+        Files.writeString(pidFile, "999999\n"); // stale: its process died without cleaning up
         Files.setPosixFilePermissions(pidFile, PosixFilePermissions.fromString("rw-r--r--"));
         Path source = dir.resolve("ReadLocker.java");
         try (InputStream in = getClass().getResourceAsStream("/issue12/ReadLocker.java")) {
@@ -43,18 +42,25 @@ class Issue12PidFileTest {
         if (root) { // the attack as issued: another uid, one that may only read the file
             cmd.addAll(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"));
         }
-        cmd.addAll(List.of(ProcessHandle.current().info().command().orElseThrow(), source.toString(), pidFile.toString()));
+        cmd.addAll(
+                List.of(ProcessHandle.current().info().command().orElseThrow(), source.toString(), pidFile.toString()));
         Process locker = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(locker.getInputStream(), StandardCharsets.UTF_8));
+            BufferedReader out =
+                    new BufferedReader(new InputStreamReader(locker.getInputStream(), StandardCharsets.UTF_8));
             String line = out.readLine();
             assertThat(line).as("the locker holds its read lock").startsWith("locked by uid " + (root ? "65534" : ""));
-            assertThat(PidFile.runningPid(pidFile)).as("a read lock does not make the file live").isEmpty();
+            assertThat(PidFile.runningPid(pidFile))
+                    .as("a read lock does not make the file live")
+                    .isEmpty();
             try (PidFile mine = PidFile.acquire(pidFile)) {
                 assertThat(mine.held()).isTrue();
-                assertThat(Files.readString(pidFile).strip()).isEqualTo(Long.toString(ProcessHandle.current().pid()));
-                assertThat(PidFile.runningPid(pidFile)).hasValue(ProcessHandle.current().pid());
-                assertThat(Files.getPosixFilePermissions(pidFile)).isSubsetOf(PosixFilePermissions.fromString("rw-r--r--"));
+                assertThat(Files.readString(pidFile).strip())
+                        .isEqualTo(Long.toString(ProcessHandle.current().pid()));
+                assertThat(PidFile.runningPid(pidFile))
+                        .hasValue(ProcessHandle.current().pid());
+                assertThat(Files.getPosixFilePermissions(pidFile))
+                        .isSubsetOf(PosixFilePermissions.fromString("rw-r--r--"));
             }
         } finally {
             locker.getOutputStream().close();

@@ -22,6 +22,7 @@ class ListenersInStatusTest {
 
     @TempDir
     Path dir;
+
     private Governor gov;
 
     @AfterEach
@@ -46,23 +47,34 @@ class ListenersInStatusTest {
         gov.start();
         assertThat(gov.awaitReady(WAIT)).isTrue();
 
-        String http = "{\"name\":\"http\",\"kind\":\"tcp\",\"address\":\"127.0.0.1:" + port + "\",\"source\":\"bound\"}";
-        String admin = "{\"name\":\"admin\",\"kind\":\"unix\",\"address\":\"" + dir.resolve("admin.sock").toAbsolutePath()
-                + "\",\"source\":\"bound\"}";
+        String http =
+                "{\"name\":\"http\",\"kind\":\"tcp\",\"address\":\"127.0.0.1:" + port + "\",\"source\":\"bound\"}";
+        String admin = "{\"name\":\"admin\",\"kind\":\"unix\",\"address\":\""
+                + dir.resolve("admin.sock").toAbsolutePath() + "\",\"source\":\"bound\"}";
         try (ControlSocketTest.Client c = new ControlSocketTest.Client(sock)) {
             assertThat(c.ask("status")).contains("\"listeners\":[" + http + "," + admin + "]");
         }
         HttpClient client = HttpClient.newHttpClient();
-        String status = client.send(HttpRequest.newBuilder(endpoint.uri().resolve("/status.json")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        String status = client.send(
+                        HttpRequest.newBuilder(endpoint.uri().resolve("/status.json"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
         assertThat(status).contains("\"listeners\":[" + http + "," + admin + "]");
-        gov.listeners().udp("late", new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).close(); // after binding
-        String metrics = client.send(HttpRequest.newBuilder(endpoint.uri().resolve("/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
-        assertThat(metrics).contains("# HELP governor_listener_info ")
+        gov.listeners()
+                .udp("late", new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+                .close(); // after binding
+        String metrics = client.send(
+                        HttpRequest.newBuilder(endpoint.uri().resolve("/metrics"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
+        assertThat(metrics)
+                .contains("# HELP governor_listener_info ")
                 .contains("governor_listener_info{address=\"127.0.0.1:" + port + "\",name=\"http\",source=\"bound\"} 1")
-                .contains("governor_listener_info{address=\"" + dir.resolve("admin.sock").toAbsolutePath()
-                        + "\",name=\"admin\",source=\"bound\"} 1")
-                .containsPattern("governor_listener_info\\{address=\"127.0.0.1:\\d+\",name=\"late\",source=\"bound\"} 1");
+                .contains("governor_listener_info{address=\""
+                        + dir.resolve("admin.sock").toAbsolutePath() + "\",name=\"admin\",source=\"bound\"} 1")
+                .containsPattern(
+                        "governor_listener_info\\{address=\"127.0.0.1:\\d+\",name=\"late\",source=\"bound\"} 1");
     }
 }

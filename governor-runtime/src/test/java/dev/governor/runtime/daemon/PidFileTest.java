@@ -24,8 +24,12 @@ class PidFileTest {
             assertThat(Files.readString(path)).isEqualTo(ME + "\n");
             assertThat(Files.getPosixFilePermissions(path))
                     .contains(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE)
-                    .doesNotContain(PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE,
-                            PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.OTHERS_EXECUTE);
+                    .doesNotContain(
+                            PosixFilePermission.GROUP_WRITE,
+                            PosixFilePermission.OTHERS_WRITE,
+                            PosixFilePermission.OWNER_EXECUTE,
+                            PosixFilePermission.GROUP_EXECUTE,
+                            PosixFilePermission.OTHERS_EXECUTE);
             assertThat(pf.held()).isTrue();
             assertThat(pf.pid()).isEqualTo(ME);
             assertThat(pf.toString()).contains(path.toString(), "pid=" + ME, "held");

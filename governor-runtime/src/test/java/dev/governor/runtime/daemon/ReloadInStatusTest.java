@@ -22,6 +22,7 @@ class ReloadInStatusTest {
 
     @TempDir
     Path dir;
+
     private Governor gov;
 
     @AfterEach
@@ -52,20 +53,32 @@ class ReloadInStatusTest {
         try (ControlSocketTest.Client c = new ControlSocketTest.Client(sock)) {
             assertThat(c.ask("reload")).isEqualTo("{\"ok\":true,\"command\":\"reload\",\"generation:app\":2}");
             broken.set(true);
-            assertThat(c.ask("reload")).isEqualTo("{\"ok\":false,\"error\":\"generation 3 of \\\"app\\\" refused:"
-                    + " java.lang.IllegalArgumentException: app.conf: greeting must not be empty; the running services are kept"
-                    + " (see the daemon's log)\"}");
+            assertThat(c.ask("reload"))
+                    .isEqualTo("{\"ok\":false,\"error\":\"generation 3 of \\\"app\\\" refused:"
+                            + " java.lang.IllegalArgumentException: app.conf: greeting must not be empty; the running services are kept"
+                            + " (see the daemon's log)\"}");
             await().atMost(WAIT).until(() -> gov.service("app~1").isEmpty());
-            assertThat(c.ask("status")).contains("\"reloadables\":[{\"name\":\"app\",\"generation\":2,\"lastReload\":\"refused\",")
-                    .contains("\"lastError\":\"generation 3 of \\\"app\\\" refused: java.lang.IllegalArgumentException: app.conf: greeting must not be empty\"");
+            assertThat(c.ask("status"))
+                    .contains("\"reloadables\":[{\"name\":\"app\",\"generation\":2,\"lastReload\":\"refused\",")
+                    .contains(
+                            "\"lastError\":\"generation 3 of \\\"app\\\" refused: java.lang.IllegalArgumentException: app.conf: greeting must not be empty\"");
         }
-        String status = client.send(HttpRequest.newBuilder(endpoint.uri().resolve("/status.json")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
-        assertThat(status).contains("\"reloadables\":[{\"name\":\"app\",\"generation\":2,\"lastReload\":\"refused\",\"lastReloadAt\":\"")
+        String status = client.send(
+                        HttpRequest.newBuilder(endpoint.uri().resolve("/status.json"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
+        assertThat(status)
+                .contains(
+                        "\"reloadables\":[{\"name\":\"app\",\"generation\":2,\"lastReload\":\"refused\",\"lastReloadAt\":\"")
                 .contains("\"draining\":[]}]");
-        String metrics = client.send(HttpRequest.newBuilder(endpoint.uri().resolve("/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
-        assertThat(metrics).contains("governor_reload_generation{service=\"app\"} 2.0")
+        String metrics = client.send(
+                        HttpRequest.newBuilder(endpoint.uri().resolve("/metrics"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
+        assertThat(metrics)
+                .contains("governor_reload_generation{service=\"app\"} 2.0")
                 .contains("governor_reload_last_success{service=\"app\"} 0.0")
                 .contains("governor_reloads_total{outcome=\"reloaded\",service=\"app\"} 1.0")
                 .contains("governor_reloads_total{outcome=\"refused\",service=\"app\"} 1.0")

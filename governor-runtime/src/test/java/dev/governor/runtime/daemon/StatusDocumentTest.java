@@ -6,8 +6,8 @@ import static org.awaitility.Awaitility.await;
 import dev.governor.Governor;
 import dev.governor.GovernorOptions;
 import dev.governor.ServiceState;
-import dev.governor.Supervisor;
 import dev.governor.Strategy;
+import dev.governor.Supervisor;
 import dev.governor.runtime.metrics.GovernorEndpoint;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -28,6 +28,7 @@ class StatusDocumentTest {
 
     @TempDir
     Path dir;
+
     private Governor gov;
 
     @AfterEach
@@ -44,35 +45,47 @@ class StatusDocumentTest {
         db.add("pool", ctx -> ctx.awaitStop());
         gov.add("db", db);
         gov.add("broken", ctx -> {
-            throw new IllegalStateException("disk <full>");
-        }).noRestart();
+                    throw new IllegalStateException("disk <full>");
+                })
+                .noRestart();
         Path sock = dir.resolve("ctl.sock");
         ControlSocket.at(sock).addTo(gov);
         GovernorEndpoint endpoint = GovernorEndpoint.builder(gov).port(0).build();
         endpoint.addTo(gov, "endpoint");
         gov.start();
-        await().atMost(WAIT).until(() -> gov.service("broken").map(i -> i.state() == ServiceState.FAILED).orElse(false)
-                && gov.service("endpoint").map(i -> i.ready()).orElse(false)
-                && gov.service("control").map(i -> i.ready()).orElse(false));
+        await().atMost(WAIT)
+                .until(() -> gov.service("broken")
+                                .map(i -> i.state() == ServiceState.FAILED)
+                                .orElse(false)
+                        && gov.service("endpoint").map(i -> i.ready()).orElse(false)
+                        && gov.service("control").map(i -> i.ready()).orElse(false));
 
         String control;
         try (ControlSocketTest.Client c = new ControlSocketTest.Client(sock)) {
             control = c.ask("status");
         }
-        String page = HttpClient.newHttpClient().send(HttpRequest.newBuilder(endpoint.uri().resolve("/status.json")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        String page = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(endpoint.uri().resolve("/status.json"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
 
-        assertThat(control).startsWith("{\"ok\":true,\"pid\":" + ProcessHandle.current().pid() + ",\"ready\":")
+        assertThat(control)
+                .startsWith("{\"ok\":true,\"pid\":" + ProcessHandle.current().pid() + ",\"ready\":")
                 .contains(",\"summary\":\"", ",\"total\":5,", ",\"truncated\":0}")
-                .contains("{\"name\":\"db/pool\",\"depth\":1,\"state\":\"RUNNING\",\"ready\":true,\"restarts\":0,\"supervisor\":false,\"uptimeSeconds\":")
-                .contains("{\"name\":\"broken\",\"depth\":0,\"state\":\"FAILED\",\"ready\":false,\"restarts\":0,\"supervisor\":false,"
-                        + "\"uptimeSeconds\":0,\"startedAt\":\"")
+                .contains(
+                        "{\"name\":\"db/pool\",\"depth\":1,\"state\":\"RUNNING\",\"ready\":true,\"restarts\":0,\"supervisor\":false,\"uptimeSeconds\":")
+                .contains(
+                        "{\"name\":\"broken\",\"depth\":0,\"state\":\"FAILED\",\"ready\":false,\"restarts\":0,\"supervisor\":false,"
+                                + "\"uptimeSeconds\":0,\"startedAt\":\"")
                 .contains("\"lastFailure\":\"java.lang.IllegalStateException: disk \\u003cfull\\u003e\"}");
         // the same document, field for field; only the moment of the read (and the uptimes measured to it) differ
         assertThat(comparable(control)).isEqualTo(comparable("{\"ok\":true," + page.substring(1)));
     }
 
     private static String comparable(String document) {
-        return document.replaceAll("\"at\":\"[^\"]*\"", "\"at\":…").replaceAll("\"uptimeSeconds\":\\d+", "\"uptimeSeconds\":…");
+        return document.replaceAll("\"at\":\"[^\"]*\"", "\"at\":…")
+                .replaceAll("\"uptimeSeconds\":\\d+", "\"uptimeSeconds\":…");
     }
 }

@@ -11,7 +11,8 @@ class LoggingCheckTest {
     @Test
     void shouldWarnWhenNoProviderIsBound() {
         assertThat(LoggingCheck.warning(new NOPLoggerFactory()))
-                .contains("no SLF4J provider is bound").contains("org.slf4j:slf4j-simple");
+                .contains("no SLF4J provider is bound")
+                .contains("org.slf4j:slf4j-simple");
     }
 
     @Test

@@ -56,7 +56,9 @@ class MailboxTest {
         for (Thread t : senders) {
             assertThat(t.join(java.time.Duration.ofSeconds(60))).isTrue();
         }
-        assertThat(taker.join(java.time.Duration.ofSeconds(60))).as("the taker received everything").isTrue();
+        assertThat(taker.join(java.time.Duration.ofSeconds(60)))
+                .as("the taker received everything")
+                .isTrue();
         for (int s = 0; s < SENDERS; s++) {
             assertThat(next[s]).as("messages of sender %d received in order", s).isEqualTo(PER_SENDER);
         }
@@ -88,10 +90,13 @@ class MailboxTest {
         assertThat(taker.join(java.time.Duration.ofSeconds(30))).isTrue();
         assertThat(ended.get()).isInstanceOf(InterruptedException.class);
         assertThatThrownBy(() -> {
-            Thread.currentThread().interrupt();
-            box.take();
-        }).isInstanceOf(InterruptedException.class);
-        assertThat(Thread.interrupted()).as("take() cleared the interrupt it reported").isFalse();
+                    Thread.currentThread().interrupt();
+                    box.take();
+                })
+                .isInstanceOf(InterruptedException.class);
+        assertThat(Thread.interrupted())
+                .as("take() cleared the interrupt it reported")
+                .isFalse();
     }
 
     private static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {

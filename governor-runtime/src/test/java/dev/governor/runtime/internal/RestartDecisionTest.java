@@ -15,9 +15,15 @@ class RestartDecisionTest {
     private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
     private static final Duration MINUTE = Duration.ofMinutes(1);
 
-    private static RestartDecision.Verdict decide(RestartPolicy policy, RestartWindow own, int consecutive,
-            int intensityMax, RestartWindow intensity, Instant now) {
-        return RestartDecision.decide("app/db", policy, own, consecutive, "app", intensityMax, MINUTE, intensity, now, 0.0);
+    private static RestartDecision.Verdict decide(
+            RestartPolicy policy,
+            RestartWindow own,
+            int consecutive,
+            int intensityMax,
+            RestartWindow intensity,
+            Instant now) {
+        return RestartDecision.decide(
+                "app/db", policy, own, consecutive, "app", intensityMax, MINUTE, intensity, now, 0.0);
     }
 
     private static RestartWindow window(Instant... times) {
@@ -44,8 +50,11 @@ class RestartDecisionTest {
     void shouldDoubleTheDelayPerConsecutiveRestartUpToTheCap() {
         RestartPolicy p = RestartPolicy.always(Duration.ofMillis(100)).withBackoff(Duration.ofMillis(500), 2, 0);
         assertThat(List.of(0, 1, 2, 3, 4).stream()
-                .map(n -> ((RestartDecision.Restart) decide(p, null, n, -1, new RestartWindow(), T0)).delay().toMillis())
-                .toList()).containsExactly(100L, 200L, 400L, 500L, 500L);
+                        .map(n -> ((RestartDecision.Restart) decide(p, null, n, -1, new RestartWindow(), T0))
+                                .delay()
+                                .toMillis())
+                        .toList())
+                .containsExactly(100L, 200L, 400L, 500L, 500L);
     }
 
     @Test
@@ -58,9 +67,11 @@ class RestartDecisionTest {
     @Test
     void shouldEscalateWhenTheLimitIsReachedWithinItsWindow() {
         RestartPolicy p = RestartPolicy.always(Duration.ZERO).withLimit(3, MINUTE);
-        var v = decide(p, window(T0, T0.plusSeconds(1), T0.plusSeconds(2)), 3, -1, new RestartWindow(), T0.plusSeconds(3));
-        assertThat(v).isEqualTo(new RestartDecision.Escalate(3, MINUTE,
-                "app/db would restart more than 3 times within PT1M (its limit)"));
+        var v = decide(
+                p, window(T0, T0.plusSeconds(1), T0.plusSeconds(2)), 3, -1, new RestartWindow(), T0.plusSeconds(3));
+        assertThat(v)
+                .isEqualTo(new RestartDecision.Escalate(
+                        3, MINUTE, "app/db would restart more than 3 times within PT1M (its limit)"));
     }
 
     @Test
@@ -79,9 +90,14 @@ class RestartDecisionTest {
 
     @Test
     void shouldEscalateWhenTheSupervisorIntensityIsReached() {
-        var v = decide(RestartPolicy.always(Duration.ZERO), null, 0, 2, window(T0, T0.plusSeconds(5)), T0.plusSeconds(10));
-        assertThat(v).isEqualTo(new RestartDecision.Escalate(2, MINUTE,
-                "supervisor \"app\" would restart its children more than 2 times within PT1M (its intensity); last: app/db"));
+        var v = decide(
+                RestartPolicy.always(Duration.ZERO), null, 0, 2, window(T0, T0.plusSeconds(5)), T0.plusSeconds(10));
+        assertThat(v)
+                .isEqualTo(
+                        new RestartDecision.Escalate(
+                                2,
+                                MINUTE,
+                                "supervisor \"app\" would restart its children more than 2 times within PT1M (its intensity); last: app/db"));
     }
 
     @Test
@@ -112,25 +128,32 @@ class RestartDecisionTest {
         RestartPolicy p = RestartPolicy.always(Duration.ZERO).resetAfter(Duration.ofSeconds(10));
         assertThat(RestartDecision.stable(p, Duration.ofSeconds(10))).isTrue();
         assertThat(RestartDecision.stable(p, Duration.ofMillis(9_999))).isFalse();
-        assertThat(RestartDecision.stable(RestartPolicy.always(Duration.ZERO), Duration.ofDays(1))).isFalse();
+        assertThat(RestartDecision.stable(RestartPolicy.always(Duration.ZERO), Duration.ofDays(1)))
+                .isFalse();
     }
 
     // ---- which siblings go with a restart ----
 
-    private static final RestartDecision.Sibling RUNNING = new RestartDecision.Sibling(false, true, false, false, false);
+    private static final RestartDecision.Sibling RUNNING =
+            new RestartDecision.Sibling(false, true, false, false, false);
     private static final RestartDecision.Sibling ENDED = new RestartDecision.Sibling(false, false, false, false, false);
-    private static final RestartDecision.Sibling RESTARTING = new RestartDecision.Sibling(false, false, true, false, false);
-    private static final RestartDecision.Sibling STOPPED = new RestartDecision.Sibling(false, false, false, false, false);
+    private static final RestartDecision.Sibling RESTARTING =
+            new RestartDecision.Sibling(false, false, true, false, false);
+    private static final RestartDecision.Sibling STOPPED =
+            new RestartDecision.Sibling(false, false, false, false, false);
     private static final RestartDecision.Sibling REMOVED = new RestartDecision.Sibling(true, true, false, false, false);
 
     private static List<String> group(Strategy s, String ended, Map<String, RestartDecision.Sibling> facts) {
-        List<String> order = List.of("a", "b", "c", "d", "e").stream().filter(facts::containsKey).toList();
+        List<String> order = List.of("a", "b", "c", "d", "e").stream()
+                .filter(facts::containsKey)
+                .toList();
         return RestartDecision.group(s, order, ended, facts::get);
     }
 
     @Test
     void shouldTakeOnlyTheEndedChildUnderOneForOne() {
-        assertThat(group(Strategy.ONE_FOR_ONE, "b", Map.of("a", RUNNING, "b", ENDED, "c", RUNNING))).containsExactly("b");
+        assertThat(group(Strategy.ONE_FOR_ONE, "b", Map.of("a", RUNNING, "b", ENDED, "c", RUNNING)))
+                .containsExactly("b");
     }
 
     @Test

@@ -23,19 +23,24 @@ class WaitPathTrainingTest {
         root.add("a", ctx -> ctx.awaitStop());
         root.add("inner", inner);
 
-        assertThat(WaitPathTraining.atLeast(root, 7)).as("a, inner and its 5 children").isTrue();
+        assertThat(WaitPathTraining.atLeast(root, 7))
+                .as("a, inner and its 5 children")
+                .isTrue();
         assertThat(WaitPathTraining.atLeast(root, 8)).isFalse();
-        assertThat(WaitPathTraining.atLeast(new SupervisorImpl(Strategy.ONE_FOR_ONE, null), 1)).isFalse();
+        assertThat(WaitPathTraining.atLeast(new SupervisorImpl(Strategy.ONE_FOR_ONE, null), 1))
+                .isFalse();
     }
 
     /** Regression: the trainer thread was held in a static field, and its task kept the first governor (a whole tree) alive. */
     @Test
     void theBackgroundTrainingDoesNotKeepAGovernorAlive() throws Exception {
         WeakReference<Governor> ref = startAndShutDown();
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> {
-            System.gc();
-            return ref.get() == null;
-        });
+        await().atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(100))
+                .until(() -> {
+                    System.gc();
+                    return ref.get() == null;
+                });
     }
 
     private static WeakReference<Governor> startAndShutDown() throws InterruptedException {

@@ -17,7 +17,6 @@ import java.nio.channels.DatagramChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -44,7 +43,7 @@ class GovernorListenersTest {
     @Test
     void everyCallIsANewChannelOverTheSameSocket() throws Exception {
         try (ServerSocketChannel a = listeners.tcp("http", LOOPBACK_ANY);
-             ServerSocketChannel b = listeners.tcp("http", LOOPBACK_ANY)) {
+                ServerSocketChannel b = listeners.tcp("http", LOOPBACK_ANY)) {
             assertThat(a).isNotSameAs(b);
             assertThat(Fds.fd(a)).isNotEqualTo(Fds.fd(b));
             assertThat(b.getLocalAddress()).isEqualTo(a.getLocalAddress());
@@ -69,8 +68,8 @@ class GovernorListenersTest {
         }
         // every channel handed out is closed: the socket is the governor's and still listens
         try (SocketChannel client = SocketChannel.open(at);
-             ServerSocketChannel next = listeners.tcp("http", LOOPBACK_ANY);
-             SocketChannel accepted = next.accept()) {
+                ServerSocketChannel next = listeners.tcp("http", LOOPBACK_ANY);
+                SocketChannel accepted = next.accept()) {
             client.write(ByteBuffer.wrap(new byte[] {42}));
             ByteBuffer one = ByteBuffer.allocate(1);
             assertThat(accepted.read(one)).isEqualTo(1);
@@ -91,8 +90,10 @@ class GovernorListenersTest {
                 ended.complete(t);
             }
         });
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
-                .until(() -> acceptor.getState() == Thread.State.WAITING || acceptor.getState() == Thread.State.TIMED_WAITING);
+        org.awaitility.Awaitility.await()
+                .atMost(Duration.ofSeconds(30))
+                .until(() -> acceptor.getState() == Thread.State.WAITING
+                        || acceptor.getState() == Thread.State.TIMED_WAITING);
         acceptor.interrupt();
         assertThat(ended.get(30, TimeUnit.SECONDS)).isInstanceOf(ClosedByInterruptException.class);
         assertThat(channel.isOpen()).isFalse();
@@ -118,9 +119,11 @@ class GovernorListenersTest {
 
     @Test
     void badNamesAreRefusedWithTheRule() {
-        assertThatThrownBy(() -> listeners.tcp("a:b", LOOPBACK_ANY)).hasMessageContaining("listener name \"a:b\" has ':'");
+        assertThatThrownBy(() -> listeners.tcp("a:b", LOOPBACK_ANY))
+                .hasMessageContaining("listener name \"a:b\" has ':'");
         assertThatThrownBy(() -> listeners.tcp("", LOOPBACK_ANY)).hasMessageContaining("must not be null or empty");
-        assertThatThrownBy(() -> listeners.tcp("a b", LOOPBACK_ANY)).hasMessageContaining("printable ASCII without spaces");
+        assertThatThrownBy(() -> listeners.tcp("a b", LOOPBACK_ANY))
+                .hasMessageContaining("printable ASCII without spaces");
         assertThat(listeners.names()).isEmpty();
     }
 
@@ -128,7 +131,8 @@ class GovernorListenersTest {
     void anAddressInUseIsAnIOExceptionNamingIt() throws Exception {
         try (ServerSocketChannel taken = ServerSocketChannel.open().bind(LOOPBACK_ANY)) {
             InetSocketAddress at = (InetSocketAddress) taken.getLocalAddress();
-            assertThatThrownBy(() -> listeners.tcp("http", at)).isInstanceOf(IOException.class)
+            assertThatThrownBy(() -> listeners.tcp("http", at))
+                    .isInstanceOf(IOException.class)
                     .hasMessageContaining("cannot bind tcp listener at 127.0.0.1:" + at.getPort());
             assertThat(listeners.names()).isEmpty();
         }
@@ -144,8 +148,8 @@ class GovernorListenersTest {
         try (ServerSocketChannel a = listeners.unix("ctl", path)) {
             closeEarly(a);
             try (ServerSocketChannel b = listeners.unix("ctl", path);
-                 SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(path));
-                 SocketChannel accepted = b.accept()) {
+                    SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(path));
+                    SocketChannel accepted = b.accept()) {
                 client.write(ByteBuffer.wrap(new byte[] {7}));
                 assertThat(accepted.read(ByteBuffer.allocate(1))).isEqualTo(1);
             }
@@ -159,8 +163,8 @@ class GovernorListenersTest {
     @Test
     void aUdpListenerReceivesOnEveryDup() throws Exception {
         try (DatagramChannel a = listeners.udp("dns", LOOPBACK_ANY);
-             DatagramChannel b = listeners.udp("dns", LOOPBACK_ANY);
-             DatagramChannel client = DatagramChannel.open()) {
+                DatagramChannel b = listeners.udp("dns", LOOPBACK_ANY);
+                DatagramChannel client = DatagramChannel.open()) {
             assertThat(b.getLocalAddress()).isEqualTo(a.getLocalAddress());
             closeEarly(a);
             client.send(ByteBuffer.wrap("ping".getBytes(StandardCharsets.UTF_8)), b.getLocalAddress());
@@ -194,11 +198,16 @@ class GovernorListenersTest {
             HandedOverSockets handedOver = HandedOverSockets.instance();
             handedOver.offer("api", Fds.dup(Fds.fd(previous)));
             try (GovernorListeners withSources = new GovernorListeners(List.of(handedOver, later), SdNotify::disabled);
-                 ServerSocketChannel api = withSources.tcp("api", new InetSocketAddress(InetAddress.getLoopbackAddress(), 1))) {
+                    ServerSocketChannel api =
+                            withSources.tcp("api", new InetSocketAddress(InetAddress.getLoopbackAddress(), 1))) {
                 assertThat(api.getLocalAddress()).isEqualTo(previous.getLocalAddress());
                 assertThat(handedOver.names()).doesNotContain("api");
-                assertThat(withSources.info()).singleElement().extracting(ListenerInfo::source).isEqualTo("handed-over");
-                assertThat(echoOnce((InetSocketAddress) previous.getLocalAddress(), api, "inherited")).isEqualTo("inherited");
+                assertThat(withSources.info())
+                        .singleElement()
+                        .extracting(ListenerInfo::source)
+                        .isEqualTo("handed-over");
+                assertThat(echoOnce((InetSocketAddress) previous.getLocalAddress(), api, "inherited"))
+                        .isEqualTo("inherited");
             }
         }
     }
@@ -207,8 +216,10 @@ class GovernorListenersTest {
     void aHandedOverSocketOfAnotherKindIsAnError() throws Exception {
         try (DatagramChannel udp = DatagramChannel.open().bind(LOOPBACK_ANY)) {
             HandedOverSockets.instance().offer("wrong-kind", Fds.dup(Fds.fd(udp)));
-            try (GovernorListeners withSources = new GovernorListeners(List.of(HandedOverSockets.instance()), SdNotify::disabled)) {
-                assertThatThrownBy(() -> withSources.tcp("wrong-kind", LOOPBACK_ANY)).isInstanceOf(IOException.class)
+            try (GovernorListeners withSources =
+                    new GovernorListeners(List.of(HandedOverSockets.instance()), SdNotify::disabled)) {
+                assertThatThrownBy(() -> withSources.tcp("wrong-kind", LOOPBACK_ANY))
+                        .isInstanceOf(IOException.class)
                         .hasMessageContaining("handed-over socket \"wrong-kind\"")
                         .hasMessageContaining("not the tcp listener asked for");
             }
@@ -219,12 +230,13 @@ class GovernorListenersTest {
     void aFreshSocketIsPushedToSystemdsFdStoreUnderItsName() throws Exception {
         String address = "@governor-listeners-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
         try (NotifyReceiver systemd = NotifyReceiver.bind(address);
-             GovernorListeners pushed = new GovernorListeners(List.of(), () -> SdNotify.to(systemd.address()));
-             ServerSocketChannel http = pushed.tcp("http", LOOPBACK_ANY)) {
+                GovernorListeners pushed = new GovernorListeners(List.of(), () -> SdNotify.to(systemd.address()));
+                ServerSocketChannel http = pushed.tcp("http", LOOPBACK_ANY)) {
             NotifyReceiver.Message m = systemd.await(x -> x.has("FDSTORE", "1"), Duration.ofSeconds(30));
             assertThat(m.fields()).containsEntry("FDNAME", "http");
             assertThat(m.fds()).hasSize(1);
-            try (ServerSocketChannel stored = (ServerSocketChannel) ListenerKind.TCP.wrap(m.fds().getFirst())) {
+            try (ServerSocketChannel stored =
+                    (ServerSocketChannel) ListenerKind.TCP.wrap(m.fds().getFirst())) {
                 assertThat(stored.getLocalAddress()).isEqualTo(http.getLocalAddress());
             }
         }
@@ -239,7 +251,8 @@ class GovernorListenersTest {
         gov.add("idle", ctx -> ctx.awaitStop());
         gov.start();
         gov.shutdown();
-        assertThatThrownBy(() -> gov.listeners().tcp("http", LOOPBACK_ANY)).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> gov.listeners().tcp("http", LOOPBACK_ANY))
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("the governor has stopped");
         assertThatThrownBy(() -> SocketChannel.open(at).close()).isInstanceOf(IOException.class); // refused: closed
     }

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
 
 class GovernorEndpointTest {
     private static final Duration PATIENCE = Duration.ofSeconds(30);
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private Governor gov;
 
     @AfterEach
@@ -44,8 +45,10 @@ class GovernorEndpointTest {
         return endpoint;
     }
 
-    private HttpResponse<String> get(GovernorEndpoint endpoint, String path, String... headers) throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(endpoint.uri().resolve(path)).timeout(Duration.ofSeconds(20));
+    private HttpResponse<String> get(GovernorEndpoint endpoint, String path, String... headers)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder b =
+                HttpRequest.newBuilder(endpoint.uri().resolve(path)).timeout(Duration.ofSeconds(20));
         if (headers.length > 0) {
             b.headers(headers);
         }
@@ -60,29 +63,35 @@ class GovernorEndpointTest {
 
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Type")).hasValue(GovernorEndpoint.PROMETHEUS_TEXT);
-        assertThat(r.body()).contains(
-                "governor_service_up{service=\"worker\"} 1",
-                "governor_service_up{service=\"http\"} 1",
-                "governor_services{state=\"running\"} 2",
-                "# HELP governor_service_up ",
-                "jvm_memory_used_bytes{",
-                "jvm_gc_",
-                "jvm_threads_live_threads ",
-                "jvm_threads_virtual_mounted_threads ",
-                "process_cpu_usage ",
-                "process_uptime_seconds ");
+        assertThat(r.body())
+                .contains(
+                        "governor_service_up{service=\"worker\"} 1",
+                        "governor_service_up{service=\"http\"} 1",
+                        "governor_services{state=\"running\"} 2",
+                        "# HELP governor_service_up ",
+                        "jvm_memory_used_bytes{",
+                        "jvm_gc_",
+                        "jvm_threads_live_threads ",
+                        "jvm_threads_virtual_mounted_threads ",
+                        "process_cpu_usage ",
+                        "process_uptime_seconds ");
     }
 
     @Test
     void shouldServeOpenMetricsWhenTheScraperAsksForIt() throws Exception {
         GovernorEndpoint endpoint = startWithEndpoint(Governor.create());
 
-        HttpResponse<String> r = get(endpoint, "/metrics", "Accept",
+        HttpResponse<String> r = get(
+                endpoint,
+                "/metrics",
+                "Accept",
                 "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1");
 
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Type")).hasValue(GovernorEndpoint.OPENMETRICS_TEXT);
-        assertThat(r.body()).contains("governor_service_up{service=\"worker\"} 1").endsWith("# EOF\n");
+        assertThat(r.body())
+                .contains("governor_service_up{service=\"worker\"} 1")
+                .endsWith("# EOF\n");
     }
 
     @Test
@@ -95,8 +104,10 @@ class GovernorEndpointTest {
         assertThat(ready.body()).startsWith("ready: 2 running");
 
         gov.add("broken", ctx -> {
-            throw new IllegalStateException("broken for good");
-        }).noRestart().start();
+                    throw new IllegalStateException("broken for good");
+                })
+                .noRestart()
+                .start();
 
         await().atMost(PATIENCE).untilAsserted(() -> {
             HttpResponse<String> health = get(endpoint, "/healthz");
@@ -108,8 +119,10 @@ class GovernorEndpointTest {
     @Test
     void readyzShouldTurn503BeforeTheFirstServiceStopsDuringTheDrainDelay() throws Exception {
         List<GovernorEvent> events = new CopyOnWriteArrayList<>();
-        GovernorEndpoint endpoint = startWithEndpoint(
-                Governor.create(GovernorOptions.builder().drainDelay(Duration.ofSeconds(5)).build()).onEvent(events::add));
+        GovernorEndpoint endpoint = startWithEndpoint(Governor.create(GovernorOptions.builder()
+                        .drainDelay(Duration.ofSeconds(5))
+                        .build())
+                .onEvent(events::add));
         assertThat(get(endpoint, "/readyz").statusCode()).isEqualTo(200);
 
         gov.requestShutdown("test of the drain");
@@ -120,10 +133,13 @@ class GovernorEndpointTest {
         assertThat(draining.body()).startsWith("shutting down");
         assertThat(events).noneMatch(e -> e instanceof GovernorEvent.Stopped);
         assertThat(gov.service("worker").orElseThrow().state()).isEqualTo(ServiceState.RUNNING);
-        assertThat(get(endpoint, "/healthz").statusCode()).as("still alive while draining").isEqualTo(200);
+        assertThat(get(endpoint, "/healthz").statusCode())
+                .as("still alive while draining")
+                .isEqualTo(200);
 
         gov.waitForShutdown();
-        assertThat(events).filteredOn(e -> e instanceof GovernorEvent.Stopped)
+        assertThat(events)
+                .filteredOn(e -> e instanceof GovernorEvent.Stopped)
                 .isNotEmpty()
                 .allSatisfy(e -> assertThat(e.at()).isAfter(seenDraining));
     }
@@ -135,7 +151,9 @@ class GovernorEndpointTest {
         HttpResponse<String> json = get(endpoint, "/status.json");
         assertThat(json.statusCode()).isEqualTo(200);
         assertThat(json.headers().firstValue("Content-Type")).hasValue("application/json; charset=utf-8");
-        assertThat(json.body()).startsWith("{\"pid\":" + ProcessHandle.current().pid() + ",\"ready\":true,\"stopping\":false,\"healthy\":true,")
+        assertThat(json.body())
+                .startsWith("{\"pid\":" + ProcessHandle.current().pid()
+                        + ",\"ready\":true,\"stopping\":false,\"healthy\":true,")
                 .contains("{\"name\":\"http\",\"depth\":0,\"state\":\"RUNNING\",\"ready\":true,\"restarts\":0")
                 .contains("{\"name\":\"worker\",");
 
@@ -148,11 +166,15 @@ class GovernorEndpointTest {
     @Test
     void shouldFoldAnAggregatedPoolIntoOneRowOfTheStatus() throws Exception {
         gov = Governor.create();
-        dev.governor.Supervisor pool = dev.governor.Supervisor.create(dev.governor.Strategy.ONE_FOR_ONE).parallelStop();
+        dev.governor.Supervisor pool = dev.governor.Supervisor.create(dev.governor.Strategy.ONE_FOR_ONE)
+                .parallelStop();
         for (int i = 0; i < 300; i++) {
             pool.add("w" + i, ctx -> ctx.awaitStop());
         }
-        GovernorEndpoint endpoint = GovernorEndpoint.builder(gov).port(0).aggregateChildrenOf("pool").build();
+        GovernorEndpoint endpoint = GovernorEndpoint.builder(gov)
+                .port(0)
+                .aggregateChildrenOf("pool")
+                .build();
         endpoint.addTo(gov, "http");
         gov.add("pool", pool);
         gov.start();
@@ -160,7 +182,8 @@ class GovernorEndpointTest {
 
         String json = get(endpoint, "/status.json").body();
 
-        assertThat(json).contains("\"total\":302")
+        assertThat(json)
+                .contains("\"total\":302")
                 .contains("{\"name\":\"pool\",\"depth\":0,\"state\":\"RUNNING\"")
                 .contains("\"pool\":{\"RUNNING\":300}")
                 .doesNotContain("\"name\":\"pool/w");
@@ -173,8 +196,11 @@ class GovernorEndpointTest {
     void shouldRefuseOtherMethodsAndUnknownPaths() throws Exception {
         GovernorEndpoint endpoint = startWithEndpoint(Governor.create());
 
-        HttpResponse<String> post = http.send(HttpRequest.newBuilder(endpoint.uri().resolve("/metrics"))
-                .POST(HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> post = http.send(
+                HttpRequest.newBuilder(endpoint.uri().resolve("/metrics"))
+                        .POST(HttpRequest.BodyPublishers.ofString("x"))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertThat(post.statusCode()).isEqualTo(405);
         assertThat(post.headers().firstValue("Allow")).hasValue("GET, HEAD");
         assertThat(get(endpoint, "/nope").statusCode()).isEqualTo(404);
@@ -192,7 +218,8 @@ class GovernorEndpointTest {
                     .hasMessageContaining("in use");
         }
         assertThatThrownBy(() -> GovernorEndpoint.builder(gov).port(70000))
-                .isInstanceOf(IllegalArgumentException.class).hasMessage("port must be within [0, 65535], was 70000");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("port must be within [0, 65535], was 70000");
     }
 
     /** Regression: micrometer-java21's JFR stream ran on a non-daemon thread and kept the JVM alive after shutdown. */
@@ -205,11 +232,14 @@ class GovernorEndpointTest {
 
         gov.shutdown();
 
-        await().atMost(PATIENCE).pollInSameThread().untilAsserted(() -> assertThat(nonDaemonThreads()).isSubsetOf(before));
+        await().atMost(PATIENCE)
+                .pollInSameThread()
+                .untilAsserted(() -> assertThat(nonDaemonThreads()).isSubsetOf(before));
     }
 
     private static java.util.Set<Thread> nonDaemonThreads() {
-        return Thread.getAllStackTraces().keySet().stream().filter(t -> !t.isDaemon() && t.isAlive())
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> !t.isDaemon() && t.isAlive())
                 .collect(java.util.stream.Collectors.toSet());
     }
 
@@ -223,7 +253,10 @@ class GovernorEndpointTest {
         try (ServerSocket again = new ServerSocket(port, 50, InetAddress.getLoopbackAddress())) {
             assertThat(again.getLocalPort()).isEqualTo(port);
         }
-        assertThatThrownBy(() -> http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/healthz")).build(),
-                HttpResponse.BodyHandlers.ofString())).isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> http.send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/healthz"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString()))
+                .isInstanceOf(IOException.class);
     }
 }

@@ -76,8 +76,13 @@ class GovernorMetricsTest {
         gov.add("fresh", GovernorMetricsTest::runUntilStopped);
         gov.start();
 
-        Gauge up = await().atMost(PATIENCE).pollInterval(Duration.ofMillis(1))
-                .until(() -> registry.find("governor.service.up").tag("service", "fresh").gauge(), g -> g != null);
+        Gauge up = await().atMost(PATIENCE)
+                .pollInterval(Duration.ofMillis(1))
+                .until(
+                        () -> registry.find("governor.service.up")
+                                .tag("service", "fresh")
+                                .gauge(),
+                        g -> g != null);
 
         assertThat(up.value()).as("read at once, no second chance").isEqualTo(1);
     }
@@ -87,23 +92,29 @@ class GovernorMetricsTest {
         gov = Governor.create();
         AtomicInteger runs = new AtomicInteger();
         gov.add("flaky", ctx -> {
-            if (runs.incrementAndGet() <= 3) {
-                throw new IllegalStateException("failure " + runs.get());
-            }
-            ctx.awaitStop();
-        }).restartPolicy(RestartPolicy.onFailure(Duration.ofMillis(10)));
+                    if (runs.incrementAndGet() <= 3) {
+                        throw new IllegalStateException("failure " + runs.get());
+                    }
+                    ctx.awaitStop();
+                })
+                .restartPolicy(RestartPolicy.onFailure(Duration.ofMillis(10)));
         GovernorMetrics.of(gov).bindTo(registry);
         gov.start();
 
         await().atMost(PATIENCE).untilAsserted(() -> {
-            FunctionCounter restarts = registry.find("governor.service.restarts").tag("service", "flaky").functionCounter();
+            FunctionCounter restarts = registry.find("governor.service.restarts")
+                    .tag("service", "flaky")
+                    .functionCounter();
             assertThat(restarts).isNotNull();
             assertThat(restarts.count()).isEqualTo(3);
             Counter failures = registry.find("governor.service.failures")
-                    .tags("service", "flaky", "exception", IllegalStateException.class.getName()).counter();
+                    .tags("service", "flaky", "exception", IllegalStateException.class.getName())
+                    .counter();
             assertThat(failures).isNotNull();
             assertThat(failures.count()).isEqualTo(3);
-            Timer failed = registry.find("governor.service.run.duration").tags("service", "flaky", "outcome", "failed").timer();
+            Timer failed = registry.find("governor.service.run.duration")
+                    .tags("service", "flaky", "outcome", "failed")
+                    .timer();
             assertThat(failed).isNotNull();
             assertThat(failed.count()).isEqualTo(3);
             assertThat(gauge("governor.service.up", "service", "flaky")).isEqualTo(1);
@@ -113,7 +124,7 @@ class GovernorMetricsTest {
     @Test
     void shouldTimeRunsByOutcomeAndMeasureTheShutdown() {
         gov = Governor.create();
-        gov.add("done", ctx -> { }).noRestart();
+        gov.add("done", ctx -> {}).noRestart();
         gov.add("quits", ctx -> {
             throw new StopService("nothing to do");
         });
@@ -128,7 +139,8 @@ class GovernorMetricsTest {
 
         gov.shutdown();
 
-        await().atMost(PATIENCE).untilAsserted(() -> assertThat(timerCount("worker", "stopped")).isEqualTo(1));
+        await().atMost(PATIENCE)
+                .untilAsserted(() -> assertThat(timerCount("worker", "stopped")).isEqualTo(1));
         assertThat(registry.find("governor.shutdown.duration").timeGauge()).isNotNull();
         assertThat(gauge("governor.shutdown.duration")).isGreaterThan(0);
         assertThat(gauge("governor.ready")).isZero();
@@ -148,12 +160,17 @@ class GovernorMetricsTest {
         await().atMost(PATIENCE).untilAsserted(() -> {
             assertThat(timerCount("doomed", "fatal")).isEqualTo(1);
             assertThat(registry.find("governor.service.failures")
-                    .tags("service", "doomed", "exception", OutOfMemoryError.class.getName()).counter().count()).isEqualTo(1);
+                            .tags("service", "doomed", "exception", OutOfMemoryError.class.getName())
+                            .counter()
+                            .count())
+                    .isEqualTo(1);
         });
     }
 
     private long timerCount(String service, String outcome) {
-        Timer t = registry.find("governor.service.run.duration").tags("service", service, "outcome", outcome).timer();
+        Timer t = registry.find("governor.service.run.duration")
+                .tags("service", service, "outcome", outcome)
+                .timer();
         return t == null ? 0 : t.count();
     }
 
@@ -165,9 +182,14 @@ class GovernorMetricsTest {
         gov.start();
 
         TimeGauge uptime = await().atMost(PATIENCE)
-                .until(() -> registry.find("governor.service.uptime").tag("service", "steady").timeGauge(), g -> g != null);
+                .until(
+                        () -> registry.find("governor.service.uptime")
+                                .tag("service", "steady")
+                                .timeGauge(),
+                        g -> g != null);
         double first = await().atMost(PATIENCE).until(() -> uptime.value(TimeUnit.SECONDS), v -> v > 0);
-        await().atMost(PATIENCE).untilAsserted(() -> assertThat(uptime.value(TimeUnit.SECONDS)).isGreaterThan(first));
+        await().atMost(PATIENCE)
+                .untilAsserted(() -> assertThat(uptime.value(TimeUnit.SECONDS)).isGreaterThan(first));
     }
 
     @Test
@@ -175,17 +197,26 @@ class GovernorMetricsTest {
         gov = Governor.create();
         gov.add("keep", GovernorMetricsTest::runUntilStopped);
         gov.add("temp", ctx -> {
-            throw new IllegalArgumentException("counted, then forgotten");
-        }).noRestart();
+                    throw new IllegalArgumentException("counted, then forgotten");
+                })
+                .noRestart();
         GovernorMetrics.of(gov).bindTo(registry);
         gov.start();
-        await().atMost(PATIENCE).until(() -> registry.find("governor.service.failures").tag("service", "temp").counter() != null);
+        await().atMost(PATIENCE)
+                .until(() -> registry.find("governor.service.failures")
+                                .tag("service", "temp")
+                                .counter()
+                        != null);
 
         gov.removeChild("temp");
 
         await().atMost(PATIENCE).untilAsserted(() -> {
-            assertThat(registry.find("governor.service.up").tag("service", "temp").meters()).isEmpty();
-            assertThat(registry.getMeters()).noneMatch(m -> "temp".equals(m.getId().getTag("service")));
+            assertThat(registry.find("governor.service.up")
+                            .tag("service", "temp")
+                            .meters())
+                    .isEmpty();
+            assertThat(registry.getMeters())
+                    .noneMatch(m -> "temp".equals(m.getId().getTag("service")));
         });
         assertThat(gauge("governor.service.up", "service", "keep")).isEqualTo(1);
     }
@@ -198,11 +229,12 @@ class GovernorMetricsTest {
         for (int i = 0; i < 500; i++) {
             boolean flaky = i == 7;
             pool.add("w" + i, ctx -> {
-                if (flaky && failedOnce.getAndIncrement() == 0) {
-                    throw new java.io.UncheckedIOException(new java.io.IOException("lost a connection"));
-                }
-                ctx.awaitStop();
-            }).restart(Duration.ofMillis(10));
+                        if (flaky && failedOnce.getAndIncrement() == 0) {
+                            throw new java.io.UncheckedIOException(new java.io.IOException("lost a connection"));
+                        }
+                        ctx.awaitStop();
+                    })
+                    .restart(Duration.ofMillis(10));
         }
         gov.add("pool", pool);
         gov.add("solo", GovernorMetricsTest::runUntilStopped);
@@ -210,20 +242,31 @@ class GovernorMetricsTest {
         gov.start();
 
         await().atMost(PATIENCE).untilAsserted(() -> {
-            assertThat(gauge("governor.supervisor.children", "supervisor", "pool", "state", "running")).isEqualTo(500);
-            assertThat(gauge("governor.supervisor.children", "supervisor", "pool", "state", "failed")).isEqualTo(0);
-            assertThat(registry.find("governor.supervisor.children.restarts").tag("supervisor", "pool").functionCounter().count())
+            assertThat(gauge("governor.supervisor.children", "supervisor", "pool", "state", "running"))
+                    .isEqualTo(500);
+            assertThat(gauge("governor.supervisor.children", "supervisor", "pool", "state", "failed"))
+                    .isEqualTo(0);
+            assertThat(registry.find("governor.supervisor.children.restarts")
+                            .tag("supervisor", "pool")
+                            .functionCounter()
+                            .count())
                     .isEqualTo(1);
             assertThat(registry.find("governor.supervisor.children.failures")
-                    .tags("supervisor", "pool", "exception", java.io.UncheckedIOException.class.getName()).counter().count()).isEqualTo(1);
+                            .tags("supervisor", "pool", "exception", java.io.UncheckedIOException.class.getName())
+                            .counter()
+                            .count())
+                    .isEqualTo(1);
             assertThat(gauge("governor.services", "state", "running")).isEqualTo(502);
             assertThat(gauge("governor.service.up", "service", "pool")).isEqualTo(1);
             assertThat(gauge("governor.service.up", "service", "solo")).isEqualTo(1);
         });
         assertThat(registry.getMeters())
                 .as("no series of its own for any member of the pool")
-                .noneMatch(m -> m.getId().getTag("service") != null && m.getId().getTag("service").startsWith("pool/"));
-        assertThat(registry.getMeters().size()).as("series independent of the pool's size").isLessThan(60);
+                .noneMatch(m -> m.getId().getTag("service") != null
+                        && m.getId().getTag("service").startsWith("pool/"));
+        assertThat(registry.getMeters().size())
+                .as("series independent of the pool's size")
+                .isLessThan(60);
     }
 
     @Test
@@ -231,28 +274,47 @@ class GovernorMetricsTest {
         gov = Governor.create();
         AtomicInteger runs = new AtomicInteger();
         gov.add("svc", ctx -> {
-            if (runs.incrementAndGet() == 1) {
-                throw new IllegalStateException("once");
-            }
-            ctx.awaitStop();
-        }).restart(Duration.ofMillis(10));
+                    if (runs.incrementAndGet() == 1) {
+                        throw new IllegalStateException("once");
+                    }
+                    ctx.awaitStop();
+                })
+                .restart(Duration.ofMillis(10));
         Supervisor pool = Supervisor.create(Strategy.ONE_FOR_ONE);
         pool.add("m", GovernorMetricsTest::runUntilStopped);
         gov.add("pool", pool);
         GovernorMetrics.builder(gov).aggregateChildrenOf("pool").build().bindTo(registry);
         gov.start();
-        await().atMost(PATIENCE).until(() -> registry.find("governor.service.run.duration").timer() != null);
+        await().atMost(PATIENCE)
+                .until(() -> registry.find("governor.service.run.duration").timer() != null);
 
-        Set<String> booleans = Set.of("governor.service.up", "governor.service.ready", "governor.ready", "governor.healthy");
-        List<Meter> ours = registry.getMeters().stream().filter(m -> m.getId().getName().startsWith("governor.")).toList();
-        assertThat(ours).extracting(m -> m.getId().getName()).contains("governor.services", "governor.ready",
-                "governor.shutdown.duration", "governor.service.up", "governor.service.ready", "governor.service.restarts",
-                "governor.service.failures", "governor.service.uptime", "governor.service.run.duration",
-                "governor.supervisor.children", "governor.supervisor.children.restarts");
+        Set<String> booleans =
+                Set.of("governor.service.up", "governor.service.ready", "governor.ready", "governor.healthy");
+        List<Meter> ours = registry.getMeters().stream()
+                .filter(m -> m.getId().getName().startsWith("governor."))
+                .toList();
+        assertThat(ours)
+                .extracting(m -> m.getId().getName())
+                .contains(
+                        "governor.services",
+                        "governor.ready",
+                        "governor.shutdown.duration",
+                        "governor.service.up",
+                        "governor.service.ready",
+                        "governor.service.restarts",
+                        "governor.service.failures",
+                        "governor.service.uptime",
+                        "governor.service.run.duration",
+                        "governor.supervisor.children",
+                        "governor.supervisor.children.restarts");
         for (Meter m : ours) {
-            assertThat(m.getId().getDescription()).as("description of %s", m.getId()).isNotBlank();
+            assertThat(m.getId().getDescription())
+                    .as("description of %s", m.getId())
+                    .isNotBlank();
             if (!booleans.contains(m.getId().getName())) {
-                assertThat(m.getId().getBaseUnit()).as("base unit of %s", m.getId()).isNotBlank();
+                assertThat(m.getId().getBaseUnit())
+                        .as("base unit of %s", m.getId())
+                        .isNotBlank();
             }
         }
     }

@@ -33,7 +33,8 @@ class Issue12EndpointTest {
 
     private GovernorEndpoint start() throws InterruptedException {
         gov = Governor.create(GovernorOptions.builder().systemd(false).build());
-        GovernorEndpoint endpoint = GovernorEndpoint.builder(gov).port(0).jvmMetrics(false).build();
+        GovernorEndpoint endpoint =
+                GovernorEndpoint.builder(gov).port(0).jvmMetrics(false).build();
         endpoint.addTo(gov, "http");
         gov.add("worker", ctx -> ctx.awaitStop());
         gov.start();
@@ -53,7 +54,9 @@ class Issue12EndpointTest {
             s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
             s.setSoTimeout(20_000);
             // one exchange, as a scraper makes it: ask the server to close once it answered
-            s.getOutputStream().write(request.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream()
+                    .write(request.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n")
+                            .getBytes(StandardCharsets.ISO_8859_1));
             return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
         }
     }
@@ -63,7 +66,8 @@ class Issue12EndpointTest {
     void abortedRequestsLeakedAFileDescriptorEach() throws Exception {
         GovernorEndpoint endpoint = start();
         int port = endpoint.port();
-        assertThat(exchange(port, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")).startsWith("HTTP/1.1 200");
+        assertThat(exchange(port, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
+                .startsWith("HTTP/1.1 200");
         long before = openFds();
         int aborted = 400;
         for (int i = 0; i < aborted; i++) {
@@ -71,19 +75,27 @@ class Issue12EndpointTest {
                 s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
                 OutputStream out = s.getOutputStream();
                 switch (i % 4) {
-                    case 0 -> out.write("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1)); // gone before the answer
-                    case 1 -> out.write("GET /status.json HTTP/1.1\r\nHo".getBytes(StandardCharsets.ISO_8859_1));            // half a head
-                    case 2 -> s.setSoLinger(true, 0);                                                                       // a reset, nothing sent
+                    case 0 ->
+                        out.write("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                                .getBytes(StandardCharsets.ISO_8859_1)); // gone before the answer
+                    case 1 ->
+                        out.write(
+                                "GET /status.json HTTP/1.1\r\nHo".getBytes(StandardCharsets.ISO_8859_1)); // half a head
+                    case 2 -> s.setSoLinger(true, 0); // a reset, nothing sent
                     default -> {
-                        out.write("GET /status.json HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
-                        s.setSoLinger(true, 0);                                                                             // a reset mid-answer
+                        out.write("GET /status.json HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                                .getBytes(StandardCharsets.ISO_8859_1));
+                        s.setSoLinger(true, 0); // a reset mid-answer
                     }
                 }
             }
         }
-        await().atMost(PATIENCE).untilAsserted(() -> assertThat(openFds()).as("open fds after " + aborted + " aborted requests")
-                .isLessThanOrEqualTo(before + 2));
-        assertThat(exchange(port, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")).startsWith("HTTP/1.1 200");
+        await().atMost(PATIENCE)
+                .untilAsserted(() -> assertThat(openFds())
+                        .as("open fds after " + aborted + " aborted requests")
+                        .isLessThanOrEqualTo(before + 2));
+        assertThat(exchange(port, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
+                .startsWith("HTTP/1.1 200");
         assertThat(gov.service("http").orElseThrow().restarts()).isZero();
     }
 
@@ -111,7 +123,9 @@ class Issue12EndpointTest {
                 }
             }
             Duration held = Duration.ofNanos(System.nanoTime() - started);
-            assertThat(closedByServer).as("the server closed the trickling connection (held " + held + ")").isTrue();
+            assertThat(closedByServer)
+                    .as("the server closed the trickling connection (held " + held + ")")
+                    .isTrue();
             assertThat(held).isLessThanOrEqualTo(HttpListener.HEAD_TIMEOUT.plusSeconds(5));
         }
     }
@@ -121,11 +135,15 @@ class Issue12EndpointTest {
     void foreignHostHeaderWasServed() throws Exception {
         GovernorEndpoint endpoint = start();
         int port = endpoint.port();
-        String foreign = exchange(port, "GET /status.json HTTP/1.1\r\nHost: rebind.attacker.example:" + port + "\r\n\r\n");
+        String foreign =
+                exchange(port, "GET /status.json HTTP/1.1\r\nHost: rebind.attacker.example:" + port + "\r\n\r\n");
         assertThat(foreign).startsWith("HTTP/1.1 421").doesNotContain("\"services\"");
         for (String host : new String[] {"127.0.0.1:" + port, "localhost:" + port, "localhost", "[::1]:" + port}) {
             String ok = exchange(port, "GET /status.json HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
-            assertThat(ok).as("Host: " + host).startsWith("HTTP/1.1 200").containsIgnoringCase("X-Content-Type-Options: nosniff");
+            assertThat(ok)
+                    .as("Host: " + host)
+                    .startsWith("HTTP/1.1 200")
+                    .containsIgnoringCase("X-Content-Type-Options: nosniff");
         }
         assertThat(gov.service("http").orElseThrow().state()).isEqualTo(ServiceState.RUNNING);
     }
@@ -134,11 +152,17 @@ class Issue12EndpointTest {
     @Test
     void allowedHostNamesAreServed() throws Exception {
         gov = Governor.create(GovernorOptions.builder().systemd(false).build());
-        GovernorEndpoint endpoint = GovernorEndpoint.builder(gov).port(0).jvmMetrics(false).allowHost("metrics.svc.local").build();
+        GovernorEndpoint endpoint = GovernorEndpoint.builder(gov)
+                .port(0)
+                .jvmMetrics(false)
+                .allowHost("metrics.svc.local")
+                .build();
         endpoint.addTo(gov, "http");
         gov.start();
         assertThat(gov.awaitReady(PATIENCE)).isTrue();
-        assertThat(exchange(endpoint.port(), "GET /healthz HTTP/1.1\r\nHost: metrics.svc.local:80\r\n\r\n")).startsWith("HTTP/1.1 200");
-        assertThat(exchange(endpoint.port(), "GET /healthz HTTP/1.1\r\nHost: other.svc.local\r\n\r\n")).startsWith("HTTP/1.1 421");
+        assertThat(exchange(endpoint.port(), "GET /healthz HTTP/1.1\r\nHost: metrics.svc.local:80\r\n\r\n"))
+                .startsWith("HTTP/1.1 200");
+        assertThat(exchange(endpoint.port(), "GET /healthz HTTP/1.1\r\nHost: other.svc.local\r\n\r\n"))
+                .startsWith("HTTP/1.1 421");
     }
 }

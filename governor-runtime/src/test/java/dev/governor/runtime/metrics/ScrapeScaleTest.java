@@ -70,12 +70,17 @@ class ScrapeScaleTest {
             GovernorMetrics metrics = b.build();
             metrics.bindTo(registry);
             gov.start();
-            assertThat(gov.awaitReady(Duration.ofMinutes(5))).as("%d services ready", n).isTrue();
+            assertThat(gov.awaitReady(Duration.ofMinutes(5)))
+                    .as("%d services ready", n)
+                    .isTrue();
             // until the meters follow the whole tree (registration happens off the scrape thread)
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
             while (metrics.refresh().count(ServiceState.RUNNING) < n + 1
-                    || (!aggregate && registry.find("governor.service.up").gauges().size() < n + 1)) {
-                assertThat(System.nanoTime()).as("meters caught up with %d services", n).isLessThan(deadline);
+                    || (!aggregate
+                            && registry.find("governor.service.up").gauges().size() < n + 1)) {
+                assertThat(System.nanoTime())
+                        .as("meters caught up with %d services", n)
+                        .isLessThan(deadline);
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
             }
             double[] millis = new double[SCRAPES];
@@ -93,17 +98,26 @@ class ScrapeScaleTest {
             metrics.refresh();
             double treeRead = (System.nanoTime() - t0) / 1e6;
             Arrays.sort(millis);
-            return new Measure(body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length, millis[SCRAPES / 2],
-                    millis[SCRAPES - 1], treeRead, body);
+            return new Measure(
+                    body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length,
+                    millis[SCRAPES / 2],
+                    millis[SCRAPES - 1],
+                    treeRead,
+                    body);
         } finally {
             gov.shutdown();
         }
     }
 
     private static void report(String line) throws IOException {
-        String full = line + " [" + Runtime.getRuntime().availableProcessors() + " CPUs, java " + Runtime.version() + "]";
+        String full =
+                line + " [" + Runtime.getRuntime().availableProcessors() + " CPUs, java " + Runtime.version() + "]";
         System.out.println(full);
         Path file = Path.of("target", "scrape-scale.txt");
-        Files.writeString(file, full + System.lineSeparator(), java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        Files.writeString(
+                file,
+                full + System.lineSeparator(),
+                java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.APPEND);
     }
 }

@@ -18,16 +18,20 @@ class FdChannelsTest {
     void withoutTheFlagWrappingFailsNamingItAndAFreshBindStillWorks() throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        Process p = new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp", cp,
-                WithoutAddOpensMain.class.getName())).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(List.of(
+                        java, "--enable-native-access=ALL-UNNAMED", "-cp", cp, WithoutAddOpensMain.class.getName()))
+                .redirectErrorStream(true)
+                .start();
         try {
             assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("child JVM ends").isTrue();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(p.exitValue()).as(out).isZero();
-            assertThat(out).contains("ERROR: wrapping fd 0 in a ServerSocketChannel needs the JVM flag "
-                    + "--add-opens java.base/sun.nio.ch=ALL-UNNAMED");
+            assertThat(out)
+                    .contains("ERROR: wrapping fd 0 in a ServerSocketChannel needs the JVM flag "
+                            + "--add-opens java.base/sun.nio.ch=ALL-UNNAMED");
             assertThat(out).contains("BOUND: /127.0.0.1:");
-            assertThat(out).contains("without the JVM flag --add-opens java.base/sun.nio.ch=ALL-UNNAMED it is neither kept");
+            assertThat(out)
+                    .contains("without the JVM flag --add-opens java.base/sun.nio.ch=ALL-UNNAMED it is neither kept");
         } finally {
             p.destroyForcibly();
         }
@@ -54,12 +58,13 @@ class FdChannelsTest {
     @Test
     void theDescriptorOfAChannelThatIsNotTheJdksIsRefused() {
         assertThatThrownBy(() -> FdChannels.fd(new java.nio.channels.Channel() {
-            public boolean isOpen() {
-                return true;
-            }
+                    public boolean isOpen() {
+                        return true;
+                    }
 
-            public void close() {
-            }
-        })).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("is not a JDK socket channel");
+                    public void close() {}
+                }))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("is not a JDK socket channel");
     }
 }

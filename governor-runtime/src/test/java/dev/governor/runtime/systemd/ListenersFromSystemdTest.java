@@ -71,9 +71,18 @@ class ListenersFromSystemdTest {
     }
 
     private SocketActivation activation(int count, String names) {
-        return SocketActivation.parse(Map.of("LISTEN_FDS", Integer.toString(count), "LISTEN_PID",
-                Long.toString(ProcessHandle.current().pid()), "LISTEN_FDNAMES", names), ProcessHandle.current().pid(), firstFd,
-                x -> { }, SdNotify.disabled());
+        return SocketActivation.parse(
+                Map.of(
+                        "LISTEN_FDS",
+                        Integer.toString(count),
+                        "LISTEN_PID",
+                        Long.toString(ProcessHandle.current().pid()),
+                        "LISTEN_FDNAMES",
+                        names),
+                ProcessHandle.current().pid(),
+                firstFd,
+                x -> {},
+                SdNotify.disabled());
     }
 
     @Test
@@ -81,12 +90,14 @@ class ListenersFromSystemdTest {
         ServerSocketChannel passed = closeLater(ServerSocketChannel.open().bind(LOOPBACK_ANY));
         place(passed);
         GovernorListeners listeners = closeLater(new GovernorListeners(
-                List.of(HandedOverSockets.instance(), new dev.governor.runtime.listen.SystemdSockets(activation(1, "http"))),
+                List.of(
+                        HandedOverSockets.instance(),
+                        new dev.governor.runtime.listen.SystemdSockets(activation(1, "http"))),
                 SdNotify::disabled));
         InetSocketAddress fallback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 1);
         try (ServerSocketChannel http = listeners.tcp("http", fallback);
-             SocketChannel client = SocketChannel.open((InetSocketAddress) passed.getLocalAddress());
-             SocketChannel accepted = http.accept()) {
+                SocketChannel client = SocketChannel.open((InetSocketAddress) passed.getLocalAddress());
+                SocketChannel accepted = http.accept()) {
             assertThat(http.getLocalAddress()).isEqualTo(passed.getLocalAddress());
             client.write(ByteBuffer.wrap(new byte[] {1}));
             assertThat(accepted.read(ByteBuffer.allocate(1))).isEqualTo(1);
@@ -102,8 +113,10 @@ class ListenersFromSystemdTest {
         place(passed);
         GovernorListeners listeners = closeLater(new GovernorListeners(
                 List.of(new dev.governor.runtime.listen.SystemdSockets(activation(1, "http"))), SdNotify::disabled));
-        assertThatThrownBy(() -> listeners.tcp("http", LOOPBACK_ANY)).isInstanceOf(IOException.class)
-                .hasMessageContaining("named \"http\"").hasMessageContaining("not the tcp listener asked for");
+        assertThatThrownBy(() -> listeners.tcp("http", LOOPBACK_ANY))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("named \"http\"")
+                .hasMessageContaining("not the tcp listener asked for");
         assertThat(listeners.names()).isEmpty();
     }
 
@@ -114,7 +127,8 @@ class ListenersFromSystemdTest {
         ServerSocketChannel other = closeLater(ServerSocketChannel.open().bind(LOOPBACK_ANY));
         place(other);
         GovernorListeners listeners = closeLater(new GovernorListeners(
-                List.of(new dev.governor.runtime.listen.SystemdSockets(activation(2, "http:admin"))), SdNotify::disabled));
+                List.of(new dev.governor.runtime.listen.SystemdSockets(activation(2, "http:admin"))),
+                SdNotify::disabled));
         try (ServerSocketChannel metrics = listeners.tcp("metrics", LOOPBACK_ANY)) {
             assertThat(metrics.getLocalAddress()).isNotIn(passed.getLocalAddress(), other.getLocalAddress());
         }
@@ -128,7 +142,9 @@ class ListenersFromSystemdTest {
         ServerSocketChannel previous = closeLater(ServerSocketChannel.open().bind(LOOPBACK_ANY));
         HandedOverSockets.instance().offer("web", Fds.dup(Fds.fd(previous)));
         GovernorListeners listeners = closeLater(new GovernorListeners(
-                List.of(HandedOverSockets.instance(), new dev.governor.runtime.listen.SystemdSockets(activation(1, "web"))),
+                List.of(
+                        HandedOverSockets.instance(),
+                        new dev.governor.runtime.listen.SystemdSockets(activation(1, "web"))),
                 SdNotify::disabled));
         try (ServerSocketChannel web = listeners.tcp("web", LOOPBACK_ANY)) {
             assertThat(web.getLocalAddress()).isEqualTo(previous.getLocalAddress());

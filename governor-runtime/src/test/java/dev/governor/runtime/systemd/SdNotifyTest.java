@@ -40,9 +40,14 @@ class SdNotifyTest {
             assertThat(notify.stopping()).isTrue();
 
             systemd.await(m -> m.has("STOPPING", "1"), WAIT);
-            assertThat(systemd.messages()).extracting(NotifyReceiver.Message::text).containsExactly(
-                    "READY=1", "STATUS=3 running 1 restarting", "EXTEND_TIMEOUT_USEC=7000000",
-                    "MAINPID=" + ProcessHandle.current().pid(), "STOPPING=1");
+            assertThat(systemd.messages())
+                    .extracting(NotifyReceiver.Message::text)
+                    .containsExactly(
+                            "READY=1",
+                            "STATUS=3 running 1 restarting",
+                            "EXTEND_TIMEOUT_USEC=7000000",
+                            "MAINPID=" + ProcessHandle.current().pid(),
+                            "STOPPING=1");
             assertThat(notify.sent()).isEqualTo(5);
             assertThat(notify.failed()).isZero();
         }
@@ -61,12 +66,15 @@ class SdNotifyTest {
         // our receiver reads what systemd's own client writes, so the two speak the same protocol
         for (String address : new String[] {dir.resolve("real").toString(), abstractName("real")}) {
             try (NotifyReceiver systemd = NotifyReceiver.bind(address)) {
-                ProcessBuilder pb = new ProcessBuilder("/usr/bin/systemd-notify", "--ready", "--status=from the real tool")
+                ProcessBuilder pb = new ProcessBuilder(
+                                "/usr/bin/systemd-notify", "--ready", "--status=from the real tool")
                         .redirectErrorStream(true);
                 pb.environment().put("NOTIFY_SOCKET", systemd.address());
                 Process p = pb.start();
                 assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-                assertThat(p.exitValue()).as(new String(p.getInputStream().readAllBytes())).isZero();
+                assertThat(p.exitValue())
+                        .as(new String(p.getInputStream().readAllBytes()))
+                        .isZero();
                 NotifyReceiver.Message m = systemd.await(x -> x.has("READY", "1"), WAIT);
                 assertThat(m.fields()).containsEntry("STATUS", "from the real tool");
             }
@@ -89,7 +97,7 @@ class SdNotifyTest {
     @Test
     void fdStorePassesTheListeningSocketItself() throws Exception {
         try (NotifyReceiver systemd = NotifyReceiver.bind(abstractName("fdstore"));
-             ServerSocketChannel listener = ServerSocketChannel.open()) {
+                ServerSocketChannel listener = ServerSocketChannel.open()) {
             listener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             assertThat(SdNotify.to(systemd.address()).fdStore("echo", listener)).isTrue();
 
@@ -97,9 +105,10 @@ class SdNotifyTest {
             assertThat(m.fields()).containsEntry("FDNAME", "echo");
             assertThat(m.fds()).hasSize(1);
             // accept through the passed descriptor: it is the very socket we listen on
-            try (ServerSocketChannel passed = FdChannels.serverSocket(Libc.dup(m.fds().getFirst()));
-                 SocketChannel client = SocketChannel.open(listener.getLocalAddress());
-                 SocketChannel accepted = passed.accept()) {
+            try (ServerSocketChannel passed =
+                            FdChannels.serverSocket(Libc.dup(m.fds().getFirst()));
+                    SocketChannel client = SocketChannel.open(listener.getLocalAddress());
+                    SocketChannel accepted = passed.accept()) {
                 assertThat(passed.getLocalAddress()).isEqualTo(listener.getLocalAddress());
                 client.write(ByteBuffer.wrap(new byte[] {42}));
                 ByteBuffer one = ByteBuffer.allocate(1);
@@ -159,7 +168,8 @@ class SdNotifyTest {
         SdNotify notify = SdNotify.disabled();
         assertThatThrownBy(() -> notify.send(" ")).hasMessageContaining("state must hold at least one KEY=VALUE line");
         assertThatThrownBy(() -> notify.fdStore("a:b", 3)).hasMessageContaining("fd name \"a:b\"");
-        assertThatThrownBy(() -> notify.extendTimeout(Duration.ZERO)).hasMessageContaining("within must be positive, was PT0S");
+        assertThatThrownBy(() -> notify.extendTimeout(Duration.ZERO))
+                .hasMessageContaining("within must be positive, was PT0S");
         assertThatThrownBy(() -> notify.mainPid(0)).hasMessageContaining("pid must be positive, was 0");
     }
 }

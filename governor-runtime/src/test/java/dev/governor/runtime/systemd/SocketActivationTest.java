@@ -81,7 +81,12 @@ class SocketActivationTest {
     }
 
     private SocketActivation parse(Map<String, String> env) {
-        return SocketActivation.parse(env, ProcessHandle.current().pid(), firstFd < 0 ? freeRun(8) : firstFd, unset::add, SdNotify.disabled());
+        return SocketActivation.parse(
+                env,
+                ProcessHandle.current().pid(),
+                firstFd < 0 ? freeRun(8) : firstFd,
+                unset::add,
+                SdNotify.disabled());
     }
 
     private static Map<String, String> env(String fds, String pid, String names) {
@@ -133,7 +138,8 @@ class SocketActivationTest {
     @Test
     void aNamedTcpListenerIsTheInheritedSocketAsAServerSocketChannel() throws Exception {
         ServerSocketChannel original = tcpListener();
-        DatagramChannel udp = closeLater(DatagramChannel.open(StandardProtocolFamily.INET).bind(LOOPBACK_ANY));
+        DatagramChannel udp =
+                closeLater(DatagramChannel.open(StandardProtocolFamily.INET).bind(LOOPBACK_ANY));
         int echoFd = place(original);
         place(udp);
         SocketActivation sa = parse(env("2", ourPid(), "echo:dns"));
@@ -143,7 +149,8 @@ class SocketActivationTest {
         assertThat(unset).containsExactlyInAnyOrder("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES");
         assertThat(Libc.closeOnExec(echoFd)).as("inherited fds get FD_CLOEXEC").isTrue();
 
-        ServerSocketChannel echo = closeLater(sa.tcp("echo", new InetSocketAddress(InetAddress.getLoopbackAddress(), 1)));
+        ServerSocketChannel echo =
+                closeLater(sa.tcp("echo", new InetSocketAddress(InetAddress.getLoopbackAddress(), 1)));
         InetSocketAddress bound = (InetSocketAddress) original.getLocalAddress();
         assertThat(echo.getLocalAddress()).isEqualTo(bound);
         assertThat(echo.socket().getLocalPort()).isEqualTo(bound.getPort());
@@ -168,11 +175,13 @@ class SocketActivationTest {
 
     @Test
     void aNamedUdpSocketReceivesAndAnswersIpv4() throws Exception {
-        DatagramChannel original = closeLater(DatagramChannel.open(StandardProtocolFamily.INET).bind(LOOPBACK_ANY));
+        DatagramChannel original =
+                closeLater(DatagramChannel.open(StandardProtocolFamily.INET).bind(LOOPBACK_ANY));
         place(original);
         SocketActivation sa = parse(env("1", ourPid(), "dns"));
         try (DatagramChannel dns = sa.udp("dns", LOOPBACK_ANY);
-             DatagramChannel client = DatagramChannel.open(StandardProtocolFamily.INET).bind(LOOPBACK_ANY)) {
+                DatagramChannel client =
+                        DatagramChannel.open(StandardProtocolFamily.INET).bind(LOOPBACK_ANY)) {
             assertThat(dns.getLocalAddress()).isEqualTo(original.getLocalAddress());
             client.send(ByteBuffer.wrap(new byte[] {7}), original.getLocalAddress());
             ByteBuffer b = ByteBuffer.allocate(8);
@@ -189,13 +198,13 @@ class SocketActivationTest {
     @Test
     void aNamedUnixListenerIsAUnixServerSocketChannel() throws Exception {
         Path path = dir.resolve("ctl.sock");
-        ServerSocketChannel original = closeLater(ServerSocketChannel.open(StandardProtocolFamily.UNIX)
-                .bind(UnixDomainSocketAddress.of(path)));
+        ServerSocketChannel original = closeLater(
+                ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(UnixDomainSocketAddress.of(path)));
         place(original);
         SocketActivation sa = parse(env("1", ourPid(), "ctl"));
         try (ServerSocketChannel ctl = sa.unix("ctl");
-             SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(path));
-             SocketChannel accepted = ctl.accept()) {
+                SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(path));
+                SocketChannel accepted = ctl.accept()) {
             assertThat(ctl.getLocalAddress()).isEqualTo(UnixDomainSocketAddress.of(path));
             client.write(ByteBuffer.wrap(new byte[] {1}));
             assertThat(accepted.read(ByteBuffer.allocate(4))).isEqualTo(1);
@@ -220,12 +229,13 @@ class SocketActivationTest {
     @Test
     void aUnixListenerBindsAfreshOverTheSocketFileAPreviousRunLeft() throws Exception {
         Path path = dir.resolve("ctl.sock");
-        ServerSocketChannel previous = ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(UnixDomainSocketAddress.of(path));
+        ServerSocketChannel previous =
+                ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(UnixDomainSocketAddress.of(path));
         previous.close(); // the JDK leaves the socket file behind, as a crashed process would
         assertThat(path).exists();
         try (ServerSocketChannel ctl = parse(Map.of()).unix("ctl", path);
-             SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(path));
-             SocketChannel accepted = ctl.accept()) {
+                SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(path));
+                SocketChannel accepted = ctl.accept()) {
             client.write(ByteBuffer.wrap(new byte[] {3}));
             assertThat(accepted.read(ByteBuffer.allocate(4))).isEqualTo(1);
         }
@@ -234,12 +244,17 @@ class SocketActivationTest {
     @Test
     void aFreshlyBoundListenerIsPushedToTheFdStoreUnderItsName() throws Exception {
         try (NotifyReceiver systemd = NotifyReceiver.bind(SdNotifyTest.abstractName("sa-fdstore"))) {
-            SocketActivation sa = SocketActivation.parse(Map.of(), ProcessHandle.current().pid(), SocketActivation.FIRST_FD, unset::add,
+            SocketActivation sa = SocketActivation.parse(
+                    Map.of(),
+                    ProcessHandle.current().pid(),
+                    SocketActivation.FIRST_FD,
+                    unset::add,
                     SdNotify.to(systemd.address()));
             try (ServerSocketChannel echo = sa.tcp("echo", LOOPBACK_ANY)) {
                 NotifyReceiver.Message m = systemd.await(x -> x.has("FDSTORE", "1"), Duration.ofSeconds(30));
                 assertThat(m.fields()).containsEntry("FDNAME", "echo");
-                try (ServerSocketChannel stored = FdChannels.serverSocket(Libc.dup(m.fds().getFirst()))) {
+                try (ServerSocketChannel stored =
+                        FdChannels.serverSocket(Libc.dup(m.fds().getFirst()))) {
                     InetSocketAddress bound = (InetSocketAddress) echo.getLocalAddress();
                     assertThat(stored.getLocalAddress()).isEqualTo(bound);
                     assertThat(echoOnce(bound, stored, "stored")).isEqualTo("stored");
@@ -252,7 +267,8 @@ class SocketActivationTest {
     void listenFdsThatIsNotANumberIsLoggedAndIgnored() throws Exception {
         SocketActivation sa = parse(env("abc", ourPid(), "echo"));
         assertThat(sa.inherited()).isEmpty();
-        assertThat(sa.problems()).containsExactly("LISTEN_FDS=abc is not a number: nothing inherited, listeners bind afresh");
+        assertThat(sa.problems())
+                .containsExactly("LISTEN_FDS=abc is not a number: nothing inherited, listeners bind afresh");
         assertThat(unset).containsExactlyInAnyOrder("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES");
         try (ServerSocketChannel echo = sa.tcp("echo", LOOPBACK_ANY)) {
             assertThat(((InetSocketAddress) echo.getLocalAddress()).getPort()).isPositive();
@@ -266,9 +282,13 @@ class SocketActivationTest {
         long other = ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(1L);
         SocketActivation sa = parse(env("1", Long.toString(other), "echo"));
         assertThat(sa.inherited()).isEmpty();
-        assertThat(sa.problems()).containsExactly("LISTEN_PID=" + other + " names another process (this is pid "
-                + ProcessHandle.current().pid() + "): the descriptors are not ours, nothing inherited, listeners bind afresh");
-        assertThat(Libc.closeOnExec(fd)).as("a descriptor that is not ours is not touched").isFalse();
+        assertThat(sa.problems())
+                .containsExactly("LISTEN_PID=" + other + " names another process (this is pid "
+                        + ProcessHandle.current().pid()
+                        + "): the descriptors are not ours, nothing inherited, listeners bind afresh");
+        assertThat(Libc.closeOnExec(fd))
+                .as("a descriptor that is not ours is not touched")
+                .isFalse();
         try (ServerSocketChannel echo = sa.tcp("echo", LOOPBACK_ANY)) {
             assertThat(echo.getLocalAddress()).as("bound afresh").isNotEqualTo(theirs.getLocalAddress());
         }
@@ -280,8 +300,9 @@ class SocketActivationTest {
         place(original);
         place(closeLater(DatagramChannel.open(StandardProtocolFamily.INET).bind(LOOPBACK_ANY)));
         SocketActivation sa = parse(env("2", ourPid(), "echo"));
-        assertThat(sa.problems()).containsExactly("LISTEN_FDNAMES=echo has 1 name(s) for LISTEN_FDS=2: the names are"
-                + " ignored, a listener takes an inherited descriptor only when it is the one of its kind");
+        assertThat(sa.problems())
+                .containsExactly("LISTEN_FDNAMES=echo has 1 name(s) for LISTEN_FDS=2: the names are"
+                        + " ignored, a listener takes an inherited descriptor only when it is the one of its kind");
         assertThat(sa.inherited()).extracting(SocketActivation.Inherited::name).containsExactly("unknown", "unknown");
         try (ServerSocketChannel echo = sa.tcp("echo", LOOPBACK_ANY)) {
             assertThat(echo.getLocalAddress()).as("the only tcp listener").isEqualTo(original.getLocalAddress());
@@ -317,8 +338,9 @@ class SocketActivationTest {
         Libc.close(src);
         SocketActivation sa = parse(env("1", ourPid(), "echo"));
         assertThat(sa.inherited()).isEmpty();
-        assertThat(sa.problems()).containsExactly("LISTEN_FDS=1: 1 of the 1 descriptors looked at are not open sockets (fd " + fd
-                + "): ignored; LISTEN_FDS overstates what was passed");
+        assertThat(sa.problems())
+                .containsExactly("LISTEN_FDS=1: 1 of the 1 descriptors looked at are not open sockets (fd " + fd
+                        + "): ignored; LISTEN_FDS overstates what was passed");
     }
 
     @Test

@@ -72,7 +72,8 @@ class WatchdogOnInjectedTimeTest {
     void oneSecondOfInjectedTimeWithWatchdogUsec200000GivesTenPings() throws Exception {
         HandDrivenTime time = new HandDrivenTime();
         try (NotifyReceiver systemd = NotifyReceiver.bind(SdNotifyTest.abstractName("virtual"));
-             Governor gov = Governor.create(GovernorOptions.builder().clock(time).scheduler(time).build())) {
+                Governor gov = Governor.create(
+                        GovernorOptions.builder().clock(time).scheduler(time).build())) {
             new SystemdExtension(Map.of("WATCHDOG_USEC", "200000"), SdNotify.to(systemd.address()))
                     .install(GovernorRuntime.hooks(gov));
             gov.add("svc", ctx -> ctx.awaitStop());
@@ -95,20 +96,24 @@ class WatchdogOnInjectedTimeTest {
         HandDrivenTime time = new HandDrivenTime();
         java.util.concurrent.CountDownLatch fail = new java.util.concurrent.CountDownLatch(1);
         try (NotifyReceiver systemd = NotifyReceiver.bind(SdNotifyTest.abstractName("withheld"));
-             Governor gov = Governor.create(GovernorOptions.builder().clock(time).scheduler(time).build())) {
+                Governor gov = Governor.create(
+                        GovernorOptions.builder().clock(time).scheduler(time).build())) {
             SdNotify marker = SdNotify.to(systemd.address());
             new SystemdExtension(Map.of("WATCHDOG_USEC", "200000"), SdNotify.to(systemd.address()))
                     .install(GovernorRuntime.hooks(gov));
             gov.add("steady", ctx -> ctx.awaitStop());
             gov.add("doomed", ctx -> {
-                fail.await();
-                throw new IllegalStateException("doomed on purpose");
-            }).noRestart();
+                        fail.await();
+                        throw new IllegalStateException("doomed on purpose");
+                    })
+                    .noRestart();
             gov.start();
             systemd.await(m -> m.has("READY", "1"), Duration.ofSeconds(30));
 
             time.advance(Duration.ofSeconds(2));
-            assertThat(awaitPings(systemd, 20)).as("20 periods of 100 ms, one ping each").isEqualTo(20);
+            assertThat(awaitPings(systemd, 20))
+                    .as("20 periods of 100 ms, one ping each")
+                    .isEqualTo(20);
 
             fail.countDown();
             NotifyReceiver.Message failed =
@@ -117,13 +122,18 @@ class WatchdogOnInjectedTimeTest {
             // advance() sends every due ping before it returns, and datagrams on one socket keep their
             // order: once the marker is read, every ping of those 2 s would have been read before it
             assertThat(marker.send("X_MARKER=after-failure")).isTrue();
-            NotifyReceiver.Message mark = systemd.await(m -> m.has("X_MARKER", "after-failure"), Duration.ofSeconds(30));
+            NotifyReceiver.Message mark =
+                    systemd.await(m -> m.has("X_MARKER", "after-failure"), Duration.ofSeconds(30));
             List<NotifyReceiver.Message> all = systemd.messages();
             long pingsAfterFailure = all.subList(systemd.indexOf(failed) + 1, systemd.indexOf(mark)).stream()
                     .filter(m -> m.has("WATCHDOG", "1"))
                     .count();
-            assertThat(pingsAfterFailure).as("pings in 2 s of injected time after a service failed").isZero();
-            assertThat(gov.isReady()).as("the tree still runs: only the watchdog tells systemd").isTrue();
+            assertThat(pingsAfterFailure)
+                    .as("pings in 2 s of injected time after a service failed")
+                    .isZero();
+            assertThat(gov.isReady())
+                    .as("the tree still runs: only the watchdog tells systemd")
+                    .isTrue();
         }
     }
 

@@ -16,7 +16,8 @@ public final class WithoutAddOpensMain {
         } catch (IllegalStateException e) {
             System.out.println("ERROR: " + e.getMessage());
         }
-        SocketActivation sa = SocketActivation.parse(Map.of(), ProcessHandle.current().pid(), SocketActivation.FIRST_FD, v -> { }, SdNotify.disabled());
+        SocketActivation sa = SocketActivation.parse(
+                Map.of(), ProcessHandle.current().pid(), SocketActivation.FIRST_FD, v -> {}, SdNotify.disabled());
         try (ServerSocketChannel ch = sa.tcp("echo", new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
             System.out.println("BOUND: " + ch.getLocalAddress());
         }

@@ -17,7 +17,8 @@ class OwnSocketsTest {
     void removingAGovernorsLastSocketForgetsTheGovernor() throws Exception {
         int before = OwnSockets.governors();
         Governor gov = Governor.create(GovernorOptions.builder().systemd(false).build());
-        try (ServerSocketChannel a = ServerSocketChannel.open(); ServerSocketChannel b = ServerSocketChannel.open()) {
+        try (ServerSocketChannel a = ServerSocketChannel.open();
+                ServerSocketChannel b = ServerSocketChannel.open()) {
             OwnSockets.add(gov, "control", a);
             OwnSockets.add(gov, "other", b);
             assertThat(OwnSockets.of(gov)).containsOnlyKeys("control", "other");

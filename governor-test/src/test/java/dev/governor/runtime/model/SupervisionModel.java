@@ -21,9 +21,17 @@ import java.util.Map;
  * {@code "Escalated 2 s/c1"}): the order of one path's events is what a supervisor promises.
  */
 final class SupervisionModel {
-    enum Mode { NEVER, ALWAYS, ON_FAILURE }
+    enum Mode {
+        NEVER,
+        ALWAYS,
+        ON_FAILURE
+    }
 
-    enum End { COMPLETE, FAIL, STOP_SERVICE }
+    enum End {
+        COMPLETE,
+        FAIL,
+        STOP_SERVICE
+    }
 
     record ChildSpec(Mode mode, Duration delay, int limit, Duration limitWindow, boolean significant) {}
 
@@ -34,8 +42,8 @@ final class SupervisionModel {
         final ChildSpec spec;
         ServiceState state = ServiceState.NEW;
         int nextAttempt;
-        int attempt = -1;            // of the current run
-        Object group;                // the pending restart it waits for
+        int attempt = -1; // of the current run
+        Object group; // the pending restart it waits for
         final List<Long> limitTimes = new ArrayList<>();
 
         Child(String name, ChildSpec spec) {
@@ -56,9 +64,9 @@ final class SupervisionModel {
     ServiceState supState = ServiceState.NEW;
     private final List<Long> intensityTimes = new ArrayList<>();
     private final List<Timer> timers = new ArrayList<>();
-    private long now;   // millis on the virtual clock, from the start
+    private long now; // millis on the virtual clock, from the start
     private long seq;
-    private int names;  // children are named c0, c1, … in the order added, never reused
+    private int names; // children are named c0, c1, … in the order added, never reused
 
     SupervisionModel(SupSpec sup, List<ChildSpec> specs) {
         this.sup = sup;
@@ -104,16 +112,19 @@ final class SupervisionModel {
             return false;
         }
         boolean failed = how == End.FAIL;
-        event(c.path(), switch (how) {
-            case COMPLETE -> "Completed";
-            case FAIL -> "Failed";
-            case STOP_SERVICE -> "StoppedOnPurpose";
-        });
-        boolean restarts = how != End.STOP_SERVICE && switch (c.spec.mode()) {
-            case NEVER -> false;
-            case ALWAYS -> true;
-            case ON_FAILURE -> failed;
-        };
+        event(
+                c.path(),
+                switch (how) {
+                    case COMPLETE -> "Completed";
+                    case FAIL -> "Failed";
+                    case STOP_SERVICE -> "StoppedOnPurpose";
+                });
+        boolean restarts = how != End.STOP_SERVICE
+                && switch (c.spec.mode()) {
+                    case NEVER -> false;
+                    case ALWAYS -> true;
+                    case ON_FAILURE -> failed;
+                };
         if (!restarts) {
             c.state = failed ? ServiceState.FAILED : ServiceState.STOPPED;
             autoShutdownAfter(c);
@@ -147,7 +158,9 @@ final class SupervisionModel {
             case ONE_FOR_ALL -> children;
             case REST_FOR_ONE -> children.subList(children.indexOf(c), children.size());
         };
-        group = group.stream().filter(s -> s == c || s.state == ServiceState.RUNNING || s.state == ServiceState.RESTARTING).toList();
+        group = group.stream()
+                .filter(s -> s == c || s.state == ServiceState.RUNNING || s.state == ServiceState.RESTARTING)
+                .toList();
         for (int i = group.size() - 1; i >= 0; i--) {
             Child s = group.get(i);
             if (s != c && s.state == ServiceState.RUNNING) {
@@ -214,8 +227,11 @@ final class SupervisionModel {
         }
         if (sup.autoShutdown() == AutoShutdown.ALL_SIGNIFICANT) {
             for (Child o : children) {
-                if (o != c && o.spec.significant() && (o.state == ServiceState.RUNNING
-                        || o.state == ServiceState.RESTARTING || o.state == ServiceState.NEW)) {
+                if (o != c
+                        && o.spec.significant()
+                        && (o.state == ServiceState.RUNNING
+                                || o.state == ServiceState.RESTARTING
+                                || o.state == ServiceState.NEW)) {
                     return;
                 }
             }
@@ -243,7 +259,8 @@ final class SupervisionModel {
     void advance(Duration d) {
         long target = now + d.toMillis();
         while (true) {
-            Timer next = timers.stream().filter(t -> t.due() <= target)
+            Timer next = timers.stream()
+                    .filter(t -> t.due() <= target)
                     .min((a, b) -> a.due() != b.due() ? Long.compare(a.due(), b.due()) : Long.compare(a.seq(), b.seq()))
                     .orElse(null);
             if (next == null) {

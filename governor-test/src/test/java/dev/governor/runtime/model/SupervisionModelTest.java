@@ -80,8 +80,8 @@ class SupervisionModelTest {
             }
         }
         net.jqwik.api.statistics.Statistics.label("supervisor s at the end").collect(model.supState);
-        net.jqwik.api.statistics.Statistics.label("events checked").collect(
-                model.events.values().stream().mapToInt(List::size).sum() / 10 * 10 + "+");
+        net.jqwik.api.statistics.Statistics.label("events checked")
+                .collect(model.events.values().stream().mapToInt(List::size).sum() / 10 * 10 + "+");
     }
 
     private static void apply(Op op, SupervisionModel model, Harness h) throws Exception {
@@ -141,30 +141,45 @@ class SupervisionModelTest {
     @Provide
     Arbitrary<Scenario> scenarios() {
         Arbitrary<SupSpec> sup = Combinators.combine(
-                Arbitraries.of(Strategy.class),
-                Arbitraries.of(-1, -1, 0, 1, 2, 3),
-                Arbitraries.of(Duration.ofSeconds(5), Duration.ofSeconds(20)),
-                Arbitraries.of(AutoShutdown.NEVER, AutoShutdown.NEVER, AutoShutdown.ANY_SIGNIFICANT, AutoShutdown.ALL_SIGNIFICANT))
+                        Arbitraries.of(Strategy.class),
+                        Arbitraries.of(-1, -1, 0, 1, 2, 3),
+                        Arbitraries.of(Duration.ofSeconds(5), Duration.ofSeconds(20)),
+                        Arbitraries.of(
+                                AutoShutdown.NEVER,
+                                AutoShutdown.NEVER,
+                                AutoShutdown.ANY_SIGNIFICANT,
+                                AutoShutdown.ALL_SIGNIFICANT))
                 .as(SupSpec::new);
         Arbitrary<List<ChildSpec>> children = childSpec().list().ofMinSize(1).ofMaxSize(4);
         Arbitrary<Op> op = Arbitraries.frequencyOf(
-                net.jqwik.api.Tuple.of(10, Combinators.combine(Arbitraries.integers().between(0, 5), Arbitraries.of(End.class)).as(EndRun::new)),
-                net.jqwik.api.Tuple.of(5, Arbitraries.of(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ofSeconds(10)).map(Advance::new)),
+                net.jqwik.api.Tuple.of(
+                        10,
+                        Combinators.combine(Arbitraries.integers().between(0, 5), Arbitraries.of(End.class))
+                                .as(EndRun::new)),
+                net.jqwik.api.Tuple.of(
+                        5,
+                        Arbitraries.of(
+                                        Duration.ofSeconds(1),
+                                        Duration.ofSeconds(2),
+                                        Duration.ofSeconds(3),
+                                        Duration.ofSeconds(10))
+                                .map(Advance::new)),
                 net.jqwik.api.Tuple.of(2, Arbitraries.integers().between(0, 5).map(StopChild::new)),
                 net.jqwik.api.Tuple.of(2, Arbitraries.integers().between(0, 5).map(RestartChild::new)),
                 net.jqwik.api.Tuple.of(1, Arbitraries.integers().between(0, 5).map(RemoveChild::new)),
                 net.jqwik.api.Tuple.of(1, childSpec().map(Add::new)));
-        return Combinators.combine(sup, children, op.list().ofMinSize(1).ofMaxSize(16)).as(Scenario::new);
+        return Combinators.combine(sup, children, op.list().ofMinSize(1).ofMaxSize(16))
+                .as(Scenario::new);
     }
 
     private static Arbitrary<ChildSpec> childSpec() {
         return Combinators.combine(
-                Arbitraries.of(Mode.class),
-                Arbitraries.of(Duration.ZERO, Duration.ofSeconds(1), Duration.ofSeconds(3)),
-                Arbitraries.of(0, 0, 1, 2),
-                Arbitraries.of(true, false))
-                .as((mode, delay, limit, significant) -> new ChildSpec(mode, delay, mode == Mode.NEVER ? 0 : limit,
-                        Duration.ofSeconds(10), significant));
+                        Arbitraries.of(Mode.class),
+                        Arbitraries.of(Duration.ZERO, Duration.ofSeconds(1), Duration.ofSeconds(3)),
+                        Arbitraries.of(0, 0, 1, 2),
+                        Arbitraries.of(true, false))
+                .as((mode, delay, limit, significant) -> new ChildSpec(
+                        mode, delay, mode == Mode.NEVER ? 0 : limit, Duration.ofSeconds(10), significant));
     }
 
     // ---- the runtime side ----
@@ -187,9 +202,9 @@ class SupervisionModelTest {
         final Governor gov = Governor.create(clock.options());
         final Supervisor sup;
         final ServiceConfig keeper;
-        final Map<String, ServiceConfig> configs = new LinkedHashMap<>();  // of the children not removed
-        final Map<String, Handle> runs = new HashMap<>();   // guarded by itself
-        final List<GovernorEvent> events = new ArrayList<>();   // guarded by itself
+        final Map<String, ServiceConfig> configs = new LinkedHashMap<>(); // of the children not removed
+        final Map<String, Handle> runs = new HashMap<>(); // guarded by itself
+        final List<GovernorEvent> events = new ArrayList<>(); // guarded by itself
 
         final Service puppet = this::runPuppet;
 
@@ -238,7 +253,7 @@ class SupervisionModelTest {
                 return;
             }
             switch (how) {
-                case COMPLETE -> { }
+                case COMPLETE -> {}
                 case FAIL -> throw new PuppetFailure(ctx.name() + " told to fail");
                 case STOP_SERVICE -> throw new StopService("told to stop");
             }
@@ -282,14 +297,18 @@ class SupervisionModelTest {
          */
         void settle(SupervisionModel model) {
             ServiceConfig any = configs.values().stream().findFirst().orElse(null);
-            if (any != null) {  // with every child removed, nothing happens in s's loop but the calls
+            if (any != null) { // with every child removed, nothing happens in s's loop but the calls
                 any.start();
                 any.start();
             }
             keeper.start();
             if (!model.supRunning()) {
-                await().atMost(WAIT).pollInterval(Duration.ofMillis(1)).alias("s ended, as the model says")
-                        .until(() -> gov.service("s").map(i -> i.state().isTerminal()).orElse(false));
+                await().atMost(WAIT)
+                        .pollInterval(Duration.ofMillis(1))
+                        .alias("s ended, as the model says")
+                        .until(() -> gov.service("s")
+                                .map(i -> i.state().isTerminal())
+                                .orElse(false));
                 keeper.start();
             }
         }
@@ -334,9 +353,10 @@ class SupervisionModelTest {
             Map<String, ServiceState> expectedStates = model.states();
             Map<String, List<String>> actual = observed();
             if (!actual.equals(expected) || !states().equals(expectedStates)) {
-                throw new AssertionError("after " + when + ":\n  model events   " + expected + "\n  runtime events " + actual
-                        + "\n  model states   " + new java.util.TreeMap<>(expectedStates)
-                        + "\n  runtime states " + new java.util.TreeMap<>(states()));
+                throw new AssertionError(
+                        "after " + when + ":\n  model events   " + expected + "\n  runtime events " + actual
+                                + "\n  model states   " + new java.util.TreeMap<>(expectedStates)
+                                + "\n  runtime states " + new java.util.TreeMap<>(states()));
             }
         }
 

@@ -33,11 +33,31 @@ final class Downcalls {
      * variadic callee expects.
      */
     enum Fn {
-        SOCKET("socket"), CONNECT("connect"), BIND("bind"), SENDMSG("sendmsg"), RECVMSG("recvmsg"), POLL("poll"),
-        CLOSE("close"), SETSOCKOPT("setsockopt"), GETSOCKOPT("getsockopt"), GETSOCKNAME("getsockname"),
-        DUP("dup"), DUP2("dup2"), FCNTL("fcntl"), OPEN("open"), UNSETENV("unsetenv"), CLOCK_GETTIME("clock_gettime"),
-        STRERROR_R("strerror_r"), SETSID("setsid"), UMASK("umask"), KILL("kill"), GETEUID("geteuid"),
-        GETPWNAM_R("getpwnam_r"), GETPWUID_R("getpwuid_r"), GETRLIMIT("getrlimit"), SETRLIMIT("setrlimit");
+        SOCKET("socket"),
+        CONNECT("connect"),
+        BIND("bind"),
+        SENDMSG("sendmsg"),
+        RECVMSG("recvmsg"),
+        POLL("poll"),
+        CLOSE("close"),
+        SETSOCKOPT("setsockopt"),
+        GETSOCKOPT("getsockopt"),
+        GETSOCKNAME("getsockname"),
+        DUP("dup"),
+        DUP2("dup2"),
+        FCNTL("fcntl"),
+        OPEN("open"),
+        UNSETENV("unsetenv"),
+        CLOCK_GETTIME("clock_gettime"),
+        STRERROR_R("strerror_r"),
+        SETSID("setsid"),
+        UMASK("umask"),
+        KILL("kill"),
+        GETEUID("geteuid"),
+        GETPWNAM_R("getpwnam_r"),
+        GETPWUID_R("getpwuid_r"),
+        GETRLIMIT("getrlimit"),
+        SETRLIMIT("setrlimit");
 
         private final String symbol;
         private volatile MethodHandle handle;
@@ -60,21 +80,26 @@ final class Downcalls {
         static final Linker LINKER = Linker.nativeLinker();
         static final StructLayout STATE = Linker.Option.captureStateLayout();
         static final VarHandle ERRNO = STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-        static final FunctionDescriptor SHAPE = FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+        static final FunctionDescriptor SHAPE =
+                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
         static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
 
         static {
             String arch = System.getProperty("os.arch", "");
-            if (ADDRESS.byteSize() != 8 || !System.getProperty("os.name", "").equals("Linux")
+            if (ADDRESS.byteSize() != 8
+                    || !System.getProperty("os.name", "").equals("Linux")
                     || !(arch.equals("amd64") || arch.equals("x86_64") || arch.equals("aarch64"))) {
-                throw new UnsupportedOperationException("Governor's native calls are made for 64-bit Linux on x86-64 or aarch64, not "
-                        + System.getProperty("os.name") + " " + arch);
+                throw new UnsupportedOperationException(
+                        "Governor's native calls are made for 64-bit Linux on x86-64 or aarch64, not "
+                                + System.getProperty("os.name") + " " + arch);
             }
         }
 
-        @SuppressWarnings("restricted") // native access is granted by --enable-native-access / the jars' Enable-Native-Access
+        @SuppressWarnings(
+                "restricted") // native access is granted by --enable-native-access / the jars' Enable-Native-Access
         static MethodHandle link(String name) {
-            MemorySegment symbol = LINKER.defaultLookup().find(name)
+            MemorySegment symbol = LINKER.defaultLookup()
+                    .find(name)
                     .orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name + "()"));
             return LINKER.downcallHandle(symbol, SHAPE, CAPTURE_ERRNO);
         }

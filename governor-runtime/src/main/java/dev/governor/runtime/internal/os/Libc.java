@@ -5,10 +5,8 @@ import static dev.governor.runtime.internal.os.Downcalls.check;
 import static dev.governor.runtime.internal.os.Downcalls.errno;
 import static dev.governor.runtime.internal.os.Downcalls.i;
 import static dev.governor.runtime.internal.os.Downcalls.state;
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import dev.governor.runtime.internal.os.Downcalls.Fn;
@@ -112,7 +110,10 @@ public final class Libc {
     public static int socket(int domain, int type, int protocol) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = state(arena);
-            return check("socket(" + domain + ", " + type + ")", i(call(Fn.SOCKET, state, domain, type, protocol, 0, 0)), state);
+            return check(
+                    "socket(" + domain + ", " + type + ")",
+                    i(call(Fn.SOCKET, state, domain, type, protocol, 0, 0)),
+                    state);
         }
     }
 
@@ -121,7 +122,10 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = state(arena);
             MemorySegment addr = arena.allocateFrom(JAVA_BYTE, sockaddr);
-            check("connect(fd " + fd + ", " + what + ")", i(call(Fn.CONNECT, state, fd, addr.address(), sockaddr.length, 0, 0)), state);
+            check(
+                    "connect(fd " + fd + ", " + what + ")",
+                    i(call(Fn.CONNECT, state, fd, addr.address(), sockaddr.length, 0, 0)),
+                    state);
         }
     }
 
@@ -130,7 +134,10 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = state(arena);
             MemorySegment addr = arena.allocateFrom(JAVA_BYTE, sockaddr);
-            check("bind(fd " + fd + ", " + what + ")", i(call(Fn.BIND, state, fd, addr.address(), sockaddr.length, 0, 0)), state);
+            check(
+                    "bind(fd " + fd + ", " + what + ")",
+                    i(call(Fn.BIND, state, fd, addr.address(), sockaddr.length, 0, 0)),
+                    state);
         }
     }
 
@@ -139,7 +146,8 @@ public final class Libc {
      * SCM_RIGHTS; the bytes sent (a stream socket may take fewer). EAGAIN is thrown like any errno,
      * for the caller to wait or give up.
      */
-    public static long sendmsg(int fd, byte[] data, int offset, int length, int[] fds, int flags) throws ErrnoException {
+    public static long sendmsg(int fd, byte[] data, int offset, int length, int[] fds, int flags)
+            throws ErrnoException {
         return Msghdr.send(fd, data, offset, length, fds, flags);
     }
 
@@ -180,7 +188,10 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = state(arena);
             MemorySegment v = arena.allocateFrom(JAVA_BYTE, value);
-            check("setsockopt(fd " + fd + ", " + what + ")", i(call(Fn.SETSOCKOPT, state, fd, level, option, v.address(), value.length)), state);
+            check(
+                    "setsockopt(fd " + fd + ", " + what + ")",
+                    i(call(Fn.SETSOCKOPT, state, fd, level, option, v.address(), value.length)),
+                    state);
         }
     }
 
@@ -226,7 +237,10 @@ public final class Libc {
             MemorySegment state = state(arena);
             MemorySegment sockaddr = arena.allocate(128, 8);
             MemorySegment len = arena.allocateFrom(JAVA_INT, 128);
-            check("getsockname(fd " + fd + ")", i(call(Fn.GETSOCKNAME, state, fd, sockaddr.address(), len.address(), 0, 0)), state);
+            check(
+                    "getsockname(fd " + fd + ")",
+                    i(call(Fn.GETSOCKNAME, state, fd, sockaddr.address(), len.address(), 0, 0)),
+                    state);
             length = Math.min(128, len.get(JAVA_INT, 0));
             addr = sockaddr.toArray(JAVA_BYTE);
         }
@@ -234,8 +248,10 @@ public final class Libc {
         int family = Short.toUnsignedInt(a.get(JAVA_SHORT.withByteAlignment(1), 0));
         int port = Short.toUnsignedInt(a.get(JAVA_SHORT.withByteAlignment(1).withOrder(ByteOrder.BIG_ENDIAN), 2));
         return switch (family) {
-            case AF_INET -> new InetSocketAddress(InetAddress.getByAddress(java.util.Arrays.copyOfRange(addr, 4, 8)), port);
-            case AF_INET6 -> new InetSocketAddress(InetAddress.getByAddress(java.util.Arrays.copyOfRange(addr, 8, 24)), port);
+            case AF_INET ->
+                new InetSocketAddress(InetAddress.getByAddress(java.util.Arrays.copyOfRange(addr, 4, 8)), port);
+            case AF_INET6 ->
+                new InetSocketAddress(InetAddress.getByAddress(java.util.Arrays.copyOfRange(addr, 8, 24)), port);
             case AF_UNIX -> {
                 int end = 2;
                 while (end < length && addr[end] != 0) {
@@ -274,7 +290,10 @@ public final class Libc {
     public static int dupCloseOnExec(int fd) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = state(arena);
-            return check("fcntl(" + fd + ", F_DUPFD_CLOEXEC)", i(call(Fn.FCNTL, state, fd, F_DUPFD_CLOEXEC, 3, 0, 0)), state);
+            return check(
+                    "fcntl(" + fd + ", F_DUPFD_CLOEXEC)",
+                    i(call(Fn.FCNTL, state, fd, F_DUPFD_CLOEXEC, 3, 0, 0)),
+                    state);
         }
     }
 
@@ -331,7 +350,10 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = state(arena);
             MemorySegment p = arena.allocateFrom(path);
-            return check("open(" + path + ", " + flags + ")", i(call(Fn.OPEN, state, p.address(), flags, mode, 0, 0)), state);
+            return check(
+                    "open(" + path + ", " + flags + ")",
+                    i(call(Fn.OPEN, state, p.address(), flags, mode, 0, 0)),
+                    state);
         }
     }
 

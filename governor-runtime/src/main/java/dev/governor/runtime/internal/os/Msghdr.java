@@ -23,7 +23,12 @@ import java.util.List;
  * msghdr}, {@code struct iovec} and {@code struct cmsghdr} they take, laid out as on 64-bit Linux.
  */
 final class Msghdr {
-    private static final long MSG_SIZE = 56, MSG_IOV = 16, MSG_IOVLEN = 24, MSG_CONTROL = 32, MSG_CONTROLLEN = 40, MSG_FLAGS = 48;
+    private static final long MSG_SIZE = 56,
+            MSG_IOV = 16,
+            MSG_IOVLEN = 24,
+            MSG_CONTROL = 32,
+            MSG_CONTROLLEN = 40,
+            MSG_FLAGS = 48;
     private static final long IOV_SIZE = 16;
     private static final long CMSG_HEADER = 16, CMSG_LEVEL = 8, CMSG_TYPE = 12;
 
@@ -55,7 +60,8 @@ final class Msghdr {
             }
             long sent = call(Fn.SENDMSG, state, fd, msg.address(), flags, 0, 0);
             if (sent < 0) {
-                throw new ErrnoException("sendmsg(fd " + fd + ", " + length + " bytes, " + fds.length + " descriptors)", errno(state));
+                throw new ErrnoException(
+                        "sendmsg(fd " + fd + ", " + length + " bytes, " + fds.length + " descriptors)", errno(state));
             }
             return sent;
         }
@@ -87,7 +93,8 @@ final class Msghdr {
                 if (length < CMSG_HEADER || at + length > controlLength) {
                     break;
                 }
-                if (control.get(JAVA_INT, at + CMSG_LEVEL) == SOL_SOCKET && control.get(JAVA_INT, at + CMSG_TYPE) == SCM_RIGHTS) {
+                if (control.get(JAVA_INT, at + CMSG_LEVEL) == SOL_SOCKET
+                        && control.get(JAVA_INT, at + CMSG_TYPE) == SCM_RIGHTS) {
                     for (long p = at + CMSG_HEADER; p + 4 <= at + length; p += 4) {
                         fds.add(control.get(JAVA_INT, p));
                     }

@@ -63,7 +63,8 @@ public final class ProcessCalls {
     /** The uid of the user {@code name} (getpwnam_r); -1 when there is none. */
     public static long uidOf(String name) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment pwd = passwd(arena, Fn.GETPWNAM_R, arena.allocateFrom(name).address(), "getpwnam_r(" + name + ")");
+            MemorySegment pwd =
+                    passwd(arena, Fn.GETPWNAM_R, arena.allocateFrom(name).address(), "getpwnam_r(" + name + ")");
             return pwd == null ? -1 : Integer.toUnsignedLong(pwd.get(JAVA_INT, PW_UID));
         }
     }
@@ -94,7 +95,10 @@ public final class ProcessCalls {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = state(arena);
             MemorySegment limit = arena.allocate(16, 8);
-            check("getrlimit(" + resource + ")", i(call(Fn.GETRLIMIT, state, resource, limit.address(), 0, 0, 0)), state);
+            check(
+                    "getrlimit(" + resource + ")",
+                    i(call(Fn.GETRLIMIT, state, resource, limit.address(), 0, 0, 0)),
+                    state);
             return new long[] {limit.get(JAVA_LONG, 0), limit.get(JAVA_LONG, 8)};
         }
     }
@@ -106,14 +110,20 @@ public final class ProcessCalls {
             MemorySegment limit = arena.allocate(16, 8);
             limit.set(JAVA_LONG, 0, soft);
             limit.set(JAVA_LONG, 8, hard);
-            check("setrlimit(" + resource + ", " + soft + ", " + hard + ")", i(call(Fn.SETRLIMIT, state, resource, limit.address(), 0, 0, 0)), state);
+            check(
+                    "setrlimit(" + resource + ", " + soft + ", " + hard + ")",
+                    i(call(Fn.SETRLIMIT, state, resource, limit.address(), 0, 0, 0)),
+                    state);
         }
     }
 
     public static void unsetenv(String name) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = state(arena);
-            check("unsetenv(" + name + ")", i(call(Fn.UNSETENV, state, arena.allocateFrom(name).address(), 0, 0, 0, 0)), state);
+            check(
+                    "unsetenv(" + name + ")",
+                    i(call(Fn.UNSETENV, state, arena.allocateFrom(name).address(), 0, 0, 0, 0)),
+                    state);
         }
     }
 
@@ -126,7 +136,10 @@ public final class ProcessCalls {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = state(arena);
             MemorySegment timespec = arena.allocate(16, 8);
-            check("clock_gettime(CLOCK_MONOTONIC)", i(call(Fn.CLOCK_GETTIME, state, CLOCK_MONOTONIC, timespec.address(), 0, 0, 0)), state);
+            check(
+                    "clock_gettime(CLOCK_MONOTONIC)",
+                    i(call(Fn.CLOCK_GETTIME, state, CLOCK_MONOTONIC, timespec.address(), 0, 0, 0)),
+                    state);
             return timespec.get(JAVA_LONG, 0) * 1_000_000L + timespec.get(JAVA_LONG, 8) / 1_000L;
         } catch (IOException | RuntimeException | LinkageError e) {
             return TimeUnit.NANOSECONDS.toMicros(System.nanoTime());

@@ -40,7 +40,8 @@ class LibcTest {
             assertThat(Libc.closeOnExec(copy)).isTrue();
             assertThat(Libc.isSocket(copy)).isFalse();
             assertThatThrownBy(() -> Libc.socketOption(copy, Libc.SO_TYPE))
-                    .isInstanceOfSatisfying(ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Libc.ENOTSOCK));
+                    .isInstanceOfSatisfying(
+                            ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Libc.ENOTSOCK));
         } finally {
             Libc.close(copy);
             Libc.close(fd);
@@ -50,7 +51,8 @@ class LibcTest {
 
     @Test
     void socketsAsTheJdkKnowsThem() throws Exception {
-        try (ServerSocketChannel server = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+        try (ServerSocketChannel server =
+                ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
             int fd = dev.governor.runtime.systemd.FdChannels.fd(server);
             assertThat(Libc.socketOption(fd, Libc.SO_ACCEPTCONN)).isEqualTo(1);
             assertThat(Libc.socketOption(fd, Libc.SO_TYPE)).isEqualTo(Libc.SOCK_STREAM);
@@ -61,7 +63,8 @@ class LibcTest {
     @Test
     void pollTimesOutOnAnEmptyPipeAndSeesData() throws Exception {
         Pipe pipe = Pipe.open();
-        try (var source = pipe.source(); var sink = pipe.sink()) {
+        try (var source = pipe.source();
+                var sink = pipe.sink()) {
             int fd = dev.governor.runtime.systemd.FdChannels.fd(source);
             assertThat(Libc.poll(fd, Libc.POLLIN, 10)).isFalse();
             sink.write(java.nio.ByteBuffer.wrap(new byte[] {1}));
@@ -80,13 +83,17 @@ class LibcTest {
             assertThat(name).isEqualTo(jdk);
             assertThat(ProcessCalls.uidOf(name)).isEqualTo(uid);
         }
-        assertThat(ProcessCalls.uidOf("no-such-user-" + ProcessHandle.current().pid())).isEqualTo(-1);
+        assertThat(ProcessCalls.uidOf("no-such-user-" + ProcessHandle.current().pid()))
+                .isEqualTo(-1);
     }
 
     @Test
     void theDescriptorLimitReadsAsProcShowsIt() throws Exception {
         long[] limit = ProcessCalls.getrlimit(ProcessCalls.RLIMIT_NOFILE);
-        String line = Files.readAllLines(Path.of("/proc/self/limits")).stream().filter(l -> l.startsWith("Max open files")).findFirst().orElseThrow();
+        String line = Files.readAllLines(Path.of("/proc/self/limits")).stream()
+                .filter(l -> l.startsWith("Max open files"))
+                .findFirst()
+                .orElseThrow();
         assertThat(line.split("\\s{2,}")[1]).isEqualTo(Long.toString(limit[0]));
     }
 }
