@@ -158,8 +158,9 @@ public final class SupervisorImpl implements Supervisor {
         } finally {
             lock.unlock();
         }
-        if (sub != null && treeOrNull() != null) {
-            sub.republishSubtree();
+        Tree t = sub == null ? null : treeOrNull();
+        if (t != null) {
+            sub.republishSubtree(t);
         }
         return child;
     }
@@ -196,12 +197,17 @@ public final class SupervisorImpl implements Supervisor {
         }
     }
 
-    /** After attaching to a governor: snapshots carry the final paths and the tree counts them. */
-    private void republishSubtree() {
+    /**
+     * A subtree built before it joined a governor's tree: its nodes were published with no tree to
+     * count them, so they are counted now (a pool of N made first would otherwise show N too few
+     * "new" and then -N once they start) and published again with their paths.
+     */
+    private void republishSubtree(Tree t) {
         for (Child c : childrenView()) {
+            t.countTransition(null, c.state);
             c.publish(c.state);
             if (c.service instanceof SupervisorImpl s) {
-                s.republishSubtree();
+                s.republishSubtree(t);
             }
         }
     }
