@@ -3,9 +3,9 @@
 # <extraDirectories> on top of `scratch`: no registry is reachable from the build machine, so the
 # base is not pulled but made here, like a distroless Java image:
 #   /opt/java   a jlink'ed runtime with the modules jdeps finds in the sample's class path
-#   /lib*, /usr/lib*   the shared libraries that runtime (and jffi's native stub) link against, from this host
+#   /lib*, /usr/lib*   the shared libraries that runtime links against (libc included: the FFM calls), from this host
 #   /etc/passwd, /etc/group   root and the unprivileged user the container runs as (65532, "governor")
-#   /tmp        writable: jffi unpacks its native stub there
+#   /tmp        writable: the JVM's java.io.tmpdir
 # usage: build-root.sh JDK_HOME|"" SAMPLES_TARGET_DIR OUTPUT_ROOT   ("": find a JDK 25)
 set -euo pipefail
 jdk=$1 target=$(cd "$2" && pwd) root=$3
@@ -20,20 +20,19 @@ rm -rf "$root"
 mkdir -p "$root/etc" "$root/tmp" "$root/opt"
 root=$(cd "$root" && pwd)
 jar=$(ls "$target"/samples-*.jar | grep -v -e '-sources.jar$' -e '-javadoc.jar$' | head -n 1)
+# --module-path as well: governor-api and governor-runtime are modular jars whose module-info requires
+# micrometer's automatic modules, which jdeps resolves only from a module path
 modules=$("$jdk/bin/jdeps" --multi-release 25 --ignore-missing-deps --print-module-deps \
-            --class-path "$target/lib/*" "$jar" "$target"/lib/*.jar 2>/dev/null | tail -n 1)
+            --module-path "$target/lib" --class-path "$target/lib/*" "$jar" "$target"/lib/*.jar 2>/dev/null | tail -n 1)
 echo "build-root: jlink $modules"
 "$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
     --compress=zip-6 --output "$root/opt/java"
 
-# the native stub jffi unpacks at run time: its libraries are needed as well
-stub_dir=$(mktemp -d)
-trap 'rm -rf "$stub_dir"' EXIT
-(cd "$stub_dir" && "$jdk/bin/jar" xf "$target"/lib/jffi-*-native.jar jni/x86_64-Linux/)
-objects=("$root/opt/java/bin/java" "$root"/opt/java/lib/*.so "$root"/opt/java/lib/server/libjvm.so "$stub_dir"/jni/x86_64-Linux/*.so)
+# Governor's native calls go through the JDK's FFM API into libc: the runtime's own libraries say what is needed
+objects=("$root/opt/java/bin/java" "$root"/opt/java/lib/*.so "$root"/opt/java/lib/server/libjvm.so)
 # ldd: "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" and the loader "/lib64/ld-linux-x86-64.so.2 (0x...)"
 for lib in $(ldd "${objects[@]}" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\/.*ld-linux/ {print $1}' | sort -u); do
-  case "$lib" in "$root"/*|"$stub_dir"/*) continue ;; esac   # the runtime's own libraries, found through $ORIGIN
+  case "$lib" in "$root"/*) continue ;; esac   # the runtime's own libraries, found through $ORIGIN
   [ -e "$lib" ] || continue
   mkdir -p "$root$(dirname "$lib")"
   cp -L "$lib" "$root$lib"      # real files at the paths ldd names: no symbolic links in the layer
