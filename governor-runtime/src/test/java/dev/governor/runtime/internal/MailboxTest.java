@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -99,11 +98,10 @@ class MailboxTest {
                 .isFalse();
     }
 
-    private static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean() && System.nanoTime() < until) {
-            Thread.sleep(1);
-        }
-        assertThat(condition.getAsBoolean()).as("within 30 s").isTrue();
+    private static void await(java.util.function.BooleanSupplier condition) {
+        org.awaitility.Awaitility.await()
+                .atMost(java.time.Duration.ofSeconds(30))
+                .pollInterval(java.time.Duration.ofMillis(1))
+                .until(condition::getAsBoolean);
     }
 }

@@ -119,24 +119,22 @@ public final class Libc {
 
     /** {@code connect(fd, sockaddr)}; {@code what} names the address in the error. */
     public static void connect(int fd, byte[] sockaddr, String what) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = state(arena);
-            MemorySegment addr = arena.allocateFrom(JAVA_BYTE, sockaddr);
-            check(
-                    "connect(fd " + fd + ", " + what + ")",
-                    i(call(Fn.CONNECT, state, fd, addr.address(), sockaddr.length, 0, 0)),
-                    state);
-        }
+        withAddress(Fn.CONNECT, "connect", fd, sockaddr, what);
     }
 
     /** {@code bind(fd, sockaddr)}; {@code what} names the address in the error. */
     public static void bind(int fd, byte[] sockaddr, String what) throws ErrnoException {
+        withAddress(Fn.BIND, "bind", fd, sockaddr, what);
+    }
+
+    /** connect and bind: the same call shape, {@code (fd, sockaddr*, socklen_t)}. */
+    private static void withAddress(Fn fn, String name, int fd, byte[] sockaddr, String what) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = state(arena);
             MemorySegment addr = arena.allocateFrom(JAVA_BYTE, sockaddr);
             check(
-                    "bind(fd " + fd + ", " + what + ")",
-                    i(call(Fn.BIND, state, fd, addr.address(), sockaddr.length, 0, 0)),
+                    name + "(fd " + fd + ", " + what + ")",
+                    i(call(fn, state, fd, addr.address(), sockaddr.length, 0, 0)),
                     state);
         }
     }
