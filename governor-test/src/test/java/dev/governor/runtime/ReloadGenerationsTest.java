@@ -234,12 +234,18 @@ class ReloadGenerationsTest {
         AtomicInteger building = new AtomicInteger();
         AtomicInteger overlaps = new AtomicInteger();
         List<Integer> built = new CopyOnWriteArrayList<>();
+        List<Thread> callers = new CopyOnWriteArrayList<>();
         gov.addReloadable("app", (generation, number) -> {
             if (building.incrementAndGet() > 1) {
                 overlaps.incrementAndGet();
             }
             try {
-                Thread.sleep(20); // a builder that reads a file: long enough for the other caller to arrive
+                if (number == 2) {
+                    // the first reload's build goes on only once the other caller is inside reload() and parked
+                    await().atMost(WAIT)
+                            .until(() -> callers.size() == 2
+                                    && callers.stream().allMatch(t -> t == Thread.currentThread() || parked(t)));
+                }
             } finally {
                 building.decrementAndGet();
             }
@@ -248,10 +254,10 @@ class ReloadGenerationsTest {
         });
         gov.start();
         rec.awaitEvent(GovernorEvent.Ready.class, "");
-        CompletableFuture<Boolean> a = CompletableFuture.supplyAsync(
-                gov::reload, r -> Thread.ofVirtual().start(r));
-        CompletableFuture<Boolean> b = CompletableFuture.supplyAsync(
-                gov::reload, r -> Thread.ofVirtual().start(r));
+        CompletableFuture<Boolean> a = new CompletableFuture<>();
+        CompletableFuture<Boolean> b = new CompletableFuture<>();
+        callers.add(Thread.ofVirtual().start(() -> a.complete(gov.reload())));
+        callers.add(Thread.ofVirtual().start(() -> b.complete(gov.reload())));
         assertThat(a.get(30, TimeUnit.SECONDS)).isTrue();
         assertThat(b.get(30, TimeUnit.SECONDS)).isTrue();
         assertThat(overlaps).hasValue(0);
@@ -326,5 +332,10 @@ class ReloadGenerationsTest {
 
     private static List<String> names(Governor gov) {
         return gov.services().stream().map(ServiceInfo::name).toList();
+    }
+
+    private static boolean parked(Thread t) {
+        Thread.State state = t.getState();
+        return state == Thread.State.WAITING || state == Thread.State.TIMED_WAITING || state == Thread.State.BLOCKED;
     }
 }
