@@ -1,5 +1,6 @@
 package dev.governor.runtime.daemon;
 
+import dev.governor.runtime.internal.os.ChildProcess;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -189,19 +190,7 @@ final class Launcher {
 
     /** TERM, then KILL after the grace period, by pid. */
     private static void kill(Process child) {
-        if (!child.isAlive()) {
-            return;
-        }
-        child.destroy();
-        try {
-            if (!child.waitFor(Daemon.KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
-                child.destroyForcibly();
-                child.waitFor(Daemon.KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS);
-            }
-        } catch (InterruptedException e) {
-            child.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
+        ChildProcess.terminate(child, Daemon.KILL_GRACE, () -> {});
     }
 
     /** What the daemon wrote since it started (capped at the last 64 KiB), on our stderr. */

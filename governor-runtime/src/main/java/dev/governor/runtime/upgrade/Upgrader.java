@@ -10,6 +10,7 @@ import dev.governor.runtime.handover.Handover;
 import dev.governor.runtime.handover.HandoverException;
 import dev.governor.runtime.handover.HandoverSender;
 import dev.governor.runtime.handover.HandoverSocket;
+import dev.governor.runtime.internal.os.ChildProcess;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -310,20 +311,10 @@ public final class Upgrader {
 
     /** TERM, then KILL after {@link #KILL_GRACE}, by pid; waits for the end. */
     static void kill(Process child) {
-        if (!child.isAlive()) {
-            return;
-        }
-        child.destroy();
-        try {
-            if (!child.waitFor(KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
-                LOG.warn("upgrade: pid {} ignored TERM for {}; killing it", child.pid(), KILL_GRACE);
-                child.destroyForcibly();
-                child.waitFor(KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS);
-            }
-        } catch (InterruptedException e) {
-            child.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
+        ChildProcess.terminate(
+                child,
+                KILL_GRACE,
+                () -> LOG.warn("upgrade: pid {} ignored TERM for {}; killing it", child.pid(), KILL_GRACE));
     }
 
     private static void deleteTree(Path dir) {

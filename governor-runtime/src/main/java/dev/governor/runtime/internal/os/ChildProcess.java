@@ -1,0 +1,36 @@
+package dev.governor.runtime.internal.os;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Ending a child process the runtime started (the daemon launcher's and the upgrader's): TERM, then
+ * KILL once the grace period has passed, by the {@link Process}'s pid, waiting for the end. Internal:
+ * not part of the API.
+ */
+public final class ChildProcess {
+
+    /**
+     * Sends TERM to {@code child} and waits up to {@code grace}; if it is still alive, calls
+     * {@code beforeKill} (to say so), sends KILL and waits up to {@code grace} again. An interrupt
+     * sends KILL at once and keeps the interrupt status. Does nothing if the child has already ended.
+     */
+    public static void terminate(Process child, Duration grace, Runnable beforeKill) {
+        if (!child.isAlive()) {
+            return;
+        }
+        child.destroy();
+        try {
+            if (!child.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+                beforeKill.run();
+                child.destroyForcibly();
+                child.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        } catch (InterruptedException e) {
+            child.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private ChildProcess() {}
+}
