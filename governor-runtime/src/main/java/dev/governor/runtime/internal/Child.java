@@ -5,6 +5,8 @@ import dev.governor.Service;
 import dev.governor.ServiceConfig;
 import dev.governor.ServiceInfo;
 import dev.governor.ServiceState;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
@@ -17,7 +19,15 @@ import java.util.Optional;
  */
 final class Child implements ServiceConfig {
     final SupervisorImpl parent;
-    volatile String name; // changes only when a reload retires this generation (ReloadableNode)
+    /**
+     * The name, or the path as last built (which ends with "/" and the name: names hold no '/').
+     * One string for both: the path names the run's thread (documented), so a pool of a million
+     * would otherwise keep a million names next to a million paths (48 bytes each). Changed by a
+     * rename (a reload retiring a generation) or by {@link #path()} with a CAS, so that a path
+     * built from the old name never overwrites a rename.
+     */
+    private volatile String label;
+
     final Service service;
 
     // configuration: written before the first start, read by the loop after. A child configured with
@@ -42,16 +52,59 @@ final class Child implements ServiceConfig {
     boolean countedActive;
     boolean removed;
 
-    // the path as last built; checked against the parent's path and the name on every use (a rename of
-    // any ancestor makes it stale). One String field, no record around it: that record cost 24 bytes
-    // per service in a pool of a million. Strings are immutable, so a racing reader sees a whole one.
-    private String builtPath;
     private volatile Snapshot snapshot;
+
+    private static final VarHandle LABEL;
+
+    static {
+        try {
+            LABEL = MethodHandles.lookup().findVarHandle(Child.class, "label", String.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     Child(SupervisorImpl parent, String name, Service service) {
         this.parent = parent;
-        this.name = name;
+        this.label = name;
         this.service = service;
+    }
+
+    /** This child's name among its siblings (a new string once the label is a path: for messages, not hot paths). */
+    String name() {
+        String l = label;
+        int slash = l.lastIndexOf('/');
+        return slash < 0 ? l : l.substring(slash + 1);
+    }
+
+    /** Whether this child is named {@code n}, without making its name. */
+    boolean hasName(String n) {
+        String l = label;
+        int from = l.length() - n.length();
+        if (from == 0) {
+            return l.equals(n) && n.indexOf('/') < 0; // a label as long as n is the name itself, never a path
+        }
+        return from > 0 && l.charAt(from - 1) == '/' && l.startsWith(n, from);
+    }
+
+    /** Whether this child and {@code other} have the same name. */
+    boolean hasSameName(Child other) {
+        return hasName(other.name());
+    }
+
+    /** The name's String.hashCode(), without making the name. */
+    int nameHash() {
+        String l = label;
+        int h = 0;
+        for (int i = l.lastIndexOf('/') + 1; i < l.length(); i++) {
+            h = 31 * h + l.charAt(i);
+        }
+        return h;
+    }
+
+    /** Gives this child another name (SupervisorImpl.rename, under its lock; the index follows). */
+    void rename(String newName) {
+        label = newName;
     }
 
     boolean isSupervisor() {
@@ -61,29 +114,18 @@ final class Child implements ServiceConfig {
     /** Path from the root, once the subtree is attached to a governor; follows a rename of any ancestor. */
     String path() {
         String parentPath = parent.pathOrNull();
-        String n = name;
+        String l = label;
+        int slash = l.lastIndexOf('/');
         if (parentPath == null) {
-            return parent.name() + "/" + n;
+            return parent.name() + "/" + (slash < 0 ? l : l.substring(slash + 1));
         }
-        String p = builtPath;
-        if (p != null && isPathOf(p, parentPath, n)) {
-            return p;
+        if (parentPath.isEmpty() ? slash < 0 : slash == parentPath.length() && l.startsWith(parentPath)) {
+            return l; // the label is this path already (or the name, directly under the root)
         }
+        String n = slash < 0 ? l : l.substring(slash + 1);
         String full = parentPath.isEmpty() ? n : parentPath + "/" + n;
-        builtPath = full;
+        LABEL.compareAndSet(this, l, full); // lost to a rename: that name wins, and the next call builds its path
         return full;
-    }
-
-    /** Whether {@code p} is {@code parentPath + "/" + name} (or {@code name} under the root), without building it. */
-    private static boolean isPathOf(String p, String parentPath, String name) {
-        if (parentPath.isEmpty()) {
-            return p.equals(name);
-        }
-        int pl = parentPath.length();
-        return p.length() == pl + 1 + name.length()
-                && p.charAt(pl) == '/'
-                && p.startsWith(parentPath)
-                && p.startsWith(name, pl + 1);
     }
 
     RestartPolicy effectivePolicy() {
@@ -229,7 +271,7 @@ final class Child implements ServiceConfig {
     @Override
     public ServiceConfig restartPolicy(RestartPolicy policy) {
         if (policy == null) {
-            throw new IllegalArgumentException("restart policy of \"" + name + "\" must not be null");
+            throw new IllegalArgumentException("restart policy of \"" + name() + "\" must not be null");
         }
         configure("restartPolicy");
         own().policy = policy;
@@ -238,7 +280,7 @@ final class Child implements ServiceConfig {
 
     @Override
     public ServiceConfig shutdownTimeout(Duration timeout) {
-        Checks.positive(timeout, "shutdown timeout of \"" + name + "\"");
+        Checks.positive(timeout, "shutdown timeout of \"" + name() + "\"");
         configure("shutdownTimeout");
         own().shutdownTimeout = timeout;
         return this;
@@ -246,7 +288,7 @@ final class Child implements ServiceConfig {
 
     @Override
     public ServiceConfig drainTimeout(Duration timeout) {
-        Checks.notNegative(timeout, "drain timeout of \"" + name + "\"");
+        Checks.notNegative(timeout, "drain timeout of \"" + name() + "\"");
         configure("drainTimeout");
         own().drainTimeout = timeout;
         return this;
@@ -255,12 +297,12 @@ final class Child implements ServiceConfig {
     @Override
     public ServiceConfig dependsOn(String... names) {
         if (names == null) {
-            throw new IllegalArgumentException("dependsOn of \"" + name + "\" must not be null");
+            throw new IllegalArgumentException("dependsOn of \"" + name() + "\" must not be null");
         }
         for (String n : names) {
             Checks.childName(n);
-            if (n.equals(name)) {
-                throw new IllegalArgumentException("\"" + name + "\" must not depend on itself");
+            if (hasName(n)) {
+                throw new IllegalArgumentException("\"" + n + "\" must not depend on itself");
             }
         }
         configure("dependsOn");
