@@ -33,32 +33,28 @@ final class Child implements ServiceConfig {
     // configuration: written before the first start, read by the loop after. A child configured with
     // none of it (every service of a pool, typically) shares DEFAULTS: 16 bytes less per child
     private volatile Config config = DEFAULTS;
-    volatile boolean readinessWaived; // an incoming generation: does not gate its parent's readiness until ready
-    private volatile boolean frozen;
 
     // owned by the parent's loop (or by a caller holding parent.lock while the loop does not run)
     Run run;
     int nextAttempt;
-    int consecutiveRestarts;
-    RestartWindow restartTimes;
-    Throwable lastFailure;
-    ServiceState state = ServiceState.NEW;
-    boolean ready;
-    boolean pendingStart;
-    RestartGroup restartGroup; // the pending restart this child waits for, shared by its group
-    boolean subtreeActive; // a running supervisor child: its subtree still has a service to run
-    boolean endedOnPurpose; // its last run threw StopService: never started again by a group restart
-    boolean countedNotReady;
-    boolean countedActive;
-    boolean removed;
+    /**
+     * The loop's booleans, one bit each (see the accessors below): eleven boolean fields made a
+     * child 8 bytes larger, a million times over in a pool. Written by the loop only, so a plain
+     * read-modify-write loses nothing; {@link #frozen()} is also read by callers configuring it.
+     */
+    private int flags;
+    /** What only a child that failed or restarts needs; null until then (a pool's services never make one). */
+    private Restarts restarts;
 
     private volatile Snapshot snapshot;
 
     private static final VarHandle LABEL;
+    private static final VarHandle FLAGS;
 
     static {
         try {
             LABEL = MethodHandles.lookup().findVarHandle(Child.class, "label", String.class);
+            FLAGS = MethodHandles.lookup().findVarHandle(Child.class, "flags", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -150,7 +146,19 @@ final class Child implements ServiceConfig {
     }
 
     boolean gatesReadiness() {
-        return !config.excludedFromReadiness && !readinessWaived;
+        Config cf = config;
+        return !cf.excludedFromReadiness && !cf.readinessWaived;
+    }
+
+    /**
+     * An incoming generation of a reloadable node does not gate its parent's readiness until it is
+     * ready (the generation before still serves). Kept in the configuration, which such a child
+     * has of its own: a field of its own cost every child of a pool 8 bytes.
+     */
+    void waiveReadiness(boolean waived) {
+        if (waived || config != DEFAULTS) {
+            own().readinessWaived = waived;
+        }
     }
 
     Duration drainTimeout() {
@@ -168,7 +176,154 @@ final class Child implements ServiceConfig {
     }
 
     void freeze() {
-        frozen = true;
+        set(FROZEN, true);
+    }
+
+    // ---- the loop's flags and restart state (accessors named after the fields they replaced) ----
+
+    private static final int READY = 1;
+    private static final int PENDING_START = 1 << 1;
+    private static final int SUBTREE_ACTIVE = 1 << 2;
+    private static final int ENDED_ON_PURPOSE = 1 << 3;
+    private static final int COUNTED_NOT_READY = 1 << 4;
+    private static final int COUNTED_ACTIVE = 1 << 5;
+    private static final int REMOVED = 1 << 6;
+    private static final int FROZEN = 1 << 7;
+
+    private boolean is(int bit) {
+        return (flags & bit) != 0;
+    }
+
+    private void set(int bit, boolean on) {
+        flags = on ? flags | bit : flags & ~bit;
+    }
+
+    /** Whether the current run is ready. */
+    boolean ready() {
+        return is(READY);
+    }
+
+    void ready(boolean on) {
+        set(READY, on);
+    }
+
+    /** Waiting to start (counted in ChildCounts.pending). */
+    boolean pendingStart() {
+        return is(PENDING_START);
+    }
+
+    void pendingStart(boolean on) {
+        set(PENDING_START, on);
+    }
+
+    /** A running supervisor child: its subtree still has a service to run. */
+    boolean subtreeActive() {
+        return is(SUBTREE_ACTIVE);
+    }
+
+    void subtreeActive(boolean on) {
+        set(SUBTREE_ACTIVE, on);
+    }
+
+    /** Its last run threw StopService: never started again by a group restart. */
+    boolean endedOnPurpose() {
+        return is(ENDED_ON_PURPOSE);
+    }
+
+    void endedOnPurpose(boolean on) {
+        set(ENDED_ON_PURPOSE, on);
+    }
+
+    boolean countedNotReady() {
+        return is(COUNTED_NOT_READY);
+    }
+
+    void countedNotReady(boolean on) {
+        set(COUNTED_NOT_READY, on);
+    }
+
+    boolean countedActive() {
+        return is(COUNTED_ACTIVE);
+    }
+
+    void countedActive(boolean on) {
+        set(COUNTED_ACTIVE, on);
+    }
+
+    boolean removed() {
+        return is(REMOVED);
+    }
+
+    void removed(boolean on) {
+        set(REMOVED, on);
+    }
+
+    /** Started once: its configuration can no longer change (read by the threads configuring it). */
+    boolean frozen() {
+        return ((int) FLAGS.getVolatile(this) & FROZEN) != 0;
+    }
+
+    int consecutiveRestarts() {
+        Restarts r = restarts;
+        return r == null ? 0 : r.consecutive;
+    }
+
+    void consecutiveRestarts(int n) {
+        if (n != 0 || restarts != null) {
+            restarts().consecutive = n;
+        }
+    }
+
+    /** Its own restarts within its policy's limit window; null until the first one. */
+    RestartWindow restartTimes() {
+        Restarts r = restarts;
+        return r == null ? null : r.times;
+    }
+
+    void restartTimes(RestartWindow w) {
+        if (w != null || restarts != null) {
+            restarts().times = w;
+        }
+    }
+
+    Throwable lastFailure() {
+        Restarts r = restarts;
+        return r == null ? null : r.lastFailure;
+    }
+
+    void lastFailure(Throwable t) {
+        if (t != null || restarts != null) {
+            restarts().lastFailure = t;
+        }
+    }
+
+    /** The pending restart this child waits for, shared by its group; null when none. */
+    RestartGroup restartGroup() {
+        Restarts r = restarts;
+        return r == null ? null : r.group;
+    }
+
+    void restartGroup(RestartGroup g) {
+        if (g != null || restarts != null) {
+            restarts().group = g;
+        }
+    }
+
+    private Restarts restarts() {
+        Restarts r = restarts;
+        if (r == null) {
+            r = new Restarts();
+            restarts = r;
+        }
+        return r;
+    }
+
+    /** The loop's state of a child that failed or restarted (loop only, like the fields it stands for). */
+    private static final class Restarts {
+        int consecutive;
+        RestartWindow times;
+        Throwable lastFailure;
+        RestartGroup group;
     }
 
     /**
@@ -196,6 +351,21 @@ final class Child implements ServiceConfig {
         }
     }
 
+    /** What every child added before its subtree joins a tree publishes: a service, then a supervisor. */
+    private static final Snapshot[] UNATTACHED_NEW = {
+        new Snapshot(ServiceState.NEW, false, 0, Optional.empty(), Optional.empty(), false),
+        new Snapshot(ServiceState.NEW, false, 0, Optional.empty(), Optional.empty(), true)
+    };
+
+    /**
+     * The state as last published (NEW until then). No field of its own: the published snapshot
+     * holds it, and in a pool of a million that field made every child 8 bytes larger.
+     */
+    ServiceState state() {
+        Snapshot s = snapshot;
+        return s == null ? ServiceState.NEW : s.state();
+    }
+
     /** Publishes a new snapshot after the loop changed this child's state. */
     void publish(ServiceState newState) {
         Snapshot before = snapshot;
@@ -213,16 +383,16 @@ final class Child implements ServiceConfig {
 
     private void publish(ServiceState newState, Snapshot before, Optional<Instant> startedAt) {
         ServiceState old = before == null ? null : before.state();
-        state = newState;
         Tree tree = parent.treeOrNull();
         if (tree != null && old != newState) {
             tree.countTransition(old, newState);
         }
-        Throwable f = lastFailure;
+        Throwable f = lastFailure();
         Optional<Throwable> failure = f == null
                 ? Optional.empty()
                 : before != null && before.lastFailure().orElse(null) == f ? before.lastFailure() : Optional.of(f);
-        Snapshot next = new Snapshot(newState, ready, Math.max(0, nextAttempt - 1), failure, startedAt, isSupervisor());
+        Snapshot next =
+                new Snapshot(newState, ready(), Math.max(0, nextAttempt - 1), failure, startedAt, isSupervisor());
         if (tree != null) {
             Snapshot shared = tree.lastSnapshot; // racy on purpose: immutable, a miss only costs the copy
             if (next.sameAs(shared)) {
@@ -230,12 +400,15 @@ final class Child implements ServiceConfig {
             } else {
                 tree.lastSnapshot = next;
             }
+        } else if (next.sameAs(UNATTACHED_NEW[next.supervisor() ? 1 : 0])) {
+            next = UNATTACHED_NEW[
+                    next.supervisor() ? 1 : 0]; // a pool built before it joins: one snapshot, not one each
         }
         snapshot = next;
     }
 
     void publish() {
-        publish(state);
+        publish(state());
     }
 
     /** The published snapshot with the path as it is now (a retired generation is renamed after it was published). */
@@ -361,6 +534,7 @@ final class Child implements ServiceConfig {
         volatile boolean readyOnStart = true;
         volatile Duration drainTimeout = Duration.ZERO;
         volatile boolean excludedFromReadiness;
+        volatile boolean readinessWaived; // not copied: see waiveReadiness
         volatile boolean significant;
 
         Config copy() {
@@ -377,7 +551,7 @@ final class Child implements ServiceConfig {
     }
 
     private void configure(String what) {
-        if (frozen) {
+        if (frozen()) {
             throw new IllegalStateException(
                     what + " of \"" + path() + "\" after it started: configure a child before it starts");
         }
@@ -386,7 +560,7 @@ final class Child implements ServiceConfig {
     @Override
     public String toString() {
         Config cf = config;
-        return "Child[" + path() + ", " + state + (ready ? ", ready" : "") + (cf.significant ? ", significant" : "")
+        return "Child[" + path() + ", " + state() + (ready() ? ", ready" : "") + (cf.significant ? ", significant" : "")
                 + (cf.excludedFromReadiness ? ", excluded from readiness" : "") + ", attempt " + (nextAttempt - 1)
                 + ", " + effectivePolicy() + "]";
     }

@@ -201,11 +201,17 @@ public final class SupervisorImpl implements Supervisor {
      * "new" and then -N once they start) and published again with their paths.
      */
     private void republishSubtree(Tree t) {
+        long[] added = new long[ServiceState.values().length];
+        republish(added);
+        t.countAdded(added); // once for the subtree: a pool of a million took the counts' lock a million times
+    }
+
+    private void republish(long[] added) {
         for (Child c : childrenView()) {
-            t.countTransition(null, c.state);
-            c.publish(c.state);
+            added[c.state().ordinal()]++;
+            c.publish(c.state());
             if (c.service instanceof SupervisorImpl s) {
-                s.republishSubtree(t);
+                s.republish(added);
             }
         }
     }

@@ -74,6 +74,22 @@ final class Tree {
                 counts.incrementAndGet(to.ordinal());
             }
         }
+        statusMayHaveChanged();
+    }
+
+    /** Counts nodes that join the tree at once, {@code added[state.ordinal()]} of each state (a subtree built first). */
+    void countAdded(long[] added) {
+        synchronized (counts) {
+            for (int i = 0; i < added.length; i++) {
+                if (added[i] != 0) {
+                    counts.addAndGet(i, added[i]);
+                }
+            }
+        }
+        statusMayHaveChanged();
+    }
+
+    private void statusMayHaveChanged() {
         if (bus.hasLifecycleListeners() && statusPending.compareAndSet(false, true)) {
             bus.inOrder(() -> {
                 statusPending.set(false);
