@@ -83,16 +83,26 @@ final class Child implements ServiceConfig {
         return from > 0 && l.charAt(from - 1) == '/' && l.startsWith(n, from);
     }
 
-    /** Whether this child and {@code other} have the same name. */
-    boolean hasSameName(Child other) {
-        return hasName(other.name());
+    /** Whether this child is named {@code n} (of hash {@code h}), when its label is known to be its name (NameIndex). */
+    boolean hasPlainName(String n, int h) {
+        String l = label;
+        return l.hashCode() == h && l.equals(n);
     }
 
-    /** The name's String.hashCode(), without making the name. */
+    /** The name's hash, when the label is known to be the name: cached by the String, its bytes not read. */
+    int plainNameHash() {
+        return label.hashCode();
+    }
+
+    /** The name's String.hashCode(), without making the name (a label that is the name has its hash cached). */
     int nameHash() {
         String l = label;
+        int from = l.lastIndexOf('/') + 1;
+        if (from == 0) {
+            return l.hashCode();
+        }
         int h = 0;
-        for (int i = l.lastIndexOf('/') + 1; i < l.length(); i++) {
+        for (int i = from; i < l.length(); i++) {
             h = 31 * h + l.charAt(i);
         }
         return h;

@@ -49,6 +49,9 @@ public final class SupervisorImpl implements Supervisor {
         this.strategy = strategy;
         this.root = rootTree != null;
         this.tree = rootTree;
+        if (root) {
+            byName.labelsMayBePaths();
+        }
     }
 
     // ---- identity and attachment ----
@@ -179,6 +182,7 @@ public final class SupervisorImpl implements Supervisor {
                         + "\": an instance can be added only once");
             }
             parentSup = parent;
+            byName.labelsMayBePaths(); // its children's paths exist from now on, and path() keeps them as labels
             asChild = child;
         } finally {
             lock.unlock();
