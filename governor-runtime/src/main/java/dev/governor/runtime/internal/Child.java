@@ -379,7 +379,7 @@ final class Child implements ServiceConfig {
     /** Publishes a new snapshot after the loop changed this child's state. */
     void publish(ServiceState newState) {
         Snapshot before = snapshot;
-        publish(newState, before, before == null ? Optional.empty() : before.startedAt());
+        publish(newState, before, before == null ? Optional.empty() : before.startedAt(), null);
     }
 
     /**
@@ -388,14 +388,30 @@ final class Child implements ServiceConfig {
      * pool of a million), so a later publish carries the last start on.
      */
     void publishStarted(ServiceState newState, Optional<Instant> startedAt) {
-        publish(newState, snapshot, startedAt);
+        publish(newState, snapshot, startedAt, null);
     }
 
-    private void publish(ServiceState newState, Snapshot before, Optional<Instant> startedAt) {
+    /**
+     * {@link #publishStarted(ServiceState, Optional)} for one of a batch: the state change is added
+     * to {@code counted} (per state ordinal), which the caller hands to {@link Tree#countAdded} once
+     * for the batch, instead of taking the tree's counts lock per child.
+     */
+    void publishStarted(ServiceState newState, Optional<Instant> startedAt, long[] counted) {
+        publish(newState, snapshot, startedAt, counted);
+    }
+
+    private void publish(ServiceState newState, Snapshot before, Optional<Instant> startedAt, long[] counted) {
         ServiceState old = before == null ? null : before.state();
         Tree tree = parent.treeOrNull();
         if (tree != null && old != newState) {
-            tree.countTransition(old, newState);
+            if (counted == null) {
+                tree.countTransition(old, newState);
+            } else {
+                if (old != null) {
+                    counted[old.ordinal()]--;
+                }
+                counted[newState.ordinal()]++;
+            }
         }
         Throwable f = lastFailure();
         Optional<Throwable> failure = f == null

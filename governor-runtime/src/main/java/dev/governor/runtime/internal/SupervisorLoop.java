@@ -226,6 +226,7 @@ final class SupervisorLoop {
         Optional<Instant> now = null; // one timestamp for the children started by one message
         boolean waiting = false;
         boolean hold = counts.hold(); // the parent hears this supervisor's readiness once, after the batch
+        long[] counted = startCounts; // and the tree's counts change once for the batch
         try {
             for (Child c : sup.childrenView()) {
                 if (c.pendingStart() && !cancelled && c.run == null) {
@@ -233,7 +234,7 @@ final class SupervisorLoop {
                         if (now == null) {
                             now = Optional.of(tree.now());
                         }
-                        startChild(c, now);
+                        startChild(c, now, counted);
                     } else {
                         waiting = true;
                     }
@@ -243,6 +244,7 @@ final class SupervisorLoop {
                 publishWaitingStarts();
             }
         } finally {
+            flushStartCounts(counted);
             if (hold) {
                 counts.release(cancelled);
             }
@@ -273,11 +275,25 @@ final class SupervisorLoop {
         return true;
     }
 
-    private void startChild(Child c) {
-        startChild(c, Optional.of(tree.now()));
+    /** The state changes of a batch of starts, per state ordinal, told to the tree at its end (loop only). */
+    private final long[] startCounts = new long[ServiceState.values().length];
+
+    private void flushStartCounts(long[] counted) {
+        boolean any = false;
+        for (long n : counted) {
+            any |= n != 0;
+        }
+        if (any) {
+            tree.countAdded(counted);
+            java.util.Arrays.fill(counted, 0);
+        }
     }
 
-    private void startChild(Child c, Optional<Instant> now) {
+    private void startChild(Child c) {
+        startChild(c, Optional.of(tree.now()), null);
+    }
+
+    private void startChild(Child c, Optional<Instant> now, long[] counted) {
         Tree t = tree;
         setPending(c, false);
         c.freeze();
@@ -298,7 +314,7 @@ final class SupervisorLoop {
         sup.host.liveRuns.incrementAndGet();
         boolean readyNow = c.readyOnStart();
         c.ready(readyNow);
-        c.publishStarted(ServiceState.RUNNING, now); // STARTING is not published: nobody could act on it
+        c.publishStarted(ServiceState.RUNNING, now, counted); // STARTING is not published: nobody could act on it
         th.start();
         if (logsStarts()) {
             logInfo("started {} (attempt {})", path, attempt);
