@@ -17,7 +17,7 @@ import java.util.Optional;
  * One child of a supervisor: its configuration (the {@link ServiceConfig} returned by {@code add}),
  * the loop-owned state of its current incarnation, and the immutable snapshot others read.
  */
-final class Child implements ServiceConfig {
+final class Child extends ChildState implements ServiceConfig {
     final SupervisorImpl parent;
     /**
      * The name, or the path as last built (which ends with "/" and the name: names hold no '/').
@@ -31,30 +31,16 @@ final class Child implements ServiceConfig {
     final Service service;
 
     // configuration: written before the first start, read by the loop after. A child configured with
-    // none of it (every service of a pool, typically) shares DEFAULTS: 16 bytes less per child
-    private volatile Config config = DEFAULTS;
-
-    // owned by the parent's loop (or by a caller holding parent.lock while the loop does not run)
-    Run run;
-    int nextAttempt;
-    /**
-     * The loop's booleans, one bit each (see the accessors below): eleven boolean fields made a
-     * child 8 bytes larger, a million times over in a pool. Written by the loop only, so a plain
-     * read-modify-write loses nothing; {@link #frozen()} is also read by callers configuring it.
-     */
-    private int flags;
-    /** What only a child that failed or restarts needs; null until then (a pool's services never make one). */
-    private Restarts restarts;
+    // none of it (every service of a pool, typically) shares ChildConfig.DEFAULTS: 16 bytes less per child
+    private volatile ChildConfig config = ChildConfig.DEFAULTS;
 
     private volatile Snapshot snapshot;
 
     private static final VarHandle LABEL;
-    private static final VarHandle FLAGS;
 
     static {
         try {
             LABEL = MethodHandles.lookup().findVarHandle(Child.class, "label", String.class);
-            FLAGS = MethodHandles.lookup().findVarHandle(Child.class, "flags", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -73,39 +59,14 @@ final class Child implements ServiceConfig {
         return slash < 0 ? l : l.substring(slash + 1);
     }
 
+    /** The name, or the path ending with it (see NameIndex.hasName). */
+    String label() {
+        return label;
+    }
+
     /** Whether this child is named {@code n}, without making its name. */
     boolean hasName(String n) {
-        String l = label;
-        int from = l.length() - n.length();
-        if (from == 0) {
-            return l.equals(n) && n.indexOf('/') < 0; // a label as long as n is the name itself, never a path
-        }
-        return from > 0 && l.charAt(from - 1) == '/' && l.startsWith(n, from);
-    }
-
-    /** Whether this child is named {@code n} (of hash {@code h}), when its label is known to be its name (NameIndex). */
-    boolean hasPlainName(String n, int h) {
-        String l = label;
-        return l.hashCode() == h && l.equals(n);
-    }
-
-    /** The name's hash, when the label is known to be the name: cached by the String, its bytes not read. */
-    int plainNameHash() {
-        return label.hashCode();
-    }
-
-    /** The name's String.hashCode(), without making the name (a label that is the name has its hash cached). */
-    int nameHash() {
-        String l = label;
-        int from = l.lastIndexOf('/') + 1;
-        if (from == 0) {
-            return l.hashCode();
-        }
-        int h = 0;
-        for (int i = from; i < l.length(); i++) {
-            h = 31 * h + l.charAt(i);
-        }
-        return h;
+        return NameIndex.hasName(label, n);
     }
 
     /** Gives this child another name (SupervisorImpl.rename, under its lock; the index follows). */
@@ -156,7 +117,7 @@ final class Child implements ServiceConfig {
     }
 
     boolean gatesReadiness() {
-        Config cf = config;
+        ChildConfig cf = config;
         return !cf.excludedFromReadiness && !cf.readinessWaived;
     }
 
@@ -166,7 +127,7 @@ final class Child implements ServiceConfig {
      * has of its own: a field of its own cost every child of a pool 8 bytes.
      */
     void waiveReadiness(boolean waived) {
-        if (waived || config != DEFAULTS) {
+        if (waived || config != ChildConfig.DEFAULTS) {
             own().readinessWaived = waived;
         }
     }
@@ -177,163 +138,12 @@ final class Child implements ServiceConfig {
 
     /** Takes the configuration of {@code other} (the previous generation of a reloadable node). */
     void copyConfigFrom(Child other) {
-        Config o = other.config;
-        config = o == DEFAULTS ? DEFAULTS : o.copy();
+        ChildConfig o = other.config;
+        config = o == ChildConfig.DEFAULTS ? ChildConfig.DEFAULTS : o.copy();
     }
 
     boolean significant() {
         return config.significant;
-    }
-
-    void freeze() {
-        set(FROZEN, true);
-    }
-
-    // ---- the loop's flags and restart state (accessors named after the fields they replaced) ----
-
-    private static final int READY = 1;
-    private static final int PENDING_START = 1 << 1;
-    private static final int SUBTREE_ACTIVE = 1 << 2;
-    private static final int ENDED_ON_PURPOSE = 1 << 3;
-    private static final int COUNTED_NOT_READY = 1 << 4;
-    private static final int COUNTED_ACTIVE = 1 << 5;
-    private static final int REMOVED = 1 << 6;
-    private static final int FROZEN = 1 << 7;
-
-    private boolean is(int bit) {
-        return (flags & bit) != 0;
-    }
-
-    private void set(int bit, boolean on) {
-        flags = on ? flags | bit : flags & ~bit;
-    }
-
-    /** Whether the current run is ready. */
-    boolean ready() {
-        return is(READY);
-    }
-
-    void ready(boolean on) {
-        set(READY, on);
-    }
-
-    /** Waiting to start (counted in ChildCounts.pending). */
-    boolean pendingStart() {
-        return is(PENDING_START);
-    }
-
-    void pendingStart(boolean on) {
-        set(PENDING_START, on);
-    }
-
-    /** A running supervisor child: its subtree still has a service to run. */
-    boolean subtreeActive() {
-        return is(SUBTREE_ACTIVE);
-    }
-
-    void subtreeActive(boolean on) {
-        set(SUBTREE_ACTIVE, on);
-    }
-
-    /** Its last run threw StopService: never started again by a group restart. */
-    boolean endedOnPurpose() {
-        return is(ENDED_ON_PURPOSE);
-    }
-
-    void endedOnPurpose(boolean on) {
-        set(ENDED_ON_PURPOSE, on);
-    }
-
-    boolean countedNotReady() {
-        return is(COUNTED_NOT_READY);
-    }
-
-    void countedNotReady(boolean on) {
-        set(COUNTED_NOT_READY, on);
-    }
-
-    boolean countedActive() {
-        return is(COUNTED_ACTIVE);
-    }
-
-    void countedActive(boolean on) {
-        set(COUNTED_ACTIVE, on);
-    }
-
-    boolean removed() {
-        return is(REMOVED);
-    }
-
-    void removed(boolean on) {
-        set(REMOVED, on);
-    }
-
-    /** Started once: its configuration can no longer change (read by the threads configuring it). */
-    boolean frozen() {
-        return ((int) FLAGS.getVolatile(this) & FROZEN) != 0;
-    }
-
-    int consecutiveRestarts() {
-        Restarts r = restarts;
-        return r == null ? 0 : r.consecutive;
-    }
-
-    void consecutiveRestarts(int n) {
-        if (n != 0 || restarts != null) {
-            restarts().consecutive = n;
-        }
-    }
-
-    /** Its own restarts within its policy's limit window; null until the first one. */
-    RestartWindow restartTimes() {
-        Restarts r = restarts;
-        return r == null ? null : r.times;
-    }
-
-    void restartTimes(RestartWindow w) {
-        if (w != null || restarts != null) {
-            restarts().times = w;
-        }
-    }
-
-    Throwable lastFailure() {
-        Restarts r = restarts;
-        return r == null ? null : r.lastFailure;
-    }
-
-    void lastFailure(Throwable t) {
-        if (t != null || restarts != null) {
-            restarts().lastFailure = t;
-        }
-    }
-
-    /** The pending restart this child waits for, shared by its group; null when none. */
-    RestartGroup restartGroup() {
-        Restarts r = restarts;
-        return r == null ? null : r.group;
-    }
-
-    void restartGroup(RestartGroup g) {
-        if (g != null || restarts != null) {
-            restarts().group = g;
-        }
-    }
-
-    private Restarts restarts() {
-        Restarts r = restarts;
-        if (r == null) {
-            r = new Restarts();
-            restarts = r;
-        }
-        return r;
-    }
-
-    /** The loop's state of a child that failed or restarted (loop only, like the fields it stands for). */
-    private static final class Restarts {
-        int consecutive;
-        RestartWindow times;
-        Throwable lastFailure;
-        RestartGroup group;
     }
 
     /**
@@ -535,45 +345,19 @@ final class Child implements ServiceConfig {
         parent.startChildNow(this);
     }
 
-    /** This child's own configuration, made at its first setting (DEFAULTS is never written). */
-    private Config own() {
-        Config c = config;
-        if (c == DEFAULTS) {
+    /** This child's own configuration, made at its first setting (ChildConfig.DEFAULTS is never written). */
+    private ChildConfig own() {
+        ChildConfig c = config;
+        if (c == ChildConfig.DEFAULTS) {
             synchronized (this) {
                 c = config;
-                if (c == DEFAULTS) {
-                    c = new Config();
+                if (c == ChildConfig.DEFAULTS) {
+                    c = new ChildConfig();
                     config = c;
                 }
             }
         }
         return c;
-    }
-
-    private static final Config DEFAULTS = new Config();
-
-    /** What a child may be configured with; DEFAULTS until the first setting. */
-    private static final class Config {
-        volatile RestartPolicy policy; // null: the parent's default
-        volatile Duration shutdownTimeout;
-        volatile List<String> dependsOn = List.of();
-        volatile boolean readyOnStart = true;
-        volatile Duration drainTimeout = Duration.ZERO;
-        volatile boolean excludedFromReadiness;
-        volatile boolean readinessWaived; // not copied: see waiveReadiness
-        volatile boolean significant;
-
-        Config copy() {
-            Config c = new Config();
-            c.policy = policy;
-            c.shutdownTimeout = shutdownTimeout;
-            c.dependsOn = dependsOn;
-            c.readyOnStart = readyOnStart;
-            c.drainTimeout = drainTimeout;
-            c.excludedFromReadiness = excludedFromReadiness;
-            c.significant = significant;
-            return c;
-        }
     }
 
     private void configure(String what) {
@@ -585,7 +369,7 @@ final class Child implements ServiceConfig {
 
     @Override
     public String toString() {
-        Config cf = config;
+        ChildConfig cf = config;
         return "Child[" + path() + ", " + state() + (ready() ? ", ready" : "") + (cf.significant ? ", significant" : "")
                 + (cf.excludedFromReadiness ? ", excluded from readiness" : "") + ", attempt " + (nextAttempt - 1)
                 + ", " + effectivePolicy() + "]";

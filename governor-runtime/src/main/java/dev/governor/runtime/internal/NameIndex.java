@@ -26,11 +26,34 @@ final class NameIndex {
     }
 
     private boolean matches(Child c, String name, int hash) {
-        return plainLabels ? c.hasPlainName(name, hash) : c.hasName(name);
+        String l = c.label();
+        return plainLabels ? l.hashCode() == hash && l.equals(name) : hasName(l, name);
     }
 
     private int hashOf(Child c) {
-        return plainLabels ? c.plainNameHash() : c.nameHash();
+        return plainLabels ? c.label().hashCode() : nameHash(c.label());
+    }
+
+    /** Whether {@code label} (a name, or a path ending with "/" and a name) is, or ends with, the name {@code n}. */
+    static boolean hasName(String label, String n) {
+        int from = label.length() - n.length();
+        if (from == 0) {
+            return label.equals(n) && n.indexOf('/') < 0; // a label as long as n is the name itself, never a path
+        }
+        return from > 0 && label.charAt(from - 1) == '/' && label.startsWith(n, from);
+    }
+
+    /** The String.hashCode() of the name {@code label} is or ends with, without making it (a name's is cached). */
+    static int nameHash(String label) {
+        int from = label.lastIndexOf('/') + 1;
+        if (from == 0) {
+            return label.hashCode();
+        }
+        int h = 0;
+        for (int i = from; i < label.length(); i++) {
+            h = 31 * h + label.charAt(i);
+        }
+        return h;
     }
 
     int size() {

@@ -244,7 +244,7 @@ final class SupervisorLoop {
                 publishWaitingStarts();
             }
         } finally {
-            flushStartCounts(counted);
+            tree.countAdded(counted);
             if (hold) {
                 counts.release(cancelled);
             }
@@ -277,17 +277,6 @@ final class SupervisorLoop {
 
     /** The state changes of a batch of starts, per state ordinal, told to the tree at its end (loop only). */
     private final long[] startCounts = new long[ServiceState.values().length];
-
-    private void flushStartCounts(long[] counted) {
-        boolean any = false;
-        for (long n : counted) {
-            any |= n != 0;
-        }
-        if (any) {
-            tree.countAdded(counted);
-            java.util.Arrays.fill(counted, 0);
-        }
-    }
 
     private void startChild(Child c) {
         startChild(c, Optional.of(tree.now()), null);

@@ -77,16 +77,24 @@ final class Tree {
         statusMayHaveChanged();
     }
 
-    /** Counts nodes that join the tree at once, {@code added[state.ordinal()]} of each state (a subtree built first). */
+    /**
+     * Adds {@code added[state.ordinal()]} to each state's count at once (a subtree that joins, a batch
+     * of starts), then zeroes {@code added} for the next batch.
+     */
     void countAdded(long[] added) {
+        boolean any = false;
         synchronized (counts) {
             for (int i = 0; i < added.length; i++) {
                 if (added[i] != 0) {
                     counts.addAndGet(i, added[i]);
+                    added[i] = 0;
+                    any = true;
                 }
             }
         }
-        statusMayHaveChanged();
+        if (any) {
+            statusMayHaveChanged();
+        }
     }
 
     private void statusMayHaveChanged() {
