@@ -5,6 +5,8 @@ import dev.governor.Service;
 import dev.governor.ServiceConfig;
 import dev.governor.ServiceInfo;
 import dev.governor.ServiceState;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
@@ -15,43 +17,61 @@ import java.util.Optional;
  * One child of a supervisor: its configuration (the {@link ServiceConfig} returned by {@code add}),
  * the loop-owned state of its current incarnation, and the immutable snapshot others read.
  */
-final class Child implements ServiceConfig {
+final class Child extends ChildState implements ServiceConfig {
     final SupervisorImpl parent;
-    volatile String name; // changes only when a reload retires this generation (ReloadableNode)
+    /**
+     * The name, or the path as last built (which ends with "/" and the name: names hold no '/').
+     * One string for both: the path names the run's thread (documented), so a pool of a million
+     * would otherwise keep a million names next to a million paths (48 bytes each). Changed by a
+     * rename (a reload retiring a generation) or by {@link #path()} with a CAS, so that a path
+     * built from the old name never overwrites a rename.
+     */
+    private volatile String label;
+
     final Service service;
 
     // configuration: written before the first start, read by the loop after. A child configured with
-    // none of it (every service of a pool, typically) shares DEFAULTS: 16 bytes less per child
-    private volatile Config config = DEFAULTS;
-    volatile boolean readinessWaived; // an incoming generation: does not gate its parent's readiness until ready
-    private volatile boolean frozen;
+    // none of it (every service of a pool, typically) shares ChildConfig.DEFAULTS: 16 bytes less per child
+    private volatile ChildConfig config = ChildConfig.DEFAULTS;
 
-    // owned by the parent's loop (or by a caller holding parent.lock while the loop does not run)
-    Run run;
-    int nextAttempt;
-    int consecutiveRestarts;
-    RestartWindow restartTimes;
-    Throwable lastFailure;
-    ServiceState state = ServiceState.NEW;
-    boolean ready;
-    boolean pendingStart;
-    RestartGroup restartGroup; // the pending restart this child waits for, shared by its group
-    boolean subtreeActive; // a running supervisor child: its subtree still has a service to run
-    boolean endedOnPurpose; // its last run threw StopService: never started again by a group restart
-    boolean countedNotReady;
-    boolean countedActive;
-    boolean removed;
-
-    // the path as last built; checked against the parent's path and the name on every use (a rename of
-    // any ancestor makes it stale). One String field, no record around it: that record cost 24 bytes
-    // per service in a pool of a million. Strings are immutable, so a racing reader sees a whole one.
-    private String builtPath;
     private volatile Snapshot snapshot;
+
+    private static final VarHandle LABEL;
+
+    static {
+        try {
+            LABEL = MethodHandles.lookup().findVarHandle(Child.class, "label", String.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     Child(SupervisorImpl parent, String name, Service service) {
         this.parent = parent;
-        this.name = name;
+        this.label = name;
         this.service = service;
+    }
+
+    /** This child's name among its siblings (a new string once the label is a path: for messages, not hot paths). */
+    String name() {
+        String l = label;
+        int slash = l.lastIndexOf('/');
+        return slash < 0 ? l : l.substring(slash + 1);
+    }
+
+    /** The name, or the path ending with it (see NameIndex.hasName). */
+    String label() {
+        return label;
+    }
+
+    /** Whether this child is named {@code n}, without making its name. */
+    boolean hasName(String n) {
+        return NameIndex.hasName(label, n);
+    }
+
+    /** Gives this child another name (SupervisorImpl.rename, under its lock; the index follows). */
+    void rename(String newName) {
+        label = newName;
     }
 
     boolean isSupervisor() {
@@ -61,29 +81,18 @@ final class Child implements ServiceConfig {
     /** Path from the root, once the subtree is attached to a governor; follows a rename of any ancestor. */
     String path() {
         String parentPath = parent.pathOrNull();
-        String n = name;
+        String l = label;
+        int slash = l.lastIndexOf('/');
         if (parentPath == null) {
-            return parent.name() + "/" + n;
+            return parent.name() + "/" + (slash < 0 ? l : l.substring(slash + 1));
         }
-        String p = builtPath;
-        if (p != null && isPathOf(p, parentPath, n)) {
-            return p;
+        if (parentPath.isEmpty() ? slash < 0 : slash == parentPath.length() && l.startsWith(parentPath)) {
+            return l; // the label is this path already (or the name, directly under the root)
         }
+        String n = slash < 0 ? l : l.substring(slash + 1);
         String full = parentPath.isEmpty() ? n : parentPath + "/" + n;
-        builtPath = full;
+        LABEL.compareAndSet(this, l, full); // lost to a rename: that name wins, and the next call builds its path
         return full;
-    }
-
-    /** Whether {@code p} is {@code parentPath + "/" + name} (or {@code name} under the root), without building it. */
-    private static boolean isPathOf(String p, String parentPath, String name) {
-        if (parentPath.isEmpty()) {
-            return p.equals(name);
-        }
-        int pl = parentPath.length();
-        return p.length() == pl + 1 + name.length()
-                && p.charAt(pl) == '/'
-                && p.startsWith(parentPath)
-                && p.startsWith(name, pl + 1);
     }
 
     RestartPolicy effectivePolicy() {
@@ -108,7 +117,19 @@ final class Child implements ServiceConfig {
     }
 
     boolean gatesReadiness() {
-        return !config.excludedFromReadiness && !readinessWaived;
+        ChildConfig cf = config;
+        return !cf.excludedFromReadiness && !cf.readinessWaived;
+    }
+
+    /**
+     * An incoming generation of a reloadable node does not gate its parent's readiness until it is
+     * ready (the generation before still serves). Kept in the configuration, which such a child
+     * has of its own: a field of its own cost every child of a pool 8 bytes.
+     */
+    void waiveReadiness(boolean waived) {
+        if (waived || config != ChildConfig.DEFAULTS) {
+            own().readinessWaived = waived;
+        }
     }
 
     Duration drainTimeout() {
@@ -117,16 +138,12 @@ final class Child implements ServiceConfig {
 
     /** Takes the configuration of {@code other} (the previous generation of a reloadable node). */
     void copyConfigFrom(Child other) {
-        Config o = other.config;
-        config = o == DEFAULTS ? DEFAULTS : o.copy();
+        ChildConfig o = other.config;
+        config = o == ChildConfig.DEFAULTS ? ChildConfig.DEFAULTS : o.copy();
     }
 
     boolean significant() {
         return config.significant;
-    }
-
-    void freeze() {
-        frozen = true;
     }
 
     /**
@@ -154,10 +171,25 @@ final class Child implements ServiceConfig {
         }
     }
 
+    /** What every child added before its subtree joins a tree publishes: a service, then a supervisor. */
+    private static final Snapshot[] UNATTACHED_NEW = {
+        new Snapshot(ServiceState.NEW, false, 0, Optional.empty(), Optional.empty(), false),
+        new Snapshot(ServiceState.NEW, false, 0, Optional.empty(), Optional.empty(), true)
+    };
+
+    /**
+     * The state as last published (NEW until then). No field of its own: the published snapshot
+     * holds it, and in a pool of a million that field made every child 8 bytes larger.
+     */
+    ServiceState state() {
+        Snapshot s = snapshot;
+        return s == null ? ServiceState.NEW : s.state();
+    }
+
     /** Publishes a new snapshot after the loop changed this child's state. */
     void publish(ServiceState newState) {
         Snapshot before = snapshot;
-        publish(newState, before, before == null ? Optional.empty() : before.startedAt());
+        publish(newState, before, before == null ? Optional.empty() : before.startedAt(), null);
     }
 
     /**
@@ -166,21 +198,37 @@ final class Child implements ServiceConfig {
      * pool of a million), so a later publish carries the last start on.
      */
     void publishStarted(ServiceState newState, Optional<Instant> startedAt) {
-        publish(newState, snapshot, startedAt);
+        publish(newState, snapshot, startedAt, null);
     }
 
-    private void publish(ServiceState newState, Snapshot before, Optional<Instant> startedAt) {
+    /**
+     * {@link #publishStarted(ServiceState, Optional)} for one of a batch: the state change is added
+     * to {@code counted} (per state ordinal), which the caller hands to {@link Tree#countAdded} once
+     * for the batch, instead of taking the tree's counts lock per child.
+     */
+    void publishStarted(ServiceState newState, Optional<Instant> startedAt, long[] counted) {
+        publish(newState, snapshot, startedAt, counted);
+    }
+
+    private void publish(ServiceState newState, Snapshot before, Optional<Instant> startedAt, long[] counted) {
         ServiceState old = before == null ? null : before.state();
-        state = newState;
         Tree tree = parent.treeOrNull();
         if (tree != null && old != newState) {
-            tree.countTransition(old, newState);
+            if (counted == null) {
+                tree.countTransition(old, newState);
+            } else {
+                if (old != null) {
+                    counted[old.ordinal()]--;
+                }
+                counted[newState.ordinal()]++;
+            }
         }
-        Throwable f = lastFailure;
+        Throwable f = lastFailure();
         Optional<Throwable> failure = f == null
                 ? Optional.empty()
                 : before != null && before.lastFailure().orElse(null) == f ? before.lastFailure() : Optional.of(f);
-        Snapshot next = new Snapshot(newState, ready, Math.max(0, nextAttempt - 1), failure, startedAt, isSupervisor());
+        Snapshot next =
+                new Snapshot(newState, ready(), Math.max(0, nextAttempt - 1), failure, startedAt, isSupervisor());
         if (tree != null) {
             Snapshot shared = tree.lastSnapshot; // racy on purpose: immutable, a miss only costs the copy
             if (next.sameAs(shared)) {
@@ -188,12 +236,15 @@ final class Child implements ServiceConfig {
             } else {
                 tree.lastSnapshot = next;
             }
+        } else if (next.sameAs(UNATTACHED_NEW[next.supervisor() ? 1 : 0])) {
+            next = UNATTACHED_NEW[
+                    next.supervisor() ? 1 : 0]; // a pool built before it joins: one snapshot, not one each
         }
         snapshot = next;
     }
 
     void publish() {
-        publish(state);
+        publish(state());
     }
 
     /** The published snapshot with the path as it is now (a retired generation is renamed after it was published). */
@@ -229,7 +280,7 @@ final class Child implements ServiceConfig {
     @Override
     public ServiceConfig restartPolicy(RestartPolicy policy) {
         if (policy == null) {
-            throw new IllegalArgumentException("restart policy of \"" + name + "\" must not be null");
+            throw new IllegalArgumentException("restart policy of \"" + name() + "\" must not be null");
         }
         configure("restartPolicy");
         own().policy = policy;
@@ -238,7 +289,7 @@ final class Child implements ServiceConfig {
 
     @Override
     public ServiceConfig shutdownTimeout(Duration timeout) {
-        Checks.positive(timeout, "shutdown timeout of \"" + name + "\"");
+        Checks.positive(timeout, "shutdown timeout of \"" + name() + "\"");
         configure("shutdownTimeout");
         own().shutdownTimeout = timeout;
         return this;
@@ -246,7 +297,7 @@ final class Child implements ServiceConfig {
 
     @Override
     public ServiceConfig drainTimeout(Duration timeout) {
-        Checks.notNegative(timeout, "drain timeout of \"" + name + "\"");
+        Checks.notNegative(timeout, "drain timeout of \"" + name() + "\"");
         configure("drainTimeout");
         own().drainTimeout = timeout;
         return this;
@@ -255,12 +306,12 @@ final class Child implements ServiceConfig {
     @Override
     public ServiceConfig dependsOn(String... names) {
         if (names == null) {
-            throw new IllegalArgumentException("dependsOn of \"" + name + "\" must not be null");
+            throw new IllegalArgumentException("dependsOn of \"" + name() + "\" must not be null");
         }
         for (String n : names) {
             Checks.childName(n);
-            if (n.equals(name)) {
-                throw new IllegalArgumentException("\"" + name + "\" must not depend on itself");
+            if (hasName(n)) {
+                throw new IllegalArgumentException("\"" + n + "\" must not depend on itself");
             }
         }
         configure("dependsOn");
@@ -294,14 +345,14 @@ final class Child implements ServiceConfig {
         parent.startChildNow(this);
     }
 
-    /** This child's own configuration, made at its first setting (DEFAULTS is never written). */
-    private Config own() {
-        Config c = config;
-        if (c == DEFAULTS) {
+    /** This child's own configuration, made at its first setting (ChildConfig.DEFAULTS is never written). */
+    private ChildConfig own() {
+        ChildConfig c = config;
+        if (c == ChildConfig.DEFAULTS) {
             synchronized (this) {
                 c = config;
-                if (c == DEFAULTS) {
-                    c = new Config();
+                if (c == ChildConfig.DEFAULTS) {
+                    c = new ChildConfig();
                     config = c;
                 }
             }
@@ -309,33 +360,8 @@ final class Child implements ServiceConfig {
         return c;
     }
 
-    private static final Config DEFAULTS = new Config();
-
-    /** What a child may be configured with; DEFAULTS until the first setting. */
-    private static final class Config {
-        volatile RestartPolicy policy; // null: the parent's default
-        volatile Duration shutdownTimeout;
-        volatile List<String> dependsOn = List.of();
-        volatile boolean readyOnStart = true;
-        volatile Duration drainTimeout = Duration.ZERO;
-        volatile boolean excludedFromReadiness;
-        volatile boolean significant;
-
-        Config copy() {
-            Config c = new Config();
-            c.policy = policy;
-            c.shutdownTimeout = shutdownTimeout;
-            c.dependsOn = dependsOn;
-            c.readyOnStart = readyOnStart;
-            c.drainTimeout = drainTimeout;
-            c.excludedFromReadiness = excludedFromReadiness;
-            c.significant = significant;
-            return c;
-        }
-    }
-
     private void configure(String what) {
-        if (frozen) {
+        if (frozen()) {
             throw new IllegalStateException(
                     what + " of \"" + path() + "\" after it started: configure a child before it starts");
         }
@@ -343,8 +369,8 @@ final class Child implements ServiceConfig {
 
     @Override
     public String toString() {
-        Config cf = config;
-        return "Child[" + path() + ", " + state + (ready ? ", ready" : "") + (cf.significant ? ", significant" : "")
+        ChildConfig cf = config;
+        return "Child[" + path() + ", " + state() + (ready() ? ", ready" : "") + (cf.significant ? ", significant" : "")
                 + (cf.excludedFromReadiness ? ", excluded from readiness" : "") + ", attempt " + (nextAttempt - 1)
                 + ", " + effectivePolicy() + "]";
     }

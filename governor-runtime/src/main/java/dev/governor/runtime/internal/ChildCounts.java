@@ -29,8 +29,8 @@ final class ChildCounts {
     }
 
     void setPending(Child c, boolean value) {
-        if (c.pendingStart != value) {
-            c.pendingStart = value;
+        if (c.pendingStart() != value) {
+            c.pendingStart(value);
             pending += value ? 1 : -1;
         }
     }
@@ -46,18 +46,18 @@ final class ChildCounts {
 
     /** Recounts {@code c} in {@link #notReady} and tells the parent when this supervisor's readiness changes. */
     void refresh(Child c, boolean cancelled) {
-        boolean blocking = !c.removed
+        boolean blocking = !c.removed()
                 && c.gatesReadiness()
-                && (c.pendingStart
-                        || c.state == ServiceState.RESTARTING
-                        || (c.run != null && !c.run.stopRequested && !c.ready));
-        if (blocking != c.countedNotReady) {
-            c.countedNotReady = blocking;
+                && (c.pendingStart()
+                        || c.state() == ServiceState.RESTARTING
+                        || (c.run != null && !c.run.stopRequested && !c.ready()));
+        if (blocking != c.countedNotReady()) {
+            c.countedNotReady(blocking);
             notReady += blocking ? 1 : -1;
         }
         boolean isActive = isActive(c);
-        if (isActive != c.countedActive) {
-            c.countedActive = isActive;
+        if (isActive != c.countedActive()) {
+            c.countedActive(isActive);
             active += isActive ? 1 : -1;
         }
         if (!held) {
@@ -65,9 +65,16 @@ final class ChildCounts {
         }
     }
 
-    /** Until {@link #release}, recounts do not tell the parent: it hears the outcome once. */
-    void hold() {
+    /**
+     * Until {@link #release}, recounts do not tell the parent: it hears the outcome once. Returns
+     * false when a hold was in place already: only the outermost holder releases.
+     */
+    boolean hold() {
+        if (held) {
+            return false;
+        }
         held = true;
+        return true;
     }
 
     void release(boolean cancelled) {
@@ -83,13 +90,13 @@ final class ChildCounts {
      * process alive.
      */
     static boolean isActive(Child c) {
-        if (c.removed) {
+        if (c.removed()) {
             return false;
         }
         if (c.run != null) {
-            return !c.isSupervisor() || c.subtreeActive;
+            return !c.isSupervisor() || c.subtreeActive();
         }
-        return c.pendingStart || !c.state.isTerminal();
+        return c.pendingStart() || !c.state().isTerminal();
     }
 
     /**

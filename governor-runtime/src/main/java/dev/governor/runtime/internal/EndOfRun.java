@@ -64,13 +64,13 @@ final class EndOfRun {
             return;
         }
         c.run = null;
-        c.ready = false;
+        c.ready(false);
         Duration ran = Duration.between(r.startedAt, r.endedAt);
         RestartPolicy policy = c.effectivePolicy();
         if (RestartDecision.stable(policy, ran)) {
-            c.consecutiveRestarts = 0;
-            if (c.restartTimes != null) {
-                c.restartTimes.clear();
+            c.consecutiveRestarts(0);
+            if (c.restartTimes() != null) {
+                c.restartTimes().clear();
             }
         }
         Outcome outcome = report(c, r, r.endedAt, false);
@@ -109,13 +109,13 @@ final class EndOfRun {
         String during = beingStopped ? " before its stop was requested" : "";
         StopServiceFinder.Found stop = StopServiceFinder.find(f);
         if (stop != null) {
-            c.endedOnPurpose = true;
+            c.endedOnPurpose(true);
             loop.logInfo("{} stopped on purpose: {}", c.path(), stop.reason());
             t.publish(new GovernorEvent.StoppedOnPurpose(c.path(), at, stop.reason()));
             return Outcome.ON_PURPOSE;
         }
         if (f instanceof VirtualMachineError fatal) {
-            c.lastFailure = fatal;
+            c.lastFailure(fatal);
             c.publish();
             Tree.LOG.error(
                     "{} died of a fatal error{}; it is not restarted", c.path(), during, Untrusted.loggable(fatal));
@@ -129,7 +129,7 @@ final class EndOfRun {
             return Outcome.FATAL;
         }
         if (f != null) {
-            c.lastFailure = f;
+            c.lastFailure(f);
             c.publish();
             if (Tree.LOG.isErrorEnabled()) {
                 Tree.LOG.error("{} failed (attempt {}){}", c.path(), r.attempt(), during, Untrusted.loggable(f));
@@ -152,7 +152,7 @@ final class EndOfRun {
     /** A run reported unstopped (or left over from the previous incarnation) has ended at last. */
     void endLateRun(Child c, Run r) {
         c.run = null;
-        c.ready = false;
+        c.ready(false);
         c.publish(ServiceState.STOPPED);
         Instant now = tree.now();
         loop.logInfo(
@@ -190,8 +190,8 @@ final class EndOfRun {
         RestartDecision.Verdict verdict = RestartDecision.decide(
                 c.path(),
                 policy,
-                c.restartTimes,
-                c.consecutiveRestarts,
+                c.restartTimes(),
+                c.consecutiveRestarts(),
                 sup.name(),
                 sup.intensityMax(),
                 sup.intensityWindow(),
@@ -205,15 +205,15 @@ final class EndOfRun {
         }
         Duration delay = ((RestartDecision.Restart) verdict).delay();
         if (policy.maxRestarts() > 0) {
-            if (c.restartTimes == null) {
-                c.restartTimes = new RestartWindow();
+            if (c.restartTimes() == null) {
+                c.restartTimes(new RestartWindow());
             }
-            c.restartTimes.record(now);
+            c.restartTimes().record(now);
         }
         if (sup.intensityMax() >= 0) {
             intensityTimes.record(now);
         }
-        c.consecutiveRestarts++;
+        c.consecutiveRestarts(c.consecutiveRestarts() + 1);
         List<Child> group = RestartDecision.group(sup.strategy(), sup.childrenView(), c, EndOfRun::sibling);
         for (int i = group.size() - 1; i >= 0; i--) {
             Child sibling = group.get(i);
@@ -228,10 +228,10 @@ final class EndOfRun {
             if (!RestartDecision.startsAgain(sibling(sibling), sibling == c)) {
                 continue;
             }
-            if (sibling.restartGroup != null) {
-                sibling.restartGroup.leave(); // it was waiting for an earlier restart: this one replaces it
+            if (sibling.restartGroup() != null) {
+                sibling.restartGroup().leave(); // it was waiting for an earlier restart: this one replaces it
             }
-            sibling.restartGroup = token;
+            sibling.restartGroup(token);
             token.waiting++;
             toRestart.add(sibling);
         }
@@ -265,11 +265,11 @@ final class EndOfRun {
 
     private static RestartDecision.Sibling sibling(Child c) {
         return new RestartDecision.Sibling(
-                c.removed,
+                c.removed(),
                 c.run != null,
-                c.state == ServiceState.RESTARTING,
+                c.state() == ServiceState.RESTARTING,
                 c.effectivePolicy().mode() == RestartPolicy.Mode.NEVER,
-                c.endedOnPurpose);
+                c.endedOnPurpose());
     }
 
     /** This supervisor gives up: restarting {@code tipping} would exceed a limit. */
@@ -292,7 +292,7 @@ final class EndOfRun {
      */
     void endedBeforeStop(Child c, Run r, Instant now) {
         c.run = null;
-        c.ready = false;
+        c.ready(false);
         Outcome outcome = report(c, r, now, true);
         c.publish(outcome == Outcome.FAILED || outcome == Outcome.FATAL ? ServiceState.FAILED : ServiceState.STOPPED);
         tree.recordStopTime(c.path(), Duration.ZERO);

@@ -20,9 +20,9 @@ final class IdleOperations {
         switch (op) {
             case Msg.StopChild s -> {
                 Child c = s.child();
-                if (!c.removed) {
+                if (!c.removed()) {
                     withdrawStart(c);
-                    if (c.state == ServiceState.NEW) {
+                    if (c.state() == ServiceState.NEW) {
                         c.publish(ServiceState.STOPPED);
                     }
                 }
@@ -31,7 +31,7 @@ final class IdleOperations {
                 throw new IllegalStateException(r.what() + ": supervisor \"" + sup.name() + "\" is not running");
             case Msg.RemoveChild r -> {
                 Child c = r.child();
-                if (!c.removed) {
+                if (!c.removed()) {
                     withdrawStart(c);
                     forget(sup, c, null);
                 }
@@ -44,7 +44,7 @@ final class IdleOperations {
     /** Takes {@code c} out of its supervisor's membership, its loop's counts (if it runs) and the tree's counts. */
     static void forget(SupervisorImpl sup, Child c, SupervisorLoop loop) {
         sup.unlink(c);
-        c.removed = true;
+        c.removed(true);
         if (loop != null) {
             loop.refresh(c);
         }
@@ -66,14 +66,14 @@ final class IdleOperations {
      * restarts when the delay runs out); true if it was counted as pending a start.
      */
     static boolean withdrawStart(Child c) {
-        RestartGroup g = c.restartGroup;
+        RestartGroup g = c.restartGroup();
         if (g != null) {
-            c.restartGroup = null;
+            c.restartGroup(null);
             g.leave();
         }
-        boolean wasPending = c.pendingStart;
-        boolean wasWaiting = wasPending || c.state == ServiceState.RESTARTING;
-        c.pendingStart = false;
+        boolean wasPending = c.pendingStart();
+        boolean wasWaiting = wasPending || c.state() == ServiceState.RESTARTING;
+        c.pendingStart(false);
         if (wasWaiting && c.run == null) {
             c.publish(ServiceState.STOPPED);
         }

@@ -39,28 +39,28 @@ sealed interface Msg {
     /** Supervisor.stopChild: stop {@code child} for good (it stays a child, STOPPED). */
     record StopChild(Child child, CompletableFuture<Void> done) implements Op {
         public String what() {
-            return "stopChild(\"" + child.name + "\")";
+            return "stopChild(\"" + child.name() + "\")";
         }
     }
 
     /** Supervisor.restartChild: stop {@code child}, then start it again at once. */
     record RestartChild(Child child, CompletableFuture<Void> done) implements Op {
         public String what() {
-            return "restartChild(\"" + child.name + "\")";
+            return "restartChild(\"" + child.name() + "\")";
         }
     }
 
     /** Supervisor.removeChild: stop {@code child} and forget it. */
     record RemoveChild(Child child, CompletableFuture<Void> done) implements Op {
         public String what() {
-            return "removeChild(\"" + child.name + "\")";
+            return "removeChild(\"" + child.name() + "\")";
         }
     }
 
     /** ServiceConfig.start(): start {@code child}, added while the supervisor runs (a new generation, say). */
     record StartChild(Child child, CompletableFuture<Void> done) implements Op {
         public String what() {
-            return "start(\"" + child.name + "\")";
+            return "start(\"" + child.name() + "\")";
         }
     }
 

@@ -140,7 +140,7 @@ final class ReloadableNode {
             return refused(tree, next, e);
         }
         fresh.copyConfigFrom(old);
-        fresh.readinessWaived = true; // generation n still serves: readiness does not dip while n+1 starts
+        fresh.waiveReadiness(true); // generation n still serves: readiness does not dip while n+1 starts
         Throwable why;
         try {
             fresh.start();
@@ -158,7 +158,7 @@ final class ReloadableNode {
             }
             return refused(tree, next, why);
         }
-        fresh.readinessWaived = false;
+        fresh.waiveReadiness(false);
         current = fresh;
         int previous = generation;
         generation = next;
@@ -189,7 +189,7 @@ final class ReloadableNode {
         while (System.nanoTime() < until
                 && old.info() != null
                 && old.info().state() == ServiceState.RUNNING
-                && !old.removed) {
+                && !old.removed()) {
             LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(1));
         }
         return true;

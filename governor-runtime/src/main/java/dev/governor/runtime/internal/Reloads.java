@@ -48,7 +48,9 @@ final class Reloads {
 
     private static void collect(SupervisorImpl sup, Set<ReloadableNode> out) {
         for (Child c : sup.childrenView()) {
-            if (c.service instanceof SupervisorImpl s && !c.removed && c.name.indexOf('~') < 0) {
+            if (c.service instanceof SupervisorImpl s
+                    && !c.removed()
+                    && c.name().indexOf('~') < 0) {
                 if (s.generationOf != null) {
                     out.add(s.generationOf);
                 }

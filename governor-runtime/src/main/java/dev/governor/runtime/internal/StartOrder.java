@@ -20,7 +20,7 @@ final class StartOrder {
         }
         Map<String, Child> names = new HashMap<>();
         for (Child c : children) {
-            names.put(c.name, c);
+            names.put(c.name(), c);
         }
         for (Child c : children) {
             for (String d : c.dependencies()) {
@@ -51,13 +51,13 @@ final class StartOrder {
             return;
         }
         if (state != null) {
-            List<String> cycle = new ArrayList<>(path.subList(path.indexOf(c.name), path.size()));
-            cycle.add(c.name);
+            List<String> cycle = new ArrayList<>(path.subList(path.indexOf(c.name()), path.size()));
+            cycle.add(c.name());
             throw new IllegalArgumentException(
                     "dependency cycle in supervisor \"" + supervisor + "\": " + String.join(" -> ", cycle));
         }
         done.put(c, false);
-        path.add(c.name);
+        path.add(c.name());
         for (String d : c.dependencies()) {
             visit(supervisor, names.get(d), names, done, out, path);
         }

@@ -44,7 +44,7 @@ final class StopSequence {
             loop.ends().endedBeforeStop(c, r, now);
             return;
         }
-        c.ready = false;
+        c.ready(false);
         Tree.LOG.debug("stopping {}", c.path());
         r.cancel();
         Duration drain = Durations.min(c.drainTimeout(), left);

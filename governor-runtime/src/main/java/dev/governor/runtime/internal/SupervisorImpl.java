@@ -12,8 +12,6 @@ import dev.governor.ServiceState;
 import dev.governor.Strategy;
 import dev.governor.Supervisor;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantLock;
@@ -28,11 +26,9 @@ public final class SupervisorImpl implements Supervisor {
     private final boolean root;
     final ReentrantLock lock = new ReentrantLock();
 
-    // membership, guarded by lock; children is kept in start (planned) order once planned
-    private final ArrayList<Child> children = new ArrayList<>();
-    private final HashMap<String, Child> byName = new HashMap<>();
-    private volatile List<Child> view = List.of();
-    private boolean viewStale;
+    // membership, guarded by lock: the children in start (planned) order once planned, and by name
+    private final ChildList children = new ChildList();
+    private final NameIndex byName = new NameIndex();
 
     private volatile RestartPolicy defaultPolicy;
     private volatile int intensityMax = -1; // -1: unlimited
@@ -53,6 +49,9 @@ public final class SupervisorImpl implements Supervisor {
         this.strategy = strategy;
         this.root = rootTree != null;
         this.tree = rootTree;
+        if (root) {
+            byName.labelsMayBePaths();
+        }
     }
 
     // ---- identity and attachment ----
@@ -144,16 +143,18 @@ public final class SupervisorImpl implements Supervisor {
         }
         lock.lock();
         try {
-            if (byName.putIfAbsent(name, child) != null) { // one lookup per add: a pool adds a million
+            if (byName.putIfAbsent(child) != null) { // one lookup per add: a pool adds a million
                 if (sub != null) {
                     sub.detach();
                 }
                 throw new IllegalArgumentException("duplicate name \"" + name + "\" in supervisor \"" + name()
                         + "\": names must be unique among siblings");
             }
-            int at = beside == null ? -1 : children.indexOf(beside);
-            children.add(at < 0 ? children.size() : at + 1, child);
-            viewStale = true;
+            if (beside == null) {
+                children.add(child);
+            } else {
+                children.addAfter(beside, child);
+            }
             child.publish(ServiceState.NEW);
         } finally {
             lock.unlock();
@@ -181,6 +182,7 @@ public final class SupervisorImpl implements Supervisor {
                         + "\": an instance can be added only once");
             }
             parentSup = parent;
+            byName.labelsMayBePaths(); // its children's paths exist from now on, and path() keeps them as labels
             asChild = child;
         } finally {
             lock.unlock();
@@ -203,11 +205,17 @@ public final class SupervisorImpl implements Supervisor {
      * "new" and then -N once they start) and published again with their paths.
      */
     private void republishSubtree(Tree t) {
+        long[] added = new long[ServiceState.values().length];
+        republish(added);
+        t.countAdded(added); // once for the subtree: a pool of a million took the counts' lock a million times
+    }
+
+    private void republish(long[] added) {
         for (Child c : childrenView()) {
-            t.countTransition(null, c.state);
-            c.publish(c.state);
+            added[c.state().ordinal()]++;
+            c.publish(c.state());
             if (c.service instanceof SupervisorImpl s) {
-                s.republishSubtree(t);
+                s.republish(added);
             }
         }
     }
@@ -273,18 +281,17 @@ public final class SupervisorImpl implements Supervisor {
     void rename(Child c, String newName) {
         lock.lock();
         try {
-            if (byName.get(c.name) != c) {
+            if (byName.get(c.name()) != c) {
                 throw new IllegalStateException(
-                        "rename of \"" + c.name + "\": no longer a child of \"" + name() + "\"");
+                        "rename of \"" + c.name() + "\": no longer a child of \"" + name() + "\"");
             }
-            if (byName.containsKey(newName)) {
+            if (byName.get(newName) != null) {
                 throw new IllegalStateException(
-                        "rename of \"" + c.name + "\" to \"" + newName + "\": the name is taken");
+                        "rename of \"" + c.name() + "\" to \"" + newName + "\": the name is taken");
             }
-            byName.remove(c.name);
-            c.name = newName;
-            byName.put(newName, c);
-            viewStale = true;
+            byName.remove(c);
+            c.rename(newName);
+            byName.putIfAbsent(c);
         } finally {
             lock.unlock();
         }
@@ -302,18 +309,13 @@ public final class SupervisorImpl implements Supervisor {
 
     // ---- snapshots ----
 
+    /** The children as they are now, in start order: an immutable list, safe to iterate without the lock. */
     List<Child> childrenView() {
-        List<Child> v = view;
-        if (viewStale) {
+        List<Child> v = children.view();
+        if (v == null) {
             lock.lock();
             try {
-                if (viewStale) {
-                    v = List.copyOf(children);
-                    view = v;
-                    viewStale = false;
-                } else {
-                    v = view;
-                }
+                v = children.makeView();
             } finally {
                 lock.unlock();
             }
@@ -345,7 +347,7 @@ public final class SupervisorImpl implements Supervisor {
         if (c == null) {
             throw new IllegalArgumentException(op + "(\"" + name + "\"): no child named \"" + name
                     + "\" in supervisor \"" + name() + "\"; children: "
-                    + childrenView().stream().map(ch -> ch.name).toList());
+                    + childrenView().stream().map(Child::name).toList());
         }
         return c;
     }
@@ -392,10 +394,8 @@ public final class SupervisorImpl implements Supervisor {
 
     /** Puts the children in start order (dependencies first), checking them; the caller holds the lock. */
     List<Child> planStartOrder() {
-        List<Child> order = StartOrder.of(name(), List.copyOf(children));
-        children.clear();
-        children.addAll(order);
-        viewStale = true;
+        List<Child> order = StartOrder.of(name(), children.makeView());
+        children.replaceAll(order);
         return order;
     }
 
@@ -403,10 +403,8 @@ public final class SupervisorImpl implements Supervisor {
     void unlink(Child c) {
         lock.lock();
         try {
-            if (byName.get(c.name) == c) {
-                byName.remove(c.name);
+            if (byName.remove(c)) {
                 children.remove(c);
-                viewStale = true;
             }
         } finally {
             lock.unlock();

@@ -43,22 +43,22 @@ final class SupervisorLoop {
     /** Starts {@code order}, handles messages until cancelled, escalating or done, then stops the children. */
     void run(List<Child> order) {
         for (Child c : order) {
-            c.countedNotReady = false;
-            c.countedActive = false;
-            c.pendingStart = false;
+            c.countedNotReady(false);
+            c.countedActive(false);
+            c.pendingStart(false);
         }
         try {
             for (Child c : order) {
-                if (c.removed) {
+                if (c.removed()) {
                     continue;
                 }
                 c.nextAttempt = 0;
-                c.consecutiveRestarts = 0;
-                c.restartTimes = null;
-                c.ready = false;
-                c.lastFailure = null;
-                c.endedOnPurpose = false;
-                if (root && c.state != ServiceState.NEW) {
+                c.consecutiveRestarts(0);
+                c.restartTimes(null);
+                c.ready(false);
+                c.lastFailure(null);
+                c.endedOnPurpose(false);
+                if (root && c.state() != ServiceState.NEW) {
                     refresh(c);
                     continue; // the root runs once; a child stopped before start stays stopped
                 }
@@ -153,7 +153,7 @@ final class SupervisorLoop {
 
     /** Stops one child for good (it stays a child, STOPPED). */
     private void stopChild(Child c) {
-        if (c.removed) {
+        if (c.removed()) {
             return; // removed meanwhile: it is stopped already
         }
         stop(c);
@@ -165,7 +165,7 @@ final class SupervisorLoop {
         if (cancelled || tree.shuttingDown()) {
             throw new IllegalStateException(op.what() + ": shutdown has begun");
         }
-        if (c.removed) {
+        if (c.removed()) {
             throw new IllegalArgumentException(op.what() + ": the child was removed meanwhile");
         }
         stop(c);
@@ -176,7 +176,7 @@ final class SupervisorLoop {
     }
 
     private void removeChild(Child c) {
-        if (c.removed) {
+        if (c.removed()) {
             return;
         }
         stop(c);
@@ -186,7 +186,7 @@ final class SupervisorLoop {
     /** Starts a child added while this supervisor runs (dependencies permitting) as soon as possible. */
     private void startAdded(Msg.StartChild op) {
         Child c = op.child();
-        if (c.removed || c.run != null || c.state != ServiceState.NEW) {
+        if (c.removed() || c.run != null || c.state() != ServiceState.NEW) {
             return;
         }
         List<String> missing =
@@ -200,7 +200,7 @@ final class SupervisorLoop {
     /** Starts every child still NEW. */
     private void startNewChildren() {
         for (Child c : sup.childrenView()) {
-            if (c.state == ServiceState.NEW && c.run == null && !c.pendingStart) {
+            if (c.state() == ServiceState.NEW && c.run == null && !c.pendingStart()) {
                 startSoon(c);
             }
         }
@@ -225,20 +225,29 @@ final class SupervisorLoop {
         }
         Optional<Instant> now = null; // one timestamp for the children started by one message
         boolean waiting = false;
-        for (Child c : sup.childrenView()) {
-            if (c.pendingStart && !cancelled && c.run == null) {
-                if (depsReady(c)) {
-                    if (now == null) {
-                        now = Optional.of(tree.now());
+        boolean hold = counts.hold(); // the parent hears this supervisor's readiness once, after the batch
+        long[] counted = startCounts; // and the tree's counts change once for the batch
+        try {
+            for (Child c : sup.childrenView()) {
+                if (c.pendingStart() && !cancelled && c.run == null) {
+                    if (depsReady(c)) {
+                        if (now == null) {
+                            now = Optional.of(tree.now());
+                        }
+                        startChild(c, now, counted);
+                    } else {
+                        waiting = true;
                     }
-                    startChild(c, now);
-                } else {
-                    waiting = true;
                 }
             }
-        }
-        if (waiting) {
-            publishWaitingStarts();
+            if (waiting) {
+                publishWaitingStarts();
+            }
+        } finally {
+            tree.countAdded(counted);
+            if (hold) {
+                counts.release(cancelled);
+            }
         }
     }
 
@@ -249,7 +258,7 @@ final class SupervisorLoop {
      */
     private void publishWaitingStarts() {
         for (Child c : sup.childrenView()) {
-            if (c.pendingStart && c.run == null && c.state != ServiceState.STARTING && !depsReady(c)) {
+            if (c.pendingStart() && c.run == null && c.state() != ServiceState.STARTING && !depsReady(c)) {
                 c.publish(ServiceState.STARTING);
                 refresh(c);
             }
@@ -259,18 +268,21 @@ final class SupervisorLoop {
     private boolean depsReady(Child c) {
         for (String d : c.dependencies()) {
             Child dep = sup.child(d);
-            if (dep != null && !(dep.run != null && dep.ready)) {
+            if (dep != null && !(dep.run != null && dep.ready())) {
                 return false;
             }
         }
         return true;
     }
 
+    /** The state changes of a batch of starts, per state ordinal, told to the tree at its end (loop only). */
+    private final long[] startCounts = new long[ServiceState.values().length];
+
     private void startChild(Child c) {
-        startChild(c, Optional.of(tree.now()));
+        startChild(c, Optional.of(tree.now()), null);
     }
 
-    private void startChild(Child c, Optional<Instant> now) {
+    private void startChild(Child c, Optional<Instant> now, long[] counted) {
         Tree t = tree;
         setPending(c, false);
         c.freeze();
@@ -278,10 +290,10 @@ final class SupervisorLoop {
         String path = c.path(); // once per start: the run, its thread and the lines below share it
         Run r = new Run(t, c, sup, path, attempt);
         c.run = r;
-        c.ready = false;
-        c.endedOnPurpose = false;
+        c.ready(false);
+        c.endedOnPurpose(false);
         if (c.isSupervisor()) {
-            c.subtreeActive = true; // until its loop reports otherwise
+            c.subtreeActive(true); // until its loop reports otherwise
         } else if (!t.serviceStarted) {
             t.serviceStarted = true;
         }
@@ -290,8 +302,8 @@ final class SupervisorLoop {
         r.thread = th;
         sup.host.liveRuns.incrementAndGet();
         boolean readyNow = c.readyOnStart();
-        c.ready = readyNow;
-        c.publishStarted(ServiceState.RUNNING, now); // STARTING is not published: nobody could act on it
+        c.ready(readyNow);
+        c.publishStarted(ServiceState.RUNNING, now, counted); // STARTING is not published: nobody could act on it
         th.start();
         if (logsStarts()) {
             logInfo("started {} (attempt {})", path, attempt);
@@ -306,20 +318,20 @@ final class SupervisorLoop {
     }
 
     private void markReady(Child c) {
-        c.ready = true;
+        c.ready(true);
         c.publish();
         tree.publish(new GovernorEvent.Ready(c.path(), tree.now()));
     }
 
     private void onReadyChanged(Child c, Run r, boolean ready) {
-        if (c.run != r || r.stopRequested || c.ready == ready) {
+        if (c.run != r || r.stopRequested || c.ready() == ready) {
             return;
         }
         if (ready) {
             Tree.LOG.debug("{} is ready", c.path());
             markReady(c);
         } else {
-            c.ready = false;
+            c.ready(false);
             c.publish();
         }
         refresh(c);
@@ -344,7 +356,7 @@ final class SupervisorLoop {
         if (c.run != r) {
             return;
         }
-        c.subtreeActive = isActive;
+        c.subtreeActive(isActive);
         refresh(c);
     }
 
@@ -359,8 +371,8 @@ final class SupervisorLoop {
         }
         token.timer = null;
         for (Child c : group) {
-            if (c.restartGroup == token && c.state == ServiceState.RESTARTING) {
-                c.restartGroup = null;
+            if (c.restartGroup() == token && c.state() == ServiceState.RESTARTING) {
+                c.restartGroup(null);
                 setPending(c, true);
                 refresh(c);
             }
@@ -380,7 +392,7 @@ final class SupervisorLoop {
         cancelled = true;
         List<Child> all = sup.childrenView();
         for (Child c : all) {
-            if ((c.state == ServiceState.NEW || c.state == ServiceState.STARTING) && c.run == null) {
+            if ((c.state() == ServiceState.NEW || c.state() == ServiceState.STARTING) && c.run == null) {
                 setPending(c, false);
                 c.publish(ServiceState.STOPPED); // never started, and now never will in this incarnation
                 refresh(c);

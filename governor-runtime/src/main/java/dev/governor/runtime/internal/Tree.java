@@ -74,6 +74,30 @@ final class Tree {
                 counts.incrementAndGet(to.ordinal());
             }
         }
+        statusMayHaveChanged();
+    }
+
+    /**
+     * Adds {@code added[state.ordinal()]} to each state's count at once (a subtree that joins, a batch
+     * of starts), then zeroes {@code added} for the next batch.
+     */
+    void countAdded(long[] added) {
+        boolean any = false;
+        synchronized (counts) {
+            for (int i = 0; i < added.length; i++) {
+                if (added[i] != 0) {
+                    counts.addAndGet(i, added[i]);
+                    added[i] = 0;
+                    any = true;
+                }
+            }
+        }
+        if (any) {
+            statusMayHaveChanged();
+        }
+    }
+
+    private void statusMayHaveChanged() {
         if (bus.hasLifecycleListeners() && statusPending.compareAndSet(false, true)) {
             bus.inOrder(() -> {
                 statusPending.set(false);
