@@ -37,7 +37,7 @@ final class SupervisorLoop {
         this.root = sup.isRoot();
         this.counts = new ChildCounts(sup, tree, readySink, activeSink);
         this.stops = new StopSequence(this, sup, tree);
-        this.ends = new EndOfRun(this, sup, tree);
+        this.ends = new EndOfRun(this, sup, tree, counts);
     }
 
     /** Starts {@code order}, handles messages until cancelled, escalating or done, then stops the children. */
@@ -286,6 +286,9 @@ final class SupervisorLoop {
             t.serviceStarted = true;
         }
         r.startedAt = now.get();
+        if (ends.restartsOnEnd(c)) {
+            r.allowRestartOnEnd();
+        }
         Thread th = threads.name(path).unstarted(r);
         r.thread = th;
         sup.host.liveRuns.incrementAndGet();
@@ -312,6 +315,7 @@ final class SupervisorLoop {
     }
 
     private void onReadyChanged(Child c, Run r, boolean ready) {
+        ends.takeOverUpTo(c, r, cancelled); // r may have started on its predecessor's thread: told after its Started
         if (c.run != r || r.stopRequested || c.ready == ready) {
             return;
         }
@@ -369,6 +373,7 @@ final class SupervisorLoop {
     }
 
     void cancelRestart(Child c) {
+        ends.closeHandoff(c, cancelled);
         if (IdleOperations.withdrawStart(c)) {
             counts.withdrew();
         }
