@@ -105,7 +105,7 @@ final class EndOfRun {
         }
     }
 
-    // ---- zero-delay restarts decided on the ending run's own thread (Run.handOff) ----
+    // ---- zero-delay restarts decided on the ending run's own thread (Handoff) ----
 
     /**
      * Whether a failure of {@code c}'s run may restart at once on the run's own thread: its
@@ -179,30 +179,35 @@ final class EndOfRun {
 
     /**
      * What {@link #onExit} and the restart with no delay would have done for {@code r}'s failure,
-     * {@code next} being the run they would have started: the failure reported, RESTARTING, the
-     * start of {@code next} (its attempt is the one the loop would have given it); with the
-     * instant the ending thread took for all three.
+     * {@code next} being the run they would have started: the failure logged and told, the restart
+     * told, {@code next} started (its attempt is the one the loop would have given it), with the
+     * instant the ending thread took for all three. Published once, as it ends: the child goes from
+     * RUNNING to RUNNING within this message, and nobody could see it RESTARTING in between.
      */
     private void adopt(Child c, Run r, Run next) {
         Tree t = tree;
         Instant at = r.endedAt;
-        c.run = null;
-        c.ready = false;
-        if (RestartDecision.stable(c.effectivePolicy(), Duration.between(r.startedAt, at))) {
-            c.consecutiveRestarts = 0;
+        Optional<Duration> stableAfter = c.effectivePolicy().resetAfter();
+        if (stableAfter.isPresent() && Duration.between(r.startedAt, at).compareTo(stableAfter.get()) >= 0) {
+            c.consecutiveRestarts = 0; // as RestartDecision.stable: a run that lasted resets the count
             if (c.restartTimes != null) {
                 c.restartTimes.clear();
             }
         }
-        report(c, r, at, false); // FAILED: the ending thread restarts nothing else
+        Throwable f = r.failure; // a failure, as decided on the ending thread (a lying cause chain changes nothing)
+        c.lastFailure = f;
+        if (Tree.LOG.isErrorEnabled()) {
+            Tree.LOG.error("{} failed (attempt {})", c.path(), r.attempt(), Untrusted.loggable(f));
+        }
+        boolean told = t.bus.hasListeners();
+        if (told) {
+            t.publish(new GovernorEvent.Failed(c.path(), at, f));
+        }
         c.consecutiveRestarts++;
-        c.publish(ServiceState.RESTARTING);
-        loop.refresh(c);
         boolean logged = loop.logsStarts();
         if (logged) {
             loop.logInfo("restarting {} in {} ms", c.path(), 0L);
         }
-        boolean told = t.bus.hasListeners();
         if (told) {
             t.publish(new GovernorEvent.Restarting(c.path(), at, Duration.ZERO));
         }
