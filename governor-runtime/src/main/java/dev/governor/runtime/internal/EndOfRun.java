@@ -54,9 +54,12 @@ final class EndOfRun {
         FATAL
     }
 
-    void onExit(Child c, Run r) {
+    void onExit(Child c, Run r, Handoff.Open open) {
         Run next = r.successor();
         adoptUpTo(c, next != null ? next : r); // r may have started its successor, or be one itself
+        if (next != null && c.run == next && open != null) {
+            open.adopted = r.attempt() + 1; // its successors may again run up to K ahead of the loop
+        }
         if (c.run != r) {
             return;
         }
@@ -211,20 +214,20 @@ final class EndOfRun {
         if (told) {
             t.publish(new GovernorEvent.Restarting(c.path(), at, Duration.ZERO));
         }
-        next.adopted();
-        c.nextAttempt = next.attempt() + 1;
+        int attempt = r.attempt() + 1; // next's, read from r: next's own fields are its thread's, hot on another core
+        c.nextAttempt = attempt + 1;
         c.run = next;
         c.endedOnPurpose = false;
         boolean readyNow = c.readyOnStart();
         c.ready = readyNow;
-        c.publishStarted(ServiceState.RUNNING, Optional.of(next.startedAt));
+        c.publishStarted(ServiceState.RUNNING, Optional.of(at));
         if (logged) {
-            loop.logInfo("started {} (attempt {})", c.path(), next.attempt());
+            loop.logInfo("started {} (attempt {})", c.path(), attempt);
         }
         if (told) {
-            t.publish(new GovernorEvent.Started(c.path(), next.startedAt, next.attempt()));
+            t.publish(new GovernorEvent.Started(c.path(), at, attempt));
             if (readyNow) {
-                t.publish(new GovernorEvent.Ready(c.path(), next.startedAt));
+                t.publish(new GovernorEvent.Ready(c.path(), at));
             }
         }
         loop.refresh(c);

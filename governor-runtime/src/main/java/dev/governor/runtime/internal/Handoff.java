@@ -26,32 +26,22 @@ final class Handoff {
     };
 
     /**
-     * An open successor slot, {@link #depth} successors after the last run the loop started or took
-     * over: a successor's own slot is the next mark, none after {@link #K}, so a loop that falls
-     * behind a service failing in a tight loop has at most K of its runs and messages waiting.
+     * An open successor slot, shared by a run the loop started and the successors started on their
+     * predecessors' threads after it: the attempt of the last of them the loop has taken over. A run
+     * more than {@link #K} attempts ahead of it restarts through the loop: a loop that falls behind a
+     * service failing in a tight loop has at most K runs and messages of it waiting.
      */
     static final class Open {
         static final int K = 8;
-        static final Open FIRST = chain();
-        final int depth;
-        final Open next;
+        volatile int adopted; // written by the loop only
 
-        private Open(int depth, Open next) {
-            this.depth = depth;
-            this.next = next;
-        }
-
-        private static Open chain() {
-            Open o = null;
-            for (int d = K - 1; d >= 0; d--) {
-                o = new Open(d, o);
-            }
-            return o;
+        Open(int attempt) {
+            this.adopted = attempt;
         }
 
         @Override
         public String toString() {
-            return "open(" + depth + ")";
+            return "open(taken over up to attempt " + adopted + ")";
         }
     }
 
@@ -63,26 +53,28 @@ final class Handoff {
     /**
      * On {@code r}'s thread as it ends by itself, its slot {@code open}: when the restart still
      * holds (a plain failure; the policy and the supervisor still without delay and limits; no
-     * shutdown begun), makes the next run and starts it, unless a stop closed the slot first. A
-     * policy or exception of the user's that throws here leaves the decision to the loop.
+     * shutdown begun), makes the next run and starts it, unless a stop closed the slot first; true
+     * if it did. A policy or exception of the user's that throws here leaves the decision to the loop.
      */
-    static void restartOnEnd(Run r, Open open) {
+    static boolean restartOnEnd(Run r, Open open) {
         try {
             Throwable f = r.failure;
             Tree t = r.tree;
             if (f == null || f instanceof VirtualMachineError || t.shuttingDown() || r.owner.intensityMax() >= 0) {
-                return;
+                return false;
             }
-            if (!restartsAtOnce(r.child.effectivePolicy()) || StopServiceFinder.find(f) != null) {
-                return;
+            if (r.attempt() - open.adopted >= Open.K
+                    || !restartsAtOnce(r.child.effectivePolicy())
+                    || StopServiceFinder.find(f) != null) {
+                return false;
             }
             Run next = new Run(t, r.child, r.owner, r.name(), r.attempt() + 1);
             next.startedAt = r.endedAt; // one instant for the end, the decision and the start
-            next.initSlot(open.next);
+            next.allowRestartOnEnd(open);
             Thread th = Thread.ofVirtual().name(r.name()).unstarted(next);
             next.thread = th;
             if (!r.claimSlot(open, next)) {
-                return; // a stop closed the slot first: the loop decides, as for any end
+                return false; // a stop closed the slot first: the loop decides, as for any end
             }
             r.owner.host.liveRuns.incrementAndGet(); // before r's end is counted: a parallel stop never sees 0 between
             try {
@@ -90,8 +82,10 @@ final class Handoff {
             } catch (Throwable e) { // the loop takes it over and sees it failed
                 next.failedToStart(e);
             }
+            return true;
         } catch (Throwable e) {
             Tree.LOG.debug("{}: not restarted on its own thread", r.name(), e);
+            return false;
         }
     }
 

@@ -304,15 +304,16 @@ final class Run implements ServiceCtx, Runnable {
             LockSupport.unpark(w);
         }
         boolean byItself = !stopRequested || unstopped; // ended on its own, or late after being reported unstopped
+        Handoff.Open handedOff = null;
         if (byItself) { // (a requested stop is timed and finished by the stopper)
             endedAt = tree.now();
-            if (h instanceof Handoff.Open open) {
-                Handoff.restartOnEnd(this, open);
+            if (h instanceof Handoff.Open open && Handoff.restartOnEnd(this, open)) {
+                handedOff = open;
             }
         }
         owner.runEnded(); // after a successor was counted: a parallel stop never sees the count touch 0 between
         if (byItself) {
-            owner.post(new Msg.Exited(child, this));
+            owner.post(new Msg.Exited(child, this, handedOff));
         }
     }
 
@@ -328,30 +329,12 @@ final class Run implements ServiceCtx, Runnable {
         return HANDOFF.compareAndSet(this, open, next);
     }
 
-    /** Sets a successor's slot before it is published: the next mark, or null past {@link Handoff.Open#K}. */
-    void initSlot(Handoff.Open open) {
-        handoff = open;
-    }
-
-    /** The loop allows a zero-delay restart of this run's failure on its own thread (before the thread starts). */
-    void allowRestartOnEnd() {
-        handoff = Handoff.Open.FIRST;
-    }
-
     /**
-     * The loop has taken this successor over: it may again start {@link Handoff.Open#K} of its own
-     * before the loop hears of them. False if it already started one (taken over next).
+     * The loop allows a zero-delay restart of this run's failure on its own thread, before the
+     * thread starts (or a successor inherits its predecessor's permission, before it is published).
      */
-    boolean adopted() {
-        while (true) {
-            Object h = handoff;
-            if (h instanceof Run) {
-                return false;
-            }
-            if (h == Handoff.Open.FIRST || HANDOFF.compareAndSet(this, h, Handoff.Open.FIRST)) {
-                return true;
-            }
-        }
+    void allowRestartOnEnd(Handoff.Open open) {
+        handoff = open;
     }
 
     /** The run this one's own thread started in its place, or null. */

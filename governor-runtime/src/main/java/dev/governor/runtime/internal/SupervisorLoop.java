@@ -124,7 +124,7 @@ final class SupervisorLoop {
     /** Everything that can happen to a running supervisor, one message each. */
     private void handle(Msg m) {
         switch (m) {
-            case Msg.Exited e -> onExit(e.child(), e.run());
+            case Msg.Exited e -> onExit(e.child(), e.run(), e.open());
             case Msg.ReadyChanged r -> onReadyChanged(r.child(), r.run(), r.ready());
             case Msg.ActiveChanged a -> onActiveChanged(a.child(), a.run(), a.active());
             case Msg.RestartDue r -> onRestartDue(r.group(), r.token());
@@ -142,10 +142,10 @@ final class SupervisorLoop {
      * takes the child through RESTARTING to RUNNING within it, and a flip undone in the same message
      * is seen by nobody (no "not ready" and "ready again" per cycle of a service failing in a loop).
      */
-    private void onExit(Child c, Run r) {
+    private void onExit(Child c, Run r, Handoff.Open open) {
         counts.hold();
         try {
-            ends.onExit(c, r);
+            ends.onExit(c, r, open);
         } finally {
             counts.release(cancelled);
         }
@@ -287,7 +287,7 @@ final class SupervisorLoop {
         }
         r.startedAt = now.get();
         if (ends.restartsOnEnd(c)) {
-            r.allowRestartOnEnd();
+            r.allowRestartOnEnd(new Handoff.Open(attempt));
         }
         Thread th = threads.name(path).unstarted(r);
         r.thread = th;
