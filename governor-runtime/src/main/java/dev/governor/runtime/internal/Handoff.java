@@ -53,14 +53,19 @@ final class Handoff {
     /**
      * On {@code r}'s thread as it ends by itself, its slot {@code open}: when the restart still
      * holds (a plain failure; the policy and the supervisor still without delay and limits; no
-     * shutdown begun), makes the next run and starts it, unless a stop closed the slot first; true
-     * if it did. A policy or exception of the user's that throws here leaves the decision to the loop.
+     * shutdown begun, the supervisor not stopping its children; at most {@link Open#K} runs ahead of
+     * the loop), makes the next run and starts it, unless a stop closed the slot first; true if it
+     * did. A policy or exception of the user's that throws here leaves the decision to the loop.
      */
     static boolean restartOnEnd(Run r, Open open) {
         try {
             Throwable f = r.failure;
             Tree t = r.tree;
-            if (f == null || f instanceof VirtualMachineError || t.shuttingDown() || r.owner.intensityMax() >= 0) {
+            if (f == null
+                    || f instanceof VirtualMachineError
+                    || t.shuttingDown()
+                    || r.owner.host.loopStopping()
+                    || r.owner.intensityMax() >= 0) {
                 return false;
             }
             if (r.attempt() - open.adopted >= Open.K

@@ -24,7 +24,7 @@ final class SupervisorLoop {
     final StopSequence stops;
     private final EndOfRun ends;
     private final ChildCounts counts;
-    private boolean cancelled;
+    private volatile boolean cancelled; // also read by runs restarting themselves (LoopHost.loopStopping)
     /** {@link #busySince} while the loop waits for a message. */
     static final long IDLE = Long.MIN_VALUE;
     // when the message in hand began, in milliseconds of the tree's clock (read without making an Instant); IDLE when
