@@ -5,10 +5,12 @@ import dev.governor.EscalationException;
 import dev.governor.GovernorEvent;
 import dev.governor.RestartPolicy;
 import dev.governor.ServiceState;
+import dev.governor.Strategy;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -22,12 +24,14 @@ final class EndOfRun {
     private final SupervisorImpl sup;
     private final Tree tree;
     private final boolean root;
+    private final ChildCounts counts;
     private final RestartWindow intensityTimes = new RestartWindow();
     private RuntimeException escalation;
     private String autoShutdownReason; // set when a significant child's end shuts this supervisor down
 
-    EndOfRun(SupervisorLoop loop, SupervisorImpl sup, Tree tree) {
+    EndOfRun(SupervisorLoop loop, SupervisorImpl sup, Tree tree, ChildCounts counts) {
         this.loop = loop;
+        this.counts = counts;
         this.sup = sup;
         this.tree = tree;
         this.root = sup.isRoot();
@@ -50,7 +54,12 @@ final class EndOfRun {
         FATAL
     }
 
-    void onExit(Child c, Run r) {
+    void onExit(Child c, Run r, Handoff.Open open) {
+        Run next = r.successor();
+        adoptUpTo(c, next != null ? next : r); // r may have started its successor, or be one itself
+        if (next != null && c.run == next && open != null) {
+            open.adopted = r.attempt() + 1; // its successors may again run up to K ahead of the loop
+        }
         if (c.run != r) {
             return;
         }
@@ -97,6 +106,131 @@ final class EndOfRun {
         if (forGood && escalation == null && !root && c.significant()) {
             checkAutoShutdown(c);
         }
+    }
+
+    // ---- zero-delay restarts decided on the ending run's own thread (Handoff) ----
+
+    /**
+     * Whether a failure of {@code c}'s run may restart at once on the run's own thread: its
+     * supervisor restarts one for one without intensity, its policy restarts a failure with no
+     * delay and no limit, it depends on no sibling and is no supervisor. The ending thread checks
+     * the policy and intensity again (both may change), and a stop closes the slot first.
+     */
+    boolean restartsOnEnd(Child c) {
+        return !c.isSupervisor()
+                && sup.strategy() == Strategy.ONE_FOR_ONE
+                && sup.intensityMax() < 0
+                && c.dependencies().isEmpty()
+                && Handoff.restartsAtOnce(c.effectivePolicy());
+    }
+
+    /**
+     * Before a message about {@code target}, one of {@code c}'s runs, is handled: takes over the runs
+     * that {@code c}'s runs started on their own threads up to {@code target}, if it is one of them
+     * (else it is a run of the past, and nothing changes). A message about a run is thus handled with
+     * that run in {@code c.run}, as it would have been had the loop started it: its readiness comes
+     * after its start and before its end, every time. Readiness is told once for all of it.
+     */
+    void takeOverUpTo(Child c, Run target, boolean cancelled) {
+        Run r = c.run;
+        if (r == null || r == target || r.successor() == null) {
+            return;
+        }
+        counts.hold();
+        try {
+            adoptUpTo(c, target);
+        } finally {
+            counts.release(cancelled);
+        }
+    }
+
+    /**
+     * For a stop: takes over every run that {@code c}'s runs started and closes the last one's slot,
+     * so that none can follow. Not within {@link #onExit}, whose own hold would be released here (no
+     * stop of a child with a slot is requested there: slots are one-for-one's).
+     */
+    void closeHandoff(Child c, boolean cancelled) {
+        Run r = c.run;
+        if (r == null || r.closeHandoff()) {
+            return;
+        }
+        counts.hold();
+        try {
+            while ((r = c.run) != null && !r.closeHandoff()) {
+                adopt(c, r, r.successor());
+            }
+        } finally {
+            counts.release(cancelled);
+        }
+    }
+
+    private void adoptUpTo(Child c, Run target) {
+        Run first = c.run;
+        if (first == null) {
+            return;
+        }
+        for (Run x = first.successor(); x != null; x = x.successor()) {
+            if (x == target) {
+                Run r;
+                while ((r = c.run) != target) {
+                    adopt(c, r, r.successor());
+                }
+                return;
+            }
+        }
+    }
+
+    /**
+     * What {@link #onExit} and the restart with no delay would have done for {@code r}'s failure,
+     * {@code next} being the run they would have started: the failure logged and told, the restart
+     * told, {@code next} started (its attempt is the one the loop would have given it), with the
+     * instant the ending thread took for all three. Published once, as it ends: the child goes from
+     * RUNNING to RUNNING within this message, and nobody could see it RESTARTING in between.
+     */
+    private void adopt(Child c, Run r, Run next) {
+        Tree t = tree;
+        Instant at = r.endedAt;
+        Optional<Duration> stableAfter = c.effectivePolicy().resetAfter();
+        if (stableAfter.isPresent() && Duration.between(r.startedAt, at).compareTo(stableAfter.get()) >= 0) {
+            c.consecutiveRestarts(0); // as RestartDecision.stable: a run that lasted resets the count
+            if (c.restartTimes() != null) {
+                c.restartTimes().clear();
+            }
+        }
+        Throwable f = r.failure; // a failure, as decided on the ending thread (a lying cause chain changes nothing)
+        c.lastFailure(f);
+        if (Tree.LOG.isErrorEnabled()) {
+            Tree.LOG.error("{} failed (attempt {})", c.path(), r.attempt(), Untrusted.loggable(f));
+        }
+        boolean told = t.bus.hasListeners();
+        if (told) {
+            t.publish(new GovernorEvent.Failed(c.path(), at, f));
+        }
+        c.consecutiveRestarts(c.consecutiveRestarts() + 1);
+        boolean logged = loop.logsStarts();
+        if (logged) {
+            loop.logInfo("restarting {} in {} ms", c.path(), 0L);
+        }
+        if (told) {
+            t.publish(new GovernorEvent.Restarting(c.path(), at, Duration.ZERO));
+        }
+        int attempt = r.attempt() + 1; // next's, read from r: next's own fields are its thread's, hot on another core
+        c.nextAttempt = attempt + 1;
+        c.run = next;
+        c.endedOnPurpose(false);
+        boolean readyNow = c.readyOnStart();
+        c.ready(readyNow);
+        c.publishStarted(ServiceState.RUNNING, Optional.of(at));
+        if (logged) {
+            loop.logInfo("started {} (attempt {})", c.path(), attempt);
+        }
+        if (told) {
+            t.publish(new GovernorEvent.Started(c.path(), at, attempt));
+            if (readyNow) {
+                t.publish(new GovernorEvent.Ready(c.path(), at));
+            }
+        }
+        loop.refresh(c);
     }
 
     /**

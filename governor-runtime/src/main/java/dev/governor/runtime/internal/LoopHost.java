@@ -50,6 +50,12 @@ final class LoopHost {
         return l == null ? SupervisorLoop.IDLE : l.busySince();
     }
 
+    /** Whether no loop runs or it is stopping its children: a run's own thread then restarts nothing (Handoff). */
+    boolean loopStopping() {
+        SupervisorLoop l = loop;
+        return l == null || l.cancelled();
+    }
+
     boolean loopRunning() {
         return loop != null;
     }

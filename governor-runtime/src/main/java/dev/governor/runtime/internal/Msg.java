@@ -11,8 +11,12 @@ import java.util.concurrent.CompletableFuture;
 sealed interface Msg {
     // ---- from the children's runs and the loop's own timers ----
 
-    /** A run ended (on its own, or after a stop the loop already handled). */
-    record Exited(Child child, Run run) implements Msg {}
+    /**
+     * A run ended (on its own, or after a stop the loop already handled); {@code open}: the slot
+     * it started its successor through on its own thread (the loop marks the successor taken over
+     * in it), else null.
+     */
+    record Exited(Child child, Run run, Handoff.Open open) implements Msg {}
 
     /** A run declared itself ready, or a nested supervisor's readiness changed. */
     record ReadyChanged(Child child, Run run, boolean ready) implements Msg {}

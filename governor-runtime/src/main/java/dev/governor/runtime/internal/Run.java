@@ -39,10 +39,13 @@ final class Run implements ServiceCtx, Runnable {
     private static final int INTERRUPTING = 3;
     private static final int INTERRUPTED = 4;
     private static final java.lang.invoke.VarHandle OWN_STATE;
+    private static final java.lang.invoke.VarHandle HANDOFF;
 
     static {
         try {
-            OWN_STATE = java.lang.invoke.MethodHandles.lookup().findVarHandle(Run.class, "ownState", int.class);
+            var lookup = java.lang.invoke.MethodHandles.lookup();
+            OWN_STATE = lookup.findVarHandle(Run.class, "ownState", int.class);
+            HANDOFF = lookup.findVarHandle(Run.class, "handoff", Object.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -52,7 +55,16 @@ final class Run implements ServiceCtx, Runnable {
     private boolean readyMarked; // guarded by this
 
     volatile Thread thread;
-    volatile Thread exitWaiter;
+    /**
+     * The successor slot, also the exit waiter: null (a failure goes to the loop), a {@link
+     * Handoff.Open} mark (the loop allowed a zero-delay restart of a failure on this run's own
+     * thread), {@link Handoff#CLOSED} (a stop closed it), the successor {@code Run} the ending
+     * thread started (it won the slot), or the loop's thread waiting in {@link #awaitExit} (only
+     * once closed). One CAS decides between the ending thread and the loop's stop: see {@link
+     * Handoff#restartOnEnd} and {@link #closeHandoff}.
+     */
+    private volatile Object handoff;
+
     private volatile boolean exited;
     Throwable failure; // written before exited is set
     Instant startedAt;
@@ -157,55 +169,6 @@ final class Run implements ServiceCtx, Runnable {
             }
         }
         return cancelled;
-    }
-
-    /**
-     * Runs the wait paths (park, cancel, wake, return) on a few thousand throwaway runs, once per
-     * JVM, before the first governor starts. Without it the JIT compiles {@link #awaitStop()} and
-     * {@link #sleep} while every caller is still parked, with no profile of what follows the park:
-     * the code after it becomes an uncommon trap, and stopping a pool of N parked services then
-     * deoptimizes N frames one by one (measured: 600,000 deoptimizations, 5.6 s instead of 1 s to
-     * stop 1,000,000 services).
-     */
-    static void trainWaitPaths() {
-        if (TRAINED.compareAndSet(false, true)) {
-            train(); // not in a class initializer: the threads it starts run code of this class
-        }
-    }
-
-    private static final java.util.concurrent.atomic.AtomicBoolean TRAINED =
-            new java.util.concurrent.atomic.AtomicBoolean();
-
-    private static void train() {
-        int n = 4_000;
-        Run[] runs = new Run[n];
-        Thread[] threads = new Thread[n];
-        for (int i = 0; i < n; i++) {
-            Run r = new Run(null, null, null, "jit-training", 0);
-            runs[i] = r;
-            threads[i] = Thread.ofVirtual().unstarted(r::awaitStopQuietly);
-            r.thread = threads[i];
-            threads[i].start();
-        }
-        for (Run r : runs) {
-            r.cancel();
-        }
-        for (Thread t : threads) {
-            try {
-                t.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-    }
-
-    private void awaitStopQuietly() {
-        try {
-            awaitStop();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     @Override
@@ -336,14 +299,62 @@ final class Run implements ServiceCtx, Runnable {
     private void ended() {
         tree.liveRuns.decrement();
         exited = true; // written before stopRequested/unstopped are read: with the
-        Thread w = exitWaiter; // stopper's write-then-read of the same fields, one of the
-        if (w != null) { // two always sees the other
+        Object h = handoff; // stopper's write-then-read of the same fields, one of the
+        if (h instanceof Thread w) { // two always sees the other
             LockSupport.unpark(w);
         }
-        owner.runEnded();
-        if (!stopRequested || unstopped) { // ended on its own, or late after being reported unstopped
-            endedAt = tree.now(); // (a requested stop is timed and finished by the stopper)
-            owner.post(new Msg.Exited(child, this));
+        boolean byItself = !stopRequested || unstopped; // ended on its own, or late after being reported unstopped
+        Handoff.Open handedOff = null;
+        if (byItself) { // (a requested stop is timed and finished by the stopper)
+            endedAt = tree.now();
+            if (h instanceof Handoff.Open open && Handoff.restartOnEnd(this, open)) {
+                handedOff = open;
+            }
+        }
+        owner.runEnded(); // after a successor was counted: a parallel stop never sees the count touch 0 between
+        if (byItself) {
+            owner.post(new Msg.Exited(child, this, handedOff));
+        }
+    }
+
+    /** A successor whose thread could not start (out of memory): it ends at once with {@code e}, unstarted. */
+    void failedToStart(Throwable e) {
+        tree.liveRuns.increment();
+        failure = e;
+        ended();
+    }
+
+    /** Puts {@code next} in the open slot {@code open} unless a stop closed it first; true if it did. */
+    boolean claimSlot(Handoff.Open open, Run next) {
+        return HANDOFF.compareAndSet(this, open, next);
+    }
+
+    /**
+     * The loop allows a zero-delay restart of this run's failure on its own thread, before the
+     * thread starts (or a successor inherits its predecessor's permission, before it is published).
+     */
+    void allowRestartOnEnd(Handoff.Open open) {
+        handoff = open;
+    }
+
+    /** The run this one's own thread started in its place, or null. */
+    Run successor() {
+        return handoff instanceof Run next ? next : null;
+    }
+
+    /**
+     * Closes the successor slot before a stop looks at the run: true if no successor can start
+     * any more; false if one already did ({@link #successor()}: the loop takes it over and closes its slot).
+     */
+    boolean closeHandoff() {
+        while (true) {
+            Object h = handoff;
+            if (!(h instanceof Handoff.Open)) {
+                return !(h instanceof Run);
+            }
+            if (HANDOFF.compareAndSet(this, h, Handoff.CLOSED)) {
+                return true;
+            }
         }
     }
 
@@ -369,14 +380,14 @@ final class Run implements ServiceCtx, Runnable {
 
     /** Waits until the run has ended or {@code deadline} passed; true if it ended. */
     boolean awaitExit(Deadline deadline) {
-        exitWaiter = Thread.currentThread();
+        handoff = Thread.currentThread(); // the slot was closed by the stop that waits here
         try {
             while (!exited && !deadline.passed()) {
                 LockSupport.park(this);
             }
             return exited;
         } finally {
-            exitWaiter = null;
+            handoff = Handoff.CLOSED;
         }
     }
 

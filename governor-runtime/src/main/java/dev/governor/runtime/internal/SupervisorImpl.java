@@ -447,7 +447,7 @@ public final class SupervisorImpl implements Supervisor {
 
     private static boolean isOwnRun(Child c) {
         Run r = c.run; // set before the run's thread started, so its own thread sees it
-        return r != null && r.isCurrentThread();
+        return Handoff.runsOnCurrentThread(r);
     }
 
     @Override

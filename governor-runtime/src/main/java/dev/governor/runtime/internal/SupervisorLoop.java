@@ -24,7 +24,7 @@ final class SupervisorLoop {
     final StopSequence stops;
     private final EndOfRun ends;
     private final ChildCounts counts;
-    private boolean cancelled;
+    private volatile boolean cancelled; // also read by runs restarting themselves (LoopHost.loopStopping)
     /** {@link #busySince} while the loop waits for a message. */
     static final long IDLE = Long.MIN_VALUE;
     // when the message in hand began, in milliseconds of the tree's clock (read without making an Instant); IDLE when
@@ -37,7 +37,7 @@ final class SupervisorLoop {
         this.root = sup.isRoot();
         this.counts = new ChildCounts(sup, tree, readySink, activeSink);
         this.stops = new StopSequence(this, sup, tree);
-        this.ends = new EndOfRun(this, sup, tree);
+        this.ends = new EndOfRun(this, sup, tree, counts);
     }
 
     /** Starts {@code order}, handles messages until cancelled, escalating or done, then stops the children. */
@@ -124,7 +124,7 @@ final class SupervisorLoop {
     /** Everything that can happen to a running supervisor, one message each. */
     private void handle(Msg m) {
         switch (m) {
-            case Msg.Exited e -> onExit(e.child(), e.run());
+            case Msg.Exited e -> onExit(e.child(), e.run(), e.open());
             case Msg.ReadyChanged r -> onReadyChanged(r.child(), r.run(), r.ready());
             case Msg.ActiveChanged a -> onActiveChanged(a.child(), a.run(), a.active());
             case Msg.RestartDue r -> onRestartDue(r.group(), r.token());
@@ -142,10 +142,10 @@ final class SupervisorLoop {
      * takes the child through RESTARTING to RUNNING within it, and a flip undone in the same message
      * is seen by nobody (no "not ready" and "ready again" per cycle of a service failing in a loop).
      */
-    private void onExit(Child c, Run r) {
+    private void onExit(Child c, Run r, Handoff.Open open) {
         counts.hold();
         try {
-            ends.onExit(c, r);
+            ends.onExit(c, r, open);
         } finally {
             counts.release(cancelled);
         }
@@ -298,6 +298,9 @@ final class SupervisorLoop {
             t.serviceStarted = true;
         }
         r.startedAt = now.get();
+        if (ends.restartsOnEnd(c)) {
+            r.allowRestartOnEnd(new Handoff.Open(attempt));
+        }
         Thread th = threads.name(path).unstarted(r);
         r.thread = th;
         sup.host.liveRuns.incrementAndGet();
@@ -324,6 +327,7 @@ final class SupervisorLoop {
     }
 
     private void onReadyChanged(Child c, Run r, boolean ready) {
+        ends.takeOverUpTo(c, r, cancelled); // r may have started on its predecessor's thread: told after its Started
         if (c.run != r || r.stopRequested || c.ready() == ready) {
             return;
         }
@@ -381,6 +385,7 @@ final class SupervisorLoop {
     }
 
     void cancelRestart(Child c) {
+        ends.closeHandoff(c, cancelled);
         if (IdleOperations.withdrawStart(c)) {
             counts.withdrew();
         }

@@ -47,6 +47,6 @@ final class TreePaths {
         }
         Child c = find(root, Thread.currentThread().getName()); // a run's thread is named after its path
         Run r = c == null ? null : c.run;
-        return r != null && r.isCurrentThread();
+        return Handoff.runsOnCurrentThread(r);
     }
 }

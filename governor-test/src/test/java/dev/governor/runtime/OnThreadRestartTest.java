@@ -1,0 +1,374 @@
+package dev.governor.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.governor.Governor;
+import dev.governor.GovernorEvent.Escalated;
+import dev.governor.GovernorEvent.Failed;
+import dev.governor.GovernorEvent.Restarting;
+import dev.governor.GovernorEvent.Started;
+import dev.governor.RestartPolicy;
+import dev.governor.ServiceCtx;
+import dev.governor.ServiceInfo;
+import dev.governor.ServiceState;
+import dev.governor.ShutdownReport;
+import dev.governor.Strategy;
+import dev.governor.Supervisor;
+import dev.governor.test.EventRecorder;
+import dev.governor.test.GovernorTest;
+import dev.governor.test.VirtualClock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue 13, W2: a zero-delay restart of a failure is decided on the ending run's own thread (no
+ * round trip through the loop), and nothing else changes: the loop reports the failure, the
+ * restart and the start in order with the same attempt numbers; a stop or a shutdown racing the
+ * successor's start either closes the slot first or takes the successor over and stops it (an
+ * escaped run would park forever and fail the kit's live-thread check); policies with a delay,
+ * a limit or an intensity, and other strategies, keep the loop's path.
+ */
+@GovernorTest
+class OnThreadRestartTest {
+    private static final Duration LONG = Duration.ofSeconds(30);
+    private static final RestartPolicy AT_ONCE = RestartPolicy.onFailure(Duration.ZERO);
+
+    /** A failure without a stack trace: thousands of them are cheap, and their log lines short. */
+    static final class Boom extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Boom(int attempt) {
+            super("boom " + attempt, null, false, false);
+        }
+    }
+
+    @Test
+    void shouldRestartOnTheEndingThreadWhileTheLoopIsBusyAndReportItAllAfterwards(Governor gov, EventRecorder rec)
+            throws Exception {
+        CountDownLatch slowIn = new CountDownLatch(1);
+        CountDownLatch slowOut = new CountDownLatch(1);
+        gov.add("slow", ctx -> {
+            slowIn.countDown();
+            awaitUninterruptibly(slowOut); // its stop keeps the loop busy until the test lets it end
+        });
+        CountDownLatch firstIn = new CountDownLatch(1);
+        CountDownLatch firstFails = new CountDownLatch(1);
+        AtomicInteger entries = new AtomicInteger();
+        List<Thread> threads = new ArrayList<>();
+        int failures = 30;
+        gov.add("flaky", ctx -> {
+                    int n = entries.incrementAndGet();
+                    synchronized (threads) {
+                        threads.add(Thread.currentThread());
+                    }
+                    if (n == 1) {
+                        firstIn.countDown();
+                        awaitUninterruptibly(firstFails);
+                    }
+                    if (ctx.attempt() < failures) {
+                        throw new Boom(ctx.attempt());
+                    }
+                    ctx.awaitStop();
+                })
+                .restartPolicy(AT_ONCE);
+        gov.start();
+        assertThat(slowIn.await(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(firstIn.await(30, TimeUnit.SECONDS)).isTrue();
+
+        CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> gov.stopChild("slow"));
+        EventRecorder.awaitState(gov, "slow", ServiceState.STOPPING); // the loop now waits in that stop
+        firstFails.countDown();
+
+        // with the loop busy, the failing run's own thread restarted it, and so on: up to 8 runs ahead of the loop
+        await().atMost(LONG).until(() -> entries.get() == 9);
+        Thread ninth;
+        synchronized (threads) {
+            ninth = threads.get(8);
+        }
+        ninth.join(TimeUnit.SECONDS.toMillis(30));
+        assertThat(ninth.isAlive()).isFalse();
+        assertThat(entries.get())
+                .as("the 9th run waits for the loop before any further restart")
+                .isEqualTo(9);
+        assertThat(gov.service("flaky").orElseThrow().restarts())
+                .as("nothing of it was published yet: only the loop publishes")
+                .isZero();
+        assertThat(stopping).isNotDone();
+
+        slowOut.countDown();
+        stopping.get(30, TimeUnit.SECONDS);
+        rec.awaitEvent(Started.class, "flaky", failures + 1);
+        assertCycles(rec, gov, "flaky", failures);
+        assertThat(entries.get()).isEqualTo(failures + 1);
+    }
+
+    @Test
+    void shouldReportEveryCycleInOrderOverManyFastFailures(Governor gov, EventRecorder rec) throws Exception {
+        int failures = 1_000;
+        gov.add("flaky", ctx -> {
+                    if (ctx.attempt() < failures) {
+                        throw new Boom(ctx.attempt());
+                    }
+                    ctx.awaitStop();
+                })
+                .restartPolicy(AT_ONCE);
+        gov.start();
+        rec.awaitEvent(Started.class, "flaky", failures + 1);
+        assertCycles(rec, gov, "flaky", failures);
+    }
+
+    @Test
+    void shouldOrderAReadinessOfARunStartedOnItsPredecessorsThreadAfterItsStart(Governor gov, EventRecorder rec)
+            throws Exception {
+        int failures = 300;
+        gov.add("flaky", ctx -> {
+                    ctx.markReady(); // may reach the loop before it hears of the start made on the ending thread
+                    if (ctx.attempt() < failures) {
+                        throw new Boom(ctx.attempt());
+                    }
+                    ctx.awaitStop();
+                })
+                .readyOnStart(false)
+                .restartPolicy(AT_ONCE);
+        gov.start();
+        rec.awaitEvent(Started.class, "flaky", failures + 1);
+        await().atMost(LONG).until(() -> gov.service("flaky").orElseThrow().ready());
+        List<String> expected = new ArrayList<>(List.of("Started", "Ready"));
+        for (int k = 1; k <= failures; k++) {
+            expected.addAll(List.of("Failed", "Restarting", "Started", "Ready"));
+        }
+        assertThat(rec.sequence("flaky")).containsExactlyElementsOf(expected);
+        assertThat(rec.events(Started.class, "flaky"))
+                .extracting(Started::attempt)
+                .isEqualTo(range(failures + 1));
+    }
+
+    @Test
+    void shouldNeverLetARunEscapeAStopRacingItsRestart(Governor gov, EventRecorder rec) throws Exception {
+        LinkedBlockingQueue<Gate> gates = new LinkedBlockingQueue<>();
+        ConcurrentLinkedQueue<Gate> all = new ConcurrentLinkedQueue<>();
+        gov.add("keeper", ServiceCtx::awaitStop); // the governor does not end with flaky stopped
+        gov.add("flaky", gatedService(gates, all)).restartPolicy(AT_ONCE);
+        gov.start();
+        for (int i = 0; i < 200; i++) {
+            Gate g = gates.poll(30, TimeUnit.SECONDS);
+            assertThat(g).as("run %d entered", i).isNotNull();
+            int spins = ThreadLocalRandom.current().nextInt(2_000);
+            Thread releaser = Thread.ofVirtual().start(() -> {
+                for (int s = 0; s < spins; s++) {
+                    Thread.onSpinWait();
+                }
+                g.release();
+            });
+            gov.stopChild("flaky");
+            releaser.join();
+            assertThat(gov.service("flaky").orElseThrow().state()).isEqualTo(ServiceState.STOPPED);
+            for (Gate e : all) {
+                assertThat(e.ended)
+                        .as("iteration %d: every run that entered has ended once stopChild returned", i)
+                        .isTrue();
+            }
+            gates.clear();
+            gov.restartChild("flaky");
+        }
+        Gate last = gates.poll(30, TimeUnit.SECONDS);
+        assertThat(last).isNotNull();
+        // every run was reported, the ones started on their predecessors' threads included
+        await().atMost(LONG).until(() -> rec.events(Started.class, "flaky").size() == all.size());
+        // a run that escaped a stop would park in its gate forever: the kit's live-thread check fails then
+    }
+
+    @Test
+    void shouldNeverLetARunEscapeAShutdownRacingItsRestart() throws Exception {
+        for (int i = 0; i < 60; i++) {
+            VirtualClock clock = new VirtualClock();
+            Governor gov = Governor.create(clock.options());
+            LinkedBlockingQueue<Gate> gates = new LinkedBlockingQueue<>();
+            ConcurrentLinkedQueue<Gate> all = new ConcurrentLinkedQueue<>();
+            gov.add("flaky", gatedService(gates, all)).restartPolicy(AT_ONCE);
+            gov.start();
+            Gate g = gates.poll(30, TimeUnit.SECONDS);
+            assertThat(g).isNotNull();
+            int spins = ThreadLocalRandom.current().nextInt(2_000);
+            Thread releaser = Thread.ofVirtual().start(() -> {
+                for (int s = 0; s < spins; s++) {
+                    Thread.onSpinWait();
+                }
+                g.release();
+            });
+            gov.shutdown();
+            releaser.join();
+            ShutdownReport report = gov.waitForShutdown();
+            assertThat(report.unstopped()).isEmpty();
+            for (Gate e : all) {
+                assertThat(e.ended)
+                        .as("iteration %d: every run that entered ended by the end of the shutdown", i)
+                        .isTrue();
+            }
+            await().atMost(LONG)
+                    .until(() -> GovernorRuntime.hooks(gov).liveThreads().isEmpty());
+        }
+    }
+
+    @Test
+    void shouldKeepTheLoopsPathForALimitedPolicy(Governor gov, EventRecorder rec) throws Exception {
+        AtomicInteger entries = new AtomicInteger();
+        gov.add("limited", ctx -> {
+                    entries.incrementAndGet();
+                    throw new Boom(ctx.attempt());
+                })
+                .restartPolicy(AT_ONCE.withLimit(3, Duration.ofMinutes(1)));
+        gov.start();
+        rec.awaitEvent(e -> e instanceof Escalated);
+        gov.waitForShutdown();
+        assertThat(entries.get())
+                .as("3 restarts allowed, the 4th failure escalates")
+                .isEqualTo(4);
+        assertThat(gov.service("limited").orElseThrow().state()).isEqualTo(ServiceState.FAILED);
+        assertThat(rec.events(Started.class, "limited")).hasSize(4);
+    }
+
+    @Test
+    void shouldKeepTheLoopsPathUnderAnIntensity(Governor gov, EventRecorder rec) throws Exception {
+        AtomicInteger entries = new AtomicInteger();
+        gov.intensity(2, Duration.ofMinutes(1));
+        gov.add("flaky", ctx -> {
+                    entries.incrementAndGet();
+                    throw new Boom(ctx.attempt());
+                })
+                .restartPolicy(AT_ONCE);
+        gov.start();
+        rec.awaitEvent(e -> e instanceof Escalated);
+        gov.waitForShutdown();
+        assertThat(entries.get())
+                .as("2 restarts allowed, the 3rd failure escalates")
+                .isEqualTo(3);
+    }
+
+    @Test
+    void shouldKeepTheLoopsPathForADelay(Governor gov, EventRecorder rec, VirtualClock clock) throws Exception {
+        AtomicInteger entries = new AtomicInteger();
+        gov.add("delayed", ctx -> {
+                    entries.incrementAndGet();
+                    throw new Boom(ctx.attempt());
+                })
+                .restartPolicy(RestartPolicy.onFailure(Duration.ofSeconds(1)));
+        gov.start();
+        rec.awaitEvent(Restarting.class, "delayed");
+        assertThat(clock.pending()).contains(Duration.ofSeconds(1));
+        assertThat(entries.get()).as("nothing restarts before the delay").isEqualTo(1);
+        assertThat(gov.service("delayed").orElseThrow().state()).isEqualTo(ServiceState.RESTARTING);
+        clock.advance(Duration.ofSeconds(1));
+        rec.awaitEvent(Started.class, "delayed", 2);
+    }
+
+    @Test
+    void shouldRestartTheWholeGroupUnderOneForAll(Governor gov, EventRecorder rec) throws Exception {
+        Supervisor group = Supervisor.create(Strategy.ONE_FOR_ALL);
+        int failures = 20;
+        group.add("steady", ServiceCtx::awaitStop).restartPolicy(RestartPolicy.always(Duration.ZERO));
+        group.add("flaky", ctx -> {
+                    if (ctx.attempt() < failures) {
+                        throw new Boom(ctx.attempt());
+                    }
+                    ctx.awaitStop();
+                })
+                .restartPolicy(AT_ONCE);
+        gov.add("group", group);
+        gov.start();
+        rec.awaitEvent(Started.class, "group/flaky", failures + 1);
+        rec.awaitEvent(Started.class, "group/steady", failures + 1);
+        assertThat(rec.events(Started.class, "group/steady"))
+                .extracting(Started::attempt)
+                .as("each failure of flaky restarted steady too")
+                .isEqualTo(range(failures + 1));
+    }
+
+    // ---- helpers ----
+
+    /** Failed(k) → Restarting(0) → Started(k+1) → Ready for every failure, the attempts in a row, and the info. */
+    private static void assertCycles(EventRecorder rec, Governor gov, String path, int failures) {
+        List<String> expected = new ArrayList<>(List.of("Started", "Ready"));
+        for (int k = 1; k <= failures; k++) {
+            expected.addAll(List.of("Failed", "Restarting", "Started", "Ready"));
+        }
+        assertThat(rec.sequence(path)).containsExactlyElementsOf(expected);
+        assertThat(rec.events(Started.class, path)).extracting(Started::attempt).isEqualTo(range(failures + 1));
+        assertThat(rec.events(Failed.class, path))
+                .extracting(f -> f.cause().getMessage())
+                .isEqualTo(range(failures).stream().map(k -> "boom " + k).toList());
+        assertThat(rec.events(Restarting.class, path)).allMatch(r -> r.delay().isZero());
+        ServiceInfo info = gov.service(path).orElseThrow();
+        assertThat(info.state()).isEqualTo(ServiceState.RUNNING);
+        assertThat(info.restarts()).isEqualTo(failures);
+        assertThat(info.lastFailure()).get().extracting(Throwable::getMessage).isEqualTo("boom " + (failures - 1));
+    }
+
+    private static List<Integer> range(int n) {
+        List<Integer> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(i);
+        }
+        return out;
+    }
+
+    private static void awaitUninterruptibly(CountDownLatch latch) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                latch.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** One run's gate: the run parks until released (then fails) or stopped (then returns). */
+    static final class Gate {
+        final Thread thread = Thread.currentThread();
+        volatile boolean released;
+        volatile boolean ended;
+
+        void release() {
+            released = true;
+            LockSupport.unpark(thread);
+        }
+    }
+
+    private static dev.governor.Service gatedService(LinkedBlockingQueue<Gate> gates, ConcurrentLinkedQueue<Gate> all) {
+        return ctx -> {
+            Gate g = new Gate();
+            all.add(g);
+            gates.add(g);
+            try {
+                while (!g.released) {
+                    if (ctx.stopping()) {
+                        return;
+                    }
+                    LockSupport.park();
+                    if (Thread.interrupted() && ctx.stopping()) {
+                        return;
+                    }
+                }
+                throw new Boom(ctx.attempt());
+            } finally {
+                g.ended = true;
+            }
+        };
+    }
+}
