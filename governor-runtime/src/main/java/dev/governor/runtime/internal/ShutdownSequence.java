@@ -4,8 +4,6 @@ import dev.governor.GovernorOptions;
 import dev.governor.ShutdownReport;
 import dev.governor.runtime.listen.GovernorListeners;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -64,12 +62,10 @@ final class ShutdownSequence {
 
     /** The end, once the root's run returned (or never started): {@code phase} is final. */
     void finish(GovernorPhase phase) {
-        Map<String, Duration> stops = new LinkedHashMap<>();
-        tree.stopTimes().forEach(e -> stops.put(e.getKey(), e.getValue()));
-        ShutdownReport report = new ShutdownReport(
+        ShutdownReport report = new ShutdownReport( // its constructor makes the one map kept, in stop order
                 phase.exitCode(),
                 Duration.between(phase.shutdownStartedAt(), tree.now()),
-                stops,
+                tree.stopTimes(),
                 tree.unstopped(),
                 Optional.ofNullable(phase.fatalCause()));
         Tree.LOG.info(

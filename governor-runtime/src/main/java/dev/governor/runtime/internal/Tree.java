@@ -38,7 +38,7 @@ final class Tree {
     private final AtomicLongArray counts = new AtomicLongArray(ServiceState.values().length);
     private final AtomicBoolean statusPending = new AtomicBoolean();
     private String lastStatus = ""; // delivery thread only
-    private final ConcurrentLinkedQueue<Map.Entry<String, Duration>> stopTimes = new ConcurrentLinkedQueue<>();
+    private final StopTimes stopTimes = new StopTimes();
     private final ConcurrentLinkedQueue<String> unstopped = new ConcurrentLinkedQueue<>();
     volatile boolean escalating;
     /** Set once the first service (not supervisor) run starts: the natural end needs one to have run. */
@@ -235,6 +235,11 @@ final class Tree {
         shutdownDeadline = deadline;
     }
 
+    /** When the whole-shutdown bound runs out, or null when no shutdown is under way. */
+    Instant shutdownDeadline() {
+        return shutdownDeadline;
+    }
+
     /** Time left of the whole-shutdown bound, or null when no shutdown is under way. */
     Duration shutdownTimeLeft() {
         return shutdownDeadline == null ? null : shutdownTimeLeft(now());
@@ -256,9 +261,22 @@ final class Tree {
 
     void recordStopTime(String path, Duration time) {
         if (shutdownDeadline != null) {
-            stopTimes.add(Map.entry(path, time));
+            stopTimes.add(path, time);
             if (bus.hasLifecycleListeners()) { // no captured lambda per stopped child when nobody listens
                 bus.lifecycle(l -> l.shutdownProgress(path));
+            }
+        }
+    }
+
+    /** {@code paths[0..n)} stopped in that order, {@code paths[i]} in {@code times[i]}: a pool's stop in one call. */
+    void recordStopTimes(String[] paths, Duration[] times, int n) {
+        if (shutdownDeadline != null && n > 0) {
+            stopTimes.addAll(paths, times, n);
+            if (bus.hasLifecycleListeners()) {
+                for (int i = 0; i < n; i++) {
+                    String path = paths[i];
+                    bus.lifecycle(l -> l.shutdownProgress(path));
+                }
             }
         }
     }
@@ -269,8 +287,9 @@ final class Tree {
         }
     }
 
-    List<Map.Entry<String, Duration>> stopTimes() {
-        return List.copyOf(stopTimes);
+    /** The stop times recorded so far, in stop order, as a map to be copied (see StopTimes#inOrder). */
+    Map<String, Duration> stopTimes() {
+        return stopTimes.inOrder();
     }
 
     List<String> unstopped() {
