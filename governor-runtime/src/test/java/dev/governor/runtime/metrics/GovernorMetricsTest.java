@@ -121,6 +121,60 @@ class GovernorMetricsTest {
         });
     }
 
+    /**
+     * The endpoint binds its registry on another thread while the governor starts: what happens
+     * between {@code listenAhead()} and that bind (here: three failed runs, all of them finished
+     * before the bind) is held and counted when the bind comes, in order, once.
+     */
+    @Test
+    void eventsBetweenListenAheadAndTheBindAreCountedWhenTheBindComes() throws Exception {
+        gov = Governor.create();
+        AtomicInteger runs = new AtomicInteger();
+        gov.add("flaky", ctx -> {
+                    if (runs.incrementAndGet() <= 3) {
+                        throw new IllegalStateException("failure " + runs.get());
+                    }
+                    ctx.awaitStop();
+                })
+                .restartPolicy(RestartPolicy.onFailure(Duration.ofMillis(10)));
+        GovernorMetrics metrics = GovernorMetrics.of(gov);
+        metrics.listenAhead();
+        gov.start();
+        assertThat(gov.awaitReady(PATIENCE)).isTrue();
+        await().atMost(PATIENCE).until(() -> runs.get() == 4);
+        assertThat(registry.getMeters()).as("nothing bound yet").isEmpty();
+
+        metrics.bindTo(registry);
+
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            Counter failures = registry.find("governor.service.failures")
+                    .tags("service", "flaky", "exception", IllegalStateException.class.getName())
+                    .counter();
+            assertThat(failures)
+                    .as("failures before the bind, counted at the bind")
+                    .isNotNull();
+            assertThat(failures.count()).isEqualTo(3);
+            Timer failed = registry.find("governor.service.run.duration")
+                    .tags("service", "flaky", "outcome", "failed")
+                    .timer();
+            assertThat(failed).isNotNull();
+            assertThat(failed.count()).isEqualTo(3);
+        });
+        Counter failures = registry.find("governor.service.failures")
+                .tags("service", "flaky", "exception", IllegalStateException.class.getName())
+                .counter();
+
+        gov.restartChild("flaky"); // after the bind: counted as it comes, not held
+        await().atMost(PATIENCE)
+                .untilAsserted(() -> assertThat(registry.find("governor.service.run.duration")
+                                .tags("service", "flaky", "outcome", "stopped")
+                                .timer())
+                        .isNotNull()
+                        .extracting(Timer::count)
+                        .isEqualTo(1L));
+        assertThat(failures.count()).as("the held events were counted once").isEqualTo(3);
+    }
+
     @Test
     void shouldTimeRunsByOutcomeAndMeasureTheShutdown() {
         gov = Governor.create();
