@@ -119,18 +119,20 @@ public final class Libc {
         int[] outcome = {0, 0, 0, fd};
         try {
             byte[] payload = {'X'};
-            int[][] attachments = {{}, {fd}};
-            for (int i = 0; i < attachments.length; i++) {
-                try {
-                    sendmsg(fd, payload, 0, payload.length, attachments[i], MSG_DONTWAIT | MSG_NOSIGNAL);
-                } catch (ErrnoException expected) { // not connected: nothing was sent
-                    outcome[i] = expected.errno();
-                }
+            try { // READY=1's calls first, the fd store's last
+                sendmsg(fd, payload, 0, payload.length, new int[0], MSG_DONTWAIT | MSG_NOSIGNAL);
+            } catch (ErrnoException expected) { // not connected: nothing was sent
+                outcome[0] = expected.errno();
             }
             try {
                 connect(fd, new byte[] {AF_UNIX, 0}, "no address");
             } catch (ErrnoException expected) { // EINVAL: a unix address needs a path or a name
                 outcome[2] = expected.errno();
+            }
+            try {
+                sendmsg(fd, payload, 0, payload.length, new int[] {fd}, MSG_DONTWAIT | MSG_NOSIGNAL);
+            } catch (ErrnoException expected) {
+                outcome[1] = expected.errno();
             }
         } finally {
             close(fd);
