@@ -7,7 +7,6 @@ import dev.governor.ServiceCtx;
 import dev.governor.Supervisor;
 import dev.governor.runtime.GovernorHooks;
 import dev.governor.runtime.GovernorRuntime;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -22,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.zip.GZIPOutputStream;
 import org.slf4j.Logger;
@@ -59,11 +57,12 @@ import org.slf4j.LoggerFactory;
  * </table>
  *
  * <p>{@link Builder#build()} binds the port at once, so a port in use fails in {@code main}, with
- * the address in the message, not later in a restart loop; the meters are made meanwhile on a
- * background thread (the registry and the JVM's meters load ~1,000 classes on a cold JVM), counting
- * the governor's events from {@code build()} on. The service is ready once it accepts requests: a
- * {@code /metrics} scrape that comes before the meters are bound waits for them, so it never
- * answers without them; the probes and {@code /status} need no meters. Add it with {@link #addTo} (which sets {@code readyOnStart(false)}) first, so that it stops last
+ * the address in the message, not later in a restart loop. The meters are made on a background
+ * thread once the governor is ready (the registry and the JVM's meters load ~1,000 classes on a
+ * cold JVM, which would otherwise delay the start), counting the governor's events from
+ * {@code build()} on. The service is ready once it accepts requests: a {@code /metrics} scrape
+ * that comes before the meters are bound waits for them, so it never answers without them; the
+ * probes and {@code /status} need no meters. Add it with {@link #addTo} (which sets {@code readyOnStart(false)}) first, so that it stops last
  * and the probes answer throughout the shutdown.
  */
 public final class GovernorEndpoint implements Service, dev.governor.Stoppable {
@@ -74,7 +73,7 @@ public final class GovernorEndpoint implements Service, dev.governor.Stoppable {
     private final Governor governor;
     private final GovernorHooks hooks;
     private final GovernorMetrics metrics;
-    private final CompletableFuture<PrometheusMeterRegistry> meters;
+    private final MeterBinding meters;
     private final InetSocketAddress address;
     private final String title;
     private final Set<String> allowedHosts;
@@ -83,17 +82,17 @@ public final class GovernorEndpoint implements Service, dev.governor.Stoppable {
     private volatile HttpListener serving;
     private volatile int port;
 
-    private GovernorEndpoint(Builder b, GovernorMetrics metrics, CompletableFuture<PrometheusMeterRegistry> meters) {
+    private GovernorEndpoint(Builder b, GovernorMetrics metrics) {
         this.governor = b.governor;
         this.hooks = b.hooks;
         this.metrics = metrics;
-        this.meters = meters;
         this.title = b.title;
         this.allowedHosts = Set.copyOf(b.allowedHosts);
         this.anyHost = b.anyHost;
-        this.bound = bind(new InetSocketAddress(b.host, b.port));
+        this.bound = bind(new InetSocketAddress(b.host, b.port)); // first: a busy port fails before any meter is made
         this.port = bound.port();
         this.address = new InetSocketAddress(b.host, port);
+        this.meters = MeterBinding.start(b.governor, b.hooks, metrics, b.registry, b.jvmMetrics);
     }
 
     public static Builder builder(Governor governor) {
@@ -124,13 +123,13 @@ public final class GovernorEndpoint implements Service, dev.governor.Stoppable {
 
     /**
      * The registry served at {@code /metrics}: add meters of your own to it. Waits for the meters
-     * {@link Builder#build()} binds in the background, if they are not bound yet.
+     * made in the background (see {@link Builder#build()}) if they are not bound yet.
      *
      * @throws IllegalStateException if the registry or the meters could not be made
      */
     public PrometheusMeterRegistry registry() {
         try {
-            return meters.join();
+            return meters.registry();
         } catch (CompletionException e) {
             throw new IllegalStateException("the meters of " + governor + " could not be bound: " + e.getCause(), e);
         }
@@ -258,7 +257,7 @@ public final class GovernorEndpoint implements Service, dev.governor.Stoppable {
                 accept != null && accept.contains("application/openmetrics-text") ? OPENMETRICS_TEXT : PROMETHEUS_TEXT;
         PrometheusMeterRegistry registry;
         try {
-            registry = meters.join(); // bound in the background since build(): at once but for the first scrapes
+            registry = meters.registry(); // made in the background: at once but for a scrape before readiness
         } catch (CompletionException e) {
             send(exchange, 503, "text/plain; charset=utf-8", bytes("meters unavailable: " + e.getCause() + "\n"));
             return;
@@ -431,10 +430,11 @@ public final class GovernorEndpoint implements Service, dev.governor.Stoppable {
         }
 
         /**
-         * Binds the port at once, and the meters on a background thread: the registry and the JVM's
-         * meters cost a few hundred ms of class loading on a cold JVM, which then overlaps with the
-         * governor's start instead of delaying it. The governor's events are counted from this call
-         * on all the same; {@code /metrics} and {@link GovernorEndpoint#registry()} wait for the
+         * Binds the port at once; the meters are made on a background thread once the governor is
+         * first ready (or when asked for first, or a second from now at the latest): the registry
+         * and the JVM's meters cost a few hundred ms of class loading on a cold JVM, which then
+         * does not delay the governor's start. The governor's events are counted from this call on
+         * all the same; {@code /metrics} and {@link GovernorEndpoint#registry()} wait for the
          * meters if they come first.
          *
          * @throws IllegalStateException if the port is in use, naming the address
@@ -449,28 +449,7 @@ public final class GovernorEndpoint implements Service, dev.governor.Stoppable {
                 throw new IllegalStateException("pools " + pools
                         + " set on the endpoint and metrics given: set the pools on the GovernorMetrics");
             }
-            CompletableFuture<PrometheusMeterRegistry> bound = new CompletableFuture<>();
-            GovernorEndpoint endpoint =
-                    new GovernorEndpoint(this, m, bound); // binds first: a busy port fails before any meter is made
-            GovernorMetrics governorMeters = m;
-            PrometheusMeterRegistry given = registry;
-            boolean jvm = jvmMetrics;
-            governorMeters.listenAhead();
-            Thread.ofPlatform().daemon().name("governor-metrics-bind").start(() -> {
-                try {
-                    PrometheusMeterRegistry r =
-                            given != null ? given : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-                    if (jvm) {
-                        JvmMeters.bindTo(r);
-                    }
-                    governorMeters.bindTo(r);
-                    bound.complete(r);
-                } catch (RuntimeException | Error e) {
-                    governorMeters.dropEarly();
-                    bound.completeExceptionally(e);
-                    LOG.warn("cannot make the meters of {}: /metrics answers 503", governor, e);
-                }
-            });
+            GovernorEndpoint endpoint = new GovernorEndpoint(this, m);
             return endpoint;
         }
     }
