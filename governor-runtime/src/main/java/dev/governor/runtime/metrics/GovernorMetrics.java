@@ -217,6 +217,11 @@ public final class GovernorMetrics implements MeterBinder {
         listen();
     }
 
+    /** How many events are held for the first bind (for tests). */
+    synchronized int heldEvents() {
+        return early == null ? 0 : early.size();
+    }
+
     /** No bind will come after {@link #listenAhead()}: count from here on, without the held events. */
     void dropEarly() {
         synchronized (this) {
@@ -296,7 +301,7 @@ public final class GovernorMetrics implements MeterBinder {
     // ---- events ---------------------------------------------------------------------------
 
     private void onEvent(GovernorEvent event) {
-        if (early != null) {
+        if (early != null && needsRegistry(event)) {
             synchronized (this) {
                 if (early != null) {
                     early.add(event);
@@ -305,6 +310,16 @@ public final class GovernorMetrics implements MeterBinder {
             }
         }
         count(event);
+    }
+
+    /**
+     * Whether counting {@code event} touches a registry, so that it must be held until the bind: a
+     * pool member's event only when it failed (its restarts are counted without one, its other
+     * events not at all), so that a pool of a million starting is not held in memory.
+     */
+    private boolean needsRegistry(GovernorEvent event) {
+        String path = event.service();
+        return !path.isEmpty() && (TreeSnapshot.poolOf(path, pools) == null || event instanceof GovernorEvent.Failed);
     }
 
     private void count(GovernorEvent event) {

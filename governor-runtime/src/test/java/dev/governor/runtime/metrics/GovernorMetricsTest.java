@@ -175,6 +175,49 @@ class GovernorMetricsTest {
         assertThat(failures.count()).as("the held events were counted once").isEqualTo(3);
     }
 
+    /** Held until the bind: a pool member's failures (they need a registry), not its other events. */
+    @Test
+    void aPoolStartingBeforeTheBindIsNotHeldButItsFailuresAreCounted() throws Exception {
+        gov = Governor.create();
+        Supervisor workers = Supervisor.create(Strategy.ONE_FOR_ONE);
+        for (int i = 0; i < 200; i++) {
+            workers.add("w" + i, GovernorMetricsTest::runUntilStopped);
+        }
+        AtomicInteger runs = new AtomicInteger();
+        workers.add("flaky", ctx -> {
+                    if (runs.incrementAndGet() <= 2) {
+                        throw new IllegalStateException("not yet");
+                    }
+                    ctx.awaitStop();
+                })
+                .restartPolicy(RestartPolicy.onFailure(Duration.ofMillis(10)));
+        gov.add("workers", workers);
+        GovernorMetrics metrics =
+                GovernorMetrics.builder(gov).aggregateChildrenOf("workers").build();
+        metrics.listenAhead();
+        gov.start();
+        assertThat(gov.awaitReady(PATIENCE)).isTrue();
+        await().atMost(PATIENCE).until(() -> runs.get() == 3);
+
+        assertThat(metrics.heldEvents())
+                .as("the pool's own node and two failures, not 201 members' starts")
+                .isLessThan(50);
+        metrics.bindTo(registry);
+
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            assertThat(registry.find("governor.supervisor.children.restarts")
+                            .tag("supervisor", "workers")
+                            .functionCounter()
+                            .count())
+                    .isEqualTo(2);
+            assertThat(registry.find("governor.supervisor.children.failures")
+                            .tags("supervisor", "workers", "exception", IllegalStateException.class.getName())
+                            .counter()
+                            .count())
+                    .isEqualTo(2);
+        });
+    }
+
     @Test
     void shouldTimeRunsByOutcomeAndMeasureTheShutdown() {
         gov = Governor.create();
