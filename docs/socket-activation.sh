@@ -21,5 +21,6 @@ until exec 3<>/dev/tcp/127.0.0.1/$PORT; do sleep 0.2; done 2>/dev/null   # until
 echo "hello systemd" >&3; read -t 60 line <&3; echo "echo answered: $line"
 until sed -n '/READY=1/,$p' $OUT/notify.log | grep -q 'WATCHDOG=1'; do sleep 0.2; done   # a ping after READY=1
 kill -TERM $daemon; wait $daemon; echo "exit code $?"
+for i in $(seq 100); do grep -q 'STATUS=stopped' $OUT/notify.log && break; sleep 0.1; done   # the last message read
 kill $watch; wait $watch || true
 cat $OUT/notify.log

@@ -198,37 +198,38 @@ final class EventBus {
             }
         }
 
-        /** Never throws: whatever a listener throws, an error included, is logged and the listener kept. */
+        /**
+         * Never throws: whatever a listener throws, an error included, is logged and the listener kept.
+         * An {@code instanceof} chain, not a pattern switch: the switch's bootstrap spins a class on
+         * the first delivery, which is on the way to {@code READY=1}.
+         */
         @SuppressWarnings("unchecked")
         private void deliver(Object item) {
-            switch (item) {
-                case GovernorEvent e -> {
+            if (item instanceof GovernorEvent e) {
+                try {
+                    listener.onEvent(e);
+                } catch (Throwable t) {
+                    report(
+                            t,
+                            "listener " + Untrusted.toString(listener) + " threw on "
+                                    + e.getClass().getSimpleName() + " of \"" + e.service() + "\"; it is kept");
+                }
+            } else if (item instanceof Consumer<?> call) {
+                for (LifecycleListener l : lifecycle) {
                     try {
-                        listener.onEvent(e);
+                        ((Consumer<LifecycleListener>) call).accept(l);
                     } catch (Throwable t) {
-                        report(
-                                t,
-                                "listener " + Untrusted.toString(listener) + " threw on "
-                                        + e.getClass().getSimpleName() + " of \"" + e.service() + "\"; it is kept");
+                        report(t, "lifecycle listener " + Untrusted.toString(l) + " threw; it is kept");
                     }
                 }
-                case Consumer<?> call -> {
-                    for (LifecycleListener l : lifecycle) {
-                        try {
-                            ((Consumer<LifecycleListener>) call).accept(l);
-                        } catch (Throwable t) {
-                            report(t, "lifecycle listener " + Untrusted.toString(l) + " threw; it is kept");
-                        }
-                    }
+            } else if (item instanceof Runnable task) {
+                try {
+                    task.run();
+                } catch (Throwable t) {
+                    report(t, "event task threw");
                 }
-                case Runnable task -> {
-                    try {
-                        task.run();
-                    } catch (Throwable t) {
-                        report(t, "event task threw");
-                    }
-                }
-                default -> report(new IllegalStateException("unknown item " + item.getClass()), "event bus");
+            } else {
+                report(new IllegalStateException("unknown item " + item.getClass()), "event bus");
             }
         }
 

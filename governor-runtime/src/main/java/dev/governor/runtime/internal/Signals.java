@@ -1,9 +1,9 @@
 package dev.governor.runtime.internal;
 
+import java.lang.invoke.LambdaMetafactory;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import java.lang.reflect.Proxy;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
@@ -52,18 +52,24 @@ final class Signals {
 
     private Signals() {}
 
-    /** A {@code sun.misc.SignalHandler} that calls {@link #handle(Object)}. */
-    private static Object handler() {
-        return Proxy.newProxyInstance(
-                HANDLER.getClassLoader(), new Class<?>[] {HANDLER}, (proxy, method, args) -> switch (method.getName()) {
-                    case "handle" -> {
-                        handle(args[0]);
-                        yield null;
-                    }
-                    case "hashCode" -> System.identityHashCode(proxy);
-                    case "equals" -> proxy == args[0];
-                    default -> "Signals.handler";
-                });
+    /**
+     * A {@code sun.misc.SignalHandler} that calls {@link #handle(Object)}, made the way javac makes a
+     * lambda ({@link LambdaMetafactory}): a {@code java.lang.reflect.Proxy} would generate a proxy
+     * class and its module on the way to {@code READY=1} (~150 JDK classes, tens of ms cold).
+     */
+    private static Object handler() throws Throwable {
+        MethodHandles.Lookup lookup = MethodHandles.lookup();
+        MethodHandle target =
+                lookup.findStatic(Signals.class, "handle", MethodType.methodType(void.class, Object.class));
+        MethodHandle factory = LambdaMetafactory.metafactory(
+                        lookup,
+                        "handle",
+                        MethodType.methodType(HANDLER),
+                        MethodType.methodType(void.class, SIGNAL),
+                        target,
+                        MethodType.methodType(void.class, SIGNAL))
+                .getTarget();
+        return factory.invoke();
     }
 
     static synchronized void register(GovernorImpl governor) {
@@ -71,7 +77,14 @@ final class Signals {
         if (installed) {
             return;
         }
-        Object handler = handler();
+        Object handler;
+        try {
+            handler = handler();
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("cannot make the signal handler", e);
+        }
         for (String name : HANDLED) {
             try {
                 HANDLE.invoke(NEW_SIGNAL.invoke(name), handler);

@@ -7,7 +7,6 @@ import dev.governor.ServiceCtx;
 import dev.governor.Supervisor;
 import dev.governor.runtime.GovernorHooks;
 import dev.governor.runtime.GovernorRuntime;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -22,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletionException;
 import java.util.zip.GZIPOutputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,8 +57,12 @@ import org.slf4j.LoggerFactory;
  * </table>
  *
  * <p>{@link Builder#build()} binds the port at once, so a port in use fails in {@code main}, with
- * the address in the message, not later in a restart loop. The service is ready once it serves;
- * add it with {@link #addTo} (which sets {@code readyOnStart(false)}) first, so that it stops last
+ * the address in the message, not later in a restart loop. The meters are made on a background
+ * thread once the governor is ready (the registry and the JVM's meters load ~1,000 classes on a
+ * cold JVM, which would otherwise delay the start), counting the governor's events from
+ * {@code build()} on. The service is ready once it accepts requests: a {@code /metrics} scrape
+ * that comes before the meters are bound waits for them, so it never answers without them; the
+ * probes and {@code /status} need no meters. Add it with {@link #addTo} (which sets {@code readyOnStart(false)}) first, so that it stops last
  * and the probes answer throughout the shutdown.
  */
 public final class GovernorEndpoint implements Service, dev.governor.Stoppable {
@@ -69,7 +73,7 @@ public final class GovernorEndpoint implements Service, dev.governor.Stoppable {
     private final Governor governor;
     private final GovernorHooks hooks;
     private final GovernorMetrics metrics;
-    private final PrometheusMeterRegistry registry;
+    private final MeterBinding meters;
     private final InetSocketAddress address;
     private final String title;
     private final Set<String> allowedHosts;
@@ -78,17 +82,17 @@ public final class GovernorEndpoint implements Service, dev.governor.Stoppable {
     private volatile HttpListener serving;
     private volatile int port;
 
-    private GovernorEndpoint(Builder b, GovernorMetrics metrics, PrometheusMeterRegistry registry) {
+    private GovernorEndpoint(Builder b, GovernorMetrics metrics) {
         this.governor = b.governor;
         this.hooks = b.hooks;
         this.metrics = metrics;
-        this.registry = registry;
         this.title = b.title;
         this.allowedHosts = Set.copyOf(b.allowedHosts);
         this.anyHost = b.anyHost;
-        this.bound = bind(new InetSocketAddress(b.host, b.port));
+        this.bound = bind(new InetSocketAddress(b.host, b.port)); // first: a busy port fails before any meter is made
         this.port = bound.port();
         this.address = new InetSocketAddress(b.host, port);
+        this.meters = MeterBinding.start(b.governor, b.hooks, metrics, b.registry, b.jvmMetrics);
     }
 
     public static Builder builder(Governor governor) {
@@ -117,9 +121,18 @@ public final class GovernorEndpoint implements Service, dev.governor.Stoppable {
         return URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port + "/");
     }
 
-    /** The registry served at {@code /metrics}: add meters of your own to it. */
+    /**
+     * The registry served at {@code /metrics}: add meters of your own to it. Waits for the meters
+     * made in the background (see {@link Builder#build()}) if they are not bound yet.
+     *
+     * @throws IllegalStateException if the registry or the meters could not be made
+     */
     public PrometheusMeterRegistry registry() {
-        return registry;
+        try {
+            return meters.registry();
+        } catch (CompletionException e) {
+            throw new IllegalStateException("the meters of " + governor + " could not be bound: " + e.getCause(), e);
+        }
     }
 
     /** The governor's meters in {@link #registry()}. */
@@ -242,6 +255,13 @@ public final class GovernorEndpoint implements Service, dev.governor.Stoppable {
         String accept = exchange.header("Accept");
         String contentType =
                 accept != null && accept.contains("application/openmetrics-text") ? OPENMETRICS_TEXT : PROMETHEUS_TEXT;
+        PrometheusMeterRegistry registry;
+        try {
+            registry = meters.registry(); // made in the background: at once but for a scrape before readiness
+        } catch (CompletionException e) {
+            send(exchange, 503, "text/plain; charset=utf-8", bytes("meters unavailable: " + e.getCause() + "\n"));
+            return;
+        }
         ByteArrayOutputStream body = new ByteArrayOutputStream(64 * 1024);
         registry.scrape(body, contentType);
         send(exchange, 200, contentType, body.toByteArray());
@@ -410,13 +430,16 @@ public final class GovernorEndpoint implements Service, dev.governor.Stoppable {
         }
 
         /**
-         * Binds the port and the meters.
+         * Binds the port at once; the meters are made on a background thread once the governor is
+         * first ready (or when asked for first, or a second from now at the latest): the registry
+         * and the JVM's meters cost a few hundred ms of class loading on a cold JVM, which then
+         * does not delay the governor's start. The governor's events are counted from this call on
+         * all the same; {@code /metrics} and {@link GovernorEndpoint#registry()} wait for the
+         * meters if they come first.
          *
          * @throws IllegalStateException if the port is in use, naming the address
          */
         public GovernorEndpoint build() {
-            PrometheusMeterRegistry r =
-                    registry != null ? registry : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             GovernorMetrics m = metrics;
             if (m == null) {
                 GovernorMetrics.Builder mb = GovernorMetrics.builder(governor, hooks);
@@ -426,12 +449,7 @@ public final class GovernorEndpoint implements Service, dev.governor.Stoppable {
                 throw new IllegalStateException("pools " + pools
                         + " set on the endpoint and metrics given: set the pools on the GovernorMetrics");
             }
-            GovernorEndpoint endpoint =
-                    new GovernorEndpoint(this, m, r); // binds first: a busy port fails before any meter is made
-            if (jvmMetrics) {
-                JvmMeters.bindTo(r);
-            }
-            m.bindTo(r);
+            GovernorEndpoint endpoint = new GovernorEndpoint(this, m);
             return endpoint;
         }
     }

@@ -16,6 +16,7 @@ import io.micrometer.core.instrument.TimeGauge;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -97,6 +98,9 @@ public final class GovernorMetrics implements MeterBinder {
 
     private long lastReconciled = Long.MIN_VALUE; // takenNanos of the last snapshot reconciled; under this
     private volatile long lastReconcileNanos = System.nanoTime() - RECONCILE_INTERVAL_NANOS;
+    /** Events seen between {@link #listenAhead()} and the first bind, in order; null otherwise. Under this. */
+    private volatile List<GovernorEvent> early;
+
     private volatile Instant shutdownBegan;
     private volatile Duration shutdownTook;
 
@@ -188,10 +192,49 @@ public final class GovernorMetrics implements MeterBinder {
                 for (ServiceMeters s : services.values()) {
                     s.bind(registry);
                 }
+                replayEarly();
             }
             reconcile(refresh());
         } catch (RuntimeException e) {
             LOG.warn("cannot bind the meters of {} to {}; carrying on without them", governor, registry, e);
+            dropEarly();
+        }
+    }
+
+    /**
+     * Subscribes to the governor's events now, before the first {@link #bindTo}: what happens in
+     * between (a start, a failure) is held and counted when that bind comes, so that a registry
+     * built on another thread while the governor starts ({@link GovernorEndpoint}) misses nothing.
+     * Until then the held events are the only cost; {@link #dropEarly()} lets them go if no bind
+     * will come.
+     */
+    void listenAhead() {
+        synchronized (this) {
+            if (registries.isEmpty() && early == null) {
+                early = new ArrayList<>();
+            }
+        }
+        listen();
+    }
+
+    /** How many events are held for the first bind (for tests). */
+    synchronized int heldEvents() {
+        return early == null ? 0 : early.size();
+    }
+
+    /** No bind will come after {@link #listenAhead()}: count from here on, without the held events. */
+    void dropEarly() {
+        synchronized (this) {
+            early = null;
+        }
+    }
+
+    /** Counts the held events in order; under this, so an event that comes meanwhile waits its turn. */
+    private void replayEarly() {
+        List<GovernorEvent> held = early;
+        if (held != null) {
+            held.forEach(this::count);
+            early = null;
         }
     }
 
@@ -258,6 +301,28 @@ public final class GovernorMetrics implements MeterBinder {
     // ---- events ---------------------------------------------------------------------------
 
     private void onEvent(GovernorEvent event) {
+        if (early != null && needsRegistry(event)) {
+            synchronized (this) {
+                if (early != null) {
+                    early.add(event);
+                    return;
+                }
+            }
+        }
+        count(event);
+    }
+
+    /**
+     * Whether counting {@code event} touches a registry, so that it must be held until the bind: a
+     * pool member's event only when it failed (its restarts are counted without one, its other
+     * events not at all), so that a pool of a million starting is not held in memory.
+     */
+    private boolean needsRegistry(GovernorEvent event) {
+        String path = event.service();
+        return !path.isEmpty() && (TreeSnapshot.poolOf(path, pools) == null || event instanceof GovernorEvent.Failed);
+    }
+
+    private void count(GovernorEvent event) {
         try {
             String path = event.service();
             String pool = TreeSnapshot.poolOf(path, pools);

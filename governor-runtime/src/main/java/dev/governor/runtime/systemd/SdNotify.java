@@ -26,7 +26,14 @@ import org.slf4j.LoggerFactory;
  * full receive queue is retried briefly, then counted as a failure. Safe for concurrent use.
  */
 public final class SdNotify {
-    private static final Logger log = LoggerFactory.getLogger(SdNotify.class);
+    /**
+     * Made on first use: {@link #linkAhead()} runs before the logging backend is set up, so that the
+     * native calls link while it is (slf4j's start is ~20 ms cold).
+     */
+    private static final class Log {
+        static final Logger LOG = LoggerFactory.getLogger(SdNotify.class);
+    }
+
     private static final int EAGAIN_RETRIES = 50;
     private static final long EAGAIN_PAUSE_NANOS = 2_000_000;
 
@@ -67,7 +74,7 @@ public final class SdNotify {
             return new SdNotify(new UnixAddress(notifySocket), null);
         } catch (IllegalArgumentException e) {
             String why = "NOTIFY_SOCKET=" + notifySocket + " is unusable: " + e.getMessage();
-            log.warn("{}; not notifying systemd (the services run as usual)", why);
+            Log.LOG.warn("{}; not notifying systemd (the services run as usual)", why);
             return new SdNotify(null, why);
         }
     }
@@ -120,7 +127,7 @@ public final class SdNotify {
             for (int attempt = 0; attempt <= EAGAIN_RETRIES; attempt++) {
                 if (socket.send(payload, fds)) {
                     sent.incrementAndGet();
-                    log.debug("sd_notify {}: {}", address, state.replace('\n', ' '));
+                    Log.LOG.debug("sd_notify {}: {}", address, state.replace('\n', ' '));
                     return true;
                 }
                 LockSupport.parkNanos(EAGAIN_PAUSE_NANOS);
@@ -137,14 +144,14 @@ public final class SdNotify {
         lastFailure = e.getMessage();
         String first = state.lines().findFirst().orElse(state);
         if (failureLogged.compareAndSet(false, true)) {
-            log.warn(
+            Log.LOG.warn(
                     "cannot notify systemd at NOTIFY_SOCKET={} ({}): {}; the services run as usual,"
                             + " further failures are logged at DEBUG",
                     address,
                     first,
                     e.toString());
         } else {
-            log.debug("cannot notify systemd at NOTIFY_SOCKET={} ({}): {}", address, first, e.toString());
+            Log.LOG.debug("cannot notify systemd at NOTIFY_SOCKET={} ({}): {}", address, first, e.toString());
         }
     }
 

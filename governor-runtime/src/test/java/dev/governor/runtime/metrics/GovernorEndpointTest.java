@@ -77,6 +77,64 @@ class GovernorEndpointTest {
                         "process_uptime_seconds ");
     }
 
+    /**
+     * The meters are made off the path to readiness (MeterBinding): a scrape finds them all the same,
+     * with what happened before they were made counted: a worker's failures before it settled, and
+     * one scrape while nothing has started yet waits for the meters rather than answering without them.
+     */
+    @Test
+    void metersMadeAfterTheStartStillCountWhatHappenedBefore() throws Exception {
+        gov = Governor.create();
+        GovernorEndpoint endpoint = GovernorEndpoint.builder(gov).port(0).build();
+        endpoint.addTo(gov, "http");
+        java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
+        gov.add("settles", ctx -> {
+                    if (runs.incrementAndGet() <= 2) {
+                        throw new IllegalStateException("not yet");
+                    }
+                    ctx.awaitStop();
+                })
+                .restartPolicy(dev.governor.RestartPolicy.onFailure(Duration.ofMillis(10)));
+        gov.start();
+        assertThat(gov.awaitReady(PATIENCE)).isTrue();
+
+        await().atMost(PATIENCE)
+                .untilAsserted(() -> assertThat(get(endpoint, "/metrics").body())
+                        .contains(
+                                "governor_service_failures_total{exception=\"java.lang.IllegalStateException\",service=\"settles\"} 2.0",
+                                "governor_service_restarts_total{service=\"settles\"} 2.0",
+                                "jvm_memory_used_bytes{"));
+        assertThat(endpoint.registry()
+                        .find("governor.service.up")
+                        .tag("service", "settles")
+                        .gauge())
+                .isNotNull();
+    }
+
+    @Test
+    void aScrapeBeforeTheGovernorStartsWaitsForTheMeters() throws Exception {
+        gov = Governor.create();
+        GovernorEndpoint endpoint = GovernorEndpoint.builder(gov).port(0).build();
+        endpoint.addTo(gov, "http");
+        // the endpoint's own service is not running: serve it by hand, as run() would, on a thread of ours
+        Thread server = Thread.ofVirtual().start(() -> {
+            try {
+                endpoint.run(gov.globalContext());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        try {
+            HttpResponse<String> r = get(endpoint, "/metrics");
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.body()).contains("governor_services{state=\"new\"} 1", "jvm_threads_live_threads ");
+        } finally {
+            endpoint.stop();
+            server.join(PATIENCE.toMillis());
+        }
+        assertThat(server.isAlive()).isFalse();
+    }
+
     @Test
     void shouldServeOpenMetricsWhenTheScraperAsksForIt() throws Exception {
         GovernorEndpoint endpoint = startWithEndpoint(Governor.create());

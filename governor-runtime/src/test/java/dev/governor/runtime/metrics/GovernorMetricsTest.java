@@ -121,6 +121,103 @@ class GovernorMetricsTest {
         });
     }
 
+    /**
+     * The endpoint binds its registry on another thread while the governor starts: what happens
+     * between {@code listenAhead()} and that bind (here: three failed runs, all of them finished
+     * before the bind) is held and counted when the bind comes, in order, once.
+     */
+    @Test
+    void eventsBetweenListenAheadAndTheBindAreCountedWhenTheBindComes() throws Exception {
+        gov = Governor.create();
+        AtomicInteger runs = new AtomicInteger();
+        gov.add("flaky", ctx -> {
+                    if (runs.incrementAndGet() <= 3) {
+                        throw new IllegalStateException("failure " + runs.get());
+                    }
+                    ctx.awaitStop();
+                })
+                .restartPolicy(RestartPolicy.onFailure(Duration.ofMillis(10)));
+        GovernorMetrics metrics = GovernorMetrics.of(gov);
+        metrics.listenAhead();
+        gov.start();
+        assertThat(gov.awaitReady(PATIENCE)).isTrue();
+        await().atMost(PATIENCE).until(() -> runs.get() == 4);
+        assertThat(registry.getMeters()).as("nothing bound yet").isEmpty();
+
+        metrics.bindTo(registry);
+
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            Counter failures = registry.find("governor.service.failures")
+                    .tags("service", "flaky", "exception", IllegalStateException.class.getName())
+                    .counter();
+            assertThat(failures)
+                    .as("failures before the bind, counted at the bind")
+                    .isNotNull();
+            assertThat(failures.count()).isEqualTo(3);
+            Timer failed = registry.find("governor.service.run.duration")
+                    .tags("service", "flaky", "outcome", "failed")
+                    .timer();
+            assertThat(failed).isNotNull();
+            assertThat(failed.count()).isEqualTo(3);
+        });
+        Counter failures = registry.find("governor.service.failures")
+                .tags("service", "flaky", "exception", IllegalStateException.class.getName())
+                .counter();
+
+        gov.restartChild("flaky"); // after the bind: counted as it comes, not held
+        await().atMost(PATIENCE)
+                .untilAsserted(() -> assertThat(registry.find("governor.service.run.duration")
+                                .tags("service", "flaky", "outcome", "stopped")
+                                .timer())
+                        .isNotNull()
+                        .extracting(Timer::count)
+                        .isEqualTo(1L));
+        assertThat(failures.count()).as("the held events were counted once").isEqualTo(3);
+    }
+
+    /** Held until the bind: a pool member's failures (they need a registry), not its other events. */
+    @Test
+    void aPoolStartingBeforeTheBindIsNotHeldButItsFailuresAreCounted() throws Exception {
+        gov = Governor.create();
+        Supervisor workers = Supervisor.create(Strategy.ONE_FOR_ONE);
+        for (int i = 0; i < 200; i++) {
+            workers.add("w" + i, GovernorMetricsTest::runUntilStopped);
+        }
+        AtomicInteger runs = new AtomicInteger();
+        workers.add("flaky", ctx -> {
+                    if (runs.incrementAndGet() <= 2) {
+                        throw new IllegalStateException("not yet");
+                    }
+                    ctx.awaitStop();
+                })
+                .restartPolicy(RestartPolicy.onFailure(Duration.ofMillis(10)));
+        gov.add("workers", workers);
+        GovernorMetrics metrics =
+                GovernorMetrics.builder(gov).aggregateChildrenOf("workers").build();
+        metrics.listenAhead();
+        gov.start();
+        assertThat(gov.awaitReady(PATIENCE)).isTrue();
+        await().atMost(PATIENCE).until(() -> runs.get() == 3);
+
+        assertThat(metrics.heldEvents())
+                .as("the pool's own node and two failures, not 201 members' starts")
+                .isLessThan(50);
+        metrics.bindTo(registry);
+
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            assertThat(registry.find("governor.supervisor.children.restarts")
+                            .tag("supervisor", "workers")
+                            .functionCounter()
+                            .count())
+                    .isEqualTo(2);
+            assertThat(registry.find("governor.supervisor.children.failures")
+                            .tags("supervisor", "workers", "exception", IllegalStateException.class.getName())
+                            .counter()
+                            .count())
+                    .isEqualTo(2);
+        });
+    }
+
     @Test
     void shouldTimeRunsByOutcomeAndMeasureTheShutdown() {
         gov = Governor.create();

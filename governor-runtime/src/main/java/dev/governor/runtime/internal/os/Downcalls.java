@@ -68,8 +68,14 @@ final class Downcalls {
 
         MethodHandle handle() {
             MethodHandle h = handle;
+            return h != null ? h : linkOnce();
+        }
+
+        /** A second caller waits for the first one's link rather than doing it again beside it (CPU is short at startup). */
+        private synchronized MethodHandle linkOnce() {
+            MethodHandle h = handle;
             if (h == null) {
-                h = handle = Linking.link(symbol); // a race links twice at worst: both handles are the same function
+                h = handle = Linking.link(symbol);
             }
             return h;
         }

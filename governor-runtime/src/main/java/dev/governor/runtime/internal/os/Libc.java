@@ -88,21 +88,56 @@ public final class Libc {
     private static final AtomicBoolean LINKING_AHEAD = new AtomicBoolean();
 
     /**
-     * Links the calls of sd_notify (socket, connect, sendmsg, close) on a background daemon thread,
-     * once per JVM, so that the first message does not wait for the shared stub to be generated.
+     * Runs the calls of sd_notify once on a background daemon thread, once per JVM, so that the first
+     * message does not wait for them: linking the shared stub, and the first pass through the FFM
+     * code of a call (arenas, segments, the {@code msghdr} and its {@code SCM_RIGHTS} header, errno
+     * and its text), which on a cold JVM costs as much again (~90 ms of the path to {@code READY=1}
+     * in the sample). The calls are real but reach no one: {@code sendmsg} on a datagram socket that
+     * is not connected fails (ENOTCONN or EDESTADDRREQ) before anything is sent, and
+     * {@code connect} to an address without a path fails with EINVAL.
      */
     public static void linkAheadForNotify() {
         if (LINKING_AHEAD.compareAndSet(false, true)) {
-            Thread.ofPlatform().daemon().name("governor-ffm-link").start(() -> {
-                try {
-                    for (Fn fn : new Fn[] {Fn.SOCKET, Fn.CONNECT, Fn.SENDMSG, Fn.CLOSE}) {
-                        fn.handle();
-                    }
-                } catch (RuntimeException | LinkageError e) {
-                    // the first real call reports it
-                }
-            });
+            Thread.ofPlatform().daemon().name("governor-ffm-link").start(Libc::rehearseNotify);
         }
+    }
+
+    private static void rehearseNotify() {
+        try {
+            rehearsal();
+        } catch (IOException | RuntimeException | LinkageError e) {
+            // the first real call reports it
+        }
+    }
+
+    /**
+     * The calls of {@link #linkAheadForNotify()}: the errnos they end with (sendmsg without fds, with
+     * one, connect), then the socket's descriptor, closed by then.
+     */
+    static int[] rehearsal() throws IOException {
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        int[] outcome = {0, 0, 0, fd};
+        try {
+            byte[] payload = {'X'};
+            try { // READY=1's calls first, the fd store's last
+                sendmsg(fd, payload, 0, payload.length, new int[0], MSG_DONTWAIT | MSG_NOSIGNAL);
+            } catch (ErrnoException expected) { // not connected: nothing was sent
+                outcome[0] = expected.errno();
+            }
+            try {
+                connect(fd, new byte[] {AF_UNIX, 0}, "no address");
+            } catch (ErrnoException expected) { // EINVAL: a unix address needs a path or a name
+                outcome[2] = expected.errno();
+            }
+            try {
+                sendmsg(fd, payload, 0, payload.length, new int[] {fd}, MSG_DONTWAIT | MSG_NOSIGNAL);
+            } catch (ErrnoException expected) {
+                outcome[1] = expected.errno();
+            }
+        } finally {
+            close(fd);
+        }
+        return outcome;
     }
 
     // ---- sockets

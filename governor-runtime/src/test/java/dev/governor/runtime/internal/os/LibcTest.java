@@ -29,6 +29,23 @@ class LibcTest {
                 .hasMessage("open(" + dir.resolve("missing") + ", 0) failed: No such file or directory (errno 2)");
     }
 
+    /**
+     * What {@code linkAheadForNotify} runs to take the first pass through the FFM code off the path
+     * to READY=1 reaches no one: both sends fail for want of a peer, the connect for want of an
+     * address, and the socket is closed again.
+     */
+    @Test
+    void theNotifyRehearsalSendsNothingAndLeavesNoDescriptor() throws Exception {
+        int[] outcome = Libc.rehearsal();
+        int notConnected = 107, noDestination = 89, invalid = 22; // ENOTCONN, EDESTADDRREQ, EINVAL on Linux
+        assertThat(outcome[0]).as("sendmsg").isIn(notConnected, noDestination);
+        assertThat(outcome[1]).as("sendmsg with an fd").isIn(notConnected, noDestination);
+        assertThat(outcome[2]).as("connect").isEqualTo(invalid);
+        assertThat(Files.exists(Path.of("/proc/self/fd/" + outcome[3])))
+                .as("fd %d closed", outcome[3])
+                .isFalse();
+    }
+
     @Test
     void descriptorsOpenedDuplicatedAndClosedAsProcSeesThem() throws Exception {
         Path file = Files.writeString(dir.resolve("f"), "x");
