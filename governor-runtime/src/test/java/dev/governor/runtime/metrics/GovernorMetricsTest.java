@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.governor.Governor;
 import dev.governor.RestartPolicy;
+import dev.governor.Service;
 import dev.governor.StopService;
 import dev.governor.Strategy;
 import dev.governor.Supervisor;
@@ -91,13 +92,7 @@ class GovernorMetricsTest {
     void shouldCountRestartsAndFailuresByExceptionOfAFlakyService() {
         gov = Governor.create();
         AtomicInteger runs = new AtomicInteger();
-        gov.add("flaky", ctx -> {
-                    if (runs.incrementAndGet() <= 3) {
-                        throw new IllegalStateException("failure " + runs.get());
-                    }
-                    ctx.awaitStop();
-                })
-                .restartPolicy(RestartPolicy.onFailure(Duration.ofMillis(10)));
+        gov.add("flaky", failingThrice(runs)).restartPolicy(RestartPolicy.onFailure(Duration.ofMillis(10)));
         GovernorMetrics.of(gov).bindTo(registry);
         gov.start();
 
@@ -107,14 +102,10 @@ class GovernorMetricsTest {
                     .functionCounter();
             assertThat(restarts).isNotNull();
             assertThat(restarts.count()).isEqualTo(3);
-            Counter failures = registry.find("governor.service.failures")
-                    .tags("service", "flaky", "exception", IllegalStateException.class.getName())
-                    .counter();
+            Counter failures = flakyFailures();
             assertThat(failures).isNotNull();
             assertThat(failures.count()).isEqualTo(3);
-            Timer failed = registry.find("governor.service.run.duration")
-                    .tags("service", "flaky", "outcome", "failed")
-                    .timer();
+            Timer failed = flakyFailedRuns();
             assertThat(failed).isNotNull();
             assertThat(failed.count()).isEqualTo(3);
             assertThat(gauge("governor.service.up", "service", "flaky")).isEqualTo(1);
@@ -130,13 +121,7 @@ class GovernorMetricsTest {
     void eventsBetweenListenAheadAndTheBindAreCountedWhenTheBindComes() throws Exception {
         gov = Governor.create();
         AtomicInteger runs = new AtomicInteger();
-        gov.add("flaky", ctx -> {
-                    if (runs.incrementAndGet() <= 3) {
-                        throw new IllegalStateException("failure " + runs.get());
-                    }
-                    ctx.awaitStop();
-                })
-                .restartPolicy(RestartPolicy.onFailure(Duration.ofMillis(10)));
+        gov.add("flaky", failingThrice(runs)).restartPolicy(RestartPolicy.onFailure(Duration.ofMillis(10)));
         GovernorMetrics metrics = GovernorMetrics.of(gov);
         metrics.listenAhead();
         gov.start();
@@ -147,22 +132,16 @@ class GovernorMetricsTest {
         metrics.bindTo(registry);
 
         await().atMost(PATIENCE).untilAsserted(() -> {
-            Counter failures = registry.find("governor.service.failures")
-                    .tags("service", "flaky", "exception", IllegalStateException.class.getName())
-                    .counter();
+            Counter failures = flakyFailures();
             assertThat(failures)
                     .as("failures before the bind, counted at the bind")
                     .isNotNull();
             assertThat(failures.count()).isEqualTo(3);
-            Timer failed = registry.find("governor.service.run.duration")
-                    .tags("service", "flaky", "outcome", "failed")
-                    .timer();
+            Timer failed = flakyFailedRuns();
             assertThat(failed).isNotNull();
             assertThat(failed.count()).isEqualTo(3);
         });
-        Counter failures = registry.find("governor.service.failures")
-                .tags("service", "flaky", "exception", IllegalStateException.class.getName())
-                .counter();
+        Counter failures = flakyFailures();
 
         gov.restartChild("flaky"); // after the bind: counted as it comes, not held
         await().atMost(PATIENCE)
@@ -431,5 +410,27 @@ class GovernorMetricsTest {
         assertThatCode(() -> GovernorMetrics.of(gov).bindTo(hostile)).doesNotThrowAnyException();
         gov.start();
         assertThat(gov.awaitReady(PATIENCE)).isTrue();
+    }
+
+    /** A service that fails its first three runs ("failure 1" to "failure 3"), then runs until stopped. */
+    private static Service failingThrice(AtomicInteger runs) {
+        return ctx -> {
+            if (runs.incrementAndGet() <= 3) {
+                throw new IllegalStateException("failure " + runs.get());
+            }
+            ctx.awaitStop();
+        };
+    }
+
+    private Counter flakyFailures() {
+        return registry.find("governor.service.failures")
+                .tags("service", "flaky", "exception", IllegalStateException.class.getName())
+                .counter();
+    }
+
+    private Timer flakyFailedRuns() {
+        return registry.find("governor.service.run.duration")
+                .tags("service", "flaky", "outcome", "failed")
+                .timer();
     }
 }
