@@ -76,7 +76,12 @@ final class Handoff {
             Run next = new Run(t, r.child, r.owner, r.name(), r.attempt() + 1);
             next.startedAt = r.endedAt; // one instant for the end, the decision and the start
             next.allowRestartOnEnd(open);
-            Thread th = Thread.ofVirtual().name(r.name()).unstarted(next);
+            // as the loop's runs: nothing inherited from the failed run's thread
+            Thread th = Thread.ofVirtual()
+                    .name(r.name())
+                    .inheritInheritableThreadLocals(false)
+                    .unstarted(next);
+            th.setContextClassLoader(t.contextLoader);
             next.thread = th;
             if (!r.claimSlot(open, next)) {
                 return false; // a stop closed the slot first: the loop decides, as for any end

@@ -20,7 +20,7 @@ final class SupervisorLoop {
     private final Tree tree;
     private final boolean root;
     final Mailbox mailbox = new Mailbox();
-    private final Thread.Builder.OfVirtual threads = Thread.ofVirtual();
+    private final Thread.Builder.OfVirtual threads = Thread.ofVirtual().inheritInheritableThreadLocals(false);
     final StopSequence stops;
     private final EndOfRun ends;
     private final ChildCounts counts;
@@ -302,6 +302,7 @@ final class SupervisorLoop {
             r.allowRestartOnEnd(new Handoff.Open(attempt));
         }
         Thread th = threads.name(path).unstarted(r);
+        th.setContextClassLoader(t.contextLoader);
         r.thread = th;
         sup.host.liveRuns.incrementAndGet();
         boolean readyNow = c.readyOnStart();

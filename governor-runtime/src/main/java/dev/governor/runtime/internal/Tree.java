@@ -32,6 +32,13 @@ final class Tree {
     final GovernorOptions options;
     final InstantSource clock;
     final Scheduler scheduler;
+    /**
+     * Every run's context class loader: the one of the thread that made the governor. Set on each
+     * run's thread, so that a run never hands its own (a run restarted on its predecessor's thread
+     * would otherwise inherit whatever that run set).
+     */
+    final ClassLoader contextLoader = Thread.currentThread().getContextClassLoader();
+
     final EventBus bus = new EventBus();
     final Set<SupervisorImpl> runningLoops = ConcurrentHashMap.newKeySet();
 
