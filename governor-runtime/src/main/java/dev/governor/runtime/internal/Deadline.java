@@ -23,6 +23,7 @@ final class Deadline {
     private final Scheduler scheduler; // a rolling deadline's; null otherwise
     private volatile boolean passed;
     private Scheduler.Cancellable timer; // guarded by this once rolling
+    private Object timerToken; // rolling: names the pending timer to its own callback; guarded by this
     private Instant timerAt; // rolling: the moment the pending timer stands for; guarded by this
     private Instant until; // rolling: the current wait's moment, null between waits or unbounded; guarded by this
 
@@ -87,18 +88,21 @@ final class Deadline {
     }
 
     private void schedule(Duration delay, Instant at) {
-        Scheduler.Cancellable[] self = new Scheduler.Cancellable[1];
+        // the token exists before the timer does: a timer may run (a virtual clock advanced by another
+        // thread) before schedule() returns, and must still know itself as the pending one
+        Object token = new Object();
+        timerToken = token;
         timerAt = at;
-        self[0] = scheduler.schedule(delay, () -> fired(self[0], at));
-        timer = self[0];
+        timer = scheduler.schedule(delay, () -> fired(token, at));
     }
 
     /** The timer set for {@code at} ran (on the scheduler's thread, or a test's advancing a virtual clock). */
-    private synchronized void fired(Scheduler.Cancellable which, Instant at) {
-        if (timer != which) {
+    private synchronized void fired(Object token, Instant at) {
+        if (timerToken != token) {
             return; // cancelled and replaced meanwhile
         }
         timer = null;
+        timerToken = null;
         timerAt = null;
         Instant u = until;
         if (u == null) {
@@ -116,6 +120,7 @@ final class Deadline {
         if (timer != null) {
             timer.cancel();
             timer = null;
+            timerToken = null;
             timerAt = null;
         }
     }

@@ -161,4 +161,28 @@ class RollingDeadlineTest {
         assertThat(copy).containsExactlyEntriesOf(expected);
         assertThat(copy.keySet().iterator().next()).isEqualTo("web");
     }
+
+    /**
+     * A timer that runs before its schedule() call has returned (a virtual clock advanced by another
+     * thread at that moment, as a test does once it sees the timer pending) still ends the wait: the
+     * stop of a child bounded by the shutdown's timeout waited forever when the timer took itself
+     * for a replaced one.
+     */
+    @Test
+    void shouldPassWhenTheTimerRunsBeforeItsScheduleReturns() throws Exception {
+        Thread[] runner = new Thread[1];
+        Scheduler racing = (delay, task) -> {
+            runner[0] = Thread.ofPlatform().start(task);
+            // return only once the timer's thread is at the deadline's lock, the wait's moment still unset
+            while (runner[0].getState() != Thread.State.BLOCKED && runner[0].isAlive()) {
+                Thread.onSpinWait();
+            }
+            return () -> true;
+        };
+        Deadline d = Deadline.rolling(racing);
+        d.waitUntil(T0.plusSeconds(3), InstantSource.fixed(T0));
+        runner[0].join(Duration.ofSeconds(30));
+        assertThat(runner[0].isAlive()).isFalse();
+        assertThat(d.passed()).as("the wait is over at its moment").isTrue();
+    }
 }
