@@ -7,9 +7,6 @@ import dev.governor.GovernorOptions;
 import dev.governor.runtime.metrics.GovernorEndpoint;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
@@ -54,21 +51,12 @@ class ListenersInStatusTest {
         try (ControlSocketTest.Client c = new ControlSocketTest.Client(sock)) {
             assertThat(c.ask("status")).contains("\"listeners\":[" + http + "," + admin + "]");
         }
-        HttpClient client = HttpClient.newHttpClient();
-        String status = client.send(
-                        HttpRequest.newBuilder(endpoint.uri().resolve("/status.json"))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString())
-                .body();
+        String status = EndpointPages.get(endpoint, "/status.json");
         assertThat(status).contains("\"listeners\":[" + http + "," + admin + "]");
         gov.listeners()
                 .udp("late", new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
                 .close(); // after binding
-        String metrics = client.send(
-                        HttpRequest.newBuilder(endpoint.uri().resolve("/metrics"))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString())
-                .body();
+        String metrics = EndpointPages.get(endpoint, "/metrics");
         assertThat(metrics)
                 .contains("# HELP governor_listener_info ")
                 .contains("governor_listener_info{address=\"127.0.0.1:" + port + "\",name=\"http\",source=\"bound\"} 1")

@@ -6,9 +6,6 @@ import static org.awaitility.Awaitility.await;
 import dev.governor.Governor;
 import dev.governor.GovernorOptions;
 import dev.governor.runtime.metrics.GovernorEndpoint;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -48,7 +45,6 @@ class ReloadInStatusTest {
         endpoint.addTo(gov, "endpoint");
         gov.start();
         assertThat(gov.awaitReady(WAIT)).isTrue();
-        HttpClient client = HttpClient.newHttpClient();
 
         try (ControlSocketTest.Client c = new ControlSocketTest.Client(sock)) {
             assertThat(c.ask("reload")).isEqualTo("{\"ok\":true,\"command\":\"reload\",\"generation:app\":2}");
@@ -63,20 +59,12 @@ class ReloadInStatusTest {
                     .contains(
                             "\"lastError\":\"generation 3 of \\\"app\\\" refused: java.lang.IllegalArgumentException: app.conf: greeting must not be empty\"");
         }
-        String status = client.send(
-                        HttpRequest.newBuilder(endpoint.uri().resolve("/status.json"))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString())
-                .body();
+        String status = EndpointPages.get(endpoint, "/status.json");
         assertThat(status)
                 .contains(
                         "\"reloadables\":[{\"name\":\"app\",\"generation\":2,\"lastReload\":\"refused\",\"lastReloadAt\":\"")
                 .contains("\"draining\":[]}]");
-        String metrics = client.send(
-                        HttpRequest.newBuilder(endpoint.uri().resolve("/metrics"))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString())
-                .body();
+        String metrics = EndpointPages.get(endpoint, "/metrics");
         assertThat(metrics)
                 .contains("governor_reload_generation{service=\"app\"} 2.0")
                 .contains("governor_reload_last_success{service=\"app\"} 0.0")

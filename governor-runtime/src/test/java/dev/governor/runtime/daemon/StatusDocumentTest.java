@@ -9,9 +9,6 @@ import dev.governor.ServiceState;
 import dev.governor.Strategy;
 import dev.governor.Supervisor;
 import dev.governor.runtime.metrics.GovernorEndpoint;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
@@ -64,12 +61,7 @@ class StatusDocumentTest {
         try (ControlSocketTest.Client c = new ControlSocketTest.Client(sock)) {
             control = c.ask("status");
         }
-        String page = HttpClient.newHttpClient()
-                .send(
-                        HttpRequest.newBuilder(endpoint.uri().resolve("/status.json"))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString())
-                .body();
+        String page = EndpointPages.get(endpoint, "/status.json");
 
         assertThat(control)
                 .startsWith("{\"ok\":true,\"pid\":" + ProcessHandle.current().pid() + ",\"ready\":")
