@@ -50,7 +50,7 @@ final class ChildCounts {
                 && c.gatesReadiness()
                 && (c.pendingStart()
                         || c.state() == ServiceState.RESTARTING
-                        || (!c.ready() && c.run != null && !c.run.stopRequested));
+                        || (!c.ready() && c.run != null && !c.run.stopRequested()));
         if (blocking != c.countedNotReady()) {
             c.countedNotReady(blocking);
             notReady += blocking ? 1 : -1;

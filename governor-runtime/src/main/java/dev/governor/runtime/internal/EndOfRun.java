@@ -64,7 +64,7 @@ final class EndOfRun {
             return;
         }
         Tree t = tree;
-        if (r.stopRequested) {
+        if (r.stopRequested()) {
             if (r.unstopped) { // a run reported unstopped ended late
                 endLateRun(c, r);
                 loop.refresh(c);

@@ -59,8 +59,8 @@ public final class GovernorImpl implements Governor {
         this.options = options;
         this.tree = new Tree(this, options);
         this.root = new SupervisorImpl(Strategy.ONE_FOR_ONE, tree);
-        this.rootRun = new Run(tree, null, null, "", 0);
-        this.globalRun = new Run(tree, null, null, "", 0);
+        this.rootRun = new Run(root, null, "", 0);
+        this.globalRun = new Run(root, null, "", 0);
         this.shutdownTimeout = options.shutdownTimeout();
         Takeover.fetchEarly(); // started by an upgrade: the sockets are this process's before anything binds
         this.listeners = GovernorListeners.forProcess(options.systemd());

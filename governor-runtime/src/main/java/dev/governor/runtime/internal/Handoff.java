@@ -60,7 +60,7 @@ final class Handoff {
     static boolean restartOnEnd(Run r, Open open) {
         try {
             Throwable f = r.failure;
-            Tree t = r.tree;
+            Tree t = r.tree();
             if (f == null
                     || f instanceof VirtualMachineError
                     || t.shuttingDown()
@@ -73,7 +73,7 @@ final class Handoff {
                     || StopServiceFinder.find(f) != null) {
                 return false;
             }
-            Run next = new Run(t, r.child, r.owner, r.name(), r.attempt() + 1);
+            Run next = new Run(r.owner, r.child, r.name(), r.attempt() + 1);
             next.startedAt = r.endedAt; // one instant for the end, the decision and the start
             next.allowRestartOnEnd(open);
             // as the loop's runs: nothing inherited from the failed run's thread

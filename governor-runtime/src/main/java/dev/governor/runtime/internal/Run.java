@@ -13,17 +13,27 @@ import org.slf4j.LoggerFactory;
 /**
  * One run of a service: its context (cancellation token, readiness, logger) and its outcome. A
  * fresh Run is made for every run; the root supervisor's loop also runs under one ({@code child}
- * null).
+ * null, {@code owner} the root supervisor).
+ *
+ * <p>A pool of a million parked services keeps a million of these: the fields are kept to 64 bytes
+ * (12 of header, ten references, two ints, four booleans). What can be found elsewhere is not
+ * kept: the tree is the owner's, the logger is looked up (the logger factory caches it), the
+ * cancel callback of a supervisor's run is one of the waiters, and a requested stop is its instant.
  */
 final class Run implements ServiceCtx, Runnable {
-    final Tree tree;
     final Child child;
+    /** The supervisor whose loop started the run (the root supervisor for the root's own runs). */
     final SupervisorImpl owner;
+
     private final String path;
     private final int attempt;
 
     private volatile boolean cancelled;
-    private Object waiters; // guarded by this: null, a Thread, or a List<Thread>
+    /**
+     * Guarded by this: null, a Thread to unpark on cancel, the callback of {@link #onCancel} (a
+     * Runnable that is not a Thread), or a List of both. The run's own thread is never in it.
+     */
+    private Object waiters;
     /**
      * The handshake between the run's own thread and its stopper, which interrupts the thread only
      * when it is not waiting on its ctx: one CAS-guarded state, so that the two always agree.
@@ -51,7 +61,6 @@ final class Run implements ServiceCtx, Runnable {
         }
     }
 
-    private Runnable onCancel; // guarded by this
     private boolean readyMarked; // guarded by this
 
     volatile Thread thread;
@@ -70,17 +79,26 @@ final class Run implements ServiceCtx, Runnable {
     Instant startedAt;
     Instant endedAt;
     // written by the owning loop; read by the run's thread as it ends
-    volatile boolean stopRequested;
-    Instant stopRequestedAt;
-    volatile boolean unstopped;
-    private Logger log;
+    /** When the loop requested the stop; null while it did not (see {@link #stopRequested()}). */
+    volatile Instant stopRequestedAt;
 
-    Run(Tree tree, Child child, SupervisorImpl owner, String path, int attempt) {
-        this.tree = tree;
+    volatile boolean unstopped;
+
+    Run(SupervisorImpl owner, Child child, String path, int attempt) {
         this.child = child;
         this.owner = owner;
         this.path = path;
         this.attempt = attempt;
+    }
+
+    /** The tree the run belongs to: its owner's (cached there once attached, never cleared). */
+    Tree tree() {
+        return owner.treeOrNull();
+    }
+
+    /** Whether the loop requested the stop of this run ({@link #stopRequestedAt} set). */
+    boolean stopRequested() {
+        return stopRequestedAt != null;
     }
 
     @Override
@@ -101,7 +119,6 @@ final class Run implements ServiceCtx, Runnable {
     /** Cancels the run; returns false if it already was. Wakes every sleeper and waiter. */
     boolean cancel() {
         Object toWake;
-        Runnable callback;
         synchronized (this) {
             if (cancelled) {
                 return false;
@@ -109,28 +126,39 @@ final class Run implements ServiceCtx, Runnable {
             cancelled = true;
             toWake = waiters;
             waiters = null;
-            callback = onCancel;
-            onCancel = null;
         }
         if (ownState == PARKED) { // read after 'cancelled' was written: see addWaiter
             LockSupport.unpark(thread);
         }
-        if (toWake instanceof Thread t) {
-            LockSupport.unpark(t);
-        } else if (toWake instanceof List<?> list) {
-            list.forEach(t -> LockSupport.unpark((Thread) t));
-        }
-        if (callback != null) {
-            callback.run();
+        if (toWake != null) {
+            wake(toWake);
         }
         return true;
     }
 
+    /** Unparks the waiting threads, then runs the callbacks (out of cancel(): most runs have none). */
+    private static void wake(Object toWake) {
+        List<?> all = toWake instanceof List<?> list ? list : List.of(toWake);
+        for (Object w : all) {
+            if (w instanceof Thread t) {
+                LockSupport.unpark(t);
+            }
+        }
+        for (Object w : all) {
+            if (!(w instanceof Thread)) {
+                ((Runnable) w).run();
+            }
+        }
+    }
+
     /** Runs {@code callback} once when the run is cancelled (at once if it already is). */
     void onCancel(Runnable callback) {
+        if (callback instanceof Thread) {
+            throw new IllegalArgumentException("a Thread is not a cancel callback: " + callback);
+        }
         synchronized (this) {
             if (!cancelled) {
-                onCancel = callback;
+                addToWaiters(callback);
                 return;
             }
         }
@@ -152,7 +180,7 @@ final class Run implements ServiceCtx, Runnable {
         Thread me = Thread.currentThread();
         Wake wake = new Wake(me);
         addWaiter(me);
-        Scheduler.Cancellable timer = tree.scheduler.schedule(duration, wake);
+        Scheduler.Cancellable timer = tree().scheduler.schedule(duration, wake);
         boolean interrupted = false;
         try {
             while (!cancelled && !wake.fired) {
@@ -171,12 +199,40 @@ final class Run implements ServiceCtx, Runnable {
         return cancelled;
     }
 
+    /**
+     * Kept a small leaf for the run's own thread, the hot case: a million parked services each keep
+     * this frame (inlined into {@link #run()} once compiled) on the heap, so nothing but the run
+     * itself is live across the park; another thread's wait and the interrupt are out of line.
+     */
     @Override
     public void awaitStop() throws InterruptedException {
-        if (cancelled) {
-            if (isCurrentThread()) {
-                ownStopSeen(); // returns on the stop: what follows is cleanup, not to be interrupted
+        if (thread != Thread.currentThread()) {
+            awaitStopElsewhere();
+            return;
+        }
+        OWN_STATE.compareAndSet(this, NONE, PARKED); // else DONE or claimed: cancelled is set, no park follows
+        while (!cancelled) {
+            LockSupport.park();
+            if (!cancelled && Thread.interrupted()) {
+                ownWaitInterrupted();
             }
+        }
+        ownStopSeen(); // returns on the stop: what follows is cleanup, not to be interrupted
+    }
+
+    /** The own thread's wait was interrupted (not by its stopper, which never interrupts a waiter). */
+    private void ownWaitInterrupted() throws InterruptedException {
+        if (cancelled) {
+            ownStopSeen();
+        } else {
+            OWN_STATE.compareAndSet(this, PARKED, NONE);
+        }
+        throw new InterruptedException(path + ": interrupted while awaiting stop");
+    }
+
+    /** {@link #awaitStop()} on a thread that is not the run's own. */
+    private void awaitStopElsewhere() throws InterruptedException {
+        if (cancelled) {
             return;
         }
         Thread me = Thread.currentThread();
@@ -201,7 +257,7 @@ final class Run implements ServiceCtx, Runnable {
     /** Reports readiness to the owning supervisor (a nested supervisor's readiness may also drop). */
     void setReady(boolean ready) {
         if (child == null) {
-            tree.rootReady(ready);
+            tree().rootReady(ready);
             return;
         }
         synchronized (this) {
@@ -213,14 +269,10 @@ final class Run implements ServiceCtx, Runnable {
         owner.post(new Msg.ReadyChanged(child, this, ready));
     }
 
+    /** The logger named after the run's path ("governor" for the root's runs), looked up on each call. */
     @Override
     public Logger log() {
-        Logger l = log;
-        if (l == null) {
-            l = LoggerFactory.getLogger(path.isEmpty() ? "governor" : path);
-            log = l;
-        }
-        return l;
+        return LoggerFactory.getLogger(path.isEmpty() ? "governor" : path);
     }
 
     /**
@@ -230,7 +282,7 @@ final class Run implements ServiceCtx, Runnable {
      */
     @Override
     public void run() {
-        tree.liveRuns.increment();
+        tree().liveRuns.increment();
         try {
             child.service.run(this);
         } catch (Throwable t) {
@@ -297,13 +349,15 @@ final class Run implements ServiceCtx, Runnable {
     }
 
     private void ended() {
+        Tree tree = tree();
         tree.liveRuns.decrement();
         exited = true; // written before stopRequested/unstopped are read: with the
         Object h = handoff; // stopper's write-then-read of the same fields, one of the
         if (h instanceof Thread w) { // two always sees the other
             LockSupport.unpark(w);
         }
-        boolean byItself = !stopRequested || unstopped; // ended on its own, or late after being reported unstopped
+        boolean byItself =
+                stopRequestedAt == null || unstopped; // ended on its own, or late after being reported unstopped
         Handoff.Open handedOff = null;
         if (byItself) { // (a requested stop is timed and finished by the stopper)
             endedAt = tree.now();
@@ -319,7 +373,7 @@ final class Run implements ServiceCtx, Runnable {
 
     /** A successor whose thread could not start (out of memory): it ends at once with {@code e}, unstarted. */
     void failedToStart(Throwable e) {
-        tree.liveRuns.increment();
+        tree().liveRuns.increment();
         failure = e;
         ended();
     }
@@ -403,18 +457,23 @@ final class Run implements ServiceCtx, Runnable {
             return;
         }
         synchronized (this) {
-            if (waiters == null) {
-                waiters = t;
-            } else if (waiters instanceof Thread other) {
-                List<Thread> list = new ArrayList<>(2);
-                list.add(other);
-                list.add(t);
-                waiters = list;
-            } else {
-                @SuppressWarnings("unchecked")
-                List<Thread> list = (List<Thread>) waiters;
-                list.add(t);
-            }
+            addToWaiters(t);
+        }
+    }
+
+    /** Adds a thread or a callback to the waiters; the caller holds the lock. */
+    private void addToWaiters(Object w) {
+        if (waiters == null) {
+            waiters = w;
+        } else if (waiters instanceof List<?> old) {
+            @SuppressWarnings("unchecked")
+            List<Object> list = (List<Object>) old;
+            list.add(w);
+        } else {
+            List<Object> list = new ArrayList<>(2);
+            list.add(waiters);
+            list.add(w);
+            waiters = list;
         }
     }
 

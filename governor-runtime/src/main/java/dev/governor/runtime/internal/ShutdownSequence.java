@@ -53,7 +53,7 @@ final class ShutdownSequence {
             Duration drain = options.drainDelay();
             if (!drain.isZero()) {
                 Tree.LOG.info("draining for {} ms before stopping services", drain.toMillis());
-                new Run(tree, null, null, "", 0).sleep(drain);
+                new Run(rootRun.owner, null, "", 0).sleep(drain);
             }
             tree.setShutdownDeadline(Checks.plusSaturated(tree.now(), shutdownTimeout));
             rootRun.cancel();

@@ -41,12 +41,11 @@ final class StopSequence {
     private void requestStop(Child c, Instant now, Duration left) {
         loop.cancelRestart(c);
         Run r = c.run;
-        if (r == null || r.stopRequested) {
+        if (r == null || r.stopRequested()) {
             releaseHeld();
             return;
         }
-        r.stopRequested = true;
-        r.stopRequestedAt = now;
+        r.stopRequestedAt = now; // also marks the stop requested
         if (r.exited()) { // it ended by itself before this request: report what really happened
             releaseHeld();
             loop.ends().endedBeforeStop(c, r, now);

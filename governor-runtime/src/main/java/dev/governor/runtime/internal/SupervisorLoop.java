@@ -288,7 +288,7 @@ final class SupervisorLoop {
         c.freeze();
         int attempt = c.nextAttempt++;
         String path = c.path(); // once per start: the run, its thread and the lines below share it
-        Run r = new Run(t, c, sup, path, attempt);
+        Run r = new Run(sup, c, path, attempt);
         c.run = r;
         c.ready(false);
         c.endedOnPurpose(false);
@@ -329,7 +329,7 @@ final class SupervisorLoop {
 
     private void onReadyChanged(Child c, Run r, boolean ready) {
         ends.takeOverUpTo(c, r, cancelled); // r may have started on its predecessor's thread: told after its Started
-        if (c.run != r || r.stopRequested || c.ready() == ready) {
+        if (c.run != r || r.stopRequested() || c.ready() == ready) {
             return;
         }
         if (ready) {

@@ -98,7 +98,7 @@ final class WaitPathTraining {
         Run[] runs = new Run[n];
         Thread[] threads = new Thread[n];
         for (int i = 0; i < n; i++) {
-            Run r = new Run(null, null, null, "jit-training", 0);
+            Run r = new Run(null, null, "jit-training", 0);
             runs[i] = r;
             threads[i] = Thread.ofVirtual().unstarted(() -> awaitStopQuietly(r));
             r.thread = threads[i];
