@@ -139,6 +139,9 @@ final class Child extends ChildState implements ServiceConfig {
     /** Takes the configuration of {@code other} (the previous generation of a reloadable node). */
     void copyConfigFrom(Child other) {
         ChildConfig o = other.config;
+        if (!o.dependsOn.isEmpty()) {
+            parent.dependsOnDeclared();
+        }
         config = o == ChildConfig.DEFAULTS ? ChildConfig.DEFAULTS : o.copy();
     }
 
@@ -247,6 +250,30 @@ final class Child extends ChildState implements ServiceConfig {
         publish(state());
     }
 
+    /**
+     * A child just made publishes NEW: before its subtree joins a tree, the one snapshot every such
+     * child shares, without making one to compare (what {@link #publish(ServiceState)} would share).
+     */
+    void publishNew() {
+        if (snapshot == null && nextAttempt == 0 && !ready() && lastFailure() == null && parent.treeOrNull() == null) {
+            snapshot = UNATTACHED_NEW[isSupervisor() ? 1 : 0];
+        } else {
+            publish(ServiceState.NEW);
+        }
+    }
+
+    /**
+     * Published again as its subtree joins a tree: NEW as every unattached child is needs nothing
+     * (the shared snapshot holds the same values in a tree); returns the state to count.
+     */
+    ServiceState republish() {
+        Snapshot s = snapshot;
+        if (s != UNATTACHED_NEW[0] && s != UNATTACHED_NEW[1]) {
+            publish(state());
+        }
+        return state();
+    }
+
     /** The published snapshot with the path as it is now (a retired generation is renamed after it was published). */
     ServiceInfo info() {
         Snapshot s = snapshot;
@@ -315,7 +342,11 @@ final class Child extends ChildState implements ServiceConfig {
             }
         }
         configure("dependsOn");
-        own().dependsOn = List.copyOf(Arrays.stream(names).distinct().toList());
+        List<String> deps = List.copyOf(Arrays.stream(names).distinct().toList());
+        if (!deps.isEmpty()) {
+            parent.dependsOnDeclared(); // before they are visible: a start that sees them knows to order
+        }
+        own().dependsOn = deps;
         return this;
     }
 

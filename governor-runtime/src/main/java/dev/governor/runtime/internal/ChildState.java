@@ -98,6 +98,11 @@ abstract class ChildState {
         set(COUNTED_NOT_READY, on);
     }
 
+    /** Not counted anywhere, not pending: as a new loop's counts (all zero) have it. */
+    void clearCounted() {
+        flags &= ~(COUNTED_NOT_READY | COUNTED_ACTIVE | PENDING_START);
+    }
+
     boolean countedActive() {
         return is(COUNTED_ACTIVE);
     }
