@@ -65,6 +65,7 @@ final class SupervisorLoop {
         boolean atOnce = !sup.anyDependsOn();
         Optional<Instant> now = null; // one timestamp for the children started together
         long[] counted = startCounts;
+        String parentPath = sup.pathOrNull(); // and one read of their parent's path
         boolean hold = counts.hold();
         try {
             for (Child c : order) {
@@ -99,7 +100,7 @@ final class SupervisorLoop {
                     if (now == null) {
                         now = Optional.of(tree.now());
                     }
-                    startChild(c, now, counted);
+                    startChild(c, now, counted, parentPath);
                 } else {
                     refresh(c);
                 }
@@ -250,6 +251,7 @@ final class SupervisorLoop {
             return;
         }
         Optional<Instant> now = null; // one timestamp for the children started by one message
+        String parentPath = sup.pathOrNull();
         boolean waiting = false;
         boolean hold = counts.hold(); // the parent hears this supervisor's readiness once, after the batch
         long[] counted = startCounts; // and the tree's counts change once for the batch
@@ -260,7 +262,7 @@ final class SupervisorLoop {
                         if (now == null) {
                             now = Optional.of(tree.now());
                         }
-                        startChild(c, now, counted);
+                        startChild(c, now, counted, parentPath);
                     } else {
                         waiting = true;
                     }
@@ -305,15 +307,15 @@ final class SupervisorLoop {
     private final long[] startCounts = new long[ServiceState.values().length];
 
     private void startChild(Child c) {
-        startChild(c, Optional.of(tree.now()), null);
+        startChild(c, Optional.of(tree.now()), null, sup.pathOrNull());
     }
 
-    private void startChild(Child c, Optional<Instant> now, long[] counted) {
+    private void startChild(Child c, Optional<Instant> now, long[] counted, String parentPath) {
         Tree t = tree;
         setPending(c, false);
         c.freeze();
         int attempt = c.nextAttempt++;
-        String path = c.path(); // once per start: the run, its thread and the lines below share it
+        String path = c.path(parentPath); // once per start: the run, its thread and the lines below share it
         Run r = new Run(t, c, sup, path, attempt);
         c.run = r;
         c.ready(false);
