@@ -36,6 +36,7 @@ public final class SupervisorImpl implements Supervisor {
     private volatile Duration intensityWindow = Duration.ZERO;
     private volatile boolean parallelStop;
     private volatile boolean syncReload;
+    private volatile boolean dependsOnDeclared; // never cleared
     volatile ReloadableNode generationOf; // set on a generation of a reloadable node
 
     // attachment: guarded by lock
@@ -405,18 +406,12 @@ public final class SupervisorImpl implements Supervisor {
         return order;
     }
 
-    /**
-     * Set once a child of this supervisor declared {@code dependsOn} (never cleared): until then the
-     * start order is the add order, and nothing checks the children for dependencies.
-     */
-    private volatile boolean dependsOnDeclared;
-
-    /** A child declared dependencies (Child.dependsOn, or a generation taking its predecessor's configuration). */
+    /** A child declared dependencies (Child.dependsOn, or a generation copying its predecessor's configuration). */
     void dependsOnDeclared() {
         dependsOnDeclared = true;
     }
 
-    /** Whether a child ever declared dependencies: if not, every child may start at once, in add order. */
+    /** Whether a child ever declared dependencies: if not, the start order is the add order and nothing checks. */
     boolean anyDependsOn() {
         return dependsOnDeclared;
     }

@@ -73,12 +73,7 @@ final class SupervisorLoop {
                 if (c.removed()) {
                     continue;
                 }
-                c.nextAttempt = 0;
-                c.consecutiveRestarts(0);
-                c.restartTimes(null);
-                c.ready(false);
-                c.lastFailure(null);
-                c.endedOnPurpose(false);
+                c.freshIncarnation();
                 if (root && c.state() != ServiceState.NEW) {
                     refresh(c);
                     continue; // the root runs once; a child stopped before start stays stopped
