@@ -80,7 +80,11 @@ final class Child extends ChildState implements ServiceConfig {
 
     /** Path from the root, once the subtree is attached to a governor; follows a rename of any ancestor. */
     String path() {
-        String parentPath = parent.pathOrNull();
+        return path(parent.pathOrNull());
+    }
+
+    /** {@link #path()} with the parent's path as just read (a batch of starts reads it once, not per child). */
+    String path(String parentPath) {
         String l = label;
         int slash = l.lastIndexOf('/');
         if (parentPath == null) {
@@ -139,6 +143,9 @@ final class Child extends ChildState implements ServiceConfig {
     /** Takes the configuration of {@code other} (the previous generation of a reloadable node). */
     void copyConfigFrom(Child other) {
         ChildConfig o = other.config;
+        if (!o.dependsOn.isEmpty()) {
+            parent.dependsOnDeclared();
+        }
         config = o == ChildConfig.DEFAULTS ? ChildConfig.DEFAULTS : o.copy();
     }
 
@@ -159,6 +166,17 @@ final class Child extends ChildState implements ServiceConfig {
             Optional<Throwable> lastFailure,
             Optional<Instant> startedAt,
             boolean supervisor) {
+        /** Whether this snapshot says what one made of these values would; the failure by identity. */
+        boolean holds(
+                ServiceState st, boolean rdy, int rst, Throwable failure, Optional<Instant> started, boolean sup) {
+            return state == st
+                    && ready == rdy
+                    && restarts == rst
+                    && supervisor == sup
+                    && lastFailure.orElse(null) == failure
+                    && (startedAt == started || startedAt.equals(started));
+        }
+
         /** Equal values; the failure by identity (its equals() is user code, never called). */
         boolean sameAs(Snapshot o) {
             return o != null
@@ -224,27 +242,63 @@ final class Child extends ChildState implements ServiceConfig {
             }
         }
         Throwable f = lastFailure();
+        boolean ready = ready();
+        int restarts = Math.max(0, nextAttempt - 1);
+        boolean supervisor = isSupervisor();
+        if (tree != null) {
+            Snapshot shared = tree.lastSnapshot; // racy on purpose: immutable, a miss only costs the copy
+            if (shared != null && shared.holds(newState, ready, restarts, f, startedAt, supervisor)) {
+                snapshot = shared; // compared before one is made: a pool stopped together makes none per child
+                return;
+            }
+        }
         Optional<Throwable> failure = f == null
                 ? Optional.empty()
                 : before != null && before.lastFailure().orElse(null) == f ? before.lastFailure() : Optional.of(f);
-        Snapshot next =
-                new Snapshot(newState, ready(), Math.max(0, nextAttempt - 1), failure, startedAt, isSupervisor());
+        Snapshot next = new Snapshot(newState, ready, restarts, failure, startedAt, supervisor);
         if (tree != null) {
-            Snapshot shared = tree.lastSnapshot; // racy on purpose: immutable, a miss only costs the copy
-            if (next.sameAs(shared)) {
-                next = shared;
-            } else {
-                tree.lastSnapshot = next;
-            }
-        } else if (next.sameAs(UNATTACHED_NEW[next.supervisor() ? 1 : 0])) {
-            next = UNATTACHED_NEW[
-                    next.supervisor() ? 1 : 0]; // a pool built before it joins: one snapshot, not one each
+            tree.lastSnapshot = next;
+        } else if (next.sameAs(UNATTACHED_NEW[supervisor ? 1 : 0])) {
+            next = UNATTACHED_NEW[supervisor ? 1 : 0]; // a pool built before it joins: one snapshot, not one each
         }
         snapshot = next;
     }
 
     void publish() {
         publish(state());
+    }
+
+    /**
+     * {@link #publish(ServiceState)} for one of a pool stopped together: the state change is added
+     * to {@code counted}, which the caller hands to {@link Tree#countAdded} once for the pool.
+     */
+    void publish(ServiceState newState, long[] counted) {
+        Snapshot before = snapshot;
+        publish(newState, before, before == null ? Optional.empty() : before.startedAt(), counted);
+    }
+
+    /**
+     * A child just made publishes NEW: before its subtree joins a tree, the one snapshot every such
+     * child shares, without making one to compare (what {@link #publish(ServiceState)} would share).
+     */
+    void publishNew() {
+        if (snapshot == null && nextAttempt == 0 && !ready() && lastFailure() == null && parent.treeOrNull() == null) {
+            snapshot = UNATTACHED_NEW[isSupervisor() ? 1 : 0];
+        } else {
+            publish(ServiceState.NEW);
+        }
+    }
+
+    /**
+     * Published again as its subtree joins a tree: NEW as every unattached child is needs nothing
+     * (the shared snapshot holds the same values in a tree); returns the state to count.
+     */
+    ServiceState republish() {
+        Snapshot s = snapshot;
+        if (s != UNATTACHED_NEW[0] && s != UNATTACHED_NEW[1]) {
+            publish(state());
+        }
+        return state();
     }
 
     /** The published snapshot with the path as it is now (a retired generation is renamed after it was published). */
@@ -315,7 +369,11 @@ final class Child extends ChildState implements ServiceConfig {
             }
         }
         configure("dependsOn");
-        own().dependsOn = List.copyOf(Arrays.stream(names).distinct().toList());
+        List<String> deps = List.copyOf(Arrays.stream(names).distinct().toList());
+        if (!deps.isEmpty()) {
+            parent.dependsOnDeclared(); // before they are visible: a start that sees them knows to order
+        }
+        own().dependsOn = deps;
         return this;
     }
 

@@ -98,6 +98,21 @@ abstract class ChildState {
         set(COUNTED_NOT_READY, on);
     }
 
+    /** Its parent's loop starts a new incarnation: attempts, restarts and readiness start over. */
+    void freshIncarnation() {
+        nextAttempt = 0;
+        consecutiveRestarts(0);
+        restartTimes(null);
+        ready(false);
+        lastFailure(null);
+        endedOnPurpose(false);
+    }
+
+    /** Not counted anywhere, not pending: as a new loop's counts (all zero) have it. */
+    void clearCounted() {
+        flags &= ~(COUNTED_NOT_READY | COUNTED_ACTIVE | PENDING_START);
+    }
+
     boolean countedActive() {
         return is(COUNTED_ACTIVE);
     }

@@ -27,7 +27,7 @@ final class StopSequence {
 
     /** Cancels, calls Stoppable.stop() on its own thread, interrupts: the first half of a stop. */
     void requestStop(Child c) {
-        requestStop(c, tree.now(), LEFT_UNREAD);
+        requestStop(c, tree.now(), LEFT_UNREAD, null);
     }
 
     /** A time left never read: a drain reads it when it needs it (a negative time left never occurs). */
@@ -37,8 +37,10 @@ final class StopSequence {
      * {@code left}: the shutdown's time left at {@code now} (null: none under way), read once for a
      * whole pool, or {@link #LEFT_UNREAD}. The line and record of the child stopped before, if held
      * back, are let out once this one has been made to stop: they are written while its run ends.
+     * {@code counted}: where a pool stopped together adds its state changes (see Child.publish), or
+     * null: counted at once.
      */
-    private void requestStop(Child c, Instant now, Duration left) {
+    private void requestStop(Child c, Instant now, Duration left, long[] counted) {
         loop.cancelRestart(c);
         Run r = c.run;
         if (r == null || r.stopRequested()) {
@@ -74,7 +76,7 @@ final class StopSequence {
         }
         // STOPPING becomes visible only once the drain's timer is set: whoever sees it (a test advancing a
         // virtual clock, say) finds the drain already due at now + drain
-        c.publish(ServiceState.STOPPING);
+        c.publish(ServiceState.STOPPING, counted);
         loop.refresh(c);
     }
 
@@ -236,7 +238,7 @@ final class StopSequence {
         try {
             for (int i = all.size() - 1; i >= 0; i--) {
                 Child c = all.get(i);
-                requestStop(c, tree.now(), LEFT_UNREAD);
+                requestStop(c, tree.now(), LEFT_UNREAD, null);
                 Run r = c.run;
                 if (r == null) {
                     continue;
@@ -272,18 +274,25 @@ final class StopSequence {
         Duration longest = null; // the longest own timeout of a child left running
         boolean unbounded = false; // a child left running has none
         boolean anyRunning = false;
-        for (int i = all.size() - 1; i >= 0; i--) {
-            Child c = all.get(i);
-            requestStop(c, requested, left);
-            if (c.run != null) {
-                anyRunning = true;
-                Duration own = ownTimeout(c);
-                if (own == null) {
-                    unbounded = true;
-                } else if (longest == null || own.compareTo(longest) > 0) {
-                    longest = own;
+        // the tree's counts change once per pass (a lock and two atomic updates per child before), as a pool's start
+        // does
+        long[] counted = new long[ServiceState.values().length];
+        try {
+            for (int i = all.size() - 1; i >= 0; i--) {
+                Child c = all.get(i);
+                requestStop(c, requested, left, counted);
+                if (c.run != null) {
+                    anyRunning = true;
+                    Duration own = ownTimeout(c);
+                    if (own == null) {
+                        unbounded = true;
+                    } else if (longest == null || own.compareTo(longest) > 0) {
+                        longest = own;
+                    }
                 }
             }
+        } finally {
+            tree.countAdded(counted);
         }
         left = tree.shutdownTimeLeft();
         Duration timeout; // the longest of the children's stop timeouts (each its own, bounded by the time left)
@@ -310,7 +319,7 @@ final class StopSequence {
                     }
                     if (r.exited() || r.awaitExit(d)) {
                         Duration took = took(r.stopRequestedAt, now);
-                        String path = ended(c, r, now, took);
+                        String path = ended(c, now, took, counted);
                         paths[n] = path;
                         times[n++] = took;
                     } else { // the records so far first: the report keeps the stop order
@@ -320,6 +329,7 @@ final class StopSequence {
                     }
                 }
             } finally {
+                tree.countAdded(counted);
                 tree.recordStopTimes(paths, times, n);
             }
         } finally {
@@ -328,9 +338,9 @@ final class StopSequence {
     }
 
     /** A pool's child whose run ended: published, logged (DEBUG in a pool) and, by the caller, recorded. */
-    private String ended(Child c, Run r, Instant now, Duration took) {
+    private String ended(Child c, Instant now, Duration took, long[] counted) {
         c.run = null;
-        c.publish(ServiceState.STOPPED);
+        c.publish(ServiceState.STOPPED, counted);
         String path = c.path();
         if (loop.logsStarts()) {
             loop.logInfo("stopped {} in {} ms", path, took.toMillis());

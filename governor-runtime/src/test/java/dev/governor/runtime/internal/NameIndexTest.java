@@ -39,6 +39,25 @@ class NameIndexTest {
     }
 
     @Test
+    void shouldFindWhatAHashMapFindsAfterTheHashesWereDroppedHalfway() {
+        NameIndex index = new NameIndex();
+        Map<String, Child> model = new HashMap<>();
+        for (int i = 0; i < 3_000; i++) { // filled with the table of hashes, grown eight times
+            Child c = child("w" + i);
+            assertThat(index.putIfAbsent(c)).isNull();
+            model.put(c.name(), c);
+        }
+        for (int i = 0; i < 3_000; i += 5) { // removes shift entries, and their hashes with them
+            assertThat(index.remove(model.remove("w" + i))).isTrue();
+        }
+        index.dropHashes(); // the supervisor starts: from now on every probe reads the child
+        for (int i = 0; i < 3_000; i++) {
+            assertThat(index.get("w" + i)).isSameAs(model.get("w" + i));
+        }
+        checkAgainstAHashMap(index, model, new ArrayList<>(model.values()));
+    }
+
+    @Test
     void shouldFindChildrenWhoseLabelsBecamePathsAfterTheSupervisorWasAttached() {
         NameIndex index = new NameIndex();
         List<Child> all = new ArrayList<>();
@@ -64,8 +83,10 @@ class NameIndexTest {
     }
 
     private void checkAgainstAHashMap(NameIndex index) {
-        Map<String, Child> model = new HashMap<>();
-        List<Child> present = new ArrayList<>();
+        checkAgainstAHashMap(index, new HashMap<>(), new ArrayList<>());
+    }
+
+    private void checkAgainstAHashMap(NameIndex index, Map<String, Child> model, List<Child> present) {
         Random random = new Random(13);
         for (int step = 0; step < 20_000; step++) {
             int op = random.nextInt(10);
