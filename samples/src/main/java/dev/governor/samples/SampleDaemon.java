@@ -62,6 +62,18 @@ public final class SampleDaemon {
 
     private SampleDaemon() {}
 
+    /**
+     * Formats one time of day as the log's {@code dateTimeFormat} ({@code simplelogger.properties})
+     * does, on a thread of its own, while {@code main} sets slf4j up and builds the tree: the format's
+     * first use loads the JDK's locale data (CLDR), 60–180 ms on a cold JVM that the first log line
+     * would otherwise pay on the main thread, on the path to {@code READY=1}. slf4j itself is left
+     * to {@code main}: a logger asked for on another thread while slf4j initializes is a substitute
+     * that records and replays what it is given.
+     */
+    private static void warmTimeFormat() {
+        new java.text.SimpleDateFormat("HH:mm:ss.SSS").format(new java.util.Date());
+    }
+
     public static void main(String[] args) {
         if (args.length > 0 && (args[0].equals("stop") || args[0].equals("reload") || args[0].equals("status"))) {
             System.exit(command(args[0], args));
@@ -85,6 +97,7 @@ public final class SampleDaemon {
                 System.exit(1);
             }
         }
+        Thread.ofPlatform().daemon().name("time-format").start(SampleDaemon::warmTimeFormat);
         int port = intArg(args, "--port=", ECHO_PORT);
         int fails = intArg(args, "--flaky-fails=", 3);
         long tickMillis = intArg(args, "--tick=", 5000);

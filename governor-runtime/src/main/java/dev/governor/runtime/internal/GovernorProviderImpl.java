@@ -11,10 +11,10 @@ import dev.governor.spi.GovernorProvider;
 public final class GovernorProviderImpl implements GovernorProvider {
     @Override
     public Governor createGovernor(GovernorOptions options) {
-        dev.governor.runtime.systemd.ListenFdsSnapshot.take(); // before any listener of the governor binds
         if (options.systemd()) {
             SdNotify.linkAhead(); // overlaps the first native call's linking with what main() does before start()
         }
+        dev.governor.runtime.systemd.ListenFdsSnapshot.take(); // before any listener of the governor binds
         return new GovernorImpl(options);
     }
 
