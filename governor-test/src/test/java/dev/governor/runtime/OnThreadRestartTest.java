@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.governor.Governor;
 import dev.governor.GovernorEvent.Escalated;
 import dev.governor.GovernorEvent.Failed;
+import dev.governor.GovernorEvent.Ready;
 import dev.governor.GovernorEvent.Restarting;
 import dev.governor.GovernorEvent.Started;
 import dev.governor.RestartPolicy;
@@ -167,6 +168,45 @@ class OnThreadRestartTest {
         gov.start();
         rec.awaitEvent(Started.class, "flaky", failures + 1);
         assertCycles(rec, gov, "flaky", failures);
+    }
+
+    /**
+     * A chain restarting on its own threads wakes the loop once every few runs and leaves the
+     * reports in between to the next message about it or to the sweep (LateReports): bursts of
+     * failures, each ending with a run that keeps running without a word to its ctx (so no later
+     * message comes), are all reported in order with the info up to date, burst after burst (a
+     * quiet chain is unwatched and watched again at the next burst).
+     */
+    @Test
+    void shouldReportTheLastRunsOfABurstWhileItsLastRunKeepsRunningSilently(Governor gov, EventRecorder rec)
+            throws Exception {
+        int bursts = 6;
+        int perBurst = 203; // not a multiple of the batch: runs are left to the sweep at the end of each burst
+        AtomicInteger failBelow = new AtomicInteger(perBurst);
+        LinkedBlockingQueue<CountDownLatch> holds = new LinkedBlockingQueue<>();
+        gov.add("flaky", ctx -> {
+                    if (ctx.attempt() < failBelow.get()) {
+                        throw new Boom(ctx.attempt());
+                    }
+                    CountDownLatch hold = new CountDownLatch(1);
+                    holds.add(hold);
+                    hold.await(); // not its ctx: nothing of this run reaches the loop until it ends
+                    throw new Boom(ctx.attempt());
+                })
+                .restartPolicy(AT_ONCE);
+        gov.start();
+        int held = perBurst;
+        for (int b = 1; b <= bursts; b++) {
+            CountDownLatch hold = holds.poll(30, TimeUnit.SECONDS);
+            assertThat(hold).as("burst %d held", b).isNotNull();
+            rec.awaitEvent(Ready.class, "flaky", held + 1); // the last event of the held run's start
+            assertCycles(rec, gov, "flaky", held);
+            if (b < bursts) {
+                held += 1 + perBurst;
+                failBelow.set(held);
+                hold.countDown(); // the held run fails too, and the next burst begins
+            }
+        }
     }
 
     @Test

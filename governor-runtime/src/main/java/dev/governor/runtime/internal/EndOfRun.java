@@ -26,6 +26,7 @@ final class EndOfRun {
     private final boolean root;
     private final ChildCounts counts;
     private final RestartWindow intensityTimes = new RestartWindow();
+    private final LateReports lateReports;
     private RuntimeException escalation;
     private String autoShutdownReason; // set when a significant child's end shuts this supervisor down
 
@@ -35,6 +36,12 @@ final class EndOfRun {
         this.sup = sup;
         this.tree = tree;
         this.root = sup.isRoot();
+        this.lateReports = new LateReports(sup.name());
+    }
+
+    /** The loop ends, every child stopped: the sweep of late reports ends too. */
+    void loopEnded() {
+        lateReports.close();
     }
 
     /** Why this supervisor gives up, if it does (a nested one: its run throws it). */
@@ -59,11 +66,11 @@ final class EndOfRun {
         adoptUpTo(c, next != null ? next : r); // r may have started its successor, or be one itself
         if (next != null && c.run == next && open != null) {
             open.adopted = r.attempt() + 1; // its successors may again run up to K ahead of the loop
+            lateReports.watch(open); // a chain restarting on its own threads wakes the loop once per BATCH
         }
         if (c.run != r) {
             return;
         }
-        Tree t = tree;
         if (r.stopRequested) {
             if (r.unstopped) { // a run reported unstopped ended late
                 endLateRun(c, r);

@@ -305,14 +305,15 @@ final class Run implements ServiceCtx, Runnable {
         }
         boolean byItself = !stopRequested || unstopped; // ended on its own, or late after being reported unstopped
         Handoff.Open handedOff = null;
+        int restarted = Handoff.NO;
         if (byItself) { // (a requested stop is timed and finished by the stopper)
             endedAt = tree.now();
-            if (h instanceof Handoff.Open open && Handoff.restartOnEnd(this, open)) {
+            if (h instanceof Handoff.Open open && (restarted = Handoff.restartOnEnd(this, open)) != Handoff.NO) {
                 handedOff = open;
             }
         }
         owner.runEnded(); // after a successor was counted: a parallel stop never sees the count touch 0 between
-        if (byItself) {
+        if (byItself && restarted != Handoff.REPORT_LATER) { // left to a later message or the sweep (Handoff.Open)
             owner.post(new Msg.Exited(child, this, handedOff));
         }
     }

@@ -83,6 +83,7 @@ final class SupervisorLoop {
             loop();
         } finally {
             stopAll();
+            ends.loopEnded();
             busySince = IDLE;
         }
     }
