@@ -108,7 +108,7 @@ class OnThreadRestartTest {
         CountDownLatch firstFails = new CountDownLatch(1);
         AtomicInteger entries = new AtomicInteger();
         List<Thread> threads = new ArrayList<>();
-        int failures = 30;
+        int failures = 100; // more than Handoff.Open.K (64)
         gov.add("flaky", ctx -> {
                     int n = entries.incrementAndGet();
                     synchronized (threads) {
@@ -132,17 +132,17 @@ class OnThreadRestartTest {
         EventRecorder.awaitState(gov, "slow", ServiceState.STOPPING); // the loop now waits in that stop
         firstFails.countDown();
 
-        // with the loop busy, the failing run's own thread restarted it, and so on: up to 8 runs ahead of the loop
-        await().atMost(LONG).until(() -> entries.get() == 9);
-        Thread ninth;
+        // with the loop busy, the failing run's own thread restarted it, and so on: up to 64 runs ahead of the loop
+        await().atMost(LONG).until(() -> entries.get() == 65);
+        Thread last;
         synchronized (threads) {
-            ninth = threads.get(8);
+            last = threads.get(64);
         }
-        ninth.join(TimeUnit.SECONDS.toMillis(30));
-        assertThat(ninth.isAlive()).isFalse();
+        last.join(TimeUnit.SECONDS.toMillis(30));
+        assertThat(last.isAlive()).isFalse();
         assertThat(entries.get())
-                .as("the 9th run waits for the loop before any further restart")
-                .isEqualTo(9);
+                .as("the 65th run waits for the loop before any further restart")
+                .isEqualTo(65);
         assertThat(gov.service("flaky").orElseThrow().restarts())
                 .as("nothing of it was published yet: only the loop publishes")
                 .isZero();

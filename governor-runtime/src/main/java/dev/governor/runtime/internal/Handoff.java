@@ -3,6 +3,7 @@ package dev.governor.runtime.internal;
 import dev.governor.RestartPolicy;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.ThreadFactory;
 
 /**
  * A zero-delay restart decided on the ending run's own thread (issue 13, W2): no round trip
@@ -39,7 +40,7 @@ final class Handoff {
      * within {@link LateReports#PERIOD} ({@link #unreported}: the last run it left).
      */
     static final class Open {
-        static final int K = 8;
+        static final int K = 64;
         /** How many runs ahead of the loop a watched chain's ending thread wakes it (woken once per BATCH runs). */
         static final int BATCH = K / 2;
 
@@ -47,6 +48,7 @@ final class Handoff {
         volatile boolean watched; // a sweep looks at it; written under the sweep's lock
         private volatile Run unreported; // the last run whose end was left to the sweep, or null
         int sweptAdopted; // guarded by the sweep's lock: adopted as it last looked
+        ThreadFactory threads; // the chain's successors' threads (made once, racy on purpose: all alike)
 
         private static final VarHandle UNREPORTED;
 
@@ -112,17 +114,21 @@ final class Handoff {
             Run next = new Run(t, r.child, r.owner, r.name(), r.attempt() + 1);
             next.startedAt = r.endedAt; // one instant for the end, the decision and the start
             next.allowRestartOnEnd(open);
-            // as the loop's runs: nothing inherited from the failed run's thread
-            Thread th = Thread.ofVirtual()
-                    .name(r.name())
-                    .inheritInheritableThreadLocals(false)
-                    .unstarted(next);
+            ThreadFactory threads = open.threads;
+            if (threads == null) { // as the loop's runs: nothing inherited from the failed run's thread
+                threads = Thread.ofVirtual()
+                        .name(r.name())
+                        .inheritInheritableThreadLocals(false)
+                        .factory();
+                open.threads = threads; // one per chain, whose runs share the name
+            }
+            Thread th = threads.newThread(next);
             th.setContextClassLoader(t.contextLoader);
             next.thread = th;
             if (!r.claimSlot(open, next)) {
                 return NO; // a stop closed the slot first: the loop decides, as for any end
             }
-            r.owner.host.liveRuns.incrementAndGet(); // before r's end is counted: a parallel stop never sees 0 between
+            // next takes r's place in the count of live runs (LoopHost.liveRuns): r's end is not counted
             int report = reportLater(r, open) ? REPORT_LATER : REPORT; // before next runs: see reportLater
             try {
                 th.start();

@@ -312,7 +312,9 @@ final class Run implements ServiceCtx, Runnable {
                 handedOff = open;
             }
         }
-        owner.runEnded(); // after a successor was counted: a parallel stop never sees the count touch 0 between
+        if (restarted == Handoff.NO) { // a successor took this run's place in the count: it never touches 0 between
+            owner.runEnded();
+        }
         if (byItself && restarted != Handoff.REPORT_LATER) { // left to a later message or the sweep (Handoff.Open)
             owner.post(new Msg.Exited(child, this, handedOff));
         }
