@@ -209,6 +209,35 @@ class OnThreadRestartTest {
         }
     }
 
+    /**
+     * Runs taken over in a batch are published once, before their events: a listener that hears of
+     * a start reads a ServiceInfo at least as recent as that start (never an older attempt).
+     */
+    @Test
+    void shouldPublishTheStateOfABatchBeforeItsEvents(Governor gov, EventRecorder rec) throws Exception {
+        int failures = 2_000;
+        List<String> behind = new CopyOnWriteArrayList<>();
+        gov.onEvent(e -> {
+            if (e instanceof Started s && s.service().equals("flaky")) {
+                int restarts = gov.service("flaky").orElseThrow().restarts();
+                if (restarts < s.attempt()) {
+                    behind.add("Started(" + s.attempt() + ") read restarts " + restarts);
+                }
+            }
+        });
+        gov.add("flaky", ctx -> {
+                    if (ctx.attempt() < failures) {
+                        throw new Boom(ctx.attempt());
+                    }
+                    ctx.awaitStop();
+                })
+                .restartPolicy(AT_ONCE);
+        gov.start();
+        rec.awaitEvent(Ready.class, "flaky", failures + 1);
+        assertCycles(rec, gov, "flaky", failures);
+        assertThat(behind).isEmpty();
+    }
+
     @Test
     void shouldOrderAReadinessOfARunStartedOnItsPredecessorsThreadAfterItsStart(Governor gov, EventRecorder rec)
             throws Exception {
