@@ -28,7 +28,7 @@ final class LateReports implements Runnable {
     private boolean closed; // guarded by this
 
     LateReports(String supervisorName) {
-        this.threadName = "governor-reports " + supervisorName;
+        this.threadName = supervisorName.isEmpty() ? "governor-reports" : "governor-reports " + supervisorName;
     }
 
     /** Loop thread: watches {@code open}, whose chain just restarted a run on its own thread. */
