@@ -210,6 +210,53 @@ class OnThreadRestartTest {
     }
 
     /**
+     * An end that did not wake the loop still comes before any message posted after it: an
+     * operation asked once a run's thread has ended (here a start of a running child, which does
+     * nothing but pass through the loop) returns with that run's failure and restart reported, as
+     * when every end woke the loop (SupervisionModelTest relies on it between its steps). The run
+     * after it waits, so that no later end wakes the loop in between.
+     */
+    @Test
+    void shouldHandleAMessagePostedAfterARunsEndAfterThatEndsReport(Governor gov, EventRecorder rec) throws Exception {
+        int failures = 4_000;
+        LinkedBlockingQueue<Thread> ended = new LinkedBlockingQueue<>();
+        java.util.Map<Integer, CountDownLatch> gates = new java.util.concurrent.ConcurrentHashMap<>();
+        for (int a = 250; a < failures; a += 500) {
+            gates.put(a + 1, new CountDownLatch(1));
+        }
+        var keeper = gov.add("keeper", ServiceCtx::awaitStop);
+        gov.add("flaky", ctx -> {
+                    if (ctx.attempt() % 500 == 250) {
+                        ended.add(Thread.currentThread());
+                    }
+                    CountDownLatch gate = gates.get(ctx.attempt());
+                    if (gate != null) {
+                        gate.await(); // nothing of the chain wakes the loop meanwhile
+                    }
+                    if (ctx.attempt() < failures) {
+                        throw new Boom(ctx.attempt());
+                    }
+                    ctx.awaitStop();
+                })
+                .restartPolicy(AT_ONCE);
+        gov.start();
+        for (int a = 250; a < failures; a += 500) {
+            int attempt = a;
+            Thread t = ended.poll(30, TimeUnit.SECONDS); // at once: a poll interval would let the sweep come first
+            assertThat(t).as("attempt %d entered", attempt).isNotNull();
+            t.join(TimeUnit.SECONDS.toMillis(30));
+            assertThat(t.isAlive()).isFalse();
+            keeper.start(); // running already: a message through the loop, posted after attempt's end
+            assertThat(gov.service("flaky").orElseThrow().restarts())
+                    .as("restarts once attempt %d ended and a later message was handled", attempt)
+                    .isEqualTo(attempt + 1);
+            gates.get(attempt + 1).countDown();
+        }
+        rec.awaitEvent(Ready.class, "flaky", failures + 1);
+        assertCycles(rec, gov, "flaky", failures);
+    }
+
+    /**
      * Runs taken over in a batch are published once, before their events: a listener that hears of
      * a start reads a ServiceInfo at least as recent as that start (never an older attempt).
      */

@@ -64,6 +64,12 @@ final class EndOfRun {
 
     void onExit(Child c, Run r, Handoff.Open open) {
         Run next = r.successor();
+        Mailbox box = loop.mailbox; // the next reports of the same chain, queued right behind: one batch
+        for (Msg m; next != null && (m = box.peek()) instanceof Msg.Exited e && e.run() == next; ) {
+            box.skip();
+            r = next;
+            next = r.successor();
+        }
         takeOver.upTo(c, next != null ? next : r); // r may have started its successor, or be one itself
         if (next != null && c.run == next && open != null) {
             open.adopted = r.attempt() + 1; // its successors may again run up to K ahead of the loop

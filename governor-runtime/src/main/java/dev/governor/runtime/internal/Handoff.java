@@ -36,8 +36,9 @@ final class Handoff {
      *
      * <p>Once the loop has seen the chain restart on its own thread, it has a {@link LateReports}
      * sweep it ({@link #watched}): an ending thread then wakes the loop only every {@link #BATCH}
-     * runs and leaves the report of the others to the next message about the chain or to the sweep,
-     * within {@link LateReports#PERIOD} ({@link #unreported}: the last run it left).
+     * runs: the others post their Exited without waking it ({@link Mailbox#addQuietly}), to be
+     * handled, in order, when it wakes for the next message or for the sweep, within {@link
+     * LateReports#PERIOD_NANOS} ({@link #unreported}: the last run that did not wake it).
      */
     static final class Open {
         static final int K = 64;
@@ -46,7 +47,7 @@ final class Handoff {
 
         volatile int adopted; // written by the loop only
         volatile boolean watched; // a sweep looks at it; written under the sweep's lock
-        private volatile Run unreported; // the last run whose end was left to the sweep, or null
+        private volatile Run unreported; // the last run whose Exited did not wake the loop, or null
         int sweptAdopted; // guarded by the sweep's lock: adopted as it last looked
         ThreadFactory threads; // the chain's successors' threads (made once, racy on purpose: all alike)
 
@@ -64,7 +65,7 @@ final class Handoff {
             this.adopted = attempt;
         }
 
-        /** The last run whose report was left to the sweep, taken (null if none since the last take). */
+        /** The last run whose Exited did not wake the loop, taken (null if none since the last take). */
         Run takeUnreported() {
             return (Run) UNREPORTED.getAndSet(this, (Run) null);
         }
@@ -84,7 +85,7 @@ final class Handoff {
     static final int NO = 0;
     /** {@link #restartOnEnd}: restarted; its Exited is posted (and wakes the loop if it waits). */
     static final int REPORT = 1;
-    /** {@link #restartOnEnd}: restarted; its report is left to a later message or the sweep (no Exited). */
+    /** {@link #restartOnEnd}: restarted; its Exited is queued without waking the loop (Open#BATCH). */
     static final int REPORT_LATER = 2;
 
     /**
@@ -145,15 +146,15 @@ final class Handoff {
     /**
      * After {@code r} started its successor in {@code open}, before that successor's thread starts
      * (so that the successors of one chain decide one after the other): whether {@code r}'s Exited
-     * may be left out. It may while a sweep watches the chain and the successor is less than {@link
-     * Open#BATCH} runs ahead of the loop; r is then the chain's last unreported run, which the next
-     * message about the chain (a later run's Exited, a readiness, a stop) or the sweep reports. The
-     * sweep unwatches a chain by clearing {@code watched} and then taking {@code unreported}; r
+     * may be queued without waking the loop. It may while a sweep watches the chain and the
+     * successor is less than {@link Open#BATCH} runs ahead of the loop; r is then the chain's last
+     * run not yet heard of, which the loop handles when any message wakes it, or when the sweep does.
+     * The sweep unwatches a chain by clearing {@code watched} and then taking {@code unreported}; r
      * writes {@code unreported} and then reads {@code watched} again: one of the two sees the other.
      */
     private static boolean reportLater(Run r, Open open) {
         if (!open.watched || r.attempt() + 1 - open.adopted >= Open.BATCH) {
-            open.unreported = null; // this Exited reports every run before it
+            open.unreported = null; // this Exited wakes the loop, which handles every one before it
             return false;
         }
         open.unreported = r;

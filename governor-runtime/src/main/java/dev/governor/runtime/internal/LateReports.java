@@ -8,9 +8,11 @@ import java.util.concurrent.locks.LockSupport;
  * The sweep of a supervisor loop's chains of runs restarted on their own threads ({@link
  * Handoff}): while it watches a chain, the chain's ending threads wake the loop only every {@link
  * Handoff.Open#BATCH} runs instead of at every end (the wake-up of the loop was most of the cost of
- * a cycle: W2), and leave the report of the runs in between to the next message about the chain.
- * When none comes (the last successor keeps running), the sweep posts the last unreported run's
- * Exited itself, within {@link #PERIOD_NANOS}: the loop then reports every run up to it, in order.
+ * a cycle: W2); the runs in between queue their Exited without waking it ({@link
+ * Mailbox#addQuietly}), in order with every other message, and the loop handles them when the next
+ * message wakes it. When none comes (the last successor keeps running), the sweep wakes the loop
+ * within {@link #PERIOD_NANOS}. A message another thread posts after a run's end is thus handled
+ * after that end's report, as when every end woke the loop.
  *
  * <p>The period is real time, not the governor's clock: it bounds how late a report comes, it
  * times nothing the tree decides (a test on a {@code VirtualClock} sees its reports without
@@ -71,7 +73,7 @@ final class LateReports implements Runnable {
     }
 
     /**
-     * Posts the Exited of each watched chain's last unreported run; unwatches a chain that did not
+     * Wakes the loop of each watched chain whose last Exited did not wake it; unwatches a chain that did not
      * move for a period. False once nothing is watched. Under the lock.
      */
     private boolean sweep() {
@@ -85,7 +87,7 @@ final class LateReports implements Runnable {
             }
             open.sweptAdopted = open.adopted;
             if (r != null) {
-                r.owner.post(new Msg.Exited(r.child, r, open));
+                r.owner.host.wakeLoop(); // its Exited waits in the mailbox
             }
         }
         return !watched.isEmpty();

@@ -315,8 +315,13 @@ final class Run implements ServiceCtx, Runnable {
         if (restarted == Handoff.NO) { // a successor took this run's place in the count: it never touches 0 between
             owner.runEnded();
         }
-        if (byItself && restarted != Handoff.REPORT_LATER) { // left to a later message or the sweep (Handoff.Open)
-            owner.post(new Msg.Exited(child, this, handedOff));
+        if (byItself) { // after a restart on this thread, maybe without waking the loop (Handoff.Open.BATCH)
+            Msg.Exited e = new Msg.Exited(child, this, handedOff);
+            if (restarted == Handoff.REPORT_LATER) {
+                owner.host.postQuietly(e);
+            } else {
+                owner.post(e);
+            }
         }
     }
 
