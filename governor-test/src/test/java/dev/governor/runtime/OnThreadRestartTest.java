@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.governor.Governor;
 import dev.governor.GovernorEvent.Escalated;
 import dev.governor.GovernorEvent.Failed;
+import dev.governor.GovernorEvent.Ready;
 import dev.governor.GovernorEvent.Restarting;
 import dev.governor.GovernorEvent.Started;
 import dev.governor.RestartPolicy;
@@ -107,7 +108,7 @@ class OnThreadRestartTest {
         CountDownLatch firstFails = new CountDownLatch(1);
         AtomicInteger entries = new AtomicInteger();
         List<Thread> threads = new ArrayList<>();
-        int failures = 30;
+        int failures = 100; // more than Handoff.Open.K (64)
         gov.add("flaky", ctx -> {
                     int n = entries.incrementAndGet();
                     synchronized (threads) {
@@ -131,17 +132,17 @@ class OnThreadRestartTest {
         EventRecorder.awaitState(gov, "slow", ServiceState.STOPPING); // the loop now waits in that stop
         firstFails.countDown();
 
-        // with the loop busy, the failing run's own thread restarted it, and so on: up to 8 runs ahead of the loop
-        await().atMost(LONG).until(() -> entries.get() == 9);
-        Thread ninth;
+        // with the loop busy, the failing run's own thread restarted it, and so on: up to 64 runs ahead of the loop
+        await().atMost(LONG).until(() -> entries.get() == 65);
+        Thread last;
         synchronized (threads) {
-            ninth = threads.get(8);
+            last = threads.get(64);
         }
-        ninth.join(TimeUnit.SECONDS.toMillis(30));
-        assertThat(ninth.isAlive()).isFalse();
+        last.join(TimeUnit.SECONDS.toMillis(30));
+        assertThat(last.isAlive()).isFalse();
         assertThat(entries.get())
-                .as("the 9th run waits for the loop before any further restart")
-                .isEqualTo(9);
+                .as("the 65th run waits for the loop before any further restart")
+                .isEqualTo(65);
         assertThat(gov.service("flaky").orElseThrow().restarts())
                 .as("nothing of it was published yet: only the loop publishes")
                 .isZero();
@@ -167,6 +168,121 @@ class OnThreadRestartTest {
         gov.start();
         rec.awaitEvent(Started.class, "flaky", failures + 1);
         assertCycles(rec, gov, "flaky", failures);
+    }
+
+    /**
+     * A chain restarting on its own threads wakes the loop once every few runs and leaves the
+     * reports in between to the next message about it or to the sweep (LateReports): bursts of
+     * failures, each ending with a run that keeps running without a word to its ctx (so no later
+     * message comes), are all reported in order with the info up to date, burst after burst (a
+     * quiet chain is unwatched and watched again at the next burst).
+     */
+    @Test
+    void shouldReportTheLastRunsOfABurstWhileItsLastRunKeepsRunningSilently(Governor gov, EventRecorder rec)
+            throws Exception {
+        int bursts = 6;
+        int perBurst = 203; // not a multiple of the batch: runs are left to the sweep at the end of each burst
+        AtomicInteger failBelow = new AtomicInteger(perBurst);
+        LinkedBlockingQueue<CountDownLatch> holds = new LinkedBlockingQueue<>();
+        gov.add("flaky", ctx -> {
+                    if (ctx.attempt() < failBelow.get()) {
+                        throw new Boom(ctx.attempt());
+                    }
+                    CountDownLatch hold = new CountDownLatch(1);
+                    holds.add(hold);
+                    hold.await(); // not its ctx: nothing of this run reaches the loop until it ends
+                    throw new Boom(ctx.attempt());
+                })
+                .restartPolicy(AT_ONCE);
+        gov.start();
+        int held = perBurst;
+        for (int b = 1; b <= bursts; b++) {
+            CountDownLatch hold = holds.poll(30, TimeUnit.SECONDS);
+            assertThat(hold).as("burst %d held", b).isNotNull();
+            rec.awaitEvent(Ready.class, "flaky", held + 1); // the last event of the held run's start
+            assertCycles(rec, gov, "flaky", held);
+            if (b < bursts) {
+                held += 1 + perBurst;
+                failBelow.set(held);
+                hold.countDown(); // the held run fails too, and the next burst begins
+            }
+        }
+    }
+
+    /**
+     * An end that did not wake the loop still comes before any message posted after it: an
+     * operation asked once a run's thread has ended (here a start of a running child, which does
+     * nothing but pass through the loop) returns with that run's failure and restart reported, as
+     * when every end woke the loop (SupervisionModelTest relies on it between its steps). The run
+     * after it waits, so that no later end wakes the loop in between.
+     */
+    @Test
+    void shouldHandleAMessagePostedAfterARunsEndAfterThatEndsReport(Governor gov, EventRecorder rec) throws Exception {
+        int failures = 4_000;
+        LinkedBlockingQueue<Thread> ended = new LinkedBlockingQueue<>();
+        java.util.Map<Integer, CountDownLatch> gates = new java.util.concurrent.ConcurrentHashMap<>();
+        for (int a = 250; a < failures; a += 500) {
+            gates.put(a + 1, new CountDownLatch(1));
+        }
+        var keeper = gov.add("keeper", ServiceCtx::awaitStop);
+        gov.add("flaky", ctx -> {
+                    if (ctx.attempt() % 500 == 250) {
+                        ended.add(Thread.currentThread());
+                    }
+                    CountDownLatch gate = gates.get(ctx.attempt());
+                    if (gate != null) {
+                        gate.await(); // nothing of the chain wakes the loop meanwhile
+                    }
+                    if (ctx.attempt() < failures) {
+                        throw new Boom(ctx.attempt());
+                    }
+                    ctx.awaitStop();
+                })
+                .restartPolicy(AT_ONCE);
+        gov.start();
+        for (int a = 250; a < failures; a += 500) {
+            int attempt = a;
+            Thread t = ended.poll(30, TimeUnit.SECONDS); // at once: a poll interval would let the sweep come first
+            assertThat(t).as("attempt %d entered", attempt).isNotNull();
+            t.join(TimeUnit.SECONDS.toMillis(30));
+            assertThat(t.isAlive()).isFalse();
+            keeper.start(); // running already: a message through the loop, posted after attempt's end
+            assertThat(gov.service("flaky").orElseThrow().restarts())
+                    .as("restarts once attempt %d ended and a later message was handled", attempt)
+                    .isEqualTo(attempt + 1);
+            gates.get(attempt + 1).countDown();
+        }
+        rec.awaitEvent(Ready.class, "flaky", failures + 1);
+        assertCycles(rec, gov, "flaky", failures);
+    }
+
+    /**
+     * Runs taken over in a batch are published once, before their events: a listener that hears of
+     * a start reads a ServiceInfo at least as recent as that start (never an older attempt).
+     */
+    @Test
+    void shouldPublishTheStateOfABatchBeforeItsEvents(Governor gov, EventRecorder rec) throws Exception {
+        int failures = 2_000;
+        List<String> behind = new CopyOnWriteArrayList<>();
+        gov.onEvent(e -> {
+            if (e instanceof Started s && s.service().equals("flaky")) {
+                int restarts = gov.service("flaky").orElseThrow().restarts();
+                if (restarts < s.attempt()) {
+                    behind.add("Started(" + s.attempt() + ") read restarts " + restarts);
+                }
+            }
+        });
+        gov.add("flaky", ctx -> {
+                    if (ctx.attempt() < failures) {
+                        throw new Boom(ctx.attempt());
+                    }
+                    ctx.awaitStop();
+                })
+                .restartPolicy(AT_ONCE);
+        gov.start();
+        rec.awaitEvent(Ready.class, "flaky", failures + 1);
+        assertCycles(rec, gov, "flaky", failures);
+        assertThat(behind).isEmpty();
     }
 
     @Test

@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -26,6 +25,8 @@ final class EndOfRun {
     private final boolean root;
     private final ChildCounts counts;
     private final RestartWindow intensityTimes = new RestartWindow();
+    private final LateReports lateReports;
+    private final TakeOver takeOver;
     private RuntimeException escalation;
     private String autoShutdownReason; // set when a significant child's end shuts this supervisor down
 
@@ -35,6 +36,13 @@ final class EndOfRun {
         this.sup = sup;
         this.tree = tree;
         this.root = sup.isRoot();
+        this.lateReports = new LateReports(sup.name());
+        this.takeOver = new TakeOver(loop, tree);
+    }
+
+    /** The loop ends, every child stopped: the sweep of late reports ends too. */
+    void loopEnded() {
+        lateReports.close();
     }
 
     /** Why this supervisor gives up, if it does (a nested one: its run throws it). */
@@ -56,14 +64,20 @@ final class EndOfRun {
 
     void onExit(Child c, Run r, Handoff.Open open) {
         Run next = r.successor();
-        adoptUpTo(c, next != null ? next : r); // r may have started its successor, or be one itself
+        Mailbox box = loop.mailbox; // the next reports of the same chain, queued right behind: one batch
+        for (Msg m; next != null && (m = box.peek()) instanceof Msg.Exited e && e.run() == next; ) {
+            box.skip();
+            r = next;
+            next = r.successor();
+        }
+        takeOver.upTo(c, next != null ? next : r); // r may have started its successor, or be one itself
         if (next != null && c.run == next && open != null) {
             open.adopted = r.attempt() + 1; // its successors may again run up to K ahead of the loop
+            lateReports.watch(open); // a chain restarting on its own threads wakes the loop once per BATCH
         }
         if (c.run != r) {
             return;
         }
-        Tree t = tree;
         if (r.stopRequested()) {
             if (r.unstopped) { // a run reported unstopped ended late
                 endLateRun(c, r);
@@ -138,7 +152,7 @@ final class EndOfRun {
         }
         counts.hold();
         try {
-            adoptUpTo(c, target);
+            takeOver.upTo(c, target);
         } finally {
             counts.release(cancelled);
         }
@@ -156,81 +170,10 @@ final class EndOfRun {
         }
         counts.hold();
         try {
-            while ((r = c.run) != null && !r.closeHandoff()) {
-                adopt(c, r, r.successor());
-            }
+            takeOver.closing(c);
         } finally {
             counts.release(cancelled);
         }
-    }
-
-    private void adoptUpTo(Child c, Run target) {
-        Run first = c.run;
-        if (first == null) {
-            return;
-        }
-        for (Run x = first.successor(); x != null; x = x.successor()) {
-            if (x == target) {
-                Run r;
-                while ((r = c.run) != target) {
-                    adopt(c, r, r.successor());
-                }
-                return;
-            }
-        }
-    }
-
-    /**
-     * What {@link #onExit} and the restart with no delay would have done for {@code r}'s failure,
-     * {@code next} being the run they would have started: the failure logged and told, the restart
-     * told, {@code next} started (its attempt is the one the loop would have given it), with the
-     * instant the ending thread took for all three. Published once, as it ends: the child goes from
-     * RUNNING to RUNNING within this message, and nobody could see it RESTARTING in between.
-     */
-    private void adopt(Child c, Run r, Run next) {
-        Tree t = tree;
-        Instant at = r.endedAt;
-        Optional<Duration> stableAfter = c.effectivePolicy().resetAfter();
-        if (stableAfter.isPresent() && Duration.between(r.startedAt, at).compareTo(stableAfter.get()) >= 0) {
-            c.consecutiveRestarts(0); // as RestartDecision.stable: a run that lasted resets the count
-            if (c.restartTimes() != null) {
-                c.restartTimes().clear();
-            }
-        }
-        Throwable f = r.failure; // a failure, as decided on the ending thread (a lying cause chain changes nothing)
-        c.lastFailure(f);
-        if (Tree.LOG.isErrorEnabled()) {
-            Tree.LOG.error("{} failed (attempt {})", c.path(), r.attempt(), Untrusted.loggable(f));
-        }
-        boolean told = t.bus.hasListeners();
-        if (told) {
-            t.publish(new GovernorEvent.Failed(c.path(), at, f));
-        }
-        c.consecutiveRestarts(c.consecutiveRestarts() + 1);
-        boolean logged = loop.logsStarts();
-        if (logged) {
-            loop.logInfo("restarting {} in {} ms", c.path(), 0L);
-        }
-        if (told) {
-            t.publish(new GovernorEvent.Restarting(c.path(), at, Duration.ZERO));
-        }
-        int attempt = r.attempt() + 1; // next's, read from r: next's own fields are its thread's, hot on another core
-        c.nextAttempt = attempt + 1;
-        c.run = next;
-        c.endedOnPurpose(false);
-        boolean readyNow = c.readyOnStart();
-        c.ready(readyNow);
-        c.publishStarted(ServiceState.RUNNING, Optional.of(at));
-        if (logged) {
-            loop.logInfo("started {} (attempt {})", c.path(), attempt);
-        }
-        if (told) {
-            t.publish(new GovernorEvent.Started(c.path(), at, attempt));
-            if (readyNow) {
-                t.publish(new GovernorEvent.Ready(c.path(), at));
-            }
-        }
-        loop.refresh(c);
     }
 
     /**

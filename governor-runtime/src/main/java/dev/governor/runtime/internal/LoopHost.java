@@ -35,6 +35,22 @@ final class LoopHost {
         }
     }
 
+    /** {@link #post} without waking a waiting loop ({@link Mailbox#addQuietly}). */
+    void postQuietly(Msg m) {
+        SupervisorLoop l = loop;
+        if (l != null) {
+            l.mailbox.addQuietly(m);
+        }
+    }
+
+    /** Wakes the loop if it waits while messages are queued (the sweep of late reports). */
+    void wakeLoop() {
+        SupervisorLoop l = loop;
+        if (l != null) {
+            l.mailbox.wake();
+        }
+    }
+
     /** Called by each run of a child as it ends (on the run's thread). */
     void runEnded() {
         if (liveRuns.decrementAndGet() == 0) {

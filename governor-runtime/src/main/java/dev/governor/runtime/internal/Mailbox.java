@@ -24,6 +24,32 @@ final class Mailbox {
         }
     }
 
+    /**
+     * Appends {@code m} without waking the taker: it is handled once the loop wakes for another
+     * message or a {@link #wake()} (a chain's report left to its batch or its sweep: Handoff).
+     */
+    void addQuietly(Msg m) {
+        queue.offer(m);
+    }
+
+    /** Wakes the taker if it waits while messages are queued. */
+    void wake() {
+        Thread t = taker;
+        if (t != null && !queue.isEmpty()) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    /** The next message without taking it, or null; only the loop's thread calls it. */
+    Msg peek() {
+        return queue.peek();
+    }
+
+    /** Takes the message {@link #peek()} returned; only the loop's thread calls it. */
+    void skip() {
+        queue.poll();
+    }
+
     /** The next message, waiting for one; only the loop's thread calls it. */
     Msg take() throws InterruptedException {
         if (Thread.interrupted()) {

@@ -359,15 +359,23 @@ final class Run implements ServiceCtx, Runnable {
         boolean byItself =
                 stopRequestedAt == null || unstopped; // ended on its own, or late after being reported unstopped
         Handoff.Open handedOff = null;
+        int restarted = Handoff.NO;
         if (byItself) { // (a requested stop is timed and finished by the stopper)
             endedAt = tree.now();
-            if (h instanceof Handoff.Open open && Handoff.restartOnEnd(this, open)) {
+            if (h instanceof Handoff.Open open && (restarted = Handoff.restartOnEnd(this, open)) != Handoff.NO) {
                 handedOff = open;
             }
         }
-        owner.runEnded(); // after a successor was counted: a parallel stop never sees the count touch 0 between
-        if (byItself) {
-            owner.post(new Msg.Exited(child, this, handedOff));
+        if (restarted == Handoff.NO) { // a successor took this run's place in the count: it never touches 0 between
+            owner.runEnded();
+        }
+        if (byItself) { // after a restart on this thread, maybe without waking the loop (Handoff.Open.BATCH)
+            Msg.Exited e = new Msg.Exited(child, this, handedOff);
+            if (restarted == Handoff.REPORT_LATER) {
+                owner.host.postQuietly(e);
+            } else {
+                owner.post(e);
+            }
         }
     }
 

@@ -49,6 +49,7 @@ final class SupervisorLoop {
             loop();
         } finally {
             stopAll();
+            ends.loopEnded();
             busySince = IDLE;
         }
     }
