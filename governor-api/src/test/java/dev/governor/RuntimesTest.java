@@ -11,8 +11,8 @@ import org.junit.jupiter.api.Test;
 class RuntimesTest {
     private static final ClassLoader LOADER = RuntimesTest.class.getClassLoader();
 
-    /** A provider as the runtime's is: public, with a public no-argument constructor. */
-    public static final class NamedProvider implements GovernorProvider {
+    /** What the providers below do when asked for anything: they are only ever made here. */
+    public abstract static class UnusedProvider implements GovernorProvider {
         @Override
         public Governor createGovernor(GovernorOptions options) {
             throw new UnsupportedOperationException("never called here");
@@ -24,20 +24,13 @@ class RuntimesTest {
         }
     }
 
+    /** A provider as the runtime's is: public, with a public no-argument constructor. */
+    public static final class NamedProvider extends UnusedProvider {}
+
     /** A provider whose constructor fails. */
-    public static final class FailingProvider implements GovernorProvider {
+    public static final class FailingProvider extends UnusedProvider {
         public FailingProvider() {
             throw new IllegalStateException("no runtime today");
-        }
-
-        @Override
-        public Governor createGovernor(GovernorOptions options) {
-            throw new UnsupportedOperationException("never called here");
-        }
-
-        @Override
-        public Supervisor createSupervisor(Strategy strategy) {
-            throw new UnsupportedOperationException("never called here");
         }
     }
 

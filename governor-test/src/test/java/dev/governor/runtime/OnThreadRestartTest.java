@@ -118,10 +118,7 @@ class OnThreadRestartTest {
                         firstIn.countDown();
                         awaitUninterruptibly(firstFails);
                     }
-                    if (ctx.attempt() < failures) {
-                        throw new Boom(ctx.attempt());
-                    }
-                    ctx.awaitStop();
+                    failUntil(ctx, failures);
                 })
                 .restartPolicy(AT_ONCE);
         gov.start();
@@ -158,13 +155,7 @@ class OnThreadRestartTest {
     @Test
     void shouldReportEveryCycleInOrderOverManyFastFailures(Governor gov, EventRecorder rec) throws Exception {
         int failures = 1_000;
-        gov.add("flaky", ctx -> {
-                    if (ctx.attempt() < failures) {
-                        throw new Boom(ctx.attempt());
-                    }
-                    ctx.awaitStop();
-                })
-                .restartPolicy(AT_ONCE);
+        gov.add("flaky", ctx -> failUntil(ctx, failures)).restartPolicy(AT_ONCE);
         gov.start();
         rec.awaitEvent(Started.class, "flaky", failures + 1);
         assertCycles(rec, gov, "flaky", failures);
@@ -233,10 +224,7 @@ class OnThreadRestartTest {
                     if (gate != null) {
                         gate.await(); // nothing of the chain wakes the loop meanwhile
                     }
-                    if (ctx.attempt() < failures) {
-                        throw new Boom(ctx.attempt());
-                    }
-                    ctx.awaitStop();
+                    failUntil(ctx, failures);
                 })
                 .restartPolicy(AT_ONCE);
         gov.start();
@@ -272,13 +260,7 @@ class OnThreadRestartTest {
                 }
             }
         });
-        gov.add("flaky", ctx -> {
-                    if (ctx.attempt() < failures) {
-                        throw new Boom(ctx.attempt());
-                    }
-                    ctx.awaitStop();
-                })
-                .restartPolicy(AT_ONCE);
+        gov.add("flaky", ctx -> failUntil(ctx, failures)).restartPolicy(AT_ONCE);
         gov.start();
         rec.awaitEvent(Ready.class, "flaky", failures + 1);
         assertCycles(rec, gov, "flaky", failures);
@@ -291,10 +273,7 @@ class OnThreadRestartTest {
         int failures = 300;
         gov.add("flaky", ctx -> {
                     ctx.markReady(); // may reach the loop before it hears of the start made on the ending thread
-                    if (ctx.attempt() < failures) {
-                        throw new Boom(ctx.attempt());
-                    }
-                    ctx.awaitStop();
+                    failUntil(ctx, failures);
                 })
                 .readyOnStart(false)
                 .restartPolicy(AT_ONCE);
@@ -441,13 +420,7 @@ class OnThreadRestartTest {
         Supervisor group = Supervisor.create(Strategy.ONE_FOR_ALL);
         int failures = 20;
         group.add("steady", ServiceCtx::awaitStop).restartPolicy(RestartPolicy.always(Duration.ZERO));
-        group.add("flaky", ctx -> {
-                    if (ctx.attempt() < failures) {
-                        throw new Boom(ctx.attempt());
-                    }
-                    ctx.awaitStop();
-                })
-                .restartPolicy(AT_ONCE);
+        group.add("flaky", ctx -> failUntil(ctx, failures)).restartPolicy(AT_ONCE);
         gov.add("group", group);
         gov.start();
         rec.awaitEvent(Started.class, "group/flaky", failures + 1);
@@ -459,6 +432,14 @@ class OnThreadRestartTest {
     }
 
     // ---- helpers ----
+
+    /** Fails (with its attempt) while the run's attempt is below {@code failures}, then waits for its stop. */
+    private static void failUntil(ServiceCtx ctx, int failures) throws InterruptedException {
+        if (ctx.attempt() < failures) {
+            throw new Boom(ctx.attempt());
+        }
+        ctx.awaitStop();
+    }
 
     /** Failed(k) → Restarting(0) → Started(k+1) → Ready for every failure, the attempts in a row, and the info. */
     private static void assertCycles(EventRecorder rec, Governor gov, String path, int failures) {

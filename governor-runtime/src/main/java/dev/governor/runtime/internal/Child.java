@@ -179,13 +179,7 @@ final class Child extends ChildState implements ServiceConfig {
 
         /** Equal values; the failure by identity (its equals() is user code, never called). */
         boolean sameAs(Snapshot o) {
-            return o != null
-                    && state == o.state
-                    && ready == o.ready
-                    && restarts == o.restarts
-                    && supervisor == o.supervisor
-                    && lastFailure.orElse(null) == o.lastFailure.orElse(null)
-                    && (startedAt == o.startedAt || startedAt.equals(o.startedAt));
+            return o != null && o.holds(state, ready, restarts, lastFailure.orElse(null), startedAt, supervisor);
         }
     }
 

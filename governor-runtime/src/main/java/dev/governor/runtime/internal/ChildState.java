@@ -108,6 +108,15 @@ abstract class ChildState {
         endedOnPurpose(false);
     }
 
+    /** A run lasted its policy's {@code resetAfter}: the restarts before it no longer count. */
+    void ranStably() {
+        consecutiveRestarts(0);
+        RestartWindow w = restartTimes();
+        if (w != null) {
+            w.clear();
+        }
+    }
+
     /** Not counted anywhere, not pending: as a new loop's counts (all zero) have it. */
     void clearCounted() {
         flags &= ~(COUNTED_NOT_READY | COUNTED_ACTIVE | PENDING_START);

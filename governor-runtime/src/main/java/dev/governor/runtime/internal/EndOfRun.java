@@ -91,10 +91,7 @@ final class EndOfRun {
         Duration ran = Duration.between(r.startedAt, r.endedAt);
         RestartPolicy policy = c.effectivePolicy();
         if (RestartDecision.stable(policy, ran)) {
-            c.consecutiveRestarts(0);
-            if (c.restartTimes() != null) {
-                c.restartTimes().clear();
-            }
+            c.ranStably();
         }
         Outcome outcome = report(c, r, r.endedAt, false);
         boolean forGood = true;

@@ -58,10 +58,7 @@ final class TakeOver {
         for (Run r = first; r != last; r = r.successor()) {
             if (stableAfter.isPresent()
                     && Duration.between(r.startedAt, r.endedAt).compareTo(stableAfter.get()) >= 0) {
-                c.consecutiveRestarts(0); // as RestartDecision.stable: a run that lasted resets the count
-                if (c.restartTimes() != null) {
-                    c.restartTimes().clear();
-                }
+                c.ranStably(); // as RestartDecision.stable, with resetAfter read once for the batch
             }
             c.consecutiveRestarts(c.consecutiveRestarts() + 1);
             failed = r;
