@@ -16,9 +16,19 @@ import dev.governor.test.EventRecorder;
 import dev.governor.test.Faults;
 import dev.governor.test.GovernorTest;
 import dev.governor.test.VirtualClock;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -173,6 +183,125 @@ class StopInTurnTest {
         } finally {
             stuck.release();
         }
+    }
+
+    /**
+     * The ending run asks the next child itself (StopChain): still one at a time. Every child logs
+     * when it sees its stop and, after a cleanup that yields its carrier a few times, when it ends;
+     * a child asked before the previous one's run ended would log between those two lines. Three
+     * kinds of wait, as a stop meets them: a ctx wait (the cancel), a sleep and a real socket read
+     * (the interrupt, which closes the channel).
+     */
+    @Test
+    void shouldAskEachChildInTurnOnlyOnceThePreviousRunHasEnded(Governor gov, EventRecorder rec) throws Exception {
+        Queue<String> log = new ConcurrentLinkedQueue<>();
+        List<String> expected = new ArrayList<>();
+        Queue<SocketChannel> accepted = new ConcurrentLinkedQueue<>();
+        ServerSocketChannel server = ServerSocketChannel.open();
+        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        Thread acceptor = Thread.ofVirtual().start(() -> {
+            try {
+                while (true) {
+                    accepted.add(server.accept());
+                }
+            } catch (IOException e) {
+                // closed at the end of the test
+            }
+        });
+        try (server) {
+            SocketAddress at = server.getLocalAddress();
+            int n = 150;
+            for (int i = 0; i < n; i++) {
+                String name = "s" + i;
+                gov.add(
+                        name,
+                        switch (i % 3) {
+                            case 0 ->
+                                ctx -> {
+                                    ctx.awaitStop();
+                                    cleanUp(log, name);
+                                };
+                            case 1 ->
+                                ctx -> {
+                                    try {
+                                        Thread.sleep(Long.MAX_VALUE);
+                                    } catch (InterruptedException e) {
+                                        cleanUp(log, name);
+                                    }
+                                };
+                            default ->
+                                ctx -> {
+                                    try (SocketChannel c = SocketChannel.open(at)) {
+                                        c.read(ByteBuffer.allocate(1)); // until the stop's interrupt closes it
+                                    } catch (IOException e) {
+                                        cleanUp(log, name);
+                                    }
+                                };
+                        });
+            }
+            for (int i = n - 1; i >= 0; i--) {
+                expected.add("asked s" + i);
+                expected.add("ended s" + i);
+            }
+            gov.start();
+            rec.awaitEvent(GovernorEvent.Ready.class, "");
+            await().atMost(WAIT).until(() -> accepted.size() == n / 3);
+            gov.shutdown();
+            ShutdownReport report = gov.waitForShutdown();
+            assertThat(List.copyOf(log)).containsExactlyElementsOf(expected);
+            assertThat(report.unstopped()).isEmpty();
+            assertThat(report.stopTimes().keySet())
+                    .containsExactlyElementsOf(expected.stream()
+                            .filter(l -> l.startsWith("ended "))
+                            .map(l -> l.substring(6))
+                            .toList());
+            assertThat(rec.events(Stopped.class)).hasSize(n);
+        } finally { // the server is closed: the acceptor ends
+            acceptor.join(WAIT);
+            for (SocketChannel c : accepted) {
+                c.close();
+            }
+        }
+    }
+
+    private static void cleanUp(Queue<String> log, String name) {
+        log.add("asked " + name);
+        for (int i = 0; i < 20; i++) {
+            Thread.yield();
+        }
+        log.add("ended " + name);
+    }
+
+    /**
+     * A child whose run ends by itself while the stop in turn comes to it: the previous run's end
+     * finds it ended and asks nothing; it is reported as ended before its stop, the stop goes on.
+     */
+    @Test
+    void shouldReportAChildThatEndedByItselfJustBeforeItsTurnAndGoOn(Governor gov, EventRecorder rec) throws Exception {
+        CountDownLatch finish = new CountDownLatch(1);
+        AtomicReference<Thread> earlyThread = new AtomicReference<>();
+        gov.add("first", Faults.runsUntilStopped());
+        gov.add("early", ctx -> {
+                    earlyThread.set(Thread.currentThread());
+                    finish.await(); // returns by itself, not on the stop: it never waits on its ctx
+                })
+                .noRestart();
+        gov.add("last", ctx -> {
+            ctx.awaitStop();
+            finish.countDown(); // as it stops, 'early' completes: wait until its run has ended
+            earlyThread.get().join();
+        });
+        gov.start();
+        rec.awaitEvent(GovernorEvent.Ready.class, "");
+        gov.shutdown();
+        ShutdownReport report = gov.waitForShutdown();
+        assertThat(rec.awaitEvent(GovernorEvent.Completed.class, "early")).isNotNull();
+        assertThat(report.stopTimes().keySet()).containsExactly("last", "early", "first");
+        assertThat(report.stopTimes().get("early")).isEqualTo(Duration.ZERO);
+        assertThat(rec.events(Stopped.class).stream().map(GovernorEvent::service))
+                .containsExactly("last", "first");
+        assertThat(report.unstopped()).isEmpty();
+        assertThat(gov.service("early").orElseThrow().state()).isEqualTo(ServiceState.STOPPED);
     }
 
     private static void awaitStopping(Governor gov, String path) {

@@ -350,11 +350,16 @@ final class Run implements ServiceCtx, Runnable {
 
     private void ended() {
         Tree tree = tree();
+        if (handoff instanceof StopChain.Link) { // its stopper reads the end once it sees exited
+            endedAt = tree.now();
+        }
         tree.liveRuns.decrement();
         exited = true; // written before stopRequested/unstopped are read: with the
         Object h = handoff; // stopper's write-then-read of the same fields, one of the
         if (h instanceof Thread w) { // two always sees the other
             LockSupport.unpark(w);
+        } else if (h instanceof StopChain.Link link) { // a stop in turn: this end asks the next child
+            link.runEnded(stopRequestedAt != null, endedAt);
         }
         boolean byItself =
                 stopRequestedAt == null || unstopped; // ended on its own, or late after being reported unstopped
@@ -397,6 +402,14 @@ final class Run implements ServiceCtx, Runnable {
      */
     void allowRestartOnEnd(Handoff.Open open) {
         handoff = open;
+    }
+
+    /**
+     * A stop in turn will come to this run: its end asks the next child to stop ({@link StopChain}).
+     * The successor slot was closed ({@link #closeHandoff()} returned true); the link takes its place.
+     */
+    void armStopChain(StopChain.Link link) {
+        handoff = link;
     }
 
     /** The run this one's own thread started in its place, or null. */
