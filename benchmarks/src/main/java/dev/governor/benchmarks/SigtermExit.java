@@ -30,6 +30,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <ul>
  * <li><b>bare</b> (floor): N virtual threads blocked in {@code SocketChannel.read}; SIGTERM takes the
  *     JVM's default path (shutdown hooks, exit 143).
+ * <li><b>inturn</b>: the bare JVM's threads, interrupted and joined one at a time in reverse order by
+ *     a shutdown hook (on a virtual thread): what a stop in the documented order costs with nothing
+ *     but the JDK, the floor of the flat shape's own stop.
  * <li><b>flat</b>: N services directly under the root of a governor with {@code catchSignals()}; main
  *     exits with {@code waitForShutdown().exitCode()}. Services stop one at a time in reverse order.
  * <li><b>pool</b>: the same N services in one {@code parallelStop()} supervisor.
@@ -54,12 +57,18 @@ public final class SigtermExit {
                         .toList()));
         try (Peer peer = new Peer()) {
             double bare = shape(peer, "bare", n);
+            double inTurn = shape(peer, "inturn", n);
             double flat = shape(peer, "flat", n);
             double pool = shape(peer, "pool", n);
             System.out.println("| shape | SIGTERM → exit | ratio to the bare JVM |");
             System.out.println("|---|--:|--:|");
             System.out.printf(
                     Locale.ROOT, "| bare JVM, %,d virtual threads in reads (floor) | %.0f ms | 1.00× |%n", n, bare);
+            System.out.printf(
+                    Locale.ROOT,
+                    "| bare JVM, the same threads interrupted and joined one at a time in reverse order | %.0f ms | %s |%n",
+                    inTurn,
+                    Jvms.ratio(inTurn, bare));
             System.out.printf(
                     Locale.ROOT,
                     "| Governor, %,d services flat under the root | %.0f ms | %s |%n",
@@ -211,6 +220,40 @@ public final class SigtermExit {
                 System.out.flush();
                 Thread.sleep(Long.MAX_VALUE); // SIGTERM: the JVM's own exit
             }
+            case "inturn" -> { // what an ordered stop costs with nothing but the JDK: the flat shape's own floor
+                Thread[] threads = new Thread[n];
+                for (int i = 0; i < n; i++) {
+                    threads[i] = Thread.ofVirtual().start(() -> {
+                        try {
+                            reader.run(null);
+                        } catch (Exception e) {
+                            // interrupted: the channel is closed
+                        }
+                    });
+                }
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    try {
+                        Thread.ofVirtual()
+                                .start(() -> {
+                                    try {
+                                        for (int i = threads.length - 1; i >= 0; i--) {
+                                            threads[i].interrupt();
+                                            threads[i].join();
+                                        }
+                                    } catch (InterruptedException e) {
+                                        Thread.currentThread().interrupt(); // the JVM is exiting anyway
+                                    }
+                                })
+                                .join();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt(); // the JVM is exiting anyway
+                    }
+                }));
+                awaitConnected(connected);
+                System.out.println("READY");
+                System.out.flush();
+                Thread.sleep(Long.MAX_VALUE); // SIGTERM: the hook stops the threads in turn, then the JVM exits
+            }
             case "flat", "pool" -> {
                 Governor gov = Governor.create();
                 if (shape.equals("flat")) {
@@ -233,7 +276,7 @@ public final class SigtermExit {
                 System.out.flush();
                 System.exit(gov.waitForShutdown().exitCode());
             }
-            default -> throw new IllegalArgumentException("shape " + shape + ": bare, flat or pool");
+            default -> throw new IllegalArgumentException("shape " + shape + ": bare, inturn, flat or pool");
         }
     }
 
