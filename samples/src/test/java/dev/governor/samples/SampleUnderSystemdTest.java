@@ -187,9 +187,13 @@ class SampleUnderSystemdTest {
             gaps.add(TimeUnit.NANOSECONDS.toMillis(
                     pings.get(i).receivedNanos() - pings.get(i - 1).receivedNanos()));
         }
-        double mean = gaps.stream().mapToLong(Long::longValue).average().orElseThrow();
-        System.out.printf("child JVM watchdog gaps (ms), WATCHDOG_USEC=200000: mean %.1f %s%n", mean, gaps);
-        assertThat(mean).as("mean gap between WATCHDOG=1, ms").isBetween(90.0, 160.0);
+        // the median, not the mean: on a loaded 2-core machine a whole-JVM stall of 300-700 ms now and then
+        // (seen at load 11) drags a mean of 20 gaps out of range while the pinger kept its cadence; a pinger
+        // that pings too often or too rarely moves the median all the same
+        List<Long> sorted = gaps.stream().sorted().toList();
+        long median = sorted.get(sorted.size() / 2);
+        System.out.printf("child JVM watchdog gaps (ms), WATCHDOG_USEC=200000: median %d %s%n", median, gaps);
+        assertThat(median).as("median gap between WATCHDOG=1, ms").isBetween(90L, 160L);
         assertThat(gaps.stream().filter(g -> g < 200).count()).isGreaterThanOrEqualTo(gaps.size() * 9L / 10);
 
         Files.writeString(trigger, "now");
