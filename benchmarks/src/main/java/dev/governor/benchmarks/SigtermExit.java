@@ -206,31 +206,14 @@ public final class SigtermExit {
         };
         switch (shape) {
             case "bare" -> {
-                for (int i = 0; i < n; i++) {
-                    Thread.ofVirtual().start(() -> {
-                        try {
-                            reader.run(null);
-                        } catch (Exception e) {
-                            // the JVM is exiting
-                        }
-                    });
-                }
+                startReaders(reader, n);
                 awaitConnected(connected);
                 System.out.println("READY");
                 System.out.flush();
                 Thread.sleep(Long.MAX_VALUE); // SIGTERM: the JVM's own exit
             }
             case "inturn" -> { // what an ordered stop costs with nothing but the JDK: the flat shape's own floor
-                Thread[] threads = new Thread[n];
-                for (int i = 0; i < n; i++) {
-                    threads[i] = Thread.ofVirtual().start(() -> {
-                        try {
-                            reader.run(null);
-                        } catch (Exception e) {
-                            // interrupted: the channel is closed
-                        }
-                    });
-                }
+                Thread[] threads = startReaders(reader, n);
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                     try {
                         Thread.ofVirtual()
@@ -278,6 +261,21 @@ public final class SigtermExit {
             }
             default -> throw new IllegalArgumentException("shape " + shape + ": bare, inturn, flat or pool");
         }
+    }
+
+    /** N bare virtual threads running {@code reader} (ended by the JVM's exit, or by an interrupt that closes the channel). */
+    private static Thread[] startReaders(Service reader, int n) {
+        Thread[] threads = new Thread[n];
+        for (int i = 0; i < n; i++) {
+            threads[i] = Thread.ofVirtual().start(() -> {
+                try {
+                    reader.run(null);
+                } catch (Exception e) {
+                    // interrupted (the channel is closed) or the JVM is exiting
+                }
+            });
+        }
+        return threads;
     }
 
     private static void awaitConnected(CountDownLatch connected) throws InterruptedException {
