@@ -92,4 +92,42 @@ class PoolCountsTest {
         assertThat(perChild).hasSize(N);
         assertThat(perChild.values()).allSatisfy(kinds -> assertThat(kinds).containsExactly("Started", "Stopped"));
     }
+
+    /**
+     * A pool joins the tree with its children counted at once while every one of them is still the
+     * NEW all unattached children share; one stopped or removed before it joined must still be
+     * counted as it is (and a removed one not at all), before and after the start.
+     */
+    @Test
+    void shouldCountAPoolWhoseChildrenChangedBeforeItJoined() throws Exception {
+        Governor gov = Governor.create(GovernorOptions.builder().systemd(false).build());
+        CountDownLatch running = new CountDownLatch(N - 1);
+        Supervisor pool = Supervisor.create(Strategy.ONE_FOR_ONE).parallelStop();
+        for (int i = 0; i < N; i++) {
+            pool.add("w" + i, ctx -> {
+                running.countDown();
+                ctx.awaitStop();
+            });
+        }
+        pool.stopChild("w7"); // no loop runs: STOPPED at once (the pool's start starts it again, as a new incarnation)
+        pool.removeChild("w8");
+        gov.add("pool", pool);
+        GovernorHooks hooks = GovernorRuntime.hooks(gov);
+        assertThat(hooks.statusLine()).isEqualTo((N - 1 - 1 + 1) + " new, 1 stopped");
+
+        Supervisor fresh = Supervisor.create(Strategy.ONE_FOR_ONE).parallelStop();
+        fresh.add("a", ctx -> ctx.awaitStop());
+        fresh.add("b", ctx -> ctx.awaitStop());
+        fresh.removeChild("a");
+        gov.add("fresh", fresh);
+        assertThat(hooks.statusLine()).isEqualTo((N - 1 + 2) + " new, 1 stopped");
+
+        gov.start();
+        assertThat(running.await(BOUND.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        await().atMost(BOUND).untilAsserted(() -> assertThat(hooks.statusLine()).isEqualTo((N - 1 + 3) + " running"));
+        assertThat(gov.services()).hasSize(N - 1 + 3);
+        gov.shutdown();
+        gov.waitForShutdown();
+        assertThat(hooks.statusLine()).isEqualTo((N - 1 + 3) + " stopped");
+    }
 }

@@ -50,6 +50,9 @@ final class Child extends ChildState implements ServiceConfig {
         this.parent = parent;
         this.label = name;
         this.service = service;
+        if (service instanceof SupervisorImpl) {
+            markSupervisor();
+        }
     }
 
     /** This child's name among its siblings (a new string once the label is a path: for messages, not hot paths). */
@@ -72,10 +75,6 @@ final class Child extends ChildState implements ServiceConfig {
     /** Gives this child another name (SupervisorImpl.rename, under its lock; the index follows). */
     void rename(String newName) {
         label = newName;
-    }
-
-    boolean isSupervisor() {
-        return service instanceof SupervisorImpl;
     }
 
     /** Path from the root, once the subtree is attached to a governor; follows a rename of any ancestor. */
@@ -254,6 +253,8 @@ final class Child extends ChildState implements ServiceConfig {
             tree.lastSnapshot = next;
         } else if (next.sameAs(UNATTACHED_NEW[supervisor ? 1 : 0])) {
             next = UNATTACHED_NEW[supervisor ? 1 : 0]; // a pool built before it joins: one snapshot, not one each
+        } else if (isUnattachedNew(before)) {
+            parent.leftSharedNew(); // unattached: the caller holds the parent's lock (no loop runs)
         }
         snapshot = next;
     }
@@ -283,13 +284,21 @@ final class Child extends ChildState implements ServiceConfig {
         }
     }
 
+    /** Whether this child holds the NEW snapshot shared by every child added before its subtree joined a tree. */
+    boolean sharesUnattachedNew() {
+        return isUnattachedNew(snapshot);
+    }
+
+    private static boolean isUnattachedNew(Snapshot s) {
+        return s == UNATTACHED_NEW[0] || s == UNATTACHED_NEW[1];
+    }
+
     /**
      * Published again as its subtree joins a tree: NEW as every unattached child is needs nothing
      * (the shared snapshot holds the same values in a tree); returns the state to count.
      */
     ServiceState republish() {
-        Snapshot s = snapshot;
-        if (s != UNATTACHED_NEW[0] && s != UNATTACHED_NEW[1]) {
+        if (!sharesUnattachedNew()) {
             publish(state());
         }
         return state();

@@ -32,6 +32,10 @@ final class ChildList {
         return v;
     }
 
+    int size() {
+        return size;
+    }
+
     void add(Child c) {
         if (size == items.length) {
             items = Arrays.copyOf(items, size * 2); // the views made so far keep the old array

@@ -14,7 +14,8 @@ abstract class ChildState {
     int nextAttempt;
     /**
      * The loop's booleans, one bit each (see the accessors below): eleven boolean fields made a
-     * child 8 bytes larger, a million times over in a pool. Written by the loop only, so a plain
+     * child 8 bytes larger, a million times over in a pool. Written by the loop only (and once by
+     * the constructor, {@link #markSupervisor}, before the child is shared), so a plain
      * read-modify-write loses nothing; {@link #frozen()} is also read by callers configuring it.
      */
     private int flags;
@@ -35,6 +36,19 @@ abstract class ChildState {
         set(FROZEN, true);
     }
 
+    /**
+     * Set once, as the child is made, when its service is a supervisor: the loop asks on every start
+     * and recount, and reading the service's class missed the cache once per child of a large pool.
+     */
+    void markSupervisor() {
+        set(SUPERVISOR, true);
+    }
+
+    /** Whether the service is a supervisor (a bit of the flags, see {@link #markSupervisor}). */
+    final boolean isSupervisor() {
+        return is(SUPERVISOR);
+    }
+
     // ---- the loop's flags and restart state (accessors named after the fields they replaced) ----
 
     private static final int READY = 1;
@@ -45,6 +59,7 @@ abstract class ChildState {
     private static final int COUNTED_ACTIVE = 1 << 5;
     private static final int REMOVED = 1 << 6;
     private static final int FROZEN = 1 << 7;
+    private static final int SUPERVISOR = 1 << 8;
 
     private boolean is(int bit) {
         return (flags & bit) != 0;

@@ -37,6 +37,10 @@ public final class SupervisorImpl implements Supervisor {
     private volatile boolean parallelStop;
     private volatile boolean syncReload;
     private volatile boolean dependsOnDeclared; // never cleared
+    private volatile boolean supervisorAdded; // a child is a supervisor (or was): never cleared
+    // guarded by lock: children holding the NEW snapshot all unattached children share (Child.publishNew), counted
+    // until the subtree joins a tree: when all of them do, joining counts them without reading each one
+    private int sharedNew;
     volatile ReloadableNode generationOf; // set on a generation of a reloadable node
 
     // attachment: guarded by lock
@@ -140,6 +144,7 @@ public final class SupervisorImpl implements Supervisor {
         Child child = new Child(this, name, service);
         SupervisorImpl sub = service instanceof SupervisorImpl s ? s : null;
         if (sub != null) {
+            supervisorAdded = true; // before it is visible: a walk that finds it knows to descend
             sub.attachTo(this, child);
         }
         lock.lock();
@@ -157,6 +162,9 @@ public final class SupervisorImpl implements Supervisor {
                 children.addAfter(beside, child);
             }
             child.publishNew();
+            if (child.sharesUnattachedNew()) {
+                sharedNew++;
+            }
         } finally {
             lock.unlock();
         }
@@ -212,10 +220,23 @@ public final class SupervisorImpl implements Supervisor {
     }
 
     private void republish(long[] added) {
+        int n;
+        boolean allNew;
+        lock.lock();
+        try {
+            n = children.size();
+            allNew = !supervisorAdded && sharedNew == n;
+        } finally {
+            lock.unlock();
+        }
+        if (allNew) { // a pool built before it joins: N children NEW, nothing to publish, none read
+            added[ServiceState.NEW.ordinal()] += n;
+            return;
+        }
         for (Child c : childrenView()) {
             added[c.republish().ordinal()]++;
-            if (c.service instanceof SupervisorImpl s) {
-                s.republish(added);
+            if (c.isSupervisor()) { // the child's flag: the service's class missed the cache once per child
+                ((SupervisorImpl) c.service).republish(added);
             }
         }
     }
@@ -357,9 +378,12 @@ public final class SupervisorImpl implements Supervisor {
         if (dependsOnDeclared) {
             StartOrder.of(name(), childrenView());
         }
+        if (!supervisorAdded) {
+            return; // no subtree below: a pool of a million is not walked to find none
+        }
         for (Child c : childrenView()) {
-            if (c.service instanceof SupervisorImpl s) {
-                s.validate();
+            if (c.isSupervisor()) {
+                ((SupervisorImpl) c.service).validate();
             }
         }
     }
@@ -406,6 +430,11 @@ public final class SupervisorImpl implements Supervisor {
         return order;
     }
 
+    /** A child of this unattached supervisor no longer holds the shared NEW snapshot (Child.publish, under the lock). */
+    void leftSharedNew() {
+        sharedNew--;
+    }
+
     /** A child declared dependencies (Child.dependsOn, or a generation copying its predecessor's configuration). */
     void dependsOnDeclared() {
         dependsOnDeclared = true;
@@ -422,6 +451,9 @@ public final class SupervisorImpl implements Supervisor {
         try {
             if (byName.remove(c)) {
                 children.remove(c);
+                if (c.sharesUnattachedNew()) {
+                    sharedNew--;
+                }
             }
         } finally {
             lock.unlock();
