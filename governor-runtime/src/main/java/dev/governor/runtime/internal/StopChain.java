@@ -27,8 +27,8 @@ final class StopChain {
     /**
      * Arms the children about to be stopped in reverse order: links[i] is child i's, or null when
      * the loop asks it itself. Closes each armed run's successor slot (no restart on its own thread
-     * from now on) and puts the link there, where the run's end finds it. Returns null when fewer
-     * than two children could be chained.
+     * from now on) and puts the link there, where the run's end finds it. Returns null when no child
+     * could be chained (or there is only one).
      */
     static Link[] arm(List<Child> all) {
         int n = all.size();
