@@ -205,37 +205,23 @@ public final class SigtermExit {
             }
         };
         switch (shape) {
-            case "bare" -> {
-                startReaders(reader, n);
-                awaitConnected(connected);
-                System.out.println("READY");
-                System.out.flush();
-                Thread.sleep(Long.MAX_VALUE); // SIGTERM: the JVM's own exit
-            }
-            case "inturn" -> { // what an ordered stop costs with nothing but the JDK: the flat shape's own floor
+            case "bare", "inturn" -> {
                 Thread[] threads = startReaders(reader, n);
-                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                    try {
-                        Thread.ofVirtual()
-                                .start(() -> {
-                                    try {
+                if (shape.equals("inturn")) { // an ordered stop with nothing but the JDK: the flat shape's own floor
+                    Runtime.getRuntime()
+                            .addShutdownHook(new Thread(() ->
+                                    join(Thread.ofVirtual().start(() -> {
                                         for (int i = threads.length - 1; i >= 0; i--) {
                                             threads[i].interrupt();
-                                            threads[i].join();
+                                            join(threads[i]);
                                         }
-                                    } catch (InterruptedException e) {
-                                        Thread.currentThread().interrupt(); // the JVM is exiting anyway
-                                    }
-                                })
-                                .join();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt(); // the JVM is exiting anyway
-                    }
-                }));
+                                    }))));
+                }
                 awaitConnected(connected);
                 System.out.println("READY");
                 System.out.flush();
-                Thread.sleep(Long.MAX_VALUE); // SIGTERM: the hook stops the threads in turn, then the JVM exits
+                Thread.sleep(
+                        Long.MAX_VALUE); // SIGTERM: the JVM's own exit (in turn: once its hook stopped the threads)
             }
             case "flat", "pool" -> {
                 Governor gov = Governor.create();
@@ -276,6 +262,14 @@ public final class SigtermExit {
             });
         }
         return threads;
+    }
+
+    private static void join(Thread t) {
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // the JVM is exiting anyway
+        }
     }
 
     private static void awaitConnected(CountDownLatch connected) throws InterruptedException {

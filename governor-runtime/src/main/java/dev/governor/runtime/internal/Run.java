@@ -366,7 +366,9 @@ final class Run implements ServiceCtx, Runnable {
         Handoff.Open handedOff = null;
         int restarted = Handoff.NO;
         if (byItself) { // (a requested stop is timed and finished by the stopper)
-            endedAt = tree.now();
+            if (endedAt == null) { // read already if a stop in turn was armed on it
+                endedAt = tree.now();
+            }
             if (h instanceof Handoff.Open open && (restarted = Handoff.restartOnEnd(this, open)) != Handoff.NO) {
                 handedOff = open;
             }
