@@ -48,6 +48,26 @@ class RestartTest {
         assertThat(rec.events(Restarting.class, "deep")).isEmpty();
     }
 
+    /** The zero-delay restart is decided on the ending thread: it too looks through the cause chain. */
+    @Test
+    void shouldNeverRestartAServiceWhoseFailureWrapsAStopServiceEvenWithZeroDelay(Governor gov, EventRecorder rec) {
+        AtomicInteger runs = new AtomicInteger();
+        gov.add("wrapping", ctx -> {
+                    runs.incrementAndGet();
+                    throw new java.util.concurrent.CompletionException(
+                            new IllegalStateException("the worker said", new StopService("done, said the worker")));
+                })
+                .restartPolicy(RestartPolicy.onFailure(Duration.ZERO));
+        gov.add("keeper", Faults.runsUntilStopped());
+        gov.start();
+
+        StoppedOnPurpose stop = rec.awaitEvent(StoppedOnPurpose.class, "wrapping");
+        assertThat(stop.reason()).isEqualTo("done, said the worker");
+        EventRecorder.awaitState(gov, "wrapping", ServiceState.STOPPED);
+        assertThat(runs).hasValue(1);
+        assertThat(rec.events(Restarting.class, "wrapping")).isEmpty();
+    }
+
     private static void level1() {
         level2();
     }
