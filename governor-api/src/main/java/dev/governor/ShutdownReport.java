@@ -11,7 +11,8 @@ import java.util.Optional;
  *
  * @param exitCode   0 after a clean shutdown; the escalation or fatal code otherwise
  * @param duration   from the moment shutdown began until the tree had stopped
- * @param stopTimes  per path, how long its stop took, in stop order
+ * @param stopTimes  per path, how long its stop took, in stop order (copied; the report's map is
+ *                   unmodifiable, and built when first read)
  * @param unstopped  paths still running when their shutdown timeout ran out
  * @param fatalCause the fatal error or escalation that caused the shutdown, if any
  */
@@ -23,7 +24,7 @@ public record ShutdownReport(
         Optional<Throwable> fatalCause) {
     public ShutdownReport {
         Objects.requireNonNull(duration, "duration");
-        stopTimes = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(stopTimes));
+        stopTimes = ReportStopTimes.copyOf(Objects.requireNonNull(stopTimes, "stopTimes"));
         unstopped = List.copyOf(unstopped);
         Objects.requireNonNull(fatalCause, "fatalCause");
     }

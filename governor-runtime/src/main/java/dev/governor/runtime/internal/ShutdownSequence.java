@@ -62,7 +62,7 @@ final class ShutdownSequence {
 
     /** The end, once the root's run returned (or never started): {@code phase} is final. */
     void finish(GovernorPhase phase) {
-        ShutdownReport report = new ShutdownReport( // its constructor makes the one map kept, in stop order
+        ShutdownReport report = new ShutdownReport( // copies the stop times in order; their map is built when read
                 phase.exitCode(),
                 Duration.between(phase.shutdownStartedAt(), tree.now()),
                 tree.stopTimes(),

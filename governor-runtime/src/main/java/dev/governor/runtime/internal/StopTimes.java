@@ -43,8 +43,9 @@ final class StopTimes {
 
     /**
      * What was recorded so far, in stop order, as a map for {@code ShutdownReport} to copy (its
-     * constructor makes the one map that is kept). A path stopped twice in one shutdown appears
-     * twice here; a copy keeps its first place and its last time, as {@code put} in stop order does.
+     * constructor copies the entries in order; the map it keeps is built when first read). A path
+     * stopped twice in one shutdown appears twice here; the report's map keeps its first place and
+     * its last time, as {@code put} in stop order does.
      */
     Map<String, Duration> inOrder() {
         String[] p;
