@@ -38,18 +38,24 @@ final class Jvms {
      * harness's rows do not (W1, W2).
      */
     static List<String> command(Class<?> main, boolean daemonFlags, String... args) {
+        return command(main.getName(), daemonFlags ? NATIVE_FLAGS : List.of(), args);
+    }
+
+    /**
+     * A command line for the class named {@code main} in a fresh JVM with the harness's flags,
+     * then {@code flags}, and this class path (a sample daemon: {@code flags} holds {@link #NATIVE_FLAGS}).
+     */
+    static List<String> command(String main, List<String> flags, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(java());
         cmd.addAll(HARNESS_FLAGS);
-        if (daemonFlags) {
-            cmd.addAll(NATIVE_FLAGS);
-        }
+        cmd.addAll(flags);
         String extra =
                 System.getProperty("bench.childFlags", "").trim(); // for profiling, e.g. -XX:StartFlightRecording=...
         if (!extra.isEmpty()) {
             cmd.addAll(Arrays.asList(extra.split("\\s+")));
         }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main));
         cmd.addAll(Arrays.asList(args));
         return cmd;
     }

@@ -40,25 +40,19 @@ public final class ReloadUnderLoad {
         Path dir = Files.createTempDirectory("governor-reload-bench");
         Path config = dir.resolve("hello.conf");
         Files.writeString(config, "greeting=good-0\n");
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        List<String> command = new ArrayList<>(List.of(
-                java,
-                "--enable-native-access=ALL-UNNAMED",
-                "--add-opens",
-                "java.base/sun.nio.ch=ALL-UNNAMED",
-                "-Xms2g",
-                "-Xmx8g",
+        List<String> flags = new ArrayList<>(Jvms.NATIVE_FLAGS);
+        flags.addAll(List.of(
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
-                "-Dorg.slf4j.simpleLogger.log.org.eclipse.jetty=warn",
-                "-cp",
-                System.getProperty("java.class.path"),
+                "-Dorg.slf4j.simpleLogger.log.org.eclipse.jetty=warn"));
+        List<String> command = Jvms.command(
                 "dev.governor.samples.SampleDaemon",
+                flags,
                 "--config=" + config,
                 "--hello-port=0",
                 "--port=0",
                 "--metrics-port=0",
                 "--tick=600000",
-                "--flaky-fails=0"));
+                "--flaky-fails=0");
         Process daemon = new ProcessBuilder(command).redirectErrorStream(true).start();
         List<String> lines = new CopyOnWriteArrayList<>();
         CompletableFuture<Integer> port = new CompletableFuture<>();
@@ -109,19 +103,10 @@ public final class ReloadUnderLoad {
             for (long s : reloadSeconds) {
                 worstWindow = Math.max(worstWindow, reloading.percentileMillis(0.99, x -> x == s || x == s + 1));
             }
-            System.out.println();
-            System.out.printf(
-                    Locale.ROOT,
-                    "%-26s %10s %8s %8s %9s %9s%n",
-                    "phase",
-                    "req/s",
-                    "errors",
-                    "non-200",
-                    "p50 ms",
-                    "p99 ms");
-            row("floor (no reloads)", floor);
-            row("one reload a second", reloading);
-            row("floor again", floor2);
+            LoadTable.header();
+            LoadTable.row("floor (no reloads)", floor);
+            LoadTable.row("one reload a second", reloading);
+            LoadTable.row("floor again", floor2);
             System.out.println();
             System.out.println("p99 ms per second, floor:     " + timeline(floor, List.of()));
             System.out.println(
@@ -140,9 +125,7 @@ public final class ReloadUnderLoad {
                     reloadP99 / floorBest,
                     worstWindow / floorBest,
                     reloading.requestsPerSecond() / Math.max(floor.requestsPerSecond(), floor2.requestsPerSecond()));
-            for (HttpLoad.Result r : List.of(floor, reloading, floor2)) {
-                r.errorSamples().forEach(e -> System.out.println("error sample: " + e));
-            }
+            LoadTable.errorSamples(List.of(floor, reloading, floor2));
             System.out.println("command: mvn -B -q -Preload package -DskipTests -pl benchmarks -am -Dreload.args=\""
                     + seconds + " " + connections + "\"");
         } finally {
@@ -153,18 +136,6 @@ public final class ReloadUnderLoad {
             Files.deleteIfExists(config);
             Files.deleteIfExists(dir);
         }
-    }
-
-    private static void row(String name, HttpLoad.Result r) {
-        System.out.printf(
-                Locale.ROOT,
-                "%-26s %10.0f %8d %8d %9.2f %9.2f%n",
-                name,
-                r.requestsPerSecond(),
-                r.connectionErrors(),
-                r.non200(),
-                r.percentileMillis(0.5, s -> true),
-                r.percentileMillis(0.99, s -> true));
     }
 
     private static HttpLoad.Result run(

@@ -48,21 +48,14 @@ public final class UpgradeUnderLoad {
         Path control = dir.resolve("ctl.sock");
         Path log = dir.resolve("demo.log");
         Files.writeString(config, "greeting=bench\n");
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        List<String> command = new ArrayList<>(List.of(
-                java,
-                "--enable-native-access=ALL-UNNAMED",
-                "--add-opens",
-                "java.base/sun.nio.ch=ALL-UNNAMED",
-                "-Xms2g",
-                "-Xmx8g",
-                "-Dorg.slf4j.simpleLogger.log.org.eclipse.jetty=warn",
-                "-cp",
-                System.getProperty("java.class.path"),
+        List<String> flags = new ArrayList<>(Jvms.NATIVE_FLAGS);
+        flags.add("-Dorg.slf4j.simpleLogger.log.org.eclipse.jetty=warn");
+        List<String> command = Jvms.command(
                 "dev.governor.samples.UpgradeDemo",
+                flags,
                 "--config=" + config,
                 "--port=0",
-                "--control-socket=" + control));
+                "--control-socket=" + control);
         Process first = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
@@ -110,19 +103,10 @@ public final class UpgradeUnderLoad {
             }
             HttpLoad.Result floor2 = floor(target, connections, floorSeconds);
 
-            System.out.println();
-            System.out.printf(
-                    Locale.ROOT,
-                    "%-26s %10s %8s %8s %9s %9s%n",
-                    "phase",
-                    "req/s",
-                    "errors",
-                    "non-200",
-                    "p50 ms",
-                    "p99 ms");
-            row("floor (no upgrade)", floor);
-            row(upgrades + " upgrades", upgrading);
-            row("floor again", floor2);
+            LoadTable.header();
+            LoadTable.row("floor (no upgrade)", floor);
+            LoadTable.row(upgrades + " upgrades", upgrading);
+            LoadTable.row("floor again", floor2);
             System.out.println();
             System.out.printf(
                     Locale.ROOT,
@@ -156,9 +140,7 @@ public final class UpgradeUnderLoad {
                     upgrading.percentileMillis(0.99, x -> true) / floorP99,
                     worst / floorP99,
                     upgrading.requestsPerSecond() / Math.max(floor.requestsPerSecond(), floor2.requestsPerSecond()));
-            for (HttpLoad.Result r : List.of(floor, upgrading, floor2)) {
-                r.errorSamples().forEach(e -> System.out.println("error sample: " + e));
-            }
+            LoadTable.errorSamples(List.of(floor, upgrading, floor2));
             System.out.println("command: mvn -B -q -Pupgrade package -DskipTests -pl benchmarks -am -Dupgrade.args=\""
                     + upgrades + " " + connections + " " + floorSeconds + "\"");
         } finally {
@@ -181,18 +163,6 @@ public final class UpgradeUnderLoad {
         HttpLoad load = new HttpLoad(target, "/hello", connections);
         LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(seconds));
         return load.stop();
-    }
-
-    private static void row(String name, HttpLoad.Result r) {
-        System.out.printf(
-                Locale.ROOT,
-                "%-26s %10.0f %8d %8d %9.2f %9.2f%n",
-                name,
-                r.requestsPerSecond(),
-                r.connectionErrors(),
-                r.non200(),
-                r.percentileMillis(0.5, s -> true),
-                r.percentileMillis(0.99, s -> true));
     }
 
     /** One command line to the control socket, its one-line answer. */
