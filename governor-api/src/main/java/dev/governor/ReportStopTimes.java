@@ -1,5 +1,7 @@
 package dev.governor;
 
+import java.io.Serial;
+import java.io.Serializable;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collection;
@@ -18,11 +20,15 @@ import java.util.function.Function;
  * time), the defensive copy the report always made; a shutdown of a million services no longer
  * builds it, hashing a million paths scattered over the heap, before {@code shutdown()} can return.
  * Safe for concurrent use: the arrays are final, the map is built once under this object's lock.
+ * Serialized as that map, as the report's stop times always were.
  */
-final class ReportStopTimes implements Map<String, Duration> {
+final class ReportStopTimes implements Map<String, Duration>, Serializable {
+    @Serial
+    private static final long serialVersionUID = 1L;
+
     private final String[] paths;
     private final Duration[] times;
-    private volatile Map<String, Duration> map;
+    private transient volatile Map<String, Duration> map;
 
     private ReportStopTimes(String[] paths, Duration[] times) {
         this.paths = paths;
@@ -65,6 +71,12 @@ final class ReportStopTimes implements Map<String, Duration> {
             }
         }
         return m;
+    }
+
+    /** What is written in this object's place: the map, built now if it was not yet. */
+    @Serial
+    private Object writeReplace() {
+        return map();
     }
 
     @Override

@@ -3,10 +3,15 @@ package dev.governor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
 import java.time.Duration;
 import java.util.AbstractMap;
 import java.util.AbstractSet;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -66,6 +71,26 @@ class ShutdownReportTest {
         assertThatThrownBy(() -> report(null))
                 .isInstanceOf(NullPointerException.class)
                 .hasMessage("stopTimes");
+    }
+
+    @Test
+    void stopTimesAreSerializedAsTheUnmodifiableMapTheyAlwaysWere() throws Exception {
+        Map<String, Duration> times = report(entries(List.of("b", "a", "b"), List.of(ONE, TWO, THREE)))
+                .stopTimes();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject(times);
+        }
+        Object read;
+        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+            read = in.readObject();
+        }
+        assertThat(read.getClass())
+                .isEqualTo(Collections.unmodifiableMap(new LinkedHashMap<>()).getClass());
+        @SuppressWarnings("unchecked")
+        Map<String, Duration> copy = (Map<String, Duration>) read;
+        assertThat(new ArrayList<>(copy.entrySet())).isEqualTo(new ArrayList<>(times.entrySet()));
+        assertThatThrownBy(() -> copy.put("c", ONE)).isInstanceOf(UnsupportedOperationException.class);
     }
 
     @Test
