@@ -108,7 +108,7 @@ class OnThreadRestartTest {
         CountDownLatch firstFails = new CountDownLatch(1);
         AtomicInteger entries = new AtomicInteger();
         List<Thread> threads = new ArrayList<>();
-        int failures = 100; // more than Handoff.Open.K (64)
+        int failures = 1_100; // more than Handoff.Open.K (1,024)
         gov.add("flaky", ctx -> {
                     int n = entries.incrementAndGet();
                     synchronized (threads) {
@@ -129,17 +129,17 @@ class OnThreadRestartTest {
         EventRecorder.awaitState(gov, "slow", ServiceState.STOPPING); // the loop now waits in that stop
         firstFails.countDown();
 
-        // with the loop busy, the failing run's own thread restarted it, and so on: up to 64 runs ahead of the loop
-        await().atMost(LONG).until(() -> entries.get() == 65);
+        // with the loop busy, the failing run's own thread restarted it, and so on: up to 1,024 runs ahead of the loop
+        await().atMost(LONG).until(() -> entries.get() == 1_025);
         Thread last;
         synchronized (threads) {
-            last = threads.get(64);
+            last = threads.get(1_024);
         }
         last.join(TimeUnit.SECONDS.toMillis(30));
         assertThat(last.isAlive()).isFalse();
         assertThat(entries.get())
-                .as("the 65th run waits for the loop before any further restart")
-                .isEqualTo(65);
+                .as("the 1,025th run waits for the loop before any further restart")
+                .isEqualTo(1_025);
         assertThat(gov.service("flaky").orElseThrow().restarts())
                 .as("nothing of it was published yet: only the loop publishes")
                 .isZero();
@@ -172,7 +172,7 @@ class OnThreadRestartTest {
     void shouldReportTheLastRunsOfABurstWhileItsLastRunKeepsRunningSilently(Governor gov, EventRecorder rec)
             throws Exception {
         int bursts = 6;
-        int perBurst = 203; // not a multiple of the batch: runs are left to the sweep at the end of each burst
+        int perBurst = 1_203; // not a multiple of the batch (512): runs are left to the sweep at the end of each burst
         AtomicInteger failBelow = new AtomicInteger(perBurst);
         LinkedBlockingQueue<CountDownLatch> holds = new LinkedBlockingQueue<>();
         gov.add("flaky", ctx -> {
