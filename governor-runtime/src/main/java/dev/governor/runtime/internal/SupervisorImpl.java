@@ -452,7 +452,7 @@ public final class SupervisorImpl implements Supervisor {
             if (byName.remove(c)) {
                 children.remove(c);
                 if (c.sharesUnattachedNew()) {
-                    sharedNew--;
+                    leftSharedNew();
                 }
             }
         } finally {
