@@ -1,6 +1,8 @@
 package dev.governor.runtime.systemd;
 
+import dev.governor.runtime.internal.os.ErrnoException;
 import dev.governor.runtime.internal.os.Libc;
+import dev.governor.runtime.internal.os.LibcJni;
 import dev.governor.runtime.internal.os.ProcessCalls;
 import java.io.IOException;
 import java.nio.channels.Channel;
@@ -39,14 +41,20 @@ public final class SdNotify {
 
     private final UnixAddress address;
     private final String disabledBecause;
+    private final boolean viaJni; // false: always through FFM (the fallback's own tests)
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private final AtomicBoolean failureLogged = new AtomicBoolean();
     private volatile String lastFailure;
 
     private SdNotify(UnixAddress address, String disabledBecause) {
+        this(address, disabledBecause, true);
+    }
+
+    private SdNotify(UnixAddress address, String disabledBecause, boolean viaJni) {
         this.address = address;
         this.disabledBecause = disabledBecause;
+        this.viaJni = viaJni;
     }
 
     /**
@@ -92,6 +100,12 @@ public final class SdNotify {
         }
     }
 
+    /** {@link #to(String)} sending through the FFM binding even where the JNI library is in use: for tests. */
+    static SdNotify toViaFfm(String notifySocket) {
+        SdNotify n = to(notifySocket);
+        return new SdNotify(n.address, n.disabledBecause, false);
+    }
+
     /** A client that sends nothing. */
     public static SdNotify disabled() {
         return new SdNotify(null, "disabled");
@@ -121,11 +135,10 @@ public final class SdNotify {
         if (address == null) {
             return false;
         }
-        try (UnixDatagram socket = UnixDatagram.open()) {
-            socket.connect(address);
+        try {
             byte[] payload = state.getBytes(StandardCharsets.UTF_8);
             for (int attempt = 0; attempt <= EAGAIN_RETRIES; attempt++) {
-                if (socket.send(payload, fds)) {
+                if (sendOnce(payload, fds)) {
                     sent.incrementAndGet();
                     Log.LOG.debug("sd_notify {}: {}", address, state.replace('\n', ' '));
                     return true;
@@ -136,6 +149,30 @@ public final class SdNotify {
         } catch (IOException | RuntimeException | LinkageError e) {
             fail(state, e);
             return false;
+        }
+    }
+
+    /**
+     * One datagram on a fresh socket: through the runtime's JNI library when it is in use (its first
+     * call costs milliseconds where the first FFM downcall costs ~85 ms, see {@link LibcJni}),
+     * else through the FFM binding. False when the receiver's queue is full (EAGAIN).
+     */
+    private boolean sendOnce(byte[] payload, int[] fds) throws IOException {
+        if (viaJni && LibcJni.available()) {
+            try {
+                LibcJni.send(
+                        address.sockaddr(), address.toString(), payload, fds, Libc.MSG_DONTWAIT | Libc.MSG_NOSIGNAL);
+                return true;
+            } catch (ErrnoException e) {
+                if (e.errno() == Libc.EAGAIN) {
+                    return false;
+                }
+                throw e;
+            }
+        }
+        try (UnixDatagram socket = UnixDatagram.open()) {
+            socket.connect(address);
+            return socket.send(payload, fds);
         }
     }
 

@@ -17,8 +17,18 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/**
+ * sd_notify's client against a real receiver, sending as a daemon does: through the runtime's JNI
+ * library where it is in use (LibcJniTest checks that it is), {@link SdNotifyViaFfmTest}
+ * through the FFM binding, its fallback.
+ */
 class SdNotifyTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
+
+    /** The client under test for {@code address}, as {@code NOTIFY_SOCKET} spells it. */
+    SdNotify notifier(String address) {
+        return SdNotify.to(address);
+    }
 
     @TempDir
     Path dir;
@@ -30,7 +40,7 @@ class SdNotifyTest {
     @Test
     void shouldDeliverEveryKindOfMessageToAPathSocket() throws Exception {
         try (NotifyReceiver systemd = NotifyReceiver.bind(dir.resolve("notify").toString())) {
-            SdNotify notify = SdNotify.to(systemd.address());
+            SdNotify notify = notifier(systemd.address());
             assertThat(notify.enabled()).isTrue();
 
             assertThat(notify.ready()).isTrue();
@@ -56,7 +66,7 @@ class SdNotifyTest {
     @Test
     void shouldDeliverToAnAbstractSocket() throws Exception {
         try (NotifyReceiver systemd = NotifyReceiver.bind(abstractName("abstract"))) {
-            SdNotify.to(systemd.address()).watchdog();
+            notifier(systemd.address()).watchdog();
             assertThat(systemd.await(m -> true, WAIT).text()).isEqualTo("WATCHDOG=1");
         }
     }
@@ -85,7 +95,7 @@ class SdNotifyTest {
     void reloadingCarriesTheMonotonicClockInMicroseconds() throws Exception {
         try (NotifyReceiver systemd = NotifyReceiver.bind(abstractName("reload"))) {
             long before = TimeUnit.NANOSECONDS.toMicros(System.nanoTime());
-            SdNotify.to(systemd.address()).reloading();
+            notifier(systemd.address()).reloading();
             long after = TimeUnit.NANOSECONDS.toMicros(System.nanoTime());
             NotifyReceiver.Message m = systemd.await(x -> x.has("RELOADING", "1"), WAIT);
             long usec = Long.parseLong(m.get("MONOTONIC_USEC").orElseThrow());
@@ -99,7 +109,7 @@ class SdNotifyTest {
         try (NotifyReceiver systemd = NotifyReceiver.bind(abstractName("fdstore"));
                 ServerSocketChannel listener = ServerSocketChannel.open()) {
             listener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            assertThat(SdNotify.to(systemd.address()).fdStore("echo", listener)).isTrue();
+            assertThat(notifier(systemd.address()).fdStore("echo", listener)).isTrue();
 
             NotifyReceiver.Message m = systemd.await(x -> x.has("FDSTORE", "1"), WAIT);
             assertThat(m.fields()).containsEntry("FDNAME", "echo");
@@ -121,7 +131,7 @@ class SdNotifyTest {
     @Test
     void fdStoreRemoveNamesTheFds() throws Exception {
         try (NotifyReceiver systemd = NotifyReceiver.bind(abstractName("fdremove"))) {
-            SdNotify.to(systemd.address()).fdStoreRemove("echo");
+            notifier(systemd.address()).fdStoreRemove("echo");
             assertThat(systemd.await(x -> true, WAIT).text()).isEqualTo("FDSTOREREMOVE=1\nFDNAME=echo");
         }
     }
@@ -139,7 +149,7 @@ class SdNotifyTest {
     @Test
     void aNotifySocketThatDoesNotExistFailsQuietlyAndIsCounted() throws IOException {
         Path missing = dir.resolve("no-such-socket");
-        SdNotify notify = SdNotify.to(missing.toString());
+        SdNotify notify = notifier(missing.toString());
         assertThat(notify.enabled()).isTrue();
         assertThat(notify.ready()).isFalse();
         assertThat(notify.status("still fine")).isFalse();

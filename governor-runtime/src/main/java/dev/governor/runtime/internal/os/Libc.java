@@ -23,16 +23,20 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The runtime's one binding to libc: every native call Governor makes (sd_notify, socket
- * activation, the handover, descriptors; the daemon's process calls are in {@link ProcessCalls}), through the JDK's FFM API
- * ({@code java.lang.foreign}). Internal: not part of the API.
+ * The runtime's binding to libc: every native call Governor makes (sd_notify, socket activation,
+ * the handover, descriptors; the daemon's process calls are in {@link ProcessCalls}), through the
+ * JDK's FFM API ({@code java.lang.foreign}), except the few on the way to {@code READY=1}
+ * ({@code fcntl}, {@code dup}, an int {@code getsockopt}, {@code close}, and sd_notify's send),
+ * which go through the runtime's JNI library when it is in use ({@link LibcJni}): a JVM's first
+ * FFM downcall costs ~85 ms cold. Internal: not part of the API.
  *
  * <p><b>Errors.</b> A call that fails throws {@link ErrnoException}, naming the call and its
  * arguments, {@code errno} and {@code strerror(errno)}. Callers that expect an errno (EAGAIN from a
  * non-blocking send) ask {@link ErrnoException#errno()}.
  *
  * <p><b>Linking.</b> Each function is linked on its first call and never before ({@link Fn}):
- * a daemon that only sends {@code READY=1} links socket, connect, sendmsg and close. jnr's first call
+ * without the JNI library, a daemon that only sends {@code READY=1} links socket, connect, sendmsg
+ * and close. jnr's first call
  * generated classes for ~450 ms on the path to {@code READY=1}; a link here is a symbol lookup
  * once the shared stub exists.
  *
@@ -67,6 +71,7 @@ public final class Libc {
     public static final int F_SETFD = 2;
     public static final int F_GETFL = 3;
     public static final int F_SETFL = 4;
+    public static final int F_DUPFD = 0;
     public static final int F_DUPFD_CLOEXEC = 1030;
     public static final int O_RDONLY = 0;
     public static final int O_WRONLY = 1;
@@ -88,21 +93,26 @@ public final class Libc {
     private static final AtomicBoolean LINKING_AHEAD = new AtomicBoolean();
 
     /**
-     * Runs the calls of sd_notify once on a background daemon thread, once per JVM, so that the first
-     * message does not wait for them: linking the shared stub, and the first pass through the FFM
-     * code of a call (arenas, segments, the {@code msghdr} and its {@code SCM_RIGHTS} header, errno
-     * and its text), which on a cold JVM costs as much again (~90 ms of the path to {@code READY=1}
-     * in the sample). The calls are real but reach no one: {@code sendmsg} on a datagram socket that
-     * is not connected fails (ENOTCONN or EDESTADDRREQ) before anything is sent, and
-     * {@code connect} to an address without a path fails with EINVAL.
+     * Makes sd_notify's first send cheap, on a background daemon thread, once per JVM. Where the
+     * runtime's JNI library is in use ({@link LibcJni}), that is loading it (~3 ms). Otherwise it runs
+     * the FFM calls of a send once: linking the shared stub, and the first pass through the FFM code
+     * of a call (arenas, segments, the {@code msghdr} and its {@code SCM_RIGHTS} header, errno and
+     * its text), which on a cold JVM costs as much again (~90 ms of the path to {@code READY=1} in
+     * the sample). Those calls are real but reach no one: {@code sendmsg} on a datagram socket that
+     * is not connected fails (ENOTCONN or EDESTADDRREQ) before anything is sent, and {@code connect}
+     * to an address without a path fails with EINVAL.
      */
     public static void linkAheadForNotify() {
         if (LINKING_AHEAD.compareAndSet(false, true)) {
-            Thread.ofPlatform().daemon().name("governor-ffm-link").start(Libc::rehearseNotify);
+            Thread.ofPlatform().daemon().name("governor-notify-link").start(Libc::rehearseNotify);
         }
     }
 
+    /** Loads the JNI library sends use ({@link LibcJni}); without it, rehearses the FFM calls. */
     private static void rehearseNotify() {
+        if (LibcJni.available()) {
+            return;
+        }
         try {
             rehearsal();
         } catch (IOException | RuntimeException | LinkageError e) {
@@ -230,6 +240,9 @@ public final class Libc {
 
     /** One int-valued {@code SOL_SOCKET} option of {@code fd}; ENOTSOCK for a descriptor that is no socket. */
     public static int socketOption(int fd, int option) throws ErrnoException {
+        if (LibcJni.available()) {
+            return LibcJni.socketOption(fd, option, "getsockopt(fd " + fd + ", SOL_SOCKET, " + option + ")");
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = state(arena);
             MemorySegment value = arena.allocate(JAVA_INT);
@@ -300,6 +313,10 @@ public final class Libc {
 
     /** Closes {@code fd}, ignoring errors (every caller is a cleanup path, and a failed close leaves nothing to do). */
     public static void close(int fd) {
+        if (LibcJni.available()) {
+            LibcJni.close(fd);
+            return;
+        }
         try (Arena arena = Arena.ofConfined()) {
             call(Fn.CLOSE, state(arena), fd, 0, 0, 0, 0);
         }
@@ -313,6 +330,9 @@ public final class Libc {
 
     /** {@code dup(fd)}: the lowest free descriptor, without close-on-exec. */
     public static int dup(int fd) throws ErrnoException {
+        if (LibcJni.available()) { // dup(fd) is fcntl(fd, F_DUPFD, 0)
+            return LibcJni.fcntl(fd, F_DUPFD, 0, "dup(" + fd + ")");
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = state(arena);
             return check("dup(" + fd + ")", i(call(Fn.DUP, state, fd, 0, 0, 0, 0)), state);
@@ -321,6 +341,9 @@ public final class Libc {
 
     /** A new descriptor for the same open file as {@code fd}, close-on-exec from birth, numbered 3 or above. */
     public static int dupCloseOnExec(int fd) throws ErrnoException {
+        if (LibcJni.available()) {
+            return LibcJni.fcntl(fd, F_DUPFD_CLOEXEC, 3, "fcntl(" + fd + ", F_DUPFD_CLOEXEC)");
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = state(arena);
             return check(
@@ -340,6 +363,9 @@ public final class Libc {
 
     /** {@code fcntl(fd, cmd, arg)}; commands that take no argument ignore {@code arg}. */
     public static int fcntl(int fd, int cmd, int arg) throws ErrnoException {
+        if (LibcJni.available()) {
+            return LibcJni.fcntl(fd, cmd, arg, "fcntl(" + fd + ", " + cmd + ")");
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = state(arena);
             return check("fcntl(" + fd + ", " + cmd + ")", i(call(Fn.FCNTL, state, fd, cmd, arg, 0, 0)), state);

@@ -118,6 +118,10 @@ public final class ProcessCalls {
     }
 
     public static void unsetenv(String name) throws ErrnoException {
+        if (LibcJni.available()) { // on the way to READY=1 under socket activation
+            LibcJni.unsetenv(name, "unsetenv(" + name + ")");
+            return;
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = state(arena);
             check(

@@ -12,7 +12,10 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The one native binding: its error style, and calls checked against what the JDK and /proc say. */
+/**
+ * The native binding: its error style, and calls checked against what the JDK and /proc say; through
+ * the JNI library where it is in use for a call, {@link LibcViaFfmTest} through FFM alone.
+ */
 class LibcTest {
     @TempDir
     Path dir;
@@ -51,7 +54,13 @@ class LibcTest {
         Path file = Files.writeString(dir.resolve("f"), "x");
         int fd = Libc.open(file.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
         int copy = Libc.dupCloseOnExec(fd);
+        int plain = Libc.dup(fd);
         try {
+            assertThat(Files.readSymbolicLink(Path.of("/proc/self/fd/" + plain)))
+                    .isEqualTo(file);
+            assertThat(Libc.closeOnExec(plain)).isFalse();
+            Libc.setCloseOnExec(plain);
+            assertThat(Libc.closeOnExec(plain)).isTrue();
             assertThat(Files.readSymbolicLink(Path.of("/proc/self/fd/" + copy))).isEqualTo(file);
             assertThat(copy).isGreaterThanOrEqualTo(3).isNotEqualTo(fd);
             assertThat(Libc.closeOnExec(copy)).isTrue();
@@ -60,10 +69,15 @@ class LibcTest {
                     .isInstanceOfSatisfying(
                             ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Libc.ENOTSOCK));
         } finally {
+            Libc.close(plain);
             Libc.close(copy);
             Libc.close(fd);
         }
         assertThat(Libc.isOpen(copy)).isFalse();
+        assertThat(Libc.isOpen(plain)).isFalse();
+        assertThatThrownBy(() -> Libc.dup(copy)).hasMessage("dup(" + copy + ") failed: Bad file descriptor (errno 9)");
+        assertThatThrownBy(() -> Libc.fcntl(copy, Libc.F_GETFD, 0))
+                .hasMessage("fcntl(" + copy + ", 1) failed: Bad file descriptor (errno 9)");
     }
 
     @Test
@@ -102,6 +116,16 @@ class LibcTest {
         }
         assertThat(ProcessCalls.uidOf("no-such-user-" + ProcessHandle.current().pid()))
                 .isEqualTo(-1);
+    }
+
+    @Test
+    void unsetenvTakesAnyNameWithoutAnEqualsSign() throws Exception {
+        ProcessCalls.unsetenv(
+                "GOVERNOR_TEST_NEVER_SET_" + ProcessHandle.current().pid());
+        assertThatThrownBy(() -> ProcessCalls.unsetenv("A=B"))
+                .isInstanceOfSatisfying(
+                        ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(22))
+                .hasMessage("unsetenv(A=B) failed: Invalid argument (errno 22)");
     }
 
     @Test
