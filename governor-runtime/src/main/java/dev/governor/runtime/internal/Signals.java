@@ -1,6 +1,5 @@
 package dev.governor.runtime.internal;
 
-import java.lang.invoke.LambdaMetafactory;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -52,26 +51,6 @@ final class Signals {
 
     private Signals() {}
 
-    /**
-     * A {@code sun.misc.SignalHandler} that calls {@link #handle(Object)}, made the way javac makes a
-     * lambda ({@link LambdaMetafactory}): a {@code java.lang.reflect.Proxy} would generate a proxy
-     * class and its module on the way to {@code READY=1} (~150 JDK classes, tens of ms cold).
-     */
-    private static Object handler() throws Throwable {
-        MethodHandles.Lookup lookup = MethodHandles.lookup();
-        MethodHandle target =
-                lookup.findStatic(Signals.class, "handle", MethodType.methodType(void.class, Object.class));
-        MethodHandle factory = LambdaMetafactory.metafactory(
-                        lookup,
-                        "handle",
-                        MethodType.methodType(HANDLER),
-                        MethodType.methodType(void.class, SIGNAL),
-                        target,
-                        MethodType.methodType(void.class, SIGNAL))
-                .getTarget();
-        return factory.invoke();
-    }
-
     static synchronized void register(GovernorImpl governor) {
         GOVERNORS.add(governor);
         if (installed) {
@@ -79,10 +58,8 @@ final class Signals {
         }
         Object handler;
         try {
-            handler = handler();
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable e) {
+            handler = StartupWork.signalHandler(); // made ahead, off main
+        } catch (RuntimeException e) {
             throw new IllegalStateException("cannot make the signal handler", e);
         }
         for (String name : HANDLED) {
@@ -104,7 +81,8 @@ final class Signals {
         GOVERNORS.remove(governor);
     }
 
-    private static void handle(Object signal) {
+    /** The handler's body ({@link StartupWork#signalHandler()} makes the handler). */
+    static void handle(Object signal) {
         String name;
         int number;
         try {
