@@ -74,27 +74,10 @@ public final class SampleDaemon {
         new java.text.SimpleDateFormat("HH:mm:ss.SSS").format(new java.util.Date());
     }
 
-    /**
-     * The sample's logging backend, named so that slf4j does not look for one: its lookup is a
-     * {@code ServiceLoader} scan of every jar on the class path, ~25 ms of {@code main} on the path to
-     * {@code READY=1} (the first thing to open the jars class loading did not need). A provider given
-     * on the command line ({@code -Dslf4j.provider=}) is kept; slf4j's notice that it took the named
-     * one ("Attempting to load provider", at its INFO) is not printed unless asked for with
-     * {@code -Dslf4j.internal.verbosity=INFO}, its warnings are.
-     */
-    static final String SLF4J_PROVIDER = "org.slf4j.simple.SimpleServiceProvider";
-
     public static void main(String[] args) {
-        if (System.getProperty("slf4j.provider") == null) {
-            System.setProperty("slf4j.provider", SLF4J_PROVIDER);
-            if (System.getProperty("slf4j.internal.verbosity") == null) {
-                System.setProperty("slf4j.internal.verbosity", "WARN");
-            }
-        }
         if (args.length > 0 && (args[0].equals("stop") || args[0].equals("reload") || args[0].equals("status"))) {
             System.exit(command(args[0], args));
         }
-        Thread.ofPlatform().daemon().name("time-format").start(SampleDaemon::warmTimeFormat);
         Path pidFile = pathArg(args, "--pidfile=");
         Path logFile = pathArg(args, "--log-file=");
         Path controlSocket = pathArg(args, "--control-socket=");
@@ -114,6 +97,7 @@ public final class SampleDaemon {
                 System.exit(1);
             }
         }
+        Thread.ofPlatform().daemon().name("time-format").start(SampleDaemon::warmTimeFormat);
         int port = intArg(args, "--port=", ECHO_PORT);
         int fails = intArg(args, "--flaky-fails=", 3);
         long tickMillis = intArg(args, "--tick=", 5000);

@@ -15,7 +15,6 @@ public final class GovernorProviderImpl implements GovernorProvider {
             SdNotify.linkAhead(); // overlaps the first native call's linking with what main() does before start()
         }
         dev.governor.runtime.systemd.ListenFdsSnapshot.take(); // before any listener of the governor binds
-        StartupWork.begin(); // the extensions and the signal handler, found and made while main() goes on
         return new GovernorImpl(options);
     }
 

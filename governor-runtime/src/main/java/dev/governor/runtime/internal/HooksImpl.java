@@ -65,12 +65,11 @@ final class HooksImpl implements GovernorHooks {
         return "GovernorHooks[" + governor + "]";
     }
 
-    /**
-     * Installs a fresh instance of every GovernorExtension found by the ServiceLoader (looked up once
-     * per JVM, ahead: {@link StartupWork}); one that fails is logged and left out.
-     */
+    /** Installs every GovernorExtension found by the ServiceLoader; one that fails is logged and left out. */
     void installExtensions() {
-        for (ServiceLoader.Provider<GovernorExtension> p : StartupWork.extensions()) {
+        for (ServiceLoader.Provider<GovernorExtension> p :
+                ServiceLoader.load(GovernorExtension.class, GovernorImpl.class.getClassLoader()).stream()
+                        .toList()) {
             try {
                 p.get().install(this);
             } catch (VirtualMachineError e) {

@@ -1,5 +1,6 @@
 package dev.governor.runtime.internal;
 
+import java.lang.invoke.LambdaMetafactory;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -51,6 +52,26 @@ final class Signals {
 
     private Signals() {}
 
+    /**
+     * A {@code sun.misc.SignalHandler} that calls {@link #handle(Object)}, made the way javac makes a
+     * lambda ({@link LambdaMetafactory}): a {@code java.lang.reflect.Proxy} would generate a proxy
+     * class and its module on the way to {@code READY=1} (~150 JDK classes, tens of ms cold).
+     */
+    private static Object handler() throws Throwable {
+        MethodHandles.Lookup lookup = MethodHandles.lookup();
+        MethodHandle target =
+                lookup.findStatic(Signals.class, "handle", MethodType.methodType(void.class, Object.class));
+        MethodHandle factory = LambdaMetafactory.metafactory(
+                        lookup,
+                        "handle",
+                        MethodType.methodType(HANDLER),
+                        MethodType.methodType(void.class, SIGNAL),
+                        target,
+                        MethodType.methodType(void.class, SIGNAL))
+                .getTarget();
+        return factory.invoke();
+    }
+
     static synchronized void register(GovernorImpl governor) {
         GOVERNORS.add(governor);
         if (installed) {
@@ -58,8 +79,10 @@ final class Signals {
         }
         Object handler;
         try {
-            handler = StartupWork.signalHandler(); // made ahead, off main
-        } catch (RuntimeException e) {
+            handler = handler();
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
             throw new IllegalStateException("cannot make the signal handler", e);
         }
         for (String name : HANDLED) {
@@ -81,8 +104,7 @@ final class Signals {
         GOVERNORS.remove(governor);
     }
 
-    /** The handler's body ({@link StartupWork#signalHandler()} makes the handler). */
-    static void handle(Object signal) {
+    private static void handle(Object signal) {
         String name;
         int number;
         try {
