@@ -86,6 +86,34 @@ class SampleLauncherTest {
             run.signalGroup("INT");
             assertThat(run.awaitExit(BOUND)).as(run.output()).isZero();
         }
+
+        // a jar rebuilt after the cache: JDK 25.0.3 would run the cache's classes (JDK-8377932), so the
+        // launcher leaves the cache out and says why
+        Path jar;
+        try (var jars = Files.list(clone.resolve("samples/target"))) {
+            jar = jars.filter(p -> p.getFileName().toString().matches("samples-.*\\.jar")
+                            && !p.getFileName().toString().matches(".*-(sources|javadoc|tests)\\.jar"))
+                    .findFirst()
+                    .orElseThrow();
+        }
+        Files.setLastModifiedTime(
+                jar,
+                java.nio.file.attribute.FileTime.from(
+                        Files.getLastModifiedTime(cache).toInstant().plusSeconds(5)));
+        try (ScriptRun run = ScriptRun.start(clone, Map.of(), args)) {
+            run.awaitLine(l -> l.contains("governor ready"), BOUND);
+            List<String> jvmArgs = List.of(ProcessHandle.of(run.pgid())
+                    .orElseThrow()
+                    .info()
+                    .arguments()
+                    .orElseThrow());
+            assertThat(jvmArgs).noneMatch(arg -> arg.startsWith("-XX:AOTCache"));
+            assertThat(run.output())
+                    .contains("governor-sample: " + cache + " is older than " + jar)
+                    .contains("JDK-8377932");
+            run.signalGroup("INT");
+            assertThat(run.awaitExit(BOUND)).as(run.output()).isZero();
+        }
     }
 
     /** Every started service stopped, in reverse start order, after the signal; exit code 0 logged. */

@@ -214,8 +214,9 @@ final class Launcher {
 
     /**
      * This JVM's command line for the daemon: the same java, JVM flags, class path, main class
-     * or jar and arguments; paths of the class path, module path, jar, agents and argument files
-     * made absolute, since the daemon starts in another working directory.
+     * or jar and arguments; paths of the class path, module path, jar, agents, argument files and
+     * the AOT cache made absolute, since the daemon starts in another working directory. An AOT
+     * cache older than a jar of the command is left out ({@link AotCacheCheck}).
      */
     static List<String> command(Optional<String> executable, Optional<String[]> arguments, Path cwd) {
         String java = executable.orElseThrow(
@@ -257,6 +258,8 @@ final class Launcher {
                 cmd.add("-javaagent:" + cwd.resolve(jar) + (eq < 0 ? "" : spec.substring(eq)));
             } else if (a.startsWith("@") && a.length() > 1) {
                 cmd.add("@" + cwd.resolve(a.substring(1)));
+            } else if (a.startsWith(AotCacheCheck.FLAG) && a.length() > AotCacheCheck.FLAG.length()) {
+                cmd.add(AotCacheCheck.FLAG + cwd.resolve(a.substring(AotCacheCheck.FLAG.length())));
             } else if (a.startsWith("-")) {
                 cmd.add(a);
             } else {
@@ -265,7 +268,7 @@ final class Launcher {
                 launcherOptions = false;
             }
         }
-        return cmd;
+        return AotCacheCheck.dropIfStale(cmd, why -> System.err.println("governor: WARNING: " + why));
     }
 
     /**
