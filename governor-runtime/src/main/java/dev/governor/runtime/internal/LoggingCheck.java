@@ -13,18 +13,28 @@ import org.slf4j.helpers.NOPLoggerFactory;
 final class LoggingCheck {
     private static final AtomicBoolean WARNED = new AtomicBoolean();
 
+    /** slf4j-nop's provider: bound, the log is discarded because the application asked for it. */
+    static final String SLF4J_NOP_PROVIDER = "org/slf4j/nop/NOPServiceProvider.class";
+
     private LoggingCheck() {}
 
     static void warnOnceIfNoProvider(PrintStream err) {
-        String warning = warning(LoggerFactory.getILoggerFactory());
+        String warning = warning(LoggerFactory.getILoggerFactory(), LoggerFactory.class.getClassLoader());
         if (warning != null && WARNED.compareAndSet(false, true)) {
             err.println(warning);
         }
     }
 
-    /** The warning for {@code factory}, or null when it is a real provider's. */
-    static String warning(ILoggerFactory factory) {
+    /**
+     * The warning for {@code factory}, or null when it is a real provider's, or slf4j-nop's: that
+     * provider, found by slf4j's {@code loader}, discards the log on purpose (it makes the same
+     * factory as slf4j's fallback when there is none).
+     */
+    static String warning(ILoggerFactory factory, ClassLoader loader) {
         if (!(factory instanceof NOPLoggerFactory)) {
+            return null;
+        }
+        if (loader != null && loader.getResource(SLF4J_NOP_PROVIDER) != null) {
             return null;
         }
         return "governor: WARNING: no SLF4J provider is bound, so the governor's log (service failures and their"
