@@ -17,6 +17,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.stream.Stream;
@@ -139,6 +141,39 @@ class LibcJniTest {
             assertThat(openDescriptors()).isEqualTo(before);
             systemd.await(m -> systemd.messages().size() == 201, WAIT);
             assertThat(systemd.messages()).hasSize(201).allMatch(m -> m.text().equals("WATCHDOG=1"));
+        }
+    }
+
+    /** {@code -Ddev.governor.jni=false} turns the library off for the whole JVM: sends go through FFM. */
+    @Test
+    void thePropertyTurnsTheLibraryOffAndFfmSendsInstead() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        try (NotifyReceiver systemd = NotifyReceiver.bind(dir.resolve("notify").toString())) {
+            Process p = new ProcessBuilder(List.of(
+                            java,
+                            "--enable-native-access=ALL-UNNAMED",
+                            "-D" + LibcJni.DISABLE_PROPERTY + "=false",
+                            "-cp",
+                            cp,
+                            JniOffMain.class.getName(),
+                            systemd.address()))
+                    .redirectErrorStream(true)
+                    .start();
+            try {
+                assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("child JVM ends").isTrue();
+                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(p.exitValue()).as(out).isZero();
+                assertThat(out)
+                        .contains("AVAILABLE: false")
+                        .contains("BECAUSE: turned off with -Ddev.governor.jni=false")
+                        .contains("SENT: true");
+                assertThat(systemd.await(m -> m.has("READY", "1"), WAIT).fields())
+                        .containsEntry("STATUS", "through FFM");
+            } finally {
+                p.destroyForcibly();
+                p.waitFor(30, TimeUnit.SECONDS);
+            }
         }
     }
 
