@@ -14,7 +14,6 @@
 #include <jni.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -104,8 +103,7 @@ JNIEXPORT jlong JNICALL Java_dev_governor_runtime_internal_os_LibcJni_int0(
             socklen_t length = sizeof(value);
             r = getsockopt(a, SOL_SOCKET, b, &value, &length);
             if (r == 0) {
-                r = value;
-                return (jlong) r;
+                return (jlong) value;
             }
             break;
         }

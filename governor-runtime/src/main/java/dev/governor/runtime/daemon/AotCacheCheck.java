@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.function.Consumer;
 import java.util.jar.Attributes;
 import java.util.jar.JarFile;
@@ -24,40 +23,17 @@ import java.util.jar.Manifest;
 final class AotCacheCheck {
     static final String FLAG = "-XX:AOTCache=";
 
-    private static final Set<String> CLASS_PATHS =
-            Set.of("-cp", "-classpath", "--class-path", "-p", "--module-path", "--upgrade-module-path");
-
     private AotCacheCheck() {}
 
     /**
-     * {@code cmd} (a java command line whose paths are absolute) without its {@code -XX:AOTCache=}
-     * flag when the cache is older than a jar of the class path, module path, {@code -jar} or that
-     * jar's manifest {@code Class-Path}; {@code warn} hears why. A cache that does not exist is left
-     * to the JVM (it warns and starts without one).
+     * {@code cmd} without its {@code -XX:AOTCache=} flag (at {@code flag}, its path absolute) when the
+     * cache is older than a jar of {@code classPaths} (the values of the class and module path
+     * options), of {@code jar} (of {@code -jar}, or null) or of that jar's manifest {@code Class-Path};
+     * {@code warn} hears why. A cache that does not exist is left to the JVM (it warns and starts
+     * without one).
      */
-    static List<String> dropIfStale(List<String> cmd, Consumer<String> warn) {
-        int flag = -1;
-        List<Path> jars = new ArrayList<>();
-        for (int i = 1; i < cmd.size(); i++) {
-            String a = cmd.get(i);
-            if (a.startsWith(FLAG)) {
-                flag = i;
-            } else if (CLASS_PATHS.contains(a) && i + 1 < cmd.size()) {
-                addEntries(cmd.get(++i), jars);
-            } else if (a.startsWith("--class-path=") || a.startsWith("--module-path=")) {
-                addEntries(a.substring(a.indexOf('=') + 1), jars);
-            } else if (a.equals("-jar") && i + 1 < cmd.size()) {
-                Path jar = Path.of(cmd.get(i + 1));
-                jars.add(jar);
-                jars.addAll(manifestClassPath(jar));
-                break;
-            } else if (!a.startsWith("-") && !a.startsWith("@")) {
-                break; // the main class: the application's arguments follow
-            }
-        }
-        if (flag < 0) {
-            return cmd;
-        }
+    static List<String> dropIfStale(
+            List<String> cmd, int flag, List<String> classPaths, String jar, Consumer<String> warn) {
         Path cache = Path.of(cmd.get(flag).substring(FLAG.length()));
         FileTime made;
         try {
@@ -65,10 +41,16 @@ final class AotCacheCheck {
         } catch (IOException e) {
             return cmd;
         }
-        for (Path jar : jars) {
+        List<Path> jars = new ArrayList<>();
+        classPaths.forEach(list -> addEntries(list, jars));
+        if (jar != null) {
+            jars.add(Path.of(jar));
+            jars.addAll(manifestClassPath(Path.of(jar)));
+        }
+        for (Path newer : jars) {
             try {
-                if (Files.getLastModifiedTime(jar).compareTo(made) > 0) {
-                    warn.accept("the AOT cache " + cache + " is older than " + jar
+                if (Files.getLastModifiedTime(newer).compareTo(made) > 0) {
+                    warn.accept("the AOT cache " + cache + " is older than " + newer
                             + ": the new process starts without it (JDK 25.0.3 and earlier would run the"
                             + " classes it holds, not the jar's: JDK-8377932); make it again for this jar");
                     List<String> without = new ArrayList<>(cmd);

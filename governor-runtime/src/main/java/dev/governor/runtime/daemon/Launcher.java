@@ -26,6 +26,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
@@ -219,6 +220,12 @@ final class Launcher {
      * cache older than a jar of the command is left out ({@link AotCacheCheck}).
      */
     static List<String> command(Optional<String> executable, Optional<String[]> arguments, Path cwd) {
+        return command(executable, arguments, cwd, why -> System.err.println("governor: WARNING: " + why));
+    }
+
+    /** {@link #command(Optional, Optional, Path)}, telling {@code warn} why it left an AOT cache out. */
+    static List<String> command(
+            Optional<String> executable, Optional<String[]> arguments, Path cwd, Consumer<String> warn) {
         String java = executable.orElseThrow(
                 () -> new IllegalStateException(
                         "cannot read this JVM's executable from ProcessHandle.current().info(); daemonize needs it to re-execute"));
@@ -228,22 +235,28 @@ final class Launcher {
         List<String> cmd = new ArrayList<>(args.length + 1);
         cmd.add(java);
         boolean launcherOptions = true;
+        int aotCache = -1; // where -XX:AOTCache= is in cmd
+        List<String> classPaths = new ArrayList<>(); // the values of the path options, absolute
+        String mainJar = null; // of -jar, absolute
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (!launcherOptions) {
                 cmd.add(a);
             } else if (PATH_LISTS.contains(a) && i + 1 < args.length) {
                 cmd.add(a);
-                cmd.add(absolutePaths(args[++i], cwd));
+                classPaths.add(absolutePaths(args[++i], cwd));
+                cmd.add(classPaths.getLast());
             } else if (a.startsWith("--class-path=") || a.startsWith("--module-path=")) {
                 int eq = a.indexOf('=');
-                cmd.add(a.substring(0, eq + 1) + absolutePaths(a.substring(eq + 1), cwd));
+                classPaths.add(absolutePaths(a.substring(eq + 1), cwd));
+                cmd.add(a.substring(0, eq + 1) + classPaths.getLast());
             } else if (WITH_VALUE.contains(a) && i + 1 < args.length) {
                 cmd.add(a);
                 cmd.add(args[++i]);
             } else if (a.equals("-jar") && i + 1 < args.length) {
                 cmd.add(a);
-                cmd.add(cwd.resolve(args[++i]).toString());
+                mainJar = cwd.resolve(args[++i]).toString();
+                cmd.add(mainJar);
                 launcherOptions = false;
             } else if (a.equals("-m") || a.equals("--module")) {
                 cmd.add(a);
@@ -259,6 +272,7 @@ final class Launcher {
             } else if (a.startsWith("@") && a.length() > 1) {
                 cmd.add("@" + cwd.resolve(a.substring(1)));
             } else if (a.startsWith(AotCacheCheck.FLAG) && a.length() > AotCacheCheck.FLAG.length()) {
+                aotCache = cmd.size();
                 cmd.add(AotCacheCheck.FLAG + cwd.resolve(a.substring(AotCacheCheck.FLAG.length())));
             } else if (a.startsWith("-")) {
                 cmd.add(a);
@@ -268,7 +282,7 @@ final class Launcher {
                 launcherOptions = false;
             }
         }
-        return AotCacheCheck.dropIfStale(cmd, why -> System.err.println("governor: WARNING: " + why));
+        return aotCache < 0 ? cmd : AotCacheCheck.dropIfStale(cmd, aotCache, classPaths, mainJar, warn);
     }
 
     /**

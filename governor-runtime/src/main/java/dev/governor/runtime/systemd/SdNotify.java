@@ -135,10 +135,10 @@ public final class SdNotify {
         if (address == null) {
             return false;
         }
-        try {
+        try (Outlet out = outlet()) {
             byte[] payload = state.getBytes(StandardCharsets.UTF_8);
             for (int attempt = 0; attempt <= EAGAIN_RETRIES; attempt++) {
-                if (sendOnce(payload, fds)) {
+                if (out.send(payload, fds)) {
                     sent.incrementAndGet();
                     Log.LOG.debug("sd_notify {}: {}", address, state.replace('\n', ' '));
                     return true;
@@ -152,28 +152,59 @@ public final class SdNotify {
         }
     }
 
+    /** Where one {@link #send}'s datagram and its retries go. */
+    private interface Outlet extends AutoCloseable {
+        /** One datagram; false when the receiver's queue is full (EAGAIN). */
+        boolean send(byte[] payload, int[] fds) throws IOException;
+
+        @Override
+        void close();
+    }
+
     /**
-     * One datagram on a fresh socket: through the runtime's JNI library when it is in use (its first
-     * call costs milliseconds where the first FFM downcall costs ~85 ms, see {@link LibcJni}),
-     * else through the FFM binding. False when the receiver's queue is full (EAGAIN).
+     * The runtime's JNI library when it is in use (each datagram one call on a fresh socket; its
+     * first call costs milliseconds where the first FFM downcall costs ~85 ms, see {@link LibcJni}),
+     * else a socket connected through the FFM binding, kept across the retries.
      */
-    private boolean sendOnce(byte[] payload, int[] fds) throws IOException {
+    private Outlet outlet() throws IOException {
         if (viaJni && LibcJni.available()) {
-            try {
-                LibcJni.send(
-                        address.sockaddr(), address.toString(), payload, fds, Libc.MSG_DONTWAIT | Libc.MSG_NOSIGNAL);
-                return true;
-            } catch (ErrnoException e) {
-                if (e.errno() == Libc.EAGAIN) {
-                    return false;
+            byte[] sockaddr = address.sockaddr();
+            return new Outlet() {
+                @Override
+                public boolean send(byte[] payload, int[] fds) throws IOException {
+                    try {
+                        LibcJni.send(sockaddr, address.toString(), payload, fds, Libc.MSG_DONTWAIT | Libc.MSG_NOSIGNAL);
+                        return true;
+                    } catch (ErrnoException e) {
+                        if (e.errno() == Libc.EAGAIN) {
+                            return false;
+                        }
+                        throw e;
+                    }
                 }
-                throw e;
-            }
+
+                @Override
+                public void close() {}
+            };
         }
-        try (UnixDatagram socket = UnixDatagram.open()) {
+        UnixDatagram socket = UnixDatagram.open();
+        try {
             socket.connect(address);
-            return socket.send(payload, fds);
+        } catch (IOException | RuntimeException e) {
+            socket.close();
+            throw e;
         }
+        return new Outlet() {
+            @Override
+            public boolean send(byte[] payload, int[] fds) throws IOException {
+                return socket.send(payload, fds);
+            }
+
+            @Override
+            public void close() {
+                socket.close();
+            }
+        };
     }
 
     private void fail(String state, Throwable e) {

@@ -3,11 +3,11 @@ package dev.governor.runtime.systemd;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.governor.runtime.TestJvms;
 import dev.governor.runtime.internal.os.Libc;
 import java.io.IOException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -16,12 +16,7 @@ class FdChannelsTest {
 
     @Test
     void withoutTheFlagWrappingFailsNamingItAndAFreshBindStillWorks() throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        Process p = new ProcessBuilder(List.of(
-                        java, "--enable-native-access=ALL-UNNAMED", "-cp", cp, WithoutAddOpensMain.class.getName()))
-                .redirectErrorStream(true)
-                .start();
+        Process p = TestJvms.start(List.of("--enable-native-access=ALL-UNNAMED"), WithoutAddOpensMain.class);
         try {
             assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("child JVM ends").isTrue();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -36,9 +36,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p><b>Linking.</b> Each function is linked on its first call and never before ({@link Fn}):
  * without the JNI library, a daemon that only sends {@code READY=1} links socket, connect, sendmsg
- * and close. jnr's first call
- * generated classes for ~450 ms on the path to {@code READY=1}; a link here is a symbol lookup
- * once the shared stub exists.
+ * and close. jnr's first call generated classes for ~450 ms on the path to {@code READY=1}; a link
+ * here is a symbol lookup once the shared stub exists.
  *
  * <p><b>Threads.</b> Every call returns at once except {@link #poll} (waits up to its timeout) and
  * {@link #recvmsg} without {@link #MSG_DONTWAIT}; those block a carrier thread, so call them from
@@ -240,15 +239,16 @@ public final class Libc {
 
     /** One int-valued {@code SOL_SOCKET} option of {@code fd}; ENOTSOCK for a descriptor that is no socket. */
     public static int socketOption(int fd, int option) throws ErrnoException {
+        String call = "getsockopt(fd " + fd + ", SOL_SOCKET, " + option + ")";
         if (LibcJni.available()) {
-            return LibcJni.socketOption(fd, option, "getsockopt(fd " + fd + ", SOL_SOCKET, " + option + ")");
+            return LibcJni.socketOption(fd, option, call);
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = state(arena);
             MemorySegment value = arena.allocate(JAVA_INT);
             MemorySegment length = arena.allocateFrom(JAVA_INT, 4);
             int rc = i(call(Fn.GETSOCKOPT, state, fd, SOL_SOCKET, option, value.address(), length.address()));
-            check("getsockopt(fd " + fd + ", SOL_SOCKET, " + option + ")", rc, state);
+            check(call, rc, state);
             return value.get(JAVA_INT, 0);
         }
     }
@@ -330,26 +330,25 @@ public final class Libc {
 
     /** {@code dup(fd)}: the lowest free descriptor, without close-on-exec. */
     public static int dup(int fd) throws ErrnoException {
+        String call = "dup(" + fd + ")";
         if (LibcJni.available()) { // dup(fd) is fcntl(fd, F_DUPFD, 0)
-            return LibcJni.fcntl(fd, F_DUPFD, 0, "dup(" + fd + ")");
+            return LibcJni.fcntl(fd, F_DUPFD, 0, call);
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = state(arena);
-            return check("dup(" + fd + ")", i(call(Fn.DUP, state, fd, 0, 0, 0, 0)), state);
+            return check(call, i(call(Fn.DUP, state, fd, 0, 0, 0, 0)), state);
         }
     }
 
     /** A new descriptor for the same open file as {@code fd}, close-on-exec from birth, numbered 3 or above. */
     public static int dupCloseOnExec(int fd) throws ErrnoException {
+        String call = "fcntl(" + fd + ", F_DUPFD_CLOEXEC)";
         if (LibcJni.available()) {
-            return LibcJni.fcntl(fd, F_DUPFD_CLOEXEC, 3, "fcntl(" + fd + ", F_DUPFD_CLOEXEC)");
+            return LibcJni.fcntl(fd, F_DUPFD_CLOEXEC, 3, call);
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = state(arena);
-            return check(
-                    "fcntl(" + fd + ", F_DUPFD_CLOEXEC)",
-                    i(call(Fn.FCNTL, state, fd, F_DUPFD_CLOEXEC, 3, 0, 0)),
-                    state);
+            return check(call, i(call(Fn.FCNTL, state, fd, F_DUPFD_CLOEXEC, 3, 0, 0)), state);
         }
     }
 
@@ -363,12 +362,13 @@ public final class Libc {
 
     /** {@code fcntl(fd, cmd, arg)}; commands that take no argument ignore {@code arg}. */
     public static int fcntl(int fd, int cmd, int arg) throws ErrnoException {
+        String call = "fcntl(" + fd + ", " + cmd + ")";
         if (LibcJni.available()) {
-            return LibcJni.fcntl(fd, cmd, arg, "fcntl(" + fd + ", " + cmd + ")");
+            return LibcJni.fcntl(fd, cmd, arg, call);
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = state(arena);
-            return check("fcntl(" + fd + ", " + cmd + ")", i(call(Fn.FCNTL, state, fd, cmd, arg, 0, 0)), state);
+            return check(call, i(call(Fn.FCNTL, state, fd, cmd, arg, 0, 0)), state);
         }
     }
 

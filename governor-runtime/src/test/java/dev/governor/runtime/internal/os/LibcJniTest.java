@@ -3,6 +3,7 @@ package dev.governor.runtime.internal.os;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.governor.runtime.TestJvms;
 import dev.governor.runtime.systemd.FdChannels;
 import dev.governor.runtime.systemd.NotifyReceiver;
 import java.io.IOException;
@@ -147,19 +148,11 @@ class LibcJniTest {
     /** {@code -Ddev.governor.jni=false} turns the library off for the whole JVM: sends go through FFM. */
     @Test
     void thePropertyTurnsTheLibraryOffAndFfmSendsInstead() throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         try (NotifyReceiver systemd = NotifyReceiver.bind(dir.resolve("notify").toString())) {
-            Process p = new ProcessBuilder(List.of(
-                            java,
-                            "--enable-native-access=ALL-UNNAMED",
-                            "-D" + LibcJni.DISABLE_PROPERTY + "=false",
-                            "-cp",
-                            cp,
-                            JniOffMain.class.getName(),
-                            systemd.address()))
-                    .redirectErrorStream(true)
-                    .start();
+            Process p = TestJvms.start(
+                    List.of("--enable-native-access=ALL-UNNAMED", "-D" + LibcJni.DISABLE_PROPERTY + "=false"),
+                    JniOffMain.class,
+                    systemd.address());
             try {
                 assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("child JVM ends").isTrue();
                 String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
