@@ -12,7 +12,11 @@ import java.util.Locale;
  * it starts, restarted with zero delay and no limit; each start is a fresh run on a fresh virtual
  * thread. Floor: a supervisor virtual thread that starts the worker on a fresh virtual thread, joins
  * it, sees the failure and starts the next at once (the harness's {@code RawVirtualThreads} row).
- * One discarded round, then 3 rounds of 1 s warm-up + 3 s window, each side in a fresh JVM.
+ * Second floor, the least a fresh virtual thread per run can cost: a chain, where each run catches
+ * its own failure and starts the next run on a fresh virtual thread as it ends (no supervisor, no
+ * bookkeeping). One discarded round, then 3 rounds of 1 s warm-up + 3 s window, each side in a
+ * fresh JVM; the rounds are printed too, since a G1 heap that is still touching its young
+ * generation's pages for the first time makes early rounds of an allocating loop slower.
  * The gap of a cycle is from the moment the worker is about to throw to the next start.
  *
  * <p>Run: {@code mvn -B -q -pl benchmarks -am package -DskipTests -Prestart}.
@@ -107,6 +111,51 @@ public final class RestartCycle {
         }
     }
 
+    /** Each run starts the next as it ends: what a fresh virtual thread per run costs, nothing else. */
+    static final class Chain implements Side {
+        private volatile boolean stopping;
+        private volatile Thread last;
+
+        final class Link implements Runnable {
+            final Probe probe;
+
+            Link(Probe probe) {
+                this.probe = probe;
+            }
+
+            @Override
+            public void run() {
+                Throwable failure = null;
+                try {
+                    probe.started();
+                    probe.failing();
+                    throw new IllegalStateException("boom");
+                } catch (RuntimeException e) {
+                    failure = e;
+                }
+                if (failure != null && !stopping) {
+                    last = Thread.ofVirtual().start(new Link(probe));
+                }
+            }
+        }
+
+        @Override
+        public void start(Probe probe) {
+            stopping = false;
+            last = Thread.ofVirtual().start(new Link(probe));
+        }
+
+        @Override
+        public void stop() throws InterruptedException {
+            stopping = true;
+            Thread t;
+            do { // the run that read stopping as false may still start one more
+                t = last;
+                t.join();
+            } while (last != t);
+        }
+    }
+
     static final class Governed implements Side {
         private Governor gov;
 
@@ -134,29 +183,40 @@ public final class RestartCycle {
             return;
         }
         System.out.println(Jvms.header("W2 fail → restart cycle, zero delay"));
-        System.out.println("| side | restarts/s | µs/cycle | ratio | gap p50 | gap p99 |");
-        System.out.println("|---|--:|--:|--:|--:|--:|");
+        System.out.println(
+                "| side | restarts/s | µs/cycle | rounds (µs/cycle) | ratio to bare | ratio to chain | gap p50 | gap p99 |");
+        System.out.println("|---|--:|--:|--:|--:|--:|--:|--:|");
         String[] b = Jvms.result(Jvms.run(RestartCycle.class, "--one", "bare"), "RESULT");
+        String[] c = Jvms.result(Jvms.run(RestartCycle.class, "--one", "chain"), "RESULT");
         String[] g = Jvms.result(Jvms.run(RestartCycle.class, "--one", "governor"), "RESULT");
         double bus = Double.parseDouble(b[1]);
-        for (String[] r : new String[][] {b, g}) {
+        double cus = Double.parseDouble(c[1]);
+        for (String[] r : new String[][] {b, c, g}) {
             double us = Double.parseDouble(r[1]);
             System.out.printf(
                     Locale.ROOT,
-                    "| %s | %,.0f | %.2f | %s | %.2f µs | %.2f µs |%n",
-                    r == b ? "bare virtual threads (floor)" : "Governor",
+                    "| %s | %,.0f | %.2f | %s | %s | %s | %.2f µs | %.2f µs |%n",
+                    r == b
+                            ? "bare virtual threads (floor)"
+                            : r == c ? "chain of fresh virtual threads (floor)" : "Governor",
                     Double.parseDouble(r[0]),
                     us,
+                    r[4].replace(",", " / "),
                     Jvms.ratio(us, bus),
+                    Jvms.ratio(us, cus),
                     Double.parseDouble(r[2]),
                     Double.parseDouble(r[3]));
         }
         System.out.println(
-                "logging off in both JVMs (the harness's Governor row logs through slf4j-nop); gap = from the worker's throw to its next start");
+                "logging off in all JVMs (the harness's Governor row logs through slf4j-nop); gap = from the worker's"
+                        + " throw to its next start; µs/cycle = the median round");
         System.out.println(Jvms.reproduce("restart"));
     }
 
-    /** In a fresh JVM: prints {@code RESULT restarts/s us/cycle p50_us p99_us} (medians of 3 rounds). */
+    /**
+     * In a fresh JVM: prints {@code RESULT restarts/s us/cycle p50_us p99_us rounds} (medians of 3
+     * rounds, then each round's µs per cycle, comma-separated).
+     */
     private static void one(String sideName) throws Exception {
         // as the harness's slf4j-nop: each failure would otherwise be logged with its stack trace
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "off");
@@ -182,12 +242,21 @@ public final class RestartCycle {
             }
             med[i] = Jvms.median(v);
         }
-        System.out.printf(Locale.ROOT, "RESULT\t%.0f\t%.3f\t%.3f\t%.3f%n", med[0], med[1], med[2], med[3]);
+        StringBuilder each = new StringBuilder();
+        for (double[] r : rounds) {
+            each.append(each.isEmpty() ? "" : ",").append(String.format(Locale.ROOT, "%.2f", r[1]));
+        }
+        System.out.printf(Locale.ROOT, "RESULT\t%.0f\t%.3f\t%.3f\t%.3f\t%s%n", med[0], med[1], med[2], med[3], each);
         System.exit(0);
     }
 
     private static double[] round(String sideName) throws InterruptedException {
-        Side side = sideName.equals("bare") ? new Bare() : new Governed();
+        Side side = switch (sideName) {
+            case "bare" -> new Bare();
+            case "chain" -> new Chain();
+            case "governor" -> new Governed();
+            default -> throw new IllegalArgumentException("side must be bare, chain or governor: " + sideName);
+        };
         Probe p = new Probe();
         side.start(p);
         Thread.sleep(WARMUP_MS);
