@@ -116,6 +116,7 @@ public final class RestartCycle {
         private volatile boolean stopping;
         private volatile Thread last;
 
+        /** One run: the bare side's attempt, then the next run on a fresh virtual thread if it failed. */
         final class Link implements Runnable {
             final Probe probe;
 
@@ -125,15 +126,9 @@ public final class RestartCycle {
 
             @Override
             public void run() {
-                Throwable failure = null;
-                try {
-                    probe.started();
-                    probe.failing();
-                    throw new IllegalStateException("boom");
-                } catch (RuntimeException e) {
-                    failure = e;
-                }
-                if (failure != null && !stopping) {
+                Bare.Attempt a = new Bare.Attempt(probe);
+                a.run();
+                if (a.failure != null && !stopping) {
                     last = Thread.ofVirtual().start(new Link(probe));
                 }
             }
