@@ -12,7 +12,7 @@ import java.util.Locale;
  * it starts, restarted with zero delay and no limit; each start is a fresh run on a fresh virtual
  * thread. Floor: a supervisor virtual thread that starts the worker on a fresh virtual thread, joins
  * it, sees the failure and starts the next at once (the harness's {@code RawVirtualThreads} row).
- * Second floor, the least a fresh virtual thread per run can cost: a chain, where each run catches
+ * Second floor, the cheapest restart on a fresh virtual thread we know of: a chain, where each run catches
  * its own failure and starts the next run on a fresh virtual thread as it ends (no supervisor, no
  * bookkeeping). One discarded round, then 3 rounds of 1 s warm-up + 3 s window, each side in a
  * fresh JVM; the rounds are printed too, since a G1 heap that is still touching its young
