@@ -137,7 +137,8 @@ public final class Startup {
         Path log = Files.createTempFile("governor-startup-classes", ".log");
         try {
             List<String> withLog = new ArrayList<>(flags);
-            withLog.add("-Xlog:class+load:file=" + log + ":uptime");
+            // filecount=0: no rotation, which would move the (empty) file made above to a ".0" left behind
+            withLog.add("-Xlog:class+load:file=" + log + ":uptime:filecount=0");
             readyOnce(withLog, app, aot, true);
             List<String> loads = Files.readAllLines(log).stream()
                     .filter(l -> l.contains(" source: "))
