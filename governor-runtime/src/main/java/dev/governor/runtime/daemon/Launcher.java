@@ -17,7 +17,6 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -126,7 +125,7 @@ final class Launcher {
             err.println("cannot start the daemon: " + e);
             return 1;
         } finally {
-            deleteTree(privateDir);
+            ChildProcess.deletePrivateDir(privateDir);
         }
     }
 
@@ -318,17 +317,6 @@ final class Launcher {
                                 ? cwd.toString()
                                 : cwd.resolve(entry).toString())
                         .toList());
-    }
-
-    private static void deleteTree(Path dir) {
-        if (dir == null) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // a leftover private directory in /tmp
-        }
     }
 
     @Override

@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -26,7 +25,6 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -241,7 +239,7 @@ public final class Upgrader {
                     LOG.debug("releasing {}: {}", h.outgoing().entry(), e.toString());
                 }
             }
-            deleteTree(dir);
+            ChildProcess.deletePrivateDir(dir);
         }
     }
 
@@ -315,17 +313,6 @@ public final class Upgrader {
                 child,
                 KILL_GRACE,
                 () -> LOG.warn("upgrade: pid {} ignored TERM for {}; killing it", child.pid(), KILL_GRACE));
-    }
-
-    private static void deleteTree(Path dir) {
-        if (dir == null) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // a leftover private directory in the temp directory
-        }
     }
 
     @Override
