@@ -145,9 +145,10 @@ final class SupervisorLoop {
     }
 
     /**
-     * Everything that can happen to a running supervisor, one message each. By {@code instanceof}, the most frequent first, not by a type switch: a pattern {@code switch}
-     * bootstraps {@code SwitchBootstraps} and spins a class on its first use, ~20 ms on the first
-     * message of a cold JVM (the path to {@code READY=1}), even with an AOT cache.
+     * Everything that can happen to a running supervisor, one message each. By {@code instanceof},
+     * the most frequent first, not by a type switch: a pattern {@code switch} bootstraps
+     * {@code SwitchBootstraps} and spins a class on its first use, ~20 ms on the first message of a
+     * cold JVM (the path to {@code READY=1}), even with an AOT cache.
      */
     private void handle(Msg m) {
         if (m instanceof Msg.Exited e) {

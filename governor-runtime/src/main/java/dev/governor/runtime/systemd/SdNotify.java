@@ -41,20 +41,14 @@ public final class SdNotify {
 
     private final UnixAddress address;
     private final String disabledBecause;
-    private final boolean viaJni; // false: always through FFM (the fallback's own tests)
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private final AtomicBoolean failureLogged = new AtomicBoolean();
     private volatile String lastFailure;
 
     private SdNotify(UnixAddress address, String disabledBecause) {
-        this(address, disabledBecause, true);
-    }
-
-    private SdNotify(UnixAddress address, String disabledBecause, boolean viaJni) {
         this.address = address;
         this.disabledBecause = disabledBecause;
-        this.viaJni = viaJni;
     }
 
     /**
@@ -98,12 +92,6 @@ public final class SdNotify {
         if (fromEnvironment().enabled()) {
             Libc.linkAheadForNotify();
         }
-    }
-
-    /** {@link #to(String)} sending through the FFM binding even where the JNI library is in use: for tests. */
-    static SdNotify toViaFfm(String notifySocket) {
-        SdNotify n = to(notifySocket);
-        return new SdNotify(n.address, n.disabledBecause, false);
     }
 
     /** A client that sends nothing. */
@@ -167,7 +155,7 @@ public final class SdNotify {
      * else a socket connected through the FFM binding, kept across the retries.
      */
     private Outlet outlet() throws IOException {
-        if (viaJni && LibcJni.available()) {
+        if (LibcJni.available()) {
             byte[] sockaddr = address.sockaddr();
             return new Outlet() {
                 @Override

@@ -25,11 +25,6 @@ import org.junit.jupiter.api.io.TempDir;
 class SdNotifyTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
 
-    /** The client under test for {@code address}, as {@code NOTIFY_SOCKET} spells it. */
-    SdNotify notifier(String address) {
-        return SdNotify.to(address);
-    }
-
     @TempDir
     Path dir;
 
@@ -40,7 +35,7 @@ class SdNotifyTest {
     @Test
     void shouldDeliverEveryKindOfMessageToAPathSocket() throws Exception {
         try (NotifyReceiver systemd = NotifyReceiver.bind(dir.resolve("notify").toString())) {
-            SdNotify notify = notifier(systemd.address());
+            SdNotify notify = SdNotify.to(systemd.address());
             assertThat(notify.enabled()).isTrue();
 
             assertThat(notify.ready()).isTrue();
@@ -66,7 +61,7 @@ class SdNotifyTest {
     @Test
     void shouldDeliverToAnAbstractSocket() throws Exception {
         try (NotifyReceiver systemd = NotifyReceiver.bind(abstractName("abstract"))) {
-            notifier(systemd.address()).watchdog();
+            SdNotify.to(systemd.address()).watchdog();
             assertThat(systemd.await(m -> true, WAIT).text()).isEqualTo("WATCHDOG=1");
         }
     }
@@ -95,7 +90,7 @@ class SdNotifyTest {
     void reloadingCarriesTheMonotonicClockInMicroseconds() throws Exception {
         try (NotifyReceiver systemd = NotifyReceiver.bind(abstractName("reload"))) {
             long before = TimeUnit.NANOSECONDS.toMicros(System.nanoTime());
-            notifier(systemd.address()).reloading();
+            SdNotify.to(systemd.address()).reloading();
             long after = TimeUnit.NANOSECONDS.toMicros(System.nanoTime());
             NotifyReceiver.Message m = systemd.await(x -> x.has("RELOADING", "1"), WAIT);
             long usec = Long.parseLong(m.get("MONOTONIC_USEC").orElseThrow());
@@ -109,7 +104,7 @@ class SdNotifyTest {
         try (NotifyReceiver systemd = NotifyReceiver.bind(abstractName("fdstore"));
                 ServerSocketChannel listener = ServerSocketChannel.open()) {
             listener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            assertThat(notifier(systemd.address()).fdStore("echo", listener)).isTrue();
+            assertThat(SdNotify.to(systemd.address()).fdStore("echo", listener)).isTrue();
 
             NotifyReceiver.Message m = systemd.await(x -> x.has("FDSTORE", "1"), WAIT);
             assertThat(m.fields()).containsEntry("FDNAME", "echo");
@@ -131,7 +126,7 @@ class SdNotifyTest {
     @Test
     void fdStoreRemoveNamesTheFds() throws Exception {
         try (NotifyReceiver systemd = NotifyReceiver.bind(abstractName("fdremove"))) {
-            notifier(systemd.address()).fdStoreRemove("echo");
+            SdNotify.to(systemd.address()).fdStoreRemove("echo");
             assertThat(systemd.await(x -> true, WAIT).text()).isEqualTo("FDSTOREREMOVE=1\nFDNAME=echo");
         }
     }
@@ -149,7 +144,7 @@ class SdNotifyTest {
     @Test
     void aNotifySocketThatDoesNotExistFailsQuietlyAndIsCounted() throws IOException {
         Path missing = dir.resolve("no-such-socket");
-        SdNotify notify = notifier(missing.toString());
+        SdNotify notify = SdNotify.to(missing.toString());
         assertThat(notify.enabled()).isTrue();
         assertThat(notify.ready()).isFalse();
         assertThat(notify.status("still fine")).isFalse();
