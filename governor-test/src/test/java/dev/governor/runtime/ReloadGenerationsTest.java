@@ -41,6 +41,14 @@ class ReloadGenerationsTest {
         };
     }
 
+    /**
+     * The governor is ready once the first generation's run has started (ready on start), which can be
+     * before its body wrote to the log.
+     */
+    private static void awaitFirstRun(List<String> log) {
+        await().atMost(WAIT).until(() -> log.contains("start 1"));
+    }
+
     @Test
     void shouldStartTheNextGenerationBesideTheCurrentOneThenStopTheOldOne(Governor gov, EventRecorder rec)
             throws Exception {
@@ -87,6 +95,7 @@ class ReloadGenerationsTest {
         });
         gov.start();
         rec.awaitEvent(GovernorEvent.Ready.class, "");
+        awaitFirstRun(log);
         config.set("broken");
 
         assertThat(gov.reload()).isFalse();
@@ -128,6 +137,7 @@ class ReloadGenerationsTest {
         });
         gov.start();
         rec.awaitEvent(GovernorEvent.Ready.class, "");
+        awaitFirstRun(log);
         CompletableFuture<Boolean> reload = CompletableFuture.supplyAsync(
                 gov::reload, r -> Thread.ofVirtual().start(r));
         rec.awaitEvent(Started.class, "app/http", 2);
@@ -168,6 +178,7 @@ class ReloadGenerationsTest {
         });
         gov.start();
         rec.awaitEvent(GovernorEvent.Ready.class, "");
+        awaitFirstRun(log);
         assertThat(gov.reload()).isFalse();
         assertThat(rec.awaitEvent(ReloadRefused.class, "app").cause()).isInstanceOf(java.net.BindException.class);
         assertThat(names(gov)).containsExactly("app", "app/http");
