@@ -33,6 +33,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <li><b>inturn</b>: the bare JVM's threads, interrupted and joined one at a time in reverse order by
  *     a shutdown hook (on a virtual thread): what a stop in the documented order costs with nothing
  *     but the JDK, the floor of the flat shape's own stop.
+ * <li><b>together</b>: the bare JVM's threads, all interrupted, then all joined, by a shutdown hook
+ *     (on a virtual thread): the floor of the pool's own stop.
  * <li><b>flat</b>: N services directly under the root of a governor with {@code catchSignals()}; main
  *     exits with {@code waitForShutdown().exitCode()}. Services stop one at a time in reverse order.
  * <li><b>pool</b>: the same N services in one {@code parallelStop()} supervisor.
@@ -58,6 +60,7 @@ public final class SigtermExit {
         try (Peer peer = new Peer()) {
             double bare = shape(peer, "bare", n);
             double inTurn = shape(peer, "inturn", n);
+            double together = shape(peer, "together", n);
             double flat = shape(peer, "flat", n);
             double pool = shape(peer, "pool", n);
             System.out.println("| shape | SIGTERM → exit | ratio to the bare JVM |");
@@ -69,6 +72,11 @@ public final class SigtermExit {
                     "| bare JVM, the same threads interrupted and joined one at a time in reverse order | %.0f ms | %s |%n",
                     inTurn,
                     Jvms.ratio(inTurn, bare));
+            System.out.printf(
+                    Locale.ROOT,
+                    "| bare JVM, the same threads all interrupted, then all joined | %.0f ms | %s |%n",
+                    together,
+                    Jvms.ratio(together, bare));
             System.out.printf(
                     Locale.ROOT,
                     "| Governor, %,d services flat under the root | %.0f ms | %s |%n",
@@ -205,7 +213,7 @@ public final class SigtermExit {
             }
         };
         switch (shape) {
-            case "bare", "inturn" -> {
+            case "bare", "inturn", "together" -> {
                 Thread[] threads = startReaders(reader, n);
                 if (shape.equals("inturn")) { // an ordered stop with nothing but the JDK: the flat shape's own floor
                     Runtime.getRuntime()
@@ -213,6 +221,17 @@ public final class SigtermExit {
                                     join(Thread.ofVirtual().start(() -> {
                                         for (int i = threads.length - 1; i >= 0; i--) {
                                             threads[i].interrupt();
+                                            join(threads[i]);
+                                        }
+                                    }))));
+                } else if (shape.equals("together")) { // all at once with nothing but the JDK: the pool's own floor
+                    Runtime.getRuntime()
+                            .addShutdownHook(new Thread(() ->
+                                    join(Thread.ofVirtual().start(() -> {
+                                        for (int i = threads.length - 1; i >= 0; i--) {
+                                            threads[i].interrupt();
+                                        }
+                                        for (int i = threads.length - 1; i >= 0; i--) {
                                             join(threads[i]);
                                         }
                                     }))));
@@ -245,7 +264,7 @@ public final class SigtermExit {
                 System.out.flush();
                 System.exit(gov.waitForShutdown().exitCode());
             }
-            default -> throw new IllegalArgumentException("shape " + shape + ": bare, inturn, flat or pool");
+            default -> throw new IllegalArgumentException("shape " + shape + ": bare, inturn, together, flat or pool");
         }
     }
 
