@@ -215,6 +215,8 @@ class ReloadGenerationsTest {
 
         rec.awaitEvent(Reloaded.class, "app");
         await().atMost(WAIT).until(() -> names(gov).equals(List.of("app", "app/lock-holder")));
+        // generation 2 is ready on start: reload() returns once its run started, not once its body logged
+        await().atMost(WAIT).until(() -> log.contains("start 2"));
         assertThat(log).containsExactly("start 1", "stop 1", "start 2");
     }
 
