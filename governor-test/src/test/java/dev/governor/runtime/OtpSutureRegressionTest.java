@@ -1,6 +1,7 @@
 package dev.governor.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.governor.AutoShutdown;
 import dev.governor.EscalationException;
@@ -163,6 +164,8 @@ class OtpSutureRegressionTest {
                 .shutdownTimeout(LONG);
         gov.start();
         rec.awaitEvent(Started.class, "b");
+        // Started comes as a's thread starts: b's stop joins the thread a's body records, so wait for it
+        await().atMost(LONG).until(() -> aThread.get() != null);
         gov.requestShutdown("test");
         ShutdownReport report = gov.waitForShutdown();
         assertThat(report.exitCode()).as("a shutdown asked for").isZero();
@@ -203,6 +206,8 @@ class OtpSutureRegressionTest {
         gov.add("sup", sup);
         gov.start();
         rec.awaitEvent(Started.class, "sup/r");
+        // Started comes as p's thread starts: r's stop joins the thread p's body records, so wait for it
+        await().atMost(LONG).until(() -> pThread.get() != null);
         q.fail.countDown();
         rec.awaitEvent(Started.class, "sup/r", 2);
         rec.awaitEvent(Started.class, "sup/q", 2);

@@ -42,6 +42,23 @@ class ReloadGenerationsTest {
     }
 
     /**
+     * Like {@link #serving}, but ready only once its body logged its start (add it with
+     * {@code readyOnStart(false)}): for a test that asserts the order of the log against a reload, which
+     * goes on as soon as the next generation is ready.
+     */
+    private static dev.governor.Service servingReadyOnceLogged(List<String> log, int generation) {
+        return ctx -> {
+            log.add("start " + generation);
+            ctx.markReady();
+            try {
+                ctx.awaitStop();
+            } finally {
+                log.add("stop " + generation);
+            }
+        };
+    }
+
+    /**
      * The governor is ready once the first generation's run has started (ready on start), which can be
      * before its body wrote to the log.
      */
@@ -55,8 +72,9 @@ class ReloadGenerationsTest {
         List<String> log = new CopyOnWriteArrayList<>();
         gov.add("db", ctx -> ctx.awaitStop());
         gov.addReloadable("app", (generation, number) -> {
-            generation.add("http", serving(log, number));
-            generation.add("worker", serving(log, number));
+            // ready on start, generation 2 could be ready (and generation 1 stopped) before its bodies logged
+            generation.add("http", servingReadyOnceLogged(log, number)).readyOnStart(false);
+            generation.add("worker", servingReadyOnceLogged(log, number)).readyOnStart(false);
         });
         gov.start();
         assertThat(gov.awaitReady(WAIT)).isTrue();
@@ -197,6 +215,8 @@ class ReloadGenerationsTest {
 
         rec.awaitEvent(Reloaded.class, "app");
         await().atMost(WAIT).until(() -> names(gov).equals(List.of("app", "app/lock-holder")));
+        // generation 2 is ready on start: reload() returns once its run started, not once its body logged
+        await().atMost(WAIT).until(() -> log.contains("start 2"));
         assertThat(log).containsExactly("start 1", "stop 1", "start 2");
     }
 

@@ -1,6 +1,7 @@
 package dev.governor.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.governor.Governor;
 import dev.governor.GovernorEvent.Completed;
@@ -275,6 +276,12 @@ class RestartTest {
                 .restart(Duration.ZERO);
         gov.start();
         rec.awaitEvent(Started.class, "w", 3);
+        // Started is published as the run's thread starts, not once its body began: wait for the third context
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            synchronized (contexts) {
+                return contexts.size() == 3;
+            }
+        });
         synchronized (contexts) {
             assertThat(contexts).extracting(ServiceCtx::attempt).containsExactly(0, 1, 2);
             assertThat(contexts).extracting(ServiceCtx::name).containsOnly("w");

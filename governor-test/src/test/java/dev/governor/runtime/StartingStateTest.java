@@ -103,6 +103,8 @@ class StartingStateTest {
         assertThat(rec.events(Started.class, "api"))
                 .as("the restart waits for db")
                 .hasSize(1);
+        // restartChild returns once db's new run's thread started: advance only once its body sleeps
+        await().atMost(WAIT).until(() -> clock.pending().contains(Duration.ofMinutes(1)));
         clock.advance(Duration.ofMinutes(1));
         rec.awaitEvent(Started.class, "api", 2);
         assertThat(state(gov, "api")).isEqualTo(ServiceState.RUNNING);

@@ -293,6 +293,8 @@ class StopInTurnTest {
         });
         gov.start();
         rec.awaitEvent(GovernorEvent.Ready.class, "");
+        // ready on start: 'last' joins the thread early's body records, which it may not have yet
+        await().atMost(WAIT).until(() -> earlyThread.get() != null);
         gov.shutdown();
         ShutdownReport report = gov.waitForShutdown();
         assertThat(rec.awaitEvent(GovernorEvent.Completed.class, "early")).isNotNull();

@@ -1,6 +1,7 @@
 package dev.governor.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.governor.Governor;
 import dev.governor.GovernorEvent;
@@ -83,6 +84,8 @@ class TreeTest {
                 .filteredOn(ServiceInfo::supervisor)
                 .extracting(ServiceInfo::name)
                 .containsExactly("db", "db/pool");
+        // ready on start: the governor can be ready before worker-7's body wrote its name
+        await().atMost(Duration.ofSeconds(30)).until(() -> !ctxNames.isEmpty());
         assertThat(ctxNames).containsExactly("db/pool/worker-7");
         assertThat(pool.name()).isEqualTo("db/pool");
         assertThat(gov.service("db/pool/worker-7").orElseThrow().state()).isEqualTo(ServiceState.RUNNING);
