@@ -216,25 +216,21 @@ public final class SigtermExit {
             case "bare", "inturn", "together" -> {
                 Thread[] threads = startReaders(reader, n);
                 if (shape.equals("inturn")) { // an ordered stop with nothing but the JDK: the flat shape's own floor
-                    Runtime.getRuntime()
-                            .addShutdownHook(new Thread(() ->
-                                    join(Thread.ofVirtual().start(() -> {
-                                        for (int i = threads.length - 1; i >= 0; i--) {
-                                            threads[i].interrupt();
-                                            join(threads[i]);
-                                        }
-                                    }))));
+                    stopOnShutdown(() -> {
+                        for (int i = threads.length - 1; i >= 0; i--) {
+                            threads[i].interrupt();
+                            join(threads[i]);
+                        }
+                    });
                 } else if (shape.equals("together")) { // all at once with nothing but the JDK: the pool's own floor
-                    Runtime.getRuntime()
-                            .addShutdownHook(new Thread(() ->
-                                    join(Thread.ofVirtual().start(() -> {
-                                        for (int i = threads.length - 1; i >= 0; i--) {
-                                            threads[i].interrupt();
-                                        }
-                                        for (int i = threads.length - 1; i >= 0; i--) {
-                                            join(threads[i]);
-                                        }
-                                    }))));
+                    stopOnShutdown(() -> {
+                        for (int i = threads.length - 1; i >= 0; i--) {
+                            threads[i].interrupt();
+                        }
+                        for (int i = threads.length - 1; i >= 0; i--) {
+                            join(threads[i]);
+                        }
+                    });
                 }
                 awaitConnected(connected);
                 System.out.println("READY");
@@ -281,6 +277,12 @@ public final class SigtermExit {
             });
         }
         return threads;
+    }
+
+    /** Runs {@code stop} on a virtual thread (as a governor's loop is) from a shutdown hook, which waits for it. */
+    private static void stopOnShutdown(Runnable stop) {
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(() -> join(Thread.ofVirtual().start(stop))));
     }
 
     private static void join(Thread t) {

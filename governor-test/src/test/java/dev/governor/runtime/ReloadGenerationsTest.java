@@ -31,25 +31,24 @@ class ReloadGenerationsTest {
 
     /** A service that records which generation it belongs to and runs until stopped. */
     private static dev.governor.Service serving(List<String> log, int generation) {
-        return ctx -> {
-            log.add("start " + generation);
-            try {
-                ctx.awaitStop();
-            } finally {
-                log.add("stop " + generation);
-            }
-        };
+        return serving(log, generation, false);
     }
 
     /**
-     * Like {@link #serving}, but ready only once its body logged its start (add it with
+     * Like {@link #serving(List, int)}, but ready only once its body logged its start (add it with
      * {@code readyOnStart(false)}): for a test that asserts the order of the log against a reload, which
      * goes on as soon as the next generation is ready.
      */
     private static dev.governor.Service servingReadyOnceLogged(List<String> log, int generation) {
+        return serving(log, generation, true);
+    }
+
+    private static dev.governor.Service serving(List<String> log, int generation, boolean markReady) {
         return ctx -> {
             log.add("start " + generation);
-            ctx.markReady();
+            if (markReady) {
+                ctx.markReady();
+            }
             try {
                 ctx.awaitStop();
             } finally {
